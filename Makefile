@@ -1,0 +1,64 @@
+# Passpro: one command for the demo, one for the tests. See README.md.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PG_BIN := /usr/lib/postgresql/15/bin
+
+.PHONY: demo test up down status reset install system-deps lint asyncapi bench unit
+
+## install: system packages (RabbitMQ, PostgreSQL) when missing, then the virtual environment
+install: system-deps $(STAMP)
+
+system-deps:
+	@missing=""; \
+	[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || missing="$$missing rabbitmq-server"; \
+	[ -x $(PG_BIN)/postgres ] || missing="$$missing postgresql"; \
+	command -v runuser >/dev/null || missing="$$missing util-linux"; \
+	if [ -n "$$missing" ]; then \
+	  echo "[passpro] installing:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+up: install
+	$(PY) -m deploy.local up
+
+down:
+	@if [ -x $(PY) ]; then $(PY) -m deploy.local down; fi
+
+status: install
+	@$(PY) -m deploy.local status
+
+reset:
+	@if [ -x $(PY) ]; then $(PY) -m deploy.local reset; else rm -rf var; fi
+
+demo: up
+	$(PY) -m deploy.demo
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
+
+unit: install
+	$(PY) -m pytest -q tests/unit tests/contracts
+
+## test: lint, then every level of tests against the real broker and database
+test: install lint
+	$(PY) -m deploy.local infra-up
+	$(PY) -m pytest -q -p no:cacheprovider tests
+
+asyncapi: install
+	$(PY) -m contracts.asyncapi docs/asyncapi.json
+	@echo "written docs/asyncapi.json"
+
+bench: up
+	$(PY) -m deploy.bench

@@ -1,0 +1,427 @@
+"""The campaign file (TOML): calendar, bonus points, reception schools and the catalog, validated on load."""
+
+import re
+import tomllib
+from collections import Counter
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, ClassVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import ErrorDetails
+
+from contracts.base import FinalOpinion, FormationKind
+from contracts.identifiers import is_valid_uai, uai_check_letter
+
+__all__ = [
+    "BUNDLED_CAMPAIGN",
+    "BonusPoints",
+    "Calendar",
+    "Campaign",
+    "CampaignFileError",
+    "CampaignProblem",
+    "Domain",
+    "Formation",
+    "SchedulingPolicy",
+    "School",
+    "load_campaign",
+]
+
+BUNDLED_CAMPAIGN: Path = Path(__file__).parent / "campaigns" / "2013.toml"
+"""The default campaign file: the 2013 procedure of the académie de Créteil."""
+
+Loc = tuple[str | int, ...]
+
+
+class _CrossReferenceError(ValueError):
+    """Problems found across sections of the file, each with the key path it concerns."""
+
+    def __init__(self, problems: list[tuple[Loc, str]]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(f"{_key_path(loc)}: {text}" for loc, text in problems))
+
+
+def _key_path(loc: Loc) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else part
+    return path or "(top level)"
+
+
+def _school_uai(value: str) -> str:
+    if not re.fullmatch(r"[0-9]{7}[A-Z]", value):
+        raise ValueError(f"{value!r} is not a UAI: expected 7 digits and an upper-case letter, e.g. 0750654D")
+    if not is_valid_uai(value):
+        expected = uai_check_letter(value[:7])
+        raise ValueError(f"{value!r} has a wrong check letter: {value[:7]} must be followed by {expected}")
+    return value
+
+
+Slug = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$"),
+]
+Label = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+SchoolUai = Annotated[str, AfterValidator(_school_uai)]
+
+
+class _Section(BaseModel):
+    # A typo in a key name must stop the services, not silently fall back to a default.
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Calendar(_Section):
+    """R6, R14, R17, R20b, R22, R28: the campaign's dates (inclusive, in its timezone) and delays."""
+
+    opens_on: date = Field(description="Passpro opens: first day of registration and planning (R6).")
+    registration_deadline: date = Field(
+        description="Last day of registration; every pupil registered by then is received (R6, R15).",
+    )
+    planning_ends_on: date = Field(description="Last day reception schools plan interviews (R14).")
+    interviews_start_on: date = Field(description="First day of interviews (R14).")
+    interviews_end_on: date = Field(description="Last day of interviews (R14, R21).")
+    report_delay_days: int = Field(ge=0, le=60, description="Days after an interview to report on it (R22).")
+    convocation_notice_days: int = Field(
+        ge=0,
+        le=60,
+        description="Minimum days between booking and interview, for the convocation to arrive (R17).",
+    )
+    interview_reminder_days: int = Field(
+        default=2,
+        ge=0,
+        le=60,
+        description="Days before an interview the reminder mail goes out (R20b).",
+    )
+    affelnet_entry_starts_on: date = Field(description="First day wishes can be entered in Affelnet (R28).")
+    commission_wish_deadline: date = Field(
+        description="Last day to enter wishes subject to a commission in Affelnet (R28).",
+    )
+    affelnet_wish_deadline: date = Field(
+        description="Last day to enter a wish in Affelnet for the bonus to hold (R28).",
+    )
+
+    # Each date must not come before the dates listed for it; checked field by field so that an error
+    # names the date that is out of order.
+    _NOT_BEFORE: ClassVar[dict[str, tuple[str, ...]]] = {
+        "registration_deadline": ("opens_on",),
+        "planning_ends_on": ("registration_deadline",),
+        "interviews_start_on": ("opens_on",),
+        "interviews_end_on": ("interviews_start_on", "planning_ends_on"),
+        "commission_wish_deadline": ("affelnet_entry_starts_on",),
+        "affelnet_wish_deadline": ("commission_wish_deadline",),
+    }
+
+    @field_validator(*_NOT_BEFORE, mode="after")
+    @classmethod
+    def _in_order(cls, value: date, info: ValidationInfo) -> date:
+        assert info.field_name is not None
+        for earlier in cls._NOT_BEFORE[info.field_name]:
+            bound = info.data.get(earlier)
+            if isinstance(bound, date) and value < bound:
+                raise ValueError(f"{value.isoformat()} is before {earlier} ({bound.isoformat()})")
+        return value
+
+
+class BonusPoints(_Section):
+    """R29: Affelnet bonus points per final opinion, a campaign policy the procedure leaves open."""
+
+    tres_favorable: int = Field(ge=0, description="Points for a final opinion très favorable.")
+    favorable: int = Field(ge=0, description="Points for a final opinion favorable.")
+    assez_favorable: int = Field(ge=0, description="Points for a final opinion assez favorable.")
+    peu_favorable: int = Field(ge=0, description="Points for a final opinion peu favorable.")
+    reserve: int = Field(ge=0, description="Points for a final opinion réservé.")
+
+    def points_for(self, final_opinion: FinalOpinion) -> int:
+        """R29: the points a final opinion is worth in this campaign."""
+        points: int = getattr(self, final_opinion.value)
+        return points
+
+
+class SchedulingPolicy(_Section):
+    """R16: how far apart a pupil's interviews must be."""
+
+    min_gap_hours: int = Field(
+        default=0,
+        ge=0,
+        le=24 * 14,
+        description="Minimum hours between the end of one interview of a pupil and the start of the next.",
+    )
+    one_interview_per_half_day: bool = Field(
+        default=True,
+        description="Never book a pupil twice on the same half-day (morning, afternoon) (R16 default).",
+    )
+
+
+class School(_Section):
+    """A reception school (établissement d'accueil-référent)."""
+
+    uai: SchoolUai = Field(
+        description="UAI: 7 digits and the check letter; the first 3 digits are the département.",
+    )
+    name: Label = Field(description="The school's name, as printed on convocations.")
+    address: Annotated[str, StringConstraints(min_length=1, max_length=300)] = Field(
+        description="Postal address, as printed on convocations.",
+    )
+
+
+class Domain(_Section):
+    """R1, R13: a group of formations sharing one interview, and the reception schools serving it."""
+
+    code: Slug = Field(
+        description="Stable code, lower-case words joined by hyphens, e.g. hotellerie-restauration.",
+    )
+    label: Label = Field(description="French label, as shown in mails.")
+    reception_uais: list[SchoolUai] = Field(
+        min_length=1,
+        description="UAIs of the reception schools holding the domain's interviews, declared in [[schools]].",
+    )
+
+
+class Formation(_Section):
+    """R1, R2: a formation of the catalog pupils apply for."""
+
+    code: Slug = Field(description="Stable code, lower-case words joined by hyphens, e.g. cap-cuisine.")
+    label: Label = Field(description="French label, as shown in mails.")
+    kind: FormationKind = Field(description="CAP, CAPA, 2NDE_PRO, 2NDE_PRO_AGRI or 2NDE_TECHNO.")
+    domain: Slug = Field(description="Code of the formation's domain, declared in [[domains]].")
+
+
+class Campaign(_Section):
+    """R1, R29: one campaign of the procedure, as operators write it in the campaign file."""
+
+    campaign: Annotated[str, StringConstraints(min_length=1, max_length=16)] = Field(
+        description='Name of the campaign, carried by every message, e.g. "2013".',
+    )
+    timezone: str = Field(description="IANA timezone of dates and times, e.g. Europe/Paris (R20c).")
+    academie_departements: list[Annotated[str, StringConstraints(pattern=r"^[0-9]{3}$")]] = Field(
+        default=["077", "093", "094"],
+        min_length=1,
+        description="Départements of the académie, as 3 digits (the first 3 of a UAI).",
+    )
+    calendar: Calendar = Field(description="Dates and delays.")
+    scheduling: SchedulingPolicy = Field(default=SchedulingPolicy(), description="Interview spacing (R16).")
+    bonus_points: BonusPoints = Field(description="Affelnet points per final opinion (R29).")
+    schools: list[School] = Field(min_length=1, description="Reception schools.")
+    domains: list[Domain] = Field(min_length=1, description="Domains of the catalog.")
+    formations: list[Formation] = Field(min_length=1, description="Formations of the catalog.")
+
+    _schools: dict[str, School] = PrivateAttr(default_factory=dict)
+    _domains: dict[str, Domain] = PrivateAttr(default_factory=dict)
+    _formations: dict[str, Formation] = PrivateAttr(default_factory=dict)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not a known IANA timezone name, e.g. Europe/Paris") from None
+        return value
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> "Campaign":
+        problems: list[tuple[Loc, str]] = []
+        problems += _duplicates("schools", "uai", [school.uai for school in self.schools])
+        problems += _duplicates("domains", "code", [domain.code for domain in self.domains])
+        problems += _duplicates("formations", "code", [formation.code for formation in self.formations])
+        uais = {school.uai for school in self.schools}
+        for index, domain in enumerate(self.domains):
+            for position, uai in enumerate(domain.reception_uais):
+                if uai not in uais:
+                    where: Loc = ("domains", index, "reception_uais", position)
+                    problems.append((where, f"{uai} is not declared in [[schools]]"))
+            problems += _duplicates(("domains", index, "reception_uais"), None, domain.reception_uais)
+        codes = {domain.code for domain in self.domains}
+        for index, formation in enumerate(self.formations):
+            if formation.domain not in codes:
+                message = f"unknown domain {formation.domain!r}: it is not declared in [[domains]]"
+                problems.append((("formations", index, "domain"), message))
+        served = {formation.domain for formation in self.formations}
+        for index, domain in enumerate(self.domains):
+            if domain.code not in served:
+                problems.append((("domains", index, "code"), f"domain {domain.code!r} has no formation"))
+        if problems:
+            raise _CrossReferenceError(problems)
+        return self
+
+    def model_post_init(self, context: Any, /) -> None:
+        self._schools.update((school.uai, school) for school in self.schools)
+        self._domains.update((domain.code, domain) for domain in self.domains)
+        self._formations.update((formation.code, formation) for formation in self.formations)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """R20c: the campaign's timezone."""
+        return ZoneInfo(self.timezone)
+
+    def school(self, uai: str) -> School | None:
+        """The reception school with this UAI, if declared."""
+        return self._schools.get(uai)
+
+    def domain(self, code: str) -> Domain | None:
+        """The domain with this code, if any."""
+        return self._domains.get(code)
+
+    def formation(self, code: str) -> Formation | None:
+        """R2: the catalog formation with this code, if any."""
+        return self._formations.get(code)
+
+    def domain_of(self, formation_code: str) -> str | None:
+        """R1: the domain code of a formation, or None for a formation outside the catalog."""
+        formation = self._formations.get(formation_code)
+        return formation.domain if formation else None
+
+    def formations_of(self, domain_code: str) -> tuple[Formation, ...]:
+        """R1, R13: the formations of a domain, in file order."""
+        return tuple(formation for formation in self.formations if formation.domain == domain_code)
+
+    def reception_schools_of(self, domain_code: str) -> tuple[School, ...]:
+        """R18: the reception schools serving a domain, in file order."""
+        domain = self._domains.get(domain_code)
+        if domain is None:
+            return ()
+        return tuple(self._schools[uai] for uai in domain.reception_uais)
+
+
+def _duplicates(section: str | Loc, key: str | None, values: list[str]) -> list[tuple[Loc, str]]:
+    base: Loc = (section,) if isinstance(section, str) else section
+    counts = Counter(values)
+    seen: set[str] = set()
+    problems: list[tuple[Loc, str]] = []
+    for index, value in enumerate(values):
+        if counts[value] > 1 and value in seen:
+            loc = (*base, index, key) if key else (*base, index)
+            problems.append((loc, f"{value!r} is declared more than once"))
+        seen.add(value)
+    return problems
+
+
+class CampaignProblem(BaseModel):
+    """One thing wrong in a campaign file."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str | None
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = [part for part in (f"line {self.line}" if self.line else None, self.key) if part]
+        return f"{', '.join(where)}: {self.message}" if where else self.message
+
+
+class CampaignFileError(Exception):
+    """A campaign file that cannot be read or is not valid; its message names the file, key and fault."""
+
+    def __init__(self, path: Path, problems: list[CampaignProblem]) -> None:
+        self.path = path
+        self.problems = problems
+        lines = "\n".join(f"  - {problem}" for problem in problems)
+        super().__init__(f"campaign file {path} is not valid:\n{lines}")
+
+
+_TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
+
+
+def load_campaign(path: Path | None = None) -> Campaign:
+    """Read and validate a campaign file; None reads the bundled 2013 campaign."""
+    path = BUNDLED_CAMPAIGN if path is None else path
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except OSError as error:
+        message = f"cannot be read: {error.strerror or error}"
+        raise CampaignFileError(path, [CampaignProblem(key=None, line=None, message=message)]) from None
+    except UnicodeDecodeError as error:
+        message = f"not UTF-8 text (byte {error.start})"
+        raise CampaignFileError(path, [CampaignProblem(key=None, line=None, message=message)]) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise CampaignFileError(path, [_syntax_problem(error)]) from None
+    try:
+        return Campaign.model_validate(data)
+    except ValidationError as error:
+        raise CampaignFileError(path, _validation_problems(error, text)) from None
+
+
+def _syntax_problem(error: tomllib.TOMLDecodeError) -> CampaignProblem:
+    text = str(error)
+    position = _TOML_POSITION.search(text)
+    line = int(position.group(1)) if position else None
+    reason = _TOML_POSITION.sub("", text).strip()
+    return CampaignProblem(key=None, line=line, message=f"TOML syntax error: {reason}")
+
+
+def _validation_problems(error: ValidationError, text: str) -> list[CampaignProblem]:
+    problems: list[CampaignProblem] = []
+    for detail in error.errors(include_url=False):
+        cause = (detail.get("ctx") or {}).get("error")
+        if isinstance(cause, _CrossReferenceError):
+            for loc, message in cause.problems:
+                full = (*detail["loc"], *loc)
+                line = _line_of(text, full)
+                problems.append(CampaignProblem(key=_key_path(full), line=line, message=message))
+            continue
+        loc = detail["loc"]
+        problems.append(CampaignProblem(key=_key_path(loc), line=_line_of(text, loc), message=_plain(detail)))
+    return problems
+
+
+_HEADER = re.compile(r"^\s*\[\[?\s*([A-Za-z0-9_-]+)\s*\]")
+_KEY = re.compile(r"^\s*([A-Za-z0-9_-]+)\s*=")
+
+
+def _line_of(text: str, loc: Loc) -> int | None:
+    """Best-effort line of a key path, for keys at top level, in a [table] or in an [[array]] entry."""
+    if not loc:
+        return None
+    target: tuple[str, int]
+    key: str | None
+    if len(loc) == 1:
+        target, key = ("", 0), str(loc[0])
+    else:
+        rest = loc[1:]
+        names = [part for part in rest if isinstance(part, str)]
+        target = (str(loc[0]), rest[0] if isinstance(rest[0], int) else 0)
+        key = names[0] if names else None
+    here = ("", 0)
+    seen: Counter[str] = Counter()
+    header_line: int | None = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = _HEADER.match(line)
+        if header:
+            name = str(header.group(1))
+            here = (name, seen[name])
+            seen[name] += 1
+            if here == target:
+                header_line = number
+            continue
+        found = _KEY.match(line)
+        if here == target and found is not None and found.group(1) == key:
+            return number
+    return header_line
+
+
+def _plain(detail: ErrorDetails) -> str:
+    kind = detail["type"]
+    if kind == "missing":
+        return "is missing; this key is required"
+    if kind == "extra_forbidden":
+        return "is not a key of the campaign file format (misspelt?)"
+    message = str(detail["msg"])
+    return message.removeprefix("Value error, ")

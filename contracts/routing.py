@@ -1,0 +1,250 @@
+"""Every exchange, routing key and queue name of Passpro, spelled once, with the model each key carries."""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Final, TypeVar
+
+from contracts.base import Command, Event, Message
+from contracts.commands import (
+    AdvanceClock,
+    ConfirmWish,
+    DeclareInterviewSlots,
+    RegisterCandidacy,
+    RequestNewInterview,
+    SubmitInterviewReport,
+    WithdrawCandidacy,
+)
+from contracts.events import (
+    BonusExported,
+    CandidacyRegistered,
+    CandidacyWithdrawn,
+    CapacityShortfall,
+    ClockAdvanced,
+    CommandRejected,
+    ConvocationSent,
+    FinalOpinionComputed,
+    InterviewBooked,
+    InterviewCancelled,
+    InterviewReported,
+    InterviewRequested,
+    RecapSent,
+    ReportOverdue,
+    SlotsDeclared,
+    WishConfirmed,
+)
+
+__all__ = [
+    "ADVANCE_CLOCK",
+    "COMMANDS",
+    "COMMANDS_EXCHANGE",
+    "COMMAND_OWNERS",
+    "EVENTS",
+    "EVENTS_EXCHANGE",
+    "EVENT_NAMES",
+    "PARKING_EXCHANGE",
+    "QUEUES",
+    "ROUTING_KEY_TO_MODEL",
+    "SERVICES",
+    "VHOST",
+    "QueueSpec",
+    "command_key",
+    "command_queue",
+    "event_key",
+    "events_queue",
+    "handlers_of",
+    "parking_queue",
+    "queues_of",
+]
+
+VHOST: Final = "passpro"
+COMMANDS_EXCHANGE: Final = "passpro.commands"
+EVENTS_EXCHANGE: Final = "passpro.events"
+PARKING_EXCHANGE: Final = "passpro.parking"
+
+SERVICES: Final = ("enrollment", "scheduling", "opinions", "notifications", "affelnet_export")
+
+ADVANCE_CLOCK: Final = "advance_clock"
+"""The one command every service handles: each moves its own virtual clock and says so."""
+
+_M = TypeVar("_M", bound=type[Message])
+
+
+def _unique(pairs: Iterable[tuple[str, _M]]) -> dict[str, _M]:
+    table: dict[str, _M] = {}
+    for key, model in pairs:
+        if key in table:
+            raise ValueError(f"routing key {key!r} is spelled twice")
+        table[key] = model
+    return table
+
+
+COMMANDS: Final[dict[str, type[Command]]] = _unique(
+    [
+        ("register_candidacy", RegisterCandidacy),
+        ("withdraw_candidacy", WithdrawCandidacy),
+        ("declare_interview_slots", DeclareInterviewSlots),
+        ("submit_interview_report", SubmitInterviewReport),
+        ("request_new_interview", RequestNewInterview),
+        ("confirm_wish", ConfirmWish),
+        (ADVANCE_CLOCK, AdvanceClock),
+    ]
+)
+"""Routing key on `passpro.commands` -> the model of the command's body."""
+
+COMMAND_OWNERS: Final[dict[str, str]] = {
+    "register_candidacy": "enrollment",
+    "withdraw_candidacy": "enrollment",
+    "declare_interview_slots": "scheduling",
+    "request_new_interview": "scheduling",
+    "submit_interview_report": "opinions",
+    "confirm_wish": "affelnet_export",
+}
+"""Command routing key -> the one service that carries it out; `ADVANCE_CLOCK` goes to every service."""
+
+EVENT_NAMES: Final[dict[type[Event], str]] = {
+    CandidacyRegistered: "candidacy_registered",
+    CandidacyWithdrawn: "candidacy_withdrawn",
+    InterviewBooked: "interview_booked",
+    InterviewCancelled: "interview_cancelled",
+    CapacityShortfall: "capacity_shortfall",
+    SlotsDeclared: "slots_declared",
+    InterviewRequested: "interview_requested",
+    FinalOpinionComputed: "final_opinion_computed",
+    ReportOverdue: "report_overdue",
+    InterviewReported: "interview_reported",
+    ConvocationSent: "convocation_sent",
+    RecapSent: "recap_sent",
+    BonusExported: "bonus_exported",
+    WishConfirmed: "wish_confirmed",
+    ClockAdvanced: "clock_advanced",
+    CommandRejected: "command_rejected",
+}
+"""Event model -> its name, the part of the routing key after `<service>.`."""
+
+_PUBLISHED: Final[Mapping[str, tuple[type[Event], ...]]] = {
+    "enrollment": (CandidacyRegistered, CandidacyWithdrawn),
+    "scheduling": (InterviewBooked, InterviewCancelled, CapacityShortfall, SlotsDeclared, InterviewRequested),
+    "opinions": (FinalOpinionComputed, ReportOverdue, InterviewReported),
+    "notifications": (ConvocationSent, RecapSent),
+    "affelnet_export": (BonusExported, WishConfirmed),
+}
+# Every service answers `advance_clock` and may reject a command, so both events exist once per service.
+_PUBLISHED_BY_EVERY_SERVICE: Final[tuple[type[Event], ...]] = (ClockAdvanced, CommandRejected)
+
+
+def event_key(service: str, name: str) -> str:
+    """The routing key `<service>.<event>` of an event on `passpro.events`."""
+    if service not in SERVICES:
+        raise ValueError(f"unknown service {service!r}; expected one of {', '.join(SERVICES)}")
+    return f"{service}.{name}"
+
+
+EVENTS: Final[dict[str, type[Event]]] = _unique(
+    [
+        (event_key(service, EVENT_NAMES[model]), model)
+        for service in SERVICES
+        for model in (*_PUBLISHED[service], *_PUBLISHED_BY_EVERY_SERVICE)
+    ]
+)
+"""Routing key on `passpro.events` -> the model of the event's body."""
+
+ROUTING_KEY_TO_MODEL: Final[dict[str, type[Message]]] = _unique([*COMMANDS.items(), *EVENTS.items()])
+"""Every public routing key, command or event, -> its model."""
+
+
+def command_key(model: type[Command]) -> str:
+    """The routing key a command model is published with."""
+    for key, candidate in COMMANDS.items():
+        if candidate is model:
+            return key
+    raise KeyError(model.__name__)
+
+
+def handlers_of(command: str) -> tuple[str, ...]:
+    """The services that consume a command routing key: its owner, or all five for `advance_clock`."""
+    if command == ADVANCE_CLOCK:
+        return SERVICES
+    return (COMMAND_OWNERS[command],)
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    """A durable queue a service consumes, the exchange it is bound to and its binding keys."""
+
+    name: str
+    service: str
+    exchange: str
+    bindings: tuple[str, ...]
+
+    @property
+    def parking(self) -> str:
+        """Name of the queue where this queue's unreadable or poison messages are parked."""
+        return parking_queue(self.name)
+
+
+def command_queue(service: str) -> str:
+    """Name of the queue a service reads its commands from."""
+    return f"{service}.commands"
+
+
+def events_queue(service: str) -> str:
+    """Name of the queue a service reads the other services' events from."""
+    return f"{service}.events"
+
+
+def parking_queue(name: str) -> str:
+    """Name of the parking queue (on `passpro.parking`) of the queue `name`."""
+    return f"{name}.parking"
+
+
+_SUBSCRIPTIONS: Final[Mapping[str, tuple[str, ...]]] = {
+    "enrollment": (
+        event_key("scheduling", "interview_booked"),
+        event_key("scheduling", "interview_cancelled"),
+        event_key("opinions", "interview_reported"),
+    ),
+    "scheduling": (
+        event_key("enrollment", "candidacy_registered"),
+        event_key("enrollment", "candidacy_withdrawn"),
+        event_key("opinions", "interview_reported"),
+    ),
+    "opinions": (
+        event_key("enrollment", "candidacy_registered"),
+        event_key("enrollment", "candidacy_withdrawn"),
+        event_key("scheduling", "interview_booked"),
+        event_key("scheduling", "interview_cancelled"),
+    ),
+    "notifications": (
+        event_key("enrollment", "candidacy_registered"),
+        event_key("scheduling", "interview_booked"),
+        event_key("scheduling", "interview_cancelled"),
+        event_key("opinions", "final_opinion_computed"),
+        event_key("opinions", "interview_reported"),
+        event_key("opinions", "report_overdue"),
+    ),
+    "affelnet_export": (
+        event_key("opinions", "final_opinion_computed"),
+        event_key("enrollment", "candidacy_withdrawn"),
+    ),
+}
+
+
+def _command_bindings(service: str) -> tuple[str, ...]:
+    owned = tuple(key for key, owner in COMMAND_OWNERS.items() if owner == service)
+    return (*owned, ADVANCE_CLOCK)
+
+
+QUEUES: Final[tuple[QueueSpec, ...]] = tuple(
+    spec
+    for service in SERVICES
+    for spec in (
+        QueueSpec(command_queue(service), service, COMMANDS_EXCHANGE, _command_bindings(service)),
+        QueueSpec(events_queue(service), service, EVENTS_EXCHANGE, _SUBSCRIPTIONS[service]),
+    )
+)
+"""Every service's durable queues: `<service>.commands` on the commands exchange, `<service>.events`."""
+
+
+def queues_of(service: str) -> tuple[QueueSpec, ...]:
+    """The queues a service consumes."""
+    return tuple(spec for spec in QUEUES if spec.service == service)

@@ -1,0 +1,366 @@
+"""The local stack: RabbitMQ, PostgreSQL and the five services as plain processes under ``var/``.
+
+``python -m deploy.local up|down|status|reset|infra-up|infra-down``. Everything listens on
+127.0.0.1; every process started is recorded by PID and stopped by that PID.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from contracts import routing
+from deploy import topology
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = Path(os.environ.get("PASSPRO_VAR", ROOT / "var"))
+RUN = VAR / "run"
+LOG = VAR / "log"
+RABBIT = VAR / "rabbitmq"
+PG = VAR / "postgres"
+PG_BIN = Path(os.environ.get("PASSPRO_PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+AMQP_PORT = int(os.environ.get("PASSPRO_AMQP_PORT", "5672"))
+MANAGEMENT_PORT = int(os.environ.get("PASSPRO_MANAGEMENT_PORT", "15672"))
+PG_PORT = int(os.environ.get("PASSPRO_PG_PORT", "5432"))
+RABBIT_NODE = os.environ.get("PASSPRO_RABBIT_NODE", "passpro@localhost")
+DB_USER = "passpro"
+DB_PASSWORD = os.environ.get("PASSPRO_DB_PASSWORD", "passpro")
+DATABASES = ("passpro", "passpro_test")
+
+HEALTH_PORTS = {name: 8081 + i for i, name in enumerate(routing.SERVICES)}
+"""Each service's health and metrics port on the local stack."""
+
+
+@dataclass(frozen=True)
+class Addresses:
+    amqp: str = f"amqp://127.0.0.1:{AMQP_PORT}/{routing.VHOST}"
+    management: str = f"http://127.0.0.1:{MANAGEMENT_PORT}/"
+    database: str = f"postgresql://{DB_USER}:{DB_PASSWORD}@127.0.0.1:{PG_PORT}/passpro"
+
+
+def say(text: str) -> None:
+    print(f"[passpro] {text}", flush=True)
+
+
+def _is_root() -> bool:
+    return os.geteuid() == 0
+
+
+def _chown(path: Path, user: str) -> None:
+    if _is_root():
+        entry = pwd.getpwnam(user)
+        for p in [path, *path.rglob("*")]:
+            os.chown(p, entry.pw_uid, entry.pw_gid)
+
+
+def _as(user: str, argv: list[str]) -> list[str]:
+    return ["runuser", "-u", user, "--", *argv] if _is_root() else argv
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _read_pid(path: Path) -> int | None:
+    try:
+        pid = int(path.read_text().split()[0])
+    except (FileNotFoundError, ValueError, IndexError):
+        return None
+    return pid if _pid_alive(pid) else None
+
+
+def _wait(predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise SystemExit(f"[passpro] {what} did not come up within {timeout:.0f} s; see {LOG}")
+
+
+def _stop_pid(pid: int, name: str, timeout: float = 40.0) -> None:
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and _pid_alive(pid):
+        time.sleep(0.1)
+    if _pid_alive(pid):
+        say(f"{name} (pid {pid}) did not stop on SIGTERM; killing it")
+        os.kill(pid, signal.SIGKILL)
+
+
+# ---------------------------------------------------------------- RabbitMQ
+
+
+def _rabbit_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        HOME="/var/lib/rabbitmq" if _is_root() else str(RABBIT),
+        RABBITMQ_NODENAME=RABBIT_NODE,
+        RABBITMQ_NODE_IP_ADDRESS="127.0.0.1",
+        RABBITMQ_NODE_PORT=str(AMQP_PORT),
+        RABBITMQ_DIST_PORT=str(AMQP_PORT + 20000),
+        RABBITMQ_MNESIA_BASE=str(RABBIT / "mnesia"),
+        RABBITMQ_LOG_BASE=str(RABBIT / "log"),
+        RABBITMQ_ENABLED_PLUGINS_FILE=str(RABBIT / "enabled_plugins"),
+        RABBITMQ_CONFIG_FILE=str(RABBIT / "rabbitmq.conf"),
+        RABBITMQ_PID_FILE=str(RABBIT / "rabbit.pid"),
+        RABBITMQ_LOGS="-",
+        # Erlang's port mapper and distribution port stay on loopback too.
+        ERL_EPMD_ADDRESS="127.0.0.1",
+        RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}",
+    )
+    return env
+
+
+def rabbit_up() -> None:
+    if _read_pid(RABBIT / "rabbit.pid") and _port_open(AMQP_PORT):
+        say(f"RabbitMQ already running on 127.0.0.1:{AMQP_PORT}")
+        return
+    if _port_open(AMQP_PORT):
+        raise SystemExit(f"[passpro] port {AMQP_PORT} is taken by a process this stack did not start")
+    for sub in ("mnesia", "log"):
+        (RABBIT / sub).mkdir(parents=True, exist_ok=True)
+    (RABBIT / "enabled_plugins").write_text("[rabbitmq_management].\n")
+    (RABBIT / "definitions.json").write_text(json.dumps(topology.definitions(), indent=1))
+    (RABBIT / "rabbitmq.conf").write_text(
+        "\n".join(
+            [
+                f"listeners.tcp.default = 127.0.0.1:{AMQP_PORT}",
+                "management.tcp.ip = 127.0.0.1",
+                f"management.tcp.port = {MANAGEMENT_PORT}",
+                f"load_definitions = {RABBIT / 'definitions.json'}",
+                "loopback_users = none",
+                "log.console = true",
+                "log.console.level = warning",
+                "log.file = false",
+                # One node on a small machine: do not block publishers on a nearly full disk or low memory.
+                "disk_free_limit.absolute = 50MB",
+                "vm_memory_high_watermark.relative = 0.6",
+                "",
+            ]
+        )
+    )
+    _chown(RABBIT, "rabbitmq")
+    LOG.mkdir(parents=True, exist_ok=True)
+    log = open(LOG / "rabbitmq.log", "ab")
+    subprocess.Popen(
+        _as("rabbitmq", ["/usr/lib/rabbitmq/bin/rabbitmq-server"]),
+        env=_rabbit_env(),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd="/var/lib/rabbitmq" if _is_root() else str(RABBIT),
+        start_new_session=True,
+    )
+    _wait(lambda: (RABBIT / "rabbit.pid").exists(), 60, "RabbitMQ's pid file")
+    subprocess.run(
+        _as("rabbitmq", ["/usr/lib/rabbitmq/bin/rabbitmqctl", "-n", RABBIT_NODE, "await_startup"]),
+        env=_rabbit_env(),
+        check=True,
+        stdout=subprocess.DEVNULL,
+        timeout=120,
+    )
+    _wait(lambda: _port_open(MANAGEMENT_PORT), 60, "RabbitMQ's management UI")
+    say(f"RabbitMQ up on 127.0.0.1:{AMQP_PORT} (management on {MANAGEMENT_PORT})")
+
+
+def rabbit_down() -> None:
+    pid = _read_pid(RABBIT / "rabbit.pid")
+    if pid is None:
+        return
+    _stop_pid(pid, "RabbitMQ", timeout=60)
+    say("RabbitMQ stopped")
+
+
+# ---------------------------------------------------------------- PostgreSQL
+
+
+def _pg(argv: list[str], **kw) -> subprocess.CompletedProcess[bytes]:  # type: ignore[no-untyped-def]
+    return subprocess.run(_as("postgres", argv), check=True, **kw)
+
+
+def pg_up() -> None:
+    data = PG / "data"
+    pid_file = data / "postmaster.pid"
+    if _read_pid(pid_file) and _port_open(PG_PORT):
+        say(f"PostgreSQL already running on 127.0.0.1:{PG_PORT}")
+        return
+    if _port_open(PG_PORT):
+        raise SystemExit(f"[passpro] port {PG_PORT} is taken by a process this stack did not start")
+    (PG / "run").mkdir(parents=True, exist_ok=True)
+    fresh = not (data / "PG_VERSION").exists()
+    if fresh:
+        data.mkdir(parents=True, exist_ok=True)
+        _chown(PG, "postgres")
+        _pg(
+            [str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "--auth-local=trust",
+             "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8"],
+            stdout=subprocess.DEVNULL,
+        )
+    _chown(PG, "postgres")
+    options = (
+        f"-c listen_addresses=127.0.0.1 -p {PG_PORT} -k {PG / 'run'} -c max_connections=300 "
+        "-c shared_buffers=256MB -c synchronous_commit=on -c fsync=on"
+    )
+    _pg(
+        [str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(PG / "postgres.log"), "-w",
+         "start"],
+        stdout=subprocess.DEVNULL,
+    )
+    if fresh:
+        psql = [str(PG_BIN.parent / "bin" / "psql"), "-h", str(PG / "run"), "-p", str(PG_PORT), "-U",
+                "postgres", "-v", "ON_ERROR_STOP=1", "-q"]
+        if not Path(psql[0]).exists():
+            psql[0] = "psql"
+        _pg([*psql, "-c", f"CREATE ROLE {DB_USER} LOGIN PASSWORD '{DB_PASSWORD}'"])
+        for db in DATABASES:
+            _pg([*psql, "-c", f"CREATE DATABASE {db} OWNER {DB_USER}"])
+    say(f"PostgreSQL up on 127.0.0.1:{PG_PORT}")
+
+
+def pg_down() -> None:
+    data = PG / "data"
+    if _read_pid(data / "postmaster.pid") is None:
+        return
+    _pg([str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"], stdout=subprocess.DEVNULL)
+    say("PostgreSQL stopped")
+
+
+# ---------------------------------------------------------------- services
+
+
+def service_env(service: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("PASSPRO_AMQP_URL", Addresses.amqp)
+    env.setdefault("PASSPRO_DATABASE_URL", Addresses.database)
+    env["PASSPRO_HEALTH_PORT"] = str(HEALTH_PORTS[service])
+    env["PYTHONPATH"] = str(ROOT)
+    return env
+
+
+def services_up(replicas: int = 1) -> None:
+    RUN.mkdir(parents=True, exist_ok=True)
+    LOG.mkdir(parents=True, exist_ok=True)
+    for service in routing.SERVICES:
+        pid_file = RUN / f"{service}.pid"
+        if _read_pid(pid_file):
+            continue
+        log = open(LOG / f"{service}.log", "ab")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", f"services.{service}"],
+            env=service_env(service),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            start_new_session=True,
+        )
+        pid_file.write_text(f"{proc.pid}\n")
+    for service in routing.SERVICES:
+        url = f"http://127.0.0.1:{HEALTH_PORTS[service]}/health/ready"
+        pid_file = RUN / f"{service}.pid"
+
+        def ready(url: str = url, pid_file: Path = pid_file, service: str = service) -> bool:
+            if _read_pid(pid_file) is None:
+                raise SystemExit(f"[passpro] {service} exited at start; see {LOG / (service + '.log')}")
+            return _http_ok(url)
+
+        _wait(ready, 90, service)
+        say(f"{service} ready ({url})")
+
+
+def services_down() -> None:
+    for service in routing.SERVICES:
+        pid_file = RUN / f"{service}.pid"
+        pid = _read_pid(pid_file)
+        if pid is not None:
+            _stop_pid(pid, service)
+            say(f"{service} stopped")
+        pid_file.unlink(missing_ok=True)
+
+
+def _http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 - loopback only
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+def status() -> int:
+    addr = Addresses()
+    rabbit = "up" if _read_pid(RABBIT / "rabbit.pid") and _port_open(AMQP_PORT) else "down"
+    pg = "up" if _read_pid(PG / "data" / "postmaster.pid") and _port_open(PG_PORT) else "down"
+    print(f"broker         {rabbit:5} {addr.amqp}")
+    print(f"management UI  {rabbit:5} {addr.management}  (user {topology.ADMIN_USER})")
+    print(f"database       {pg:5} {addr.database.replace(':' + DB_PASSWORD + '@', '@')}")
+    all_up = rabbit == "up" and pg == "up"
+    for service in routing.SERVICES:
+        port = HEALTH_PORTS[service]
+        pid = _read_pid(RUN / f"{service}.pid")
+        ready = pid is not None and _http_ok(f"http://127.0.0.1:{port}/health/ready")
+        state = "ready" if ready else ("up" if pid else "down")
+        all_up = all_up and ready
+        print(
+            f"{service:14} {state:5} health http://127.0.0.1:{port}/health/ready  "
+            f"metrics http://127.0.0.1:{port}/metrics  pid {pid or '-'}"
+        )
+    return 0 if all_up else 1
+
+
+def main(argv: list[str]) -> int:
+    command = argv[0] if argv else "status"
+    if command == "infra-up":
+        rabbit_up()
+        pg_up()
+    elif command == "up":
+        rabbit_up()
+        pg_up()
+        services_up()
+    elif command == "services-down":
+        services_down()
+    elif command in ("down", "infra-down"):
+        services_down()
+        rabbit_down()
+        pg_down()
+    elif command == "status":
+        return status()
+    elif command == "reset":
+        services_down()
+        rabbit_down()
+        pg_down()
+        for sub in ("rabbitmq", "postgres", "mail", "report", "log", "run"):
+            shutil.rmtree(VAR / sub, ignore_errors=True)
+        say("state deleted; the next `make up` starts a fresh campaign")
+    else:
+        print(__doc__)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

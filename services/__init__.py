@@ -1,0 +1,1 @@
+"""The five Passpro services and their shared plumbing."""

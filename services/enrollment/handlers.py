@@ -1,0 +1,149 @@
+"""Enrollment's use cases: translate the message, ask the rules, record, say what happened."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from contracts.base import Event
+from contracts.campaign import Campaign
+from contracts.commands import RegisterCandidacy, WithdrawCandidacy
+from contracts.events import (
+    CandidacyRegistered,
+    CandidacyWithdrawn,
+    InterviewBooked,
+    InterviewCancelled,
+    InterviewReported,
+)
+from services.enrollment import domain
+from services.enrollment.repository import CandidacyRepository
+from services.runtime.messaging import Context, Rejected
+
+
+def campaign_rules(campaign: Campaign) -> domain.CampaignRules:
+    return domain.CampaignRules(
+        opens_on=campaign.calendar.opens_on,
+        registration_deadline=campaign.calendar.registration_deadline,
+        formation_domains={f.code: f.domain for f in campaign.formations},
+        academie_departements=frozenset(campaign.academie_departements),
+    )
+
+
+def _rejected(error: domain.EnrollmentError) -> Rejected:
+    return Rejected(error.reason, error.message, [(error.field, error.reason)])
+
+
+async def register_candidacy(cmd: RegisterCandidacy, ctx: Context) -> Sequence[Event]:
+    """R2–R4, R6–R9, R11, R12: record a candidacy or update its opinion, then publish it."""
+    repo = CandidacyRepository(ctx.conn, ctx.campaign.campaign)
+    reg = domain.Registration(
+        ine=cmd.pupil.ine,
+        origin_uai=cmd.origin_uai,
+        actor_uai=cmd.actor_uai,
+        channel=domain.Channel(cmd.channel),
+        class_level=cmd.pupil.class_level,
+        formation_code=cmd.formation_code,
+        origin_opinion=domain.Opinion(cmd.origin_opinion),
+        origin_comment=cmd.origin_comment,
+    )
+    rules = campaign_rules(ctx.campaign)
+    try:
+        domain.check_identifiers(ine=reg.ine, uais={"origin_uai": reg.origin_uai, "actor_uai": reg.actor_uai})
+        await repo.lock_pupil(reg.ine)
+        found = await repo.get(reg.ine, reg.formation_code)
+        existing = found[0] if found else None
+        domain_code = rules.formation_domains.get(reg.formation_code)
+        held = domain_code is not None and await repo.interview_held(reg.ine, domain_code, ctx.now)
+        decision = domain.decide_registration(
+            reg,
+            rules=rules,
+            today=ctx.now.astimezone(ctx.campaign.tz).date(),
+            existing=existing,
+            pupil_origin_uai=await repo.pupil_origin(reg.ine),
+            interview_held=held,
+        )
+    except domain.EnrollmentError as error:
+        raise _rejected(error) from None
+    registered_at = await repo.save_registration(
+        ine=reg.ine,
+        formation_code=reg.formation_code,
+        domain_code=decision.domain_code,
+        origin_uai=reg.origin_uai,
+        channel=reg.channel.value,
+        last_name=cmd.pupil.last_name,
+        first_name=cmd.pupil.first_name,
+        birth_date=cmd.pupil.birth_date,
+        class_level=cmd.pupil.class_level,
+        referent_name=cmd.referent.name,
+        referent_email=cmd.referent.email,
+        origin_opinion=reg.origin_opinion.value,
+        origin_comment=reg.origin_comment,
+        revision=decision.revision,
+        now=ctx.now,
+    )
+    return [
+        ctx.event(
+            CandidacyRegistered,
+            ine=reg.ine,
+            formation_code=reg.formation_code,
+            domain_code=decision.domain_code,
+            origin_uai=reg.origin_uai,
+            origin_opinion=reg.origin_opinion.value,
+            pupil=cmd.pupil,
+            referent=cmd.referent,
+            origin_comment=reg.origin_comment,
+            channel=reg.channel.value,
+            registered_at=registered_at,
+            revision=decision.revision,
+        )
+    ]
+
+
+async def withdraw_candidacy(cmd: WithdrawCandidacy, ctx: Context) -> Sequence[Event]:
+    """R10, R12: withdraw a renounced candidacy; scheduling learns whether the domain has any left."""
+    repo = CandidacyRepository(ctx.conn, ctx.campaign.campaign)
+    rules = campaign_rules(ctx.campaign)
+    try:
+        domain.check_identifiers(ine=cmd.ine, uais={"actor_uai": cmd.actor_uai})
+        await repo.lock_pupil(cmd.ine)
+        found = await repo.get(cmd.ine, cmd.formation_code)
+        candidacy = domain.decide_withdrawal(
+            ine=cmd.ine,
+            formation_code=cmd.formation_code,
+            actor_uai=cmd.actor_uai,
+            rules=rules,
+            existing=found[0] if found else None,
+        )
+    except domain.EnrollmentError as error:
+        raise _rejected(error) from None
+    await repo.withdraw(cmd.ine, cmd.formation_code, cmd.reason, ctx.now)
+    remaining = await repo.active_in_domain(cmd.ine, candidacy.domain_code)
+    return [
+        ctx.event(
+            CandidacyWithdrawn,
+            ine=cmd.ine,
+            formation_code=cmd.formation_code,
+            domain_code=candidacy.domain_code,
+            origin_uai=candidacy.origin_uai,
+            reason=cmd.reason,
+            remaining_in_domain=remaining,
+        )
+    ]
+
+
+async def interview_booked(event: InterviewBooked, ctx: Context) -> Sequence[Event]:
+    """R9: remember when the pupil's interview of the domain takes place."""
+    repo = CandidacyRepository(ctx.conn, ctx.campaign.campaign)
+    await repo.record_interview(event.interview_id, event.ine, event.domain_code, event.starts_at, "booked")
+    return []
+
+
+async def interview_cancelled(event: InterviewCancelled, ctx: Context) -> Sequence[Event]:
+    await CandidacyRepository(ctx.conn, ctx.campaign.campaign).set_interview_status(event.interview_id, "cancelled")
+    return []
+
+
+async def interview_reported(event: InterviewReported, ctx: Context) -> Sequence[Event]:
+    """R9, R21: an attended interview locks the origin opinion; an absent pupil's does not."""
+    status = "attended" if event.attended else "absent"
+    await CandidacyRepository(ctx.conn, ctx.campaign.campaign).set_interview_status(event.interview_id, status)
+    return []

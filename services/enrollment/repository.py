@@ -1,0 +1,121 @@
+"""Enrollment's tables, through the named queries of ``sql/queries.sql``."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from services.enrollment.domain import Candidacy, Opinion
+from services.runtime.database import load_queries
+
+SQL_DIR = Path(__file__).parent / "sql"
+q = load_queries(SQL_DIR)
+
+
+class CandidacyRepository:
+    """One campaign's candidacies, over the connection of the current transaction."""
+
+    def __init__(self, conn: asyncpg.Connection, campaign: str) -> None:
+        self.conn = conn
+        self.campaign = campaign
+
+    async def lock_pupil(self, ine: str) -> None:
+        await q.lock_pupil(self.conn, campaign=self.campaign, ine=ine)
+
+    async def pupil_origin(self, ine: str) -> str | None:
+        result: str | None = await q.pupil_origin(self.conn, campaign=self.campaign, ine=ine)
+        return result
+
+    async def get(self, ine: str, formation_code: str) -> tuple[Candidacy, datetime] | None:
+        row = await q.get_candidacy(self.conn, campaign=self.campaign, ine=ine, formation_code=formation_code)
+        if row is None:
+            return None
+        candidacy = Candidacy(
+            ine=row["ine"],
+            formation_code=row["formation_code"],
+            domain_code=row["domain_code"],
+            origin_uai=row["origin_uai"],
+            origin_opinion=Opinion(row["origin_opinion"]),
+            origin_comment=row["origin_comment"],
+            active=row["active"],
+            revision=row["revision"],
+        )
+        return candidacy, row["registered_at"]
+
+    async def interview_held(self, ine: str, domain_code: str, now: datetime) -> bool:
+        return bool(
+            await q.interview_held(self.conn, campaign=self.campaign, ine=ine, domain_code=domain_code, now=now)
+        )
+
+    async def save_registration(
+        self,
+        *,
+        ine: str,
+        formation_code: str,
+        domain_code: str,
+        origin_uai: str,
+        channel: str,
+        last_name: str,
+        first_name: str,
+        birth_date: date,
+        class_level: str,
+        referent_name: str,
+        referent_email: str,
+        origin_opinion: str,
+        origin_comment: str,
+        revision: int,
+        now: datetime,
+    ) -> datetime:
+        """Creates or updates the candidacy; returns its first registration instant."""
+        registered_at: datetime = await q.save_registration(
+            self.conn,
+            campaign=self.campaign,
+            ine=ine,
+            formation_code=formation_code,
+            domain_code=domain_code,
+            origin_uai=origin_uai,
+            channel=channel,
+            last_name=last_name,
+            first_name=first_name,
+            birth_date=birth_date,
+            class_level=class_level,
+            referent_name=referent_name,
+            referent_email=referent_email,
+            origin_opinion=origin_opinion,
+            origin_comment=origin_comment,
+            revision=revision,
+            now=now,
+        )
+        return registered_at
+
+    async def withdraw(self, ine: str, formation_code: str, reason: str | None, now: datetime) -> None:
+        await q.withdraw(
+            self.conn, campaign=self.campaign, ine=ine, formation_code=formation_code, reason=reason, now=now
+        )
+
+    async def active_in_domain(self, ine: str, domain_code: str) -> int:
+        return int(await q.active_in_domain(self.conn, campaign=self.campaign, ine=ine, domain_code=domain_code))
+
+    async def record_interview(
+        self, interview_id: UUID, ine: str, domain_code: str, starts_at: datetime, status: str
+    ) -> None:
+        await q.record_interview(
+            self.conn,
+            interview_id=interview_id,
+            campaign=self.campaign,
+            ine=ine,
+            domain_code=domain_code,
+            starts_at=starts_at,
+            status=status,
+        )
+
+    async def set_interview_status(self, interview_id: UUID, status: str) -> None:
+        await q.set_interview_status(self.conn, interview_id=interview_id, status=status)
+
+    async def funnel(self) -> dict[str, Any]:
+        row = await q.funnel(self.conn, campaign=self.campaign)
+        return dict(row)

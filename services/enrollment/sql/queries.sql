@@ -1,0 +1,66 @@
+-- name: lock_pupil!
+-- Serialises the commands of one pupil across replicas for the rest of the transaction.
+SELECT pg_advisory_xact_lock(hashtext(:campaign || '/' || :ine));
+
+-- name: pupil_origin$
+SELECT origin_uai FROM candidacies WHERE campaign = :campaign AND ine = :ine LIMIT 1;
+
+-- name: get_candidacy^
+SELECT ine, formation_code, domain_code, origin_uai, origin_opinion, origin_comment, active, revision,
+       registered_at
+FROM candidacies
+WHERE campaign = :campaign AND ine = :ine AND formation_code = :formation_code;
+
+-- name: interview_held$
+-- R9: the interview took place once it was reported attended, or once a booked one has started.
+SELECT EXISTS (
+    SELECT 1 FROM interviews
+    WHERE campaign = :campaign AND ine = :ine AND domain_code = :domain_code
+      AND (status = 'attended' OR (status = 'booked' AND starts_at <= :now))
+);
+
+-- name: save_registration<!
+INSERT INTO candidacies (
+    campaign, ine, formation_code, domain_code, origin_uai, channel, last_name, first_name, birth_date,
+    class_level, referent_name, referent_email, origin_opinion, origin_comment, active, revision,
+    registered_at, updated_at
+) VALUES (
+    :campaign, :ine, :formation_code, :domain_code, :origin_uai, :channel, :last_name, :first_name,
+    :birth_date, :class_level, :referent_name, :referent_email, :origin_opinion, :origin_comment, true,
+    :revision, :now, :now
+)
+ON CONFLICT (campaign, ine, formation_code) DO UPDATE SET
+    channel = excluded.channel, last_name = excluded.last_name, first_name = excluded.first_name,
+    birth_date = excluded.birth_date, class_level = excluded.class_level,
+    referent_name = excluded.referent_name, referent_email = excluded.referent_email,
+    origin_opinion = excluded.origin_opinion, origin_comment = excluded.origin_comment,
+    active = true, revision = excluded.revision, updated_at = excluded.updated_at,
+    withdrawn_at = NULL, withdrawal_reason = NULL
+RETURNING registered_at;
+
+-- name: withdraw!
+UPDATE candidacies
+SET active = false, withdrawn_at = :now, updated_at = :now, withdrawal_reason = :reason,
+    revision = revision + 1
+WHERE campaign = :campaign AND ine = :ine AND formation_code = :formation_code;
+
+-- name: active_in_domain$
+SELECT count(*) FROM candidacies
+WHERE campaign = :campaign AND ine = :ine AND domain_code = :domain_code AND active;
+
+-- name: record_interview!
+INSERT INTO interviews (interview_id, campaign, ine, domain_code, starts_at, status)
+VALUES (:interview_id, :campaign, :ine, :domain_code, :starts_at, :status)
+ON CONFLICT (interview_id) DO UPDATE SET
+    status = CASE WHEN interviews.status IN ('attended', 'absent') THEN interviews.status
+                  ELSE excluded.status END,
+    starts_at = excluded.starts_at;
+
+-- name: set_interview_status!
+UPDATE interviews SET status = :status WHERE interview_id = :interview_id;
+
+-- name: funnel^
+SELECT count(*) FILTER (WHERE active) AS active,
+       count(*) FILTER (WHERE NOT active) AS withdrawn,
+       count(DISTINCT ine) AS pupils
+FROM candidacies WHERE campaign = :campaign;

@@ -1,0 +1,1 @@
+"""notifications: e-mails convocations, cancellations, recap sheets and reminders (R19, R20, R26)."""

@@ -1,0 +1,1 @@
+"""Plumbing shared by the five services: no domain words live here."""

@@ -1,0 +1,225 @@
+"""Running one service process: settings, migrations, pool, subscribers, outbox relay, health, shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import sys
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+import structlog
+import uvicorn
+from faststream.middlewares import AckPolicy
+from faststream.rabbit import Channel, QueueType, RabbitBroker, RabbitQueue
+from faststream.rabbit.annotations import RabbitMessage
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from contracts import routing
+from contracts.campaign import Campaign, CampaignFileError, load_campaign
+from services.runtime import logs
+from services.runtime.database import RUNTIME_SQL, create_pool, migrate, pending_migrations
+from services.runtime.database import runtime_queries as q
+from services.runtime.messaging import Consumer, Service
+from services.runtime.relay import OutboxRelay
+from services.runtime.settings import ServiceSettings
+
+log = structlog.get_logger()
+
+
+def parse_clock(value: str) -> datetime | None:
+    """``wall`` or an ISO-8601 instant with an offset, where a virtual clock starts."""
+    if value.strip().lower() == "wall":
+        return None
+    instant = datetime.fromisoformat(value.strip())
+    if instant.tzinfo is None:
+        raise ValueError(f"PASSPRO_CLOCK={value!r}: the instant needs an offset, e.g. 2013-02-04T08:00:00+01:00")
+    return instant
+
+
+async def _raw_body(message: Any) -> bytes:
+    """Leaves decoding to the consumer, so an unreadable body is answered instead of failing."""
+    return bytes(message.body)
+
+
+class _QuietServer(uvicorn.Server):
+    """The health server lives inside the service's loop; the service owns the signals."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+class ServiceProcess:
+    def __init__(self, service: Service, settings: ServiceSettings, campaign: Campaign,
+                 start_clock: datetime | None) -> None:
+        self.service = service
+        self.settings = settings
+        self.campaign = campaign
+        self.start_clock = start_clock
+        self.streams = {"runtime": RUNTIME_SQL / "migrations", service.name: service.sql_dir / "migrations"}
+        self.queues = [spec for spec in routing.QUEUES if spec.service == service.name]
+        self.broker_url = settings.broker_url(service.name)
+        self.pool: asyncpg.Pool | None = None
+        self.relay: OutboxRelay | None = None
+        self.broker: RabbitBroker | None = None
+        self.server: _QuietServer | None = None
+
+    async def start(self) -> None:
+        s = self.settings
+        applied = await migrate(s.database_url, self.service.name, self.streams)
+        log.info("migrations_applied", applied=applied)
+        self.pool = await create_pool(s.database_url, self.service.name, s.db_pool_size)
+        async with self.pool.acquire() as conn:
+            await q.init_clock(conn, base=self.start_clock)
+            if self.start_clock is not None:
+                await q.move_clock(conn, to=self.start_clock)
+        self.relay = OutboxRelay(self.pool, self.broker_url, app_id=self.service.name)
+        await self.relay.start()
+        self.broker = RabbitBroker(
+            self.broker_url,
+            graceful_timeout=s.graceful_timeout,
+            logger=None,
+            app_id=self.service.name,
+            default_channel=Channel(prefetch_count=s.prefetch),
+            client_properties={"connection_name": f"{self.service.name}-consumer"},
+        )
+        for spec in self.queues:
+            self._subscribe(spec)
+        await self.broker.start()
+        await self._start_health()
+        log.info("service_started", queues=[spec.name for spec in self.queues],
+                 clock="virtual" if self.start_clock else "wall")
+
+    def _subscribe(self, spec: routing.QueueSpec) -> None:
+        assert self.broker is not None and self.pool is not None and self.relay is not None
+        consumer = Consumer(
+            service=self.service, queue=spec, pool=self.pool, campaign=self.campaign,
+            virtual_clock=self.start_clock is not None,
+        )
+        relay = self.relay
+
+        async def handle(body: bytes, message: RabbitMessage) -> None:
+            await consumer.deliver(message.raw_message)
+            relay.notify()
+
+        self.broker.subscriber(
+            RabbitQueue(spec.name, queue_type=QueueType.QUORUM, declare=False),
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            decoder=_raw_body,
+            title=spec.name,
+        )(handle)
+
+    async def _start_health(self) -> None:
+        app = Starlette(routes=[
+            Route("/health/live", self._live),
+            Route("/health/ready", self._ready),
+            Route("/metrics", self._metrics),
+        ])
+        config = uvicorn.Config(app, host=self.settings.health_host, port=self.settings.health_port,
+                                log_level="warning", access_log=False, lifespan="off")
+        self.server = _QuietServer(config)
+        asyncio.create_task(self.server.serve(), name="health-server")
+        while not self.server.started:
+            await asyncio.sleep(0.02)
+
+    async def _live(self, _: Request) -> Response:
+        return JSONResponse({"service": self.service.name, "live": True})
+
+    async def readiness(self) -> dict[str, Any]:
+        checks: dict[str, Any] = {}
+        try:
+            assert self.pool is not None
+            checks["database"] = await asyncio.wait_for(self._database_ok(), 2)
+        except Exception as error:  # readiness reports, it does not raise
+            checks["database"] = f"unreachable: {type(error).__name__}"
+        checks["broker"] = bool(self.broker is not None and await self.broker.ping(timeout=2))
+        checks["outbox_relay"] = bool(self.relay is not None and self.relay.healthy)
+        try:
+            checks["consumers"] = await asyncio.wait_for(self._consumers(), 3)
+        except Exception as error:
+            checks["consumers"] = f"unknown: {type(error).__name__}"
+        return checks
+
+    async def _database_ok(self) -> bool | str:
+        assert self.pool is not None
+        pending = await pending_migrations(self.pool, self.streams)
+        return True if pending == 0 else f"{pending} migrations pending"
+
+    async def _consumers(self) -> dict[str, int]:
+        """FastStream may come back from a lost node without its consumers: count them on the broker."""
+        assert self.relay is not None and self.relay.connection is not None
+        counts = {}
+        channel = await self.relay.connection.channel()
+        try:
+            for spec in self.queues:
+                queue = await channel.declare_queue(spec.name, passive=True)
+                counts[spec.name] = queue.declaration_result.consumer_count
+        finally:
+            await channel.close()
+        return counts
+
+    async def _ready(self, _: Request) -> Response:
+        checks = await self.readiness()
+        consumers = checks["consumers"]
+        ok = (
+            checks["database"] is True and checks["broker"] and checks["outbox_relay"]
+            and isinstance(consumers, dict) and all(n > 0 for n in consumers.values())
+        )
+        return JSONResponse({"service": self.service.name, "ready": ok, "checks": checks},
+                            status_code=200 if ok else 503)
+
+    async def _metrics(self, _: Request) -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    async def stop(self) -> None:
+        log.info("service_stopping")
+        if self.broker is not None:
+            await self.broker.stop()  # drains in-flight handlers up to graceful_timeout
+        if self.relay is not None:
+            await self.relay.stop()
+        if self.server is not None:
+            self.server.should_exit = True
+        if self.pool is not None:
+            await self.pool.close()
+        log.info("service_stopped")
+
+
+async def _main(service: Service) -> int:
+    settings = ServiceSettings()
+    try:
+        campaign = load_campaign(settings.campaign_file)
+        start_clock = parse_clock(settings.clock)
+    except (CampaignFileError, ValueError) as error:
+        log.error("configuration_invalid", problem=str(error))
+        print(f"{service.name}: {error}", file=sys.stderr)
+        return 2
+    process = ServiceProcess(service, settings, campaign, start_clock)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await process.start()
+    except Exception:
+        log.exception("service_start_failed")
+        await process.stop()
+        return 1
+    await stop.wait()
+    await process.stop()
+    return 0
+
+
+def run(service: Service) -> None:
+    """``python -m services.<name>``: runs until SIGTERM, then drains and stops."""
+    import uvloop
+
+    logs.configure(service.name)
+    raise SystemExit(uvloop.run(_main(service)))

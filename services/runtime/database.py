@@ -1,0 +1,89 @@
+"""The service's PostgreSQL pool, its numbered migrations, and named SQL loading."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import aiosql
+import asyncpg
+
+RUNTIME_SQL = Path(__file__).parent / "sql"
+_MIGRATION = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+def load_queries(sql_dir: Path) -> Any:
+    """Named queries of ``sql_dir/queries.sql`` (aiosql, asyncpg driver)."""
+    return aiosql.from_path(sql_dir / "queries.sql", "asyncpg", mandatory_parameters=False)
+
+
+runtime_queries = load_queries(RUNTIME_SQL)
+
+
+async def create_pool(dsn: str, schema: str, size: int) -> asyncpg.Pool:
+    """A pool whose connections see the service's own schema first."""
+    return await asyncpg.create_pool(
+        dsn,
+        min_size=1,
+        max_size=size,
+        server_settings={"search_path": schema, "application_name": f"passpro-{schema}"},
+    )
+
+
+def _migrations(directory: Path) -> list[tuple[int, Path]]:
+    found = []
+    for path in sorted(directory.glob("*.sql")):
+        match = _MIGRATION.match(path.name)
+        if not match:
+            raise RuntimeError(f"{path}: migration files are named NNNN_description.sql")
+        found.append((int(match.group(1)), path))
+    return found
+
+
+async def migrate(dsn: str, schema: str, streams: dict[str, Path]) -> list[str]:
+    """Applies each stream's numbered migrations once, in order, under an advisory lock.
+
+    Replicas starting together wait for each other; every migration runs in its own transaction.
+    """
+    applied: list[str] = []
+    conn = await asyncpg.connect(dsn, server_settings={"search_path": schema})
+    try:
+        await conn.execute("SELECT pg_advisory_lock(hashtext($1))", f"passpro.migrate.{schema}")
+        try:
+            await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+            await conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " stream text NOT NULL, version int NOT NULL,"
+                " applied_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (stream, version))"
+            )
+            for stream, directory in streams.items():
+                done = {
+                    r["version"]
+                    for r in await conn.fetch("SELECT version FROM schema_migrations WHERE stream = $1", stream)
+                }
+                for version, path in _migrations(directory):
+                    if version in done:
+                        continue
+                    async with conn.transaction():
+                        await conn.execute(path.read_text())
+                        await conn.execute(
+                            "INSERT INTO schema_migrations (stream, version) VALUES ($1, $2)", stream, version
+                        )
+                    applied.append(f"{stream}/{path.name}")
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock(hashtext($1))", f"passpro.migrate.{schema}")
+    finally:
+        await conn.close()
+    return applied
+
+
+async def pending_migrations(pool: asyncpg.Pool, streams: dict[str, Path]) -> int:
+    """How many known migrations are not applied (readiness wants 0)."""
+    async with pool.acquire() as conn:
+        rows = await conn.fetch("SELECT stream, version FROM schema_migrations")
+    done = {(r["stream"], r["version"]) for r in rows}
+    return sum(
+        1 for stream, directory in streams.items() for version, _ in _migrations(directory)
+        if (stream, version) not in done
+    )

@@ -1,0 +1,314 @@
+"""Consuming one message: decode, inbox, one transaction around the handler, outbox; or answer the rejection.
+
+Every delivery ends in exactly one of: handled (events in the outbox), rejected (one
+``command_rejected`` in the outbox), duplicate (inbox says done), unreadable (a rejection and
+the raw message parked with its reason), or a failure the broker redelivers after a pause.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import asyncpg
+import structlog
+from aio_pika.abc import AbstractIncomingMessage
+from pydantic import ValidationError
+
+from contracts import routing
+from contracts.base import Event, RejectionReason
+from contracts.campaign import Campaign
+from contracts.commands import AdvanceClock
+from contracts.events import ClockAdvanced, CommandRejected, FieldError
+from services.runtime import metrics
+from services.runtime.database import runtime_queries as q
+
+log = structlog.get_logger()
+E = TypeVar("E", bound=Event)
+MAX_RETRY_PAUSE = 30.0
+
+
+class Rejected(Exception):  # noqa: N818 - it is an outcome, not a failure
+    """A command that is not carried out: a stable reason code and a message a secretary understands."""
+
+    def __init__(self, reason: str | RejectionReason, message: str, errors: Sequence[tuple[str, str]] = ()):
+        super().__init__(message)
+        self.reason = RejectionReason(reason)
+        self.message = message
+        self.errors = list(errors)
+
+
+@dataclass
+class Context:
+    """What a handler gets besides its message: the open transaction, the clock, the campaign."""
+
+    conn: asyncpg.Connection
+    now: datetime
+    campaign: Campaign
+    service: str
+    causation_id: uuid.UUID | None
+    virtual_clock: bool
+
+    def event(self, model: type[E], **fields: Any) -> E:
+        return model(
+            event_id=uuid.uuid4(),
+            occurred_at=self.now,
+            campaign=self.campaign.campaign,
+            causation_id=self.causation_id,
+            **fields,
+        )
+
+
+Handler = Callable[[Any, Context], Awaitable[Sequence[Event]]]
+
+
+@dataclass(frozen=True)
+class Service:
+    """What makes a service: its name, its SQL and the handlers of the messages it consumes."""
+
+    name: str
+    sql_dir: Path
+    commands: Mapping[str, Handler] = field(default_factory=dict)
+    events: Mapping[str, Handler] = field(default_factory=dict)
+    answers_clock_rejections: bool = False
+    """The clock command reaches every service; one of them answers its rejection, so there is one."""
+
+
+def _routing_key_of(event: Event, service: str) -> str:
+    """A service publishes its own events only: ``<service>.<event>``."""
+    return routing.event_key(service, routing.EVENT_NAMES[type(event)])
+
+
+def outbox_row(event: Event, service: str, correlation_id: str | None) -> tuple[Any, ...]:
+    return (
+        str(event.event_id),
+        routing.EVENTS_EXCHANGE,
+        _routing_key_of(event, service),
+        event.model_dump_json().encode(),
+        json.dumps({}),
+        correlation_id,
+    )
+
+
+async def write_outbox(
+    conn: asyncpg.Connection, rows: Sequence[tuple[Any, ...]]
+) -> None:
+    if rows:
+        await q.add_outbox_messages(
+            conn,
+            [
+                {"message_id": r[0], "exchange": r[1], "routing_key": r[2], "body": r[3], "headers": r[4],
+                 "correlation_id": r[5]}
+                for r in rows
+            ],
+        )
+
+
+def _field_errors(error: ValidationError) -> list[tuple[str, str]]:
+    """Field paths and what is wrong, never the submitted value (pupils are minors)."""
+    return [(".".join(str(p) for p in e["loc"]) or "(message)", e["msg"]) for e in error.errors()]
+
+
+class Consumer:
+    """Handles the deliveries of one queue of one service."""
+
+    def __init__(
+        self,
+        *,
+        service: Service,
+        queue: routing.QueueSpec,
+        pool: asyncpg.Pool,
+        campaign: Campaign,
+        virtual_clock: bool,
+    ) -> None:
+        self.service = service
+        self.queue = queue
+        self.pool = pool
+        self.campaign = campaign
+        self.virtual_clock = virtual_clock
+        self.is_commands = queue.exchange == routing.COMMANDS_EXCHANGE
+        self.handlers: Mapping[str, Handler] = (
+            {**service.commands, routing.ADVANCE_CLOCK: self._advance_clock}
+            if self.is_commands
+            else service.events
+        )
+        self.models: Mapping[str, type[Any]] = routing.COMMANDS if self.is_commands else routing.EVENTS
+
+    async def deliver(self, message: AbstractIncomingMessage) -> None:
+        """Entry point for one delivery; raising means "redeliver later"."""
+        started = time.perf_counter()
+        key = message.routing_key or ""
+        amqp_id = message.message_id or "sha256:" + hashlib.sha256(message.body).hexdigest()
+        correlation = message.correlation_id or amqp_id
+        structlog.contextvars.bind_contextvars(
+            message_id=amqp_id, correlation_id=correlation, routing_key=key, queue=self.queue.name
+        )
+        try:
+            outcome = await self._deliver(message, key, amqp_id, correlation)
+        except Exception:
+            metrics.MESSAGES.labels(self.queue.name, key, "failed").inc()
+            count = int((message.headers or {}).get("x-delivery-count") or 0)
+            pause = min(2.0 ** count, MAX_RETRY_PAUSE)
+            log.exception("message_failed", delivery_count=count, retry_in_s=pause)
+            await asyncio.sleep(pause)
+            raise
+        finally:
+            structlog.contextvars.unbind_contextvars("message_id", "correlation_id", "routing_key", "queue")
+        metrics.MESSAGES.labels(self.queue.name, key, outcome).inc()
+        metrics.LATENCY.labels(self.queue.name, key).observe(time.perf_counter() - started)
+
+    async def _deliver(self, message: AbstractIncomingMessage, key: str, amqp_id: str, correlation: str) -> str:
+        try:
+            data = json.loads(message.body)
+            if not isinstance(data, dict):
+                raise ValueError("not an object")
+        except (ValueError, UnicodeDecodeError):
+            return await self._unreadable(message, key, amqp_id, correlation, "the body is not a JSON object")
+        model_type = self.models.get(key)
+        if model_type is None:
+            return await self._unreadable(message, key, amqp_id, correlation, f"unknown routing key {key!r}")
+        handler = self.handlers.get(key)
+        if handler is None:
+            # Bound by the topology but not consumed by this service's version: nothing to do.
+            log.warning("message_ignored")
+            return "ignored"
+        command_id = data.get("command_id") if self.is_commands else data.get("event_id")
+        inbox_key = command_id if isinstance(command_id, str) and _is_uuid(command_id) else amqp_id
+        try:
+            model = model_type.model_validate(data)
+        except ValidationError as error:
+            if not self.is_commands:
+                return await self._unreadable(message, key, amqp_id, correlation, f"invalid event: {error}")
+            rejection = Rejected(
+                RejectionReason.INVALID,
+                "Le message est incomplet ou mal formé : corrigez les champs indiqués puis renvoyez-le.",
+                _field_errors(error),
+            )
+            return await self._in_transaction(
+                inbox_key, correlation, None, key, data, rejection=rejection, command_id=inbox_key
+            )
+        return await self._in_transaction(inbox_key, correlation, model, key, data, handler=handler)
+
+    async def _in_transaction(
+        self,
+        inbox_key: str,
+        correlation: str,
+        model: Any,
+        key: str,
+        data: Mapping[str, Any],
+        *,
+        handler: Handler | None = None,
+        rejection: Rejected | None = None,
+        command_id: str | None = None,
+    ) -> str:
+        async with self.pool.acquire() as conn, conn.transaction():
+            claim = await q.claim_message_and_read_clock(conn, consumer=self.queue.name, message_id=inbox_key)
+            if not claim["claimed"]:
+                log.info("message_duplicate")
+                return "duplicate"
+            now: datetime = claim["now"]
+            causation = _as_uuid(inbox_key)
+            ctx = Context(conn, now, self.campaign, self.service.name, causation, self.virtual_clock)
+            events: Sequence[Event] = ()
+            if rejection is None and self.is_commands and model.campaign != self.campaign.campaign:
+                rejection = Rejected(
+                    RejectionReason.UNKNOWN_CAMPAIGN,
+                    f"La campagne « {model.campaign} » n'est pas ouverte dans Passpro ; "
+                    f"la campagne en cours est « {self.campaign.campaign} ».",
+                    [("campaign", "unknown campaign")],
+                )
+            if rejection is None and handler is not None:
+                try:
+                    async with conn.transaction():
+                        events = await handler(model, ctx)
+                except Rejected as r:
+                    rejection = r
+            if rejection is not None:
+                if key == routing.ADVANCE_CLOCK and not self.service.answers_clock_rejections:
+                    return "rejected_silently"
+                log.info("command_rejected", reason=rejection.reason.value)
+                events = [self._rejection(ctx, key, command_id or inbox_key, rejection)]
+            await write_outbox(conn, [outbox_row(e, self.service.name, correlation) for e in events])
+        return "rejected" if rejection is not None else "handled"
+
+    def _rejection(self, ctx: Context, key: str, command_id: str, rejection: Rejected) -> CommandRejected:
+        return ctx.event(
+            CommandRejected,
+            command_id=command_id,
+            command=key,
+            reason=rejection.reason,
+            message=rejection.message,
+            errors=[FieldError(field=f, message=m) for f, m in rejection.errors],
+        )
+
+    async def _unreadable(
+        self, message: AbstractIncomingMessage, key: str, amqp_id: str, correlation: str, why: str
+    ) -> str:
+        """Answer it (commands) and park the raw message with its reason, once, in one transaction."""
+        log.warning("message_unreadable", reason=why[:200])
+        async with self.pool.acquire() as conn, conn.transaction():
+            claim = await q.claim_message_and_read_clock(conn, consumer=self.queue.name, message_id=amqp_id)
+            if not claim["claimed"]:
+                return "duplicate"
+            rows = []
+            if self.is_commands:
+                ctx = Context(conn, claim["now"], self.campaign, self.service.name, None, self.virtual_clock)
+                rejection = Rejected(
+                    RejectionReason.INVALID,
+                    "Le message n'a pas pu être lu (ce n'est pas une commande Passpro en JSON) ; "
+                    "il a été mis de côté pour les opérateurs.",
+                    [("(message)", why[:200])],
+                )
+                rows.append(outbox_row(self._rejection(ctx, key, amqp_id, rejection), self.service.name,
+                                       correlation))
+            headers = {
+                "x-passpro-reason": why[:1000],
+                "x-passpro-queue": self.queue.name,
+                "x-passpro-routing-key": key,
+                "x-passpro-message-id": amqp_id,
+                "x-passpro-parked-at": claim["now"].isoformat(),
+            }
+            rows.append(
+                (
+                    f"parked:{self.queue.name}:{amqp_id}",
+                    routing.PARKING_EXCHANGE,
+                    routing.parking_queue(self.queue.name),
+                    message.body,
+                    json.dumps(headers),
+                    correlation,
+                )
+            )
+            await write_outbox(conn, rows)
+        return "unreadable"
+
+    async def _advance_clock(self, command: AdvanceClock, ctx: Context) -> Sequence[Event]:
+        """The virtual clock moves forward only; a service under the wall clock refuses."""
+        if not ctx.virtual_clock:
+            raise Rejected(
+                RejectionReason.CLOCK_NOT_VIRTUAL,
+                "L'horloge de Passpro suit l'heure réelle : elle ne peut pas être avancée.",
+                [("to", "the clock is the wall clock")],
+            )
+        now = await q.move_clock(ctx.conn, to=command.to)
+        ctx.now = now
+        log.info("clock_advanced", to=now.isoformat())
+        return [ctx.event(ClockAdvanced, to=now)]
+
+
+def _is_uuid(value: str) -> bool:
+    return _as_uuid(value) is not None
+
+
+def _as_uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None

@@ -1,0 +1,37 @@
+"""Settings every service reads from the environment (PASSPRO_*)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """The variables of the public configuration table, plus each service's own knobs."""
+
+    model_config = SettingsConfigDict(env_prefix="PASSPRO_", extra="ignore")
+
+    amqp_url: str = "amqp://127.0.0.1:5672/passpro"
+    amqp_user: str | None = Field(None, description="broker account; defaults to the service's name")
+    amqp_password: str | None = None
+    database_url: str = "postgresql://passpro:passpro@127.0.0.1:5432/passpro"
+    campaign_file: Path | None = None
+    clock: str = "wall"
+    health_host: str = "127.0.0.1"
+    health_port: int = 8080
+    prefetch: int = 32
+    graceful_timeout: float = 30.0
+    db_pool_size: int = 10
+
+    def broker_url(self, service: str) -> str:
+        """The broker URL with this service's account, unless the URL already names one."""
+        parts = urlsplit(self.amqp_url)
+        if parts.username:
+            return self.amqp_url
+        user = self.amqp_user or service
+        password = self.amqp_password or user
+        netloc = f"{user}:{password}@{parts.hostname}:{parts.port or 5672}"
+        return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))

@@ -1,0 +1,39 @@
+-- name: claim_message_and_read_clock^
+-- Claims the message for this consumer (nothing claimed means it was already handled)
+-- and reads the service's clock, in one round trip.
+WITH claim AS (
+    INSERT INTO inbox (consumer, message_id) VALUES (:consumer, :message_id)
+    ON CONFLICT DO NOTHING
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM claim) = 1 AS claimed,
+       coalesce((SELECT base + (clock_timestamp() - set_at) FROM clock), clock_timestamp()) AS now;
+
+-- name: add_outbox_messages*!
+INSERT INTO outbox (message_id, exchange, routing_key, body, headers, correlation_id)
+VALUES (:message_id, :exchange, :routing_key, :body, :headers, :correlation_id);
+
+-- name: claim_outbox_batch
+SELECT id, message_id, exchange, routing_key, body, headers, correlation_id, created_at
+FROM outbox
+ORDER BY id
+LIMIT :limit
+FOR UPDATE SKIP LOCKED;
+
+-- name: delete_sent!
+DELETE FROM outbox WHERE id = ANY(:ids);
+
+-- name: outbox_backlog$
+SELECT count(*) FROM outbox;
+
+-- name: read_clock^
+SELECT base, set_at, base + (clock_timestamp() - set_at) AS now FROM clock;
+
+-- name: init_clock!
+INSERT INTO clock (base) VALUES (:base) ON CONFLICT (singleton) DO NOTHING;
+
+-- name: move_clock$
+-- Moves the virtual clock to :to unless it already is later; returns the instant it shows now.
+UPDATE clock
+SET base = greatest(:to, base + (clock_timestamp() - set_at)), set_at = clock_timestamp()
+RETURNING base;

@@ -1,0 +1,1 @@
+"""scheduling: books one interview per pupil per domain from declared slots (R13–R21)."""

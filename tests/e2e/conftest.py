@@ -1,0 +1,96 @@
+"""The whole stack from the public interface: five service processes, the real broker and database."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from deploy.portal import PortalClient
+from tests.conftest import PORTAL_URL
+from tests.stack import ServiceStack, reset_state
+
+CAMPAIGN = "2013"
+START = "2013-02-01T08:00:00+01:00"
+"""The run starts before registrations open; tests move the virtual clock forward only."""
+OPEN = "2013-02-11T08:00:00+01:00"
+
+
+@pytest.fixture(scope="session")
+async def stack() -> AsyncIterator[ServiceStack]:
+    await reset_state()
+    services = ServiceStack(clock=START)
+    try:
+        await services.start_all()
+        yield services
+    finally:
+        services.stop_all()
+
+
+@pytest.fixture(scope="session")
+async def portal(stack: ServiceStack) -> AsyncIterator[PortalClient]:
+    async with PortalClient(PORTAL_URL) as client:
+        yield client
+
+
+class Clock:
+    """Moves every service's virtual clock, through the public ``advance_clock`` command."""
+
+    def __init__(self, portal: PortalClient) -> None:
+        self.portal = portal
+        self.at = datetime.fromisoformat(START)
+
+    async def at_least(self, instant: str) -> None:
+        target = datetime.fromisoformat(instant)
+        if target <= self.at:
+            return
+        command_id = str(uuid.uuid4())
+        await self.portal.send(
+            "advance_clock",
+            {"command_id": command_id, "campaign": CAMPAIGN, "actor_uai": "0941918Z", "to": instant},
+        )
+        for service in ("enrollment", "scheduling", "opinions", "notifications", "affelnet_export"):
+            await self.portal.wait_for(
+                lambda e, s=service: e["_routing_key"] == f"{s}.clock_advanced"
+                and e.get("causation_id") == command_id
+            )
+        self.at = target
+
+
+@pytest.fixture(scope="session")
+async def clock(portal: PortalClient) -> Clock:
+    return Clock(portal)
+
+
+def new_ine() -> str:
+    """A valid INE of the 10 digits + 1 letter form, unique within the run."""
+    return f"{uuid.uuid4().int % 10**10:010d}X"
+
+
+def register_body(**overrides: Any) -> dict[str, Any]:
+    """A valid ``register_candidacy`` from the origin school 0930122C (Seine-Saint-Denis)."""
+    pupil = {
+        "ine": new_ine(),
+        "last_name": "Lefèvre",
+        "first_name": "Inès",
+        "birth_date": "1998-05-14",
+        "class_level": "3eme",
+    }
+    pupil.update(overrides.pop("pupil", {}))
+    body: dict[str, Any] = {
+        "command_id": str(uuid.uuid4()),
+        "campaign": CAMPAIGN,
+        "actor_uai": "0930122C",
+        "channel": "portal",
+        "pupil": pupil,
+        "origin_uai": "0930122C",
+        "referent": {"name": "Mme Durand", "email": "referente.durand@example.org"},
+        "formation_code": "cap-cuisine",
+        "origin_opinion": "favorable",
+        "origin_comment": "Élève motivée, a fait un stage d'observation en cuisine.",
+    }
+    body.update(overrides)
+    return body

@@ -1,0 +1,108 @@
+"""Starting the five services as real processes against the test vhost and database."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import aio_pika
+import asyncpg
+
+from contracts import routing
+from tests.conftest import ADMIN_URL, AMQP_HOST, TEST_DATABASE_URL, TEST_VHOST
+
+ROOT = Path(__file__).resolve().parent.parent
+LOGS = ROOT / "var" / "log" / "tests"
+HEALTH_BASE_PORT = 18081
+
+
+async def reset_state() -> None:
+    """An empty database and empty queues, so the run starts a fresh campaign."""
+    conn = await asyncpg.connect(TEST_DATABASE_URL)
+    try:
+        for service in routing.SERVICES:
+            await conn.execute(f'DROP SCHEMA IF EXISTS "{service}" CASCADE')
+    finally:
+        await conn.close()
+    connection = await aio_pika.connect(ADMIN_URL)
+    async with connection:
+        channel = await connection.channel()
+        for spec in routing.QUEUES:
+            for name in (spec.name, routing.parking_queue(spec.name)):
+                queue = await channel.get_queue(name, ensure=False)
+                await queue.purge()
+
+
+class ServiceStack:
+    def __init__(self, clock: str, extra_env: dict[str, str] | None = None) -> None:
+        self.clock = clock
+        self.extra_env = extra_env or {}
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+
+    def port(self, service: str) -> int:
+        return HEALTH_BASE_PORT + routing.SERVICES.index(service)
+
+    def env(self, service: str) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            PASSPRO_AMQP_URL=f"{AMQP_HOST}/{TEST_VHOST}",
+            PASSPRO_DATABASE_URL=TEST_DATABASE_URL,
+            PASSPRO_CLOCK=self.clock,
+            PASSPRO_HEALTH_PORT=str(self.port(service)),
+            PYTHONPATH=str(ROOT),
+        )
+        env.update(self.extra_env)
+        return env
+
+    def start(self, service: str) -> None:
+        LOGS.mkdir(parents=True, exist_ok=True)
+        log = open(LOGS / f"{service}.log", "ab")  # noqa: SIM115 - kept open for the child's life
+        self.procs[service] = subprocess.Popen(
+            [sys.executable, "-m", f"services.{service}"], env=self.env(service), stdout=log,
+            stderr=subprocess.STDOUT, cwd=ROOT,
+        )
+
+    def ready(self, service: str) -> bool:
+        try:
+            url = f"http://127.0.0.1:{self.port(service)}/health/ready"
+            with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 - loopback
+                return bool(response.status == 200)
+        except OSError:
+            return False
+
+    async def wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        for service in self.procs:
+            while not self.ready(service):
+                proc = self.procs[service]
+                if proc.poll() is not None:
+                    raise RuntimeError(f"{service} exited ({proc.returncode}); see {LOGS / service}.log")
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{service} not ready; see {LOGS / service}.log")
+                await asyncio.sleep(0.2)
+
+    async def start_all(self) -> None:
+        for service in routing.SERVICES:
+            self.start(service)
+        await self.wait_ready()
+
+    def stop(self, service: str, sig: int = signal.SIGTERM) -> None:
+        proc = self.procs.pop(service, None)
+        if proc is None:
+            return
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+    def stop_all(self) -> None:
+        for service in list(self.procs):
+            self.stop(service)
