@@ -55,7 +55,7 @@ class PortalClient:
         if self._connection is not None:
             await self._connection.close()
 
-    def _on_event(self, message: AbstractIncomingMessage) -> Any:
+    async def _on_event(self, message: AbstractIncomingMessage) -> None:
         event = json.loads(message.body)
         event["_routing_key"] = message.routing_key
         event["_correlation_id"] = message.correlation_id
@@ -65,7 +65,6 @@ class PortalClient:
             self.by_cause[str(cause)].append(event)
             self.arrival_times.setdefault(str(cause), time.perf_counter())
         self._arrived.set()
-        return None
 
     async def send(
         self,

@@ -1,0 +1,26 @@
+"""R6, R9 after the registration deadline (runs last: the clock only moves forward)."""
+
+from __future__ import annotations
+
+from deploy.portal import PortalClient
+from tests.e2e.conftest import Clock, register_body
+
+
+async def test_r6_after_the_deadline_new_registrations_are_closed_but_opinions_can_still_be_updated(
+    portal: PortalClient, clock: Clock
+) -> None:
+    existing = register_body()
+    await clock.at_least("2013-03-29T17:00:00+01:00")
+    await portal.send("register_candidacy", existing)
+    assert (await portal.outcome(existing["command_id"]))["_routing_key"] == "enrollment.candidacy_registered"
+    await clock.at_least("2013-03-30T08:00:00+01:00")
+    late = register_body()
+    update = register_body(pupil=existing["pupil"], origin_opinion="assez_favorable")
+
+    await portal.send("register_candidacy", late)
+    await portal.send("register_candidacy", update)
+    closed = await portal.outcome(late["command_id"])
+    updated = await portal.outcome(update["command_id"])
+
+    assert closed["reason"] == "registration_closed" and "29/03/2013" in closed["message"]
+    assert updated["_routing_key"] == "enrollment.candidacy_registered" and updated["revision"] == 2
