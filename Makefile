@@ -40,7 +40,11 @@ status: install
 reset:
 	@if [ -x $(PY) ]; then $(PY) -m deploy.local reset; else rm -rf var; fi
 
-demo: up
+## demo and bench play the 2013 campaign: the services run on a virtual clock starting at its opening
+CAMPAIGN_START ?= 2013-02-04T08:00:00+01:00
+
+demo: install
+	PASSPRO_CLOCK=$${PASSPRO_CLOCK:-$(CAMPAIGN_START)} $(PY) -m deploy.local up --virtual
 	$(PY) -m deploy.demo
 
 lint: install
@@ -60,5 +64,6 @@ asyncapi: install
 	$(PY) -m contracts.asyncapi docs/asyncapi.json
 	@echo "written docs/asyncapi.json"
 
-bench: up
+bench: install
+	PASSPRO_CLOCK=$${PASSPRO_CLOCK:-$(CAMPAIGN_START)} $(PY) -m deploy.local up --virtual
 	$(PY) -m deploy.bench

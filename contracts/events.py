@@ -259,7 +259,9 @@ _CutMessage = Annotated[str, _cut(2000), StringConstraints(max_length=2000)]
 class FieldError(Message):
     """One problem found in a rejected command's fields."""
 
-    field: _CutField = Field(description="Dotted path of the field, e.g. `pupil.birth_date`; cut at 200.")
+    field: _CutField = Field(
+        description="Dotted path of the field, e.g. `pupil.birth_date`; cut at 200 chars.",
+    )
     message: _CutMessage = Field(description="What is wrong with it, in plain English; cut at 2000 chars.")
 
 

@@ -293,6 +293,22 @@ def services_up(replicas: int = 1) -> None:
         say(f"{service} ready ({url})")
 
 
+def _restart_on_wall_clock() -> None:
+    """The demo needs the virtual clock: services left running on the wall clock are restarted."""
+    for service in routing.SERVICES:
+        pid = _read_pid(RUN / f"{service}.pid")
+        if pid is None:
+            continue
+        try:
+            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"PASSPRO_CLOCK=" + os.environ.get("PASSPRO_CLOCK", "wall").encode() not in environ:
+            say(f"{service} runs on another clock; restarting it")
+            _stop_pid(pid, service)
+            (RUN / f"{service}.pid").unlink(missing_ok=True)
+
+
 def services_down() -> None:
     for service in routing.SERVICES:
         pid_file = RUN / f"{service}.pid"
@@ -340,6 +356,8 @@ def main(argv: list[str]) -> int:
     elif command == "up":
         rabbit_up()
         pg_up()
+        if "--virtual" in argv[1:]:
+            _restart_on_wall_clock()
         services_up()
     elif command == "services-down":
         services_down()

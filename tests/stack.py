@@ -62,7 +62,7 @@ class ServiceStack:
 
     def start(self, service: str) -> None:
         LOGS.mkdir(parents=True, exist_ok=True)
-        log = open(LOGS / f"{service}.log", "ab")  # noqa: SIM115 - kept open for the child's life
+        log = open(LOGS / f"{service}.log", "ab")
         self.procs[service] = subprocess.Popen(
             [sys.executable, "-m", f"services.{service}"], env=self.env(service), stdout=log,
             stderr=subprocess.STDOUT, cwd=ROOT,
@@ -71,7 +71,7 @@ class ServiceStack:
     def ready(self, service: str) -> bool:
         try:
             url = f"http://127.0.0.1:{self.port(service)}/health/ready"
-            with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 - loopback
+            with urllib.request.urlopen(url, timeout=1) as response:
                 return bool(response.status == 200)
         except OSError:
             return False

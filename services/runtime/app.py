@@ -71,6 +71,7 @@ class ServiceProcess:
         self.relay: OutboxRelay | None = None
         self.broker: RabbitBroker | None = None
         self.server: _QuietServer | None = None
+        self._server_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         s = self.settings
@@ -126,7 +127,7 @@ class ServiceProcess:
         config = uvicorn.Config(app, host=self.settings.health_host, port=self.settings.health_port,
                                 log_level="warning", access_log=False, lifespan="off")
         self.server = _QuietServer(config)
-        asyncio.create_task(self.server.serve(), name="health-server")
+        self._server_task = asyncio.create_task(self.server.serve(), name="health-server")
         while not self.server.started:
             await asyncio.sleep(0.02)
 

@@ -36,7 +36,7 @@ E = TypeVar("E", bound=Event)
 MAX_RETRY_PAUSE = 30.0
 
 
-class Rejected(Exception):  # noqa: N818 - it is an outcome, not a failure
+class Rejected(Exception):
     """A command that is not carried out: a stable reason code and a message a secretary understands."""
 
     def __init__(self, reason: str | RejectionReason, message: str, errors: Sequence[tuple[str, str]] = ()):

@@ -1,6 +1,6 @@
 """python -m services.scheduling"""
 
-from services.scheduling.app import SERVICE
 from services.runtime.app import run
+from services.scheduling.app import SERVICE
 
 run(SERVICE)

@@ -1,4 +1,4 @@
-"""R6: before the campaign opens, registrations are refused with the window named (runs first: the clock only moves forward)."""
+"""R6: before the campaign opens, registrations are refused, naming the window (runs first: time only moves on)."""
 
 from __future__ import annotations
 

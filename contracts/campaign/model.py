@@ -1,10 +1,8 @@
-"""The campaign file (TOML): calendar, bonus points, reception schools and the catalog, validated on load."""
+"""The campaign-file model: calendar, bonus points, reception schools and catalog, checked across sections."""
 
 import re
-import tomllib
 from collections import Counter
 from datetime import date
-from pathlib import Path
 from typing import Annotated, Any, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -15,45 +13,27 @@ from pydantic import (
     Field,
     PrivateAttr,
     StringConstraints,
-    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
 )
-from pydantic_core import ErrorDetails
 
 from contracts.base import FinalOpinion, FormationKind
 from contracts.identifiers import is_valid_uai, uai_check_letter
 
-__all__ = [
-    "BUNDLED_CAMPAIGN",
-    "BonusPoints",
-    "Calendar",
-    "Campaign",
-    "CampaignFileError",
-    "CampaignProblem",
-    "Domain",
-    "Formation",
-    "SchedulingPolicy",
-    "School",
-    "load_campaign",
-]
-
-BUNDLED_CAMPAIGN: Path = Path(__file__).parent / "campaigns" / "2013.toml"
-"""The default campaign file: the 2013 procedure of the académie de Créteil."""
-
 Loc = tuple[str | int, ...]
 
 
-class _CrossReferenceError(ValueError):
+class CrossReferenceError(ValueError):
     """Problems found across sections of the file, each with the key path it concerns."""
 
     def __init__(self, problems: list[tuple[Loc, str]]) -> None:
         self.problems = problems
-        super().__init__("; ".join(f"{_key_path(loc)}: {text}" for loc, text in problems))
+        super().__init__("; ".join(f"{key_path(loc)}: {text}" for loc, text in problems))
 
 
-def _key_path(loc: Loc) -> str:
+def key_path(loc: Loc) -> str:
+    """The key path as a reader of the file spells it: `formations[3].domain`."""
     path = ""
     for part in loc:
         if isinstance(part, int):
@@ -256,7 +236,7 @@ class Campaign(_Section):
             if domain.code not in served:
                 problems.append((("domains", index, "code"), f"domain {domain.code!r} has no formation"))
         if problems:
-            raise _CrossReferenceError(problems)
+            raise CrossReferenceError(problems)
         return self
 
     def model_post_init(self, context: Any, /) -> None:
@@ -309,119 +289,3 @@ def _duplicates(section: str | Loc, key: str | None, values: list[str]) -> list[
             problems.append((loc, f"{value!r} is declared more than once"))
         seen.add(value)
     return problems
-
-
-class CampaignProblem(BaseModel):
-    """One thing wrong in a campaign file."""
-
-    model_config = ConfigDict(frozen=True)
-
-    key: str | None
-    line: int | None
-    message: str
-
-    def __str__(self) -> str:
-        where = [part for part in (f"line {self.line}" if self.line else None, self.key) if part]
-        return f"{', '.join(where)}: {self.message}" if where else self.message
-
-
-class CampaignFileError(Exception):
-    """A campaign file that cannot be read or is not valid; its message names the file, key and fault."""
-
-    def __init__(self, path: Path, problems: list[CampaignProblem]) -> None:
-        self.path = path
-        self.problems = problems
-        lines = "\n".join(f"  - {problem}" for problem in problems)
-        super().__init__(f"campaign file {path} is not valid:\n{lines}")
-
-
-_TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
-
-
-def load_campaign(path: Path | None = None) -> Campaign:
-    """Read and validate a campaign file; None reads the bundled 2013 campaign."""
-    path = BUNDLED_CAMPAIGN if path is None else path
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except OSError as error:
-        message = f"cannot be read: {error.strerror or error}"
-        raise CampaignFileError(path, [CampaignProblem(key=None, line=None, message=message)]) from None
-    except UnicodeDecodeError as error:
-        message = f"not UTF-8 text (byte {error.start})"
-        raise CampaignFileError(path, [CampaignProblem(key=None, line=None, message=message)]) from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise CampaignFileError(path, [_syntax_problem(error)]) from None
-    try:
-        return Campaign.model_validate(data)
-    except ValidationError as error:
-        raise CampaignFileError(path, _validation_problems(error, text)) from None
-
-
-def _syntax_problem(error: tomllib.TOMLDecodeError) -> CampaignProblem:
-    text = str(error)
-    position = _TOML_POSITION.search(text)
-    line = int(position.group(1)) if position else None
-    reason = _TOML_POSITION.sub("", text).strip()
-    return CampaignProblem(key=None, line=line, message=f"TOML syntax error: {reason}")
-
-
-def _validation_problems(error: ValidationError, text: str) -> list[CampaignProblem]:
-    problems: list[CampaignProblem] = []
-    for detail in error.errors(include_url=False):
-        cause = (detail.get("ctx") or {}).get("error")
-        if isinstance(cause, _CrossReferenceError):
-            for loc, message in cause.problems:
-                full = (*detail["loc"], *loc)
-                line = _line_of(text, full)
-                problems.append(CampaignProblem(key=_key_path(full), line=line, message=message))
-            continue
-        loc = detail["loc"]
-        problems.append(CampaignProblem(key=_key_path(loc), line=_line_of(text, loc), message=_plain(detail)))
-    return problems
-
-
-_HEADER = re.compile(r"^\s*\[\[?\s*([A-Za-z0-9_-]+)\s*\]")
-_KEY = re.compile(r"^\s*([A-Za-z0-9_-]+)\s*=")
-
-
-def _line_of(text: str, loc: Loc) -> int | None:
-    """Best-effort line of a key path, for keys at top level, in a [table] or in an [[array]] entry."""
-    if not loc:
-        return None
-    target: tuple[str, int]
-    key: str | None
-    if len(loc) == 1:
-        target, key = ("", 0), str(loc[0])
-    else:
-        rest = loc[1:]
-        names = [part for part in rest if isinstance(part, str)]
-        target = (str(loc[0]), rest[0] if isinstance(rest[0], int) else 0)
-        key = names[0] if names else None
-    here = ("", 0)
-    seen: Counter[str] = Counter()
-    header_line: int | None = None
-    for number, line in enumerate(text.splitlines(), start=1):
-        header = _HEADER.match(line)
-        if header:
-            name = str(header.group(1))
-            here = (name, seen[name])
-            seen[name] += 1
-            if here == target:
-                header_line = number
-            continue
-        found = _KEY.match(line)
-        if here == target and found is not None and found.group(1) == key:
-            return number
-    return header_line
-
-
-def _plain(detail: ErrorDetails) -> str:
-    kind = detail["type"]
-    if kind == "missing":
-        return "is missing; this key is required"
-    if kind == "extra_forbidden":
-        return "is not a key of the campaign file format (misspelt?)"
-    message = str(detail["msg"])
-    return message.removeprefix("Value error, ")

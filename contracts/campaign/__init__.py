@@ -1,0 +1,26 @@
+"""The campaign file (TOML): calendar, bonus points, reception schools and the catalog, validated on load."""
+
+from contracts.campaign.loader import BUNDLED_CAMPAIGN, CampaignFileError, CampaignProblem, load_campaign
+from contracts.campaign.model import (
+    BonusPoints,
+    Calendar,
+    Campaign,
+    Domain,
+    Formation,
+    SchedulingPolicy,
+    School,
+)
+
+__all__ = [
+    "BUNDLED_CAMPAIGN",
+    "BonusPoints",
+    "Calendar",
+    "Campaign",
+    "CampaignFileError",
+    "CampaignProblem",
+    "Domain",
+    "Formation",
+    "SchedulingPolicy",
+    "School",
+    "load_campaign",
+]
