@@ -203,30 +203,15 @@ _SUBSCRIPTIONS: Final[Mapping[str, tuple[str, ...]]] = {
         event_key("scheduling", "interview_cancelled"),
         event_key("opinions", "interview_reported"),
     ),
-    "scheduling": (
-        event_key("enrollment", "candidacy_registered"),
-        event_key("enrollment", "candidacy_withdrawn"),
-        event_key("opinions", "interview_reported"),
-    ),
-    "opinions": (
-        event_key("enrollment", "candidacy_registered"),
-        event_key("enrollment", "candidacy_withdrawn"),
-        event_key("scheduling", "interview_booked"),
-        event_key("scheduling", "interview_cancelled"),
-    ),
-    "notifications": (
-        event_key("enrollment", "candidacy_registered"),
-        event_key("scheduling", "interview_booked"),
-        event_key("scheduling", "interview_cancelled"),
-        event_key("opinions", "final_opinion_computed"),
-        event_key("opinions", "interview_reported"),
-        event_key("opinions", "report_overdue"),
-    ),
-    "affelnet_export": (
-        event_key("opinions", "final_opinion_computed"),
-        event_key("enrollment", "candidacy_withdrawn"),
-    ),
+    # A service binds the events it consumes today, no more: an event nobody handles would only
+    # cost a delivery. Each service's issue adds its subscriptions here (a contract test checks that
+    # the bindings and the service's handlers agree).
+    "scheduling": (),
+    "opinions": (),
+    "notifications": (),
+    "affelnet_export": (),
 }
+"""Service -> the event routing keys its `<service>.events` queue is bound to."""
 
 
 def _command_bindings(service: str) -> tuple[str, ...]:
@@ -241,6 +226,7 @@ QUEUES: Final[tuple[QueueSpec, ...]] = tuple(
         QueueSpec(command_queue(service), service, COMMANDS_EXCHANGE, _command_bindings(service)),
         QueueSpec(events_queue(service), service, EVENTS_EXCHANGE, _SUBSCRIPTIONS[service]),
     )
+    if spec.bindings
 )
 """Every service's durable queues: `<service>.commands` on the commands exchange, `<service>.events`."""
 

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import pwd
@@ -15,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -186,7 +188,40 @@ def rabbit_up() -> None:
         timeout=120,
     )
     _wait(lambda: _port_open(MANAGEMENT_PORT), 60, "RabbitMQ's management UI")
+    _prune_stale_queues()
     say(f"RabbitMQ up on 127.0.0.1:{AMQP_PORT} (management on {MANAGEMENT_PORT})")
+
+
+def _management(method: str, path: str) -> object:
+    request = urllib.request.Request(f"http://127.0.0.1:{MANAGEMENT_PORT}/api/{path}", method=method)
+    credentials = f"{topology.ADMIN_USER}:{topology.accounts()[0].password}".encode()
+    request.add_header("Authorization", "Basic " + base64.b64encode(credentials).decode())
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback only
+        body = response.read()
+    return json.loads(body) if body else None
+
+
+def _prune_stale_queues() -> None:
+    """Definitions only add: a queue the topology no longer has would fill up with nobody reading it.
+
+    Empty ones are deleted; one that still holds messages is left for an operator, with a warning.
+    """
+    wanted = {(q["vhost"], q["name"]) for q in topology.definitions()["queues"]}
+    queues = _management("GET", "queues?columns=name,vhost,messages")
+    assert isinstance(queues, list)
+    for queue in queues:
+        key = (queue["vhost"], queue["name"])
+        if queue["vhost"] not in (routing.VHOST, topology.TEST_VHOST) or key in wanted:
+            continue
+        if queue["name"].startswith(("amq.gen-", "bench.")):
+            continue
+        if queue.get("messages"):
+            say(f"queue {queue['name']} ({queue['vhost']}) is no longer in the topology but holds "
+                f"{queue['messages']} messages: inspect it in the management UI")
+            continue
+        vhost = urllib.parse.quote(queue["vhost"], safe="")
+        _management("DELETE", f"queues/{vhost}/{urllib.parse.quote(queue['name'], safe='')}")
+        say(f"deleted queue {queue['name']} ({queue['vhost']}): no longer in the topology")
 
 
 def rabbit_down() -> None:

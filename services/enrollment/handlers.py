@@ -49,17 +49,16 @@ async def register_candidacy(cmd: RegisterCandidacy, ctx: Context) -> Sequence[E
     try:
         domain.check_identifiers(ine=reg.ine, uais={"origin_uai": reg.origin_uai, "actor_uai": reg.actor_uai})
         await repo.lock_pupil(reg.ine)
-        found = await repo.get(reg.ine, reg.formation_code)
-        existing = found[0] if found else None
-        domain_code = rules.formation_domains.get(reg.formation_code)
-        held = domain_code is not None and await repo.interview_held(reg.ine, domain_code, ctx.now)
+        state = await repo.pupil_state(
+            reg.ine, reg.formation_code, rules.formation_domains.get(reg.formation_code), ctx.now
+        )
         decision = domain.decide_registration(
             reg,
             rules=rules,
             today=ctx.now.astimezone(ctx.campaign.tz).date(),
-            existing=existing,
-            pupil_origin_uai=await repo.pupil_origin(reg.ine),
-            interview_held=held,
+            existing=state.candidacy,
+            pupil_origin_uai=state.pupil_origin_uai,
+            interview_held=state.interview_held,
         )
     except domain.EnrollmentError as error:
         raise _rejected(error) from None
@@ -105,13 +104,13 @@ async def withdraw_candidacy(cmd: WithdrawCandidacy, ctx: Context) -> Sequence[E
     try:
         domain.check_identifiers(ine=cmd.ine, uais={"actor_uai": cmd.actor_uai})
         await repo.lock_pupil(cmd.ine)
-        found = await repo.get(cmd.ine, cmd.formation_code)
+        state = await repo.pupil_state(cmd.ine, cmd.formation_code, None, ctx.now)
         candidacy = domain.decide_withdrawal(
             ine=cmd.ine,
             formation_code=cmd.formation_code,
             actor_uai=cmd.actor_uai,
             rules=rules,
-            existing=found[0] if found else None,
+            existing=state.candidacy,
         )
     except domain.EnrollmentError as error:
         raise _rejected(error) from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,13 @@ SQL_DIR = Path(__file__).parent / "sql"
 q = load_queries(SQL_DIR)
 
 
+@dataclass(frozen=True)
+class PupilState:
+    candidacy: Candidacy | None
+    pupil_origin_uai: str | None
+    interview_held: bool
+
+
 class CandidacyRepository:
     """One campaign's candidacies, over the connection of the current transaction."""
 
@@ -26,30 +34,25 @@ class CandidacyRepository:
     async def lock_pupil(self, ine: str) -> None:
         await q.lock_pupil(self.conn, campaign=self.campaign, ine=ine)
 
-    async def pupil_origin(self, ine: str) -> str | None:
-        result: str | None = await q.pupil_origin(self.conn, campaign=self.campaign, ine=ine)
-        return result
-
-    async def get(self, ine: str, formation_code: str) -> tuple[Candidacy, datetime] | None:
-        row = await q.get_candidacy(self.conn, campaign=self.campaign, ine=ine, formation_code=formation_code)
-        if row is None:
-            return None
-        candidacy = Candidacy(
-            ine=row["ine"],
-            formation_code=row["formation_code"],
-            domain_code=row["domain_code"],
-            origin_uai=row["origin_uai"],
-            origin_opinion=Opinion(row["origin_opinion"]),
-            origin_comment=row["origin_comment"],
-            active=row["active"],
-            revision=row["revision"],
+    async def pupil_state(self, ine: str, formation_code: str, domain_code: str | None, now: datetime) -> PupilState:
+        """The candidacy (if any), the pupil's origin school (if registered) and R9's interview flag."""
+        row = await q.pupil_state(
+            self.conn, campaign=self.campaign, ine=ine, formation_code=formation_code, domain_code=domain_code,
+            now=now,
         )
-        return candidacy, row["registered_at"]
-
-    async def interview_held(self, ine: str, domain_code: str, now: datetime) -> bool:
-        return bool(
-            await q.interview_held(self.conn, campaign=self.campaign, ine=ine, domain_code=domain_code, now=now)
-        )
+        candidacy = None
+        if row["formation_code"] is not None:
+            candidacy = Candidacy(
+                ine=ine,
+                formation_code=row["formation_code"],
+                domain_code=row["domain_code"],
+                origin_uai=row["origin_uai"],
+                origin_opinion=Opinion(row["origin_opinion"]),
+                origin_comment=row["origin_comment"],
+                active=row["active"],
+                revision=row["revision"],
+            )
+        return PupilState(candidacy, row["pupil_origin_uai"], bool(row["interview_held"]))
 
     async def save_registration(
         self,

@@ -21,12 +21,17 @@ def load_queries(sql_dir: Path) -> Any:
 runtime_queries = load_queries(RUNTIME_SQL)
 
 
+async def _keep_session(_: asyncpg.Connection) -> None:
+    """Services set no session state (only transaction-scoped locks): skip the RESET ALL round trip."""
+
+
 async def create_pool(dsn: str, schema: str, size: int) -> asyncpg.Pool:
     """A pool whose connections see the service's own schema first."""
     return await asyncpg.create_pool(
         dsn,
         min_size=1,
         max_size=size,
+        reset=_keep_session,
         server_settings={"search_path": schema, "application_name": f"passpro-{schema}"},
     )
 

@@ -177,9 +177,10 @@ class Consumer:
             return await self._unreadable(message, key, amqp_id, correlation, f"unknown routing key {key!r}")
         handler = self.handlers.get(key)
         if handler is None:
-            # Bound by the topology but not consumed by this service's version: nothing to do.
-            log.warning("message_ignored")
-            return "ignored"
+            # A command this version of the service cannot carry out yet: kept for operators to replay.
+            return await self._unreadable(
+                message, key, amqp_id, correlation, f"{self.service.name} does not handle {key!r} yet", answer=False
+            )
         command_id = data.get("command_id") if self.is_commands else data.get("event_id")
         inbox_key = command_id if isinstance(command_id, str) and _is_uuid(command_id) else amqp_id
         try:
@@ -209,35 +210,44 @@ class Consumer:
         rejection: Rejected | None = None,
         command_id: str | None = None,
     ) -> str:
-        async with self.pool.acquire() as conn, conn.transaction():
-            claim = await q.claim_message_and_read_clock(conn, consumer=self.queue.name, message_id=inbox_key)
-            if not claim["claimed"]:
-                log.info("message_duplicate")
-                return "duplicate"
-            now: datetime = claim["now"]
-            causation = _as_uuid(inbox_key)
-            ctx = Context(conn, now, self.campaign, self.service.name, causation, self.virtual_clock)
-            events: Sequence[Event] = ()
-            if rejection is None and self.is_commands and model.campaign != self.campaign.campaign:
-                rejection = Rejected(
-                    RejectionReason.UNKNOWN_CAMPAIGN,
-                    f"La campagne « {model.campaign} » n'est pas ouverte dans Passpro ; "
-                    f"la campagne en cours est « {self.campaign.campaign} ».",
-                    [("campaign", "unknown campaign")],
-                )
-            if rejection is None and handler is not None:
+        """Inbox claim, handler, outbox: one transaction. A rejection rolls it all back, then is recorded alone."""
+        causation = _as_uuid(inbox_key)
+        async with self.pool.acquire() as conn:
+            if rejection is None:
                 try:
                     async with conn.transaction():
+                        claim = await q.claim_message_and_read_clock(
+                            conn, consumer=self.queue.name, message_id=inbox_key
+                        )
+                        if not claim["claimed"]:
+                            log.info("message_duplicate")
+                            return "duplicate"
+                        ctx = Context(conn, claim["now"], self.campaign, self.service.name, causation,
+                                      self.virtual_clock)
+                        if self.is_commands and model.campaign != self.campaign.campaign:
+                            raise Rejected(
+                                RejectionReason.UNKNOWN_CAMPAIGN,
+                                f"La campagne « {model.campaign} » n'est pas ouverte dans Passpro ; "
+                                f"la campagne en cours est « {self.campaign.campaign} ».",
+                                [("campaign", "unknown campaign")],
+                            )
+                        assert handler is not None
                         events = await handler(model, ctx)
-                except Rejected as r:
-                    rejection = r
-            if rejection is not None:
-                if key == routing.ADVANCE_CLOCK and not self.service.answers_clock_rejections:
-                    return "rejected_silently"
+                        await write_outbox(conn, [outbox_row(e, self.service.name, correlation) for e in events])
+                    return "handled"
+                except Rejected as refused:
+                    rejection = refused
+            if key == routing.ADVANCE_CLOCK and not self.service.answers_clock_rejections:
+                return "rejected_silently"
+            async with conn.transaction():
+                claim = await q.claim_message_and_read_clock(conn, consumer=self.queue.name, message_id=inbox_key)
+                if not claim["claimed"]:
+                    return "duplicate"
+                ctx = Context(conn, claim["now"], self.campaign, self.service.name, causation, self.virtual_clock)
                 log.info("command_rejected", reason=rejection.reason.value)
-                events = [self._rejection(ctx, key, command_id or inbox_key, rejection)]
-            await write_outbox(conn, [outbox_row(e, self.service.name, correlation) for e in events])
-        return "rejected" if rejection is not None else "handled"
+                event = self._rejection(ctx, key, command_id or inbox_key, rejection)
+                await write_outbox(conn, [outbox_row(event, self.service.name, correlation)])
+            return "rejected"
 
     def _rejection(self, ctx: Context, key: str, command_id: str, rejection: Rejected) -> CommandRejected:
         return ctx.event(
@@ -250,7 +260,8 @@ class Consumer:
         )
 
     async def _unreadable(
-        self, message: AbstractIncomingMessage, key: str, amqp_id: str, correlation: str, why: str
+        self, message: AbstractIncomingMessage, key: str, amqp_id: str, correlation: str, why: str,
+        *, answer: bool = True,
     ) -> str:
         """Answer it (commands) and park the raw message with its reason, once, in one transaction."""
         log.warning("message_unreadable", reason=why[:200])
@@ -259,7 +270,7 @@ class Consumer:
             if not claim["claimed"]:
                 return "duplicate"
             rows = []
-            if self.is_commands:
+            if self.is_commands and answer:
                 ctx = Context(conn, claim["now"], self.campaign, self.service.name, None, self.virtual_clock)
                 rejection = Rejected(
                     RejectionReason.INVALID,

@@ -102,7 +102,8 @@ class OutboxRelay:
                 return 0
             await asyncio.gather(*(self._publish(row) for row in rows))
             await q.delete_sent(conn, ids=[row["id"] for row in rows])
-        metrics.OUTBOX_BACKLOG.set(await self.backlog())
+        if len(rows) == BATCH:
+            metrics.OUTBOX_BACKLOG.set(await self.backlog())
         return len(rows)
 
     async def backlog(self) -> int:

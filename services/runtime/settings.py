@@ -24,7 +24,7 @@ class ServiceSettings(BaseSettings):
     health_port: int = 8080
     prefetch: int = 32
     graceful_timeout: float = 30.0
-    db_pool_size: int = 10
+    db_pool_size: int = 20
 
     def broker_url(self, service: str) -> str:
         """The broker URL with this service's account, unless the URL already names one."""

@@ -1,23 +1,23 @@
 -- name: lock_pupil!
--- Serialises the commands of one pupil across replicas for the rest of the transaction.
+-- Serialises the commands of one pupil across replicas for the rest of the transaction. Its own
+-- statement: a statement's snapshot predates a lock it waits for, so reads come after, separately.
 SELECT pg_advisory_xact_lock(hashtext(:campaign || '/' || :ine));
 
--- name: pupil_origin$
-SELECT origin_uai FROM candidacies WHERE campaign = :campaign AND ine = :ine LIMIT 1;
-
--- name: get_candidacy^
-SELECT ine, formation_code, domain_code, origin_uai, origin_opinion, origin_comment, active, revision,
-       registered_at
-FROM candidacies
-WHERE campaign = :campaign AND ine = :ine AND formation_code = :formation_code;
-
--- name: interview_held$
--- R9: the interview took place once it was reported attended, or once a booked one has started.
-SELECT EXISTS (
-    SELECT 1 FROM interviews
-    WHERE campaign = :campaign AND ine = :ine AND domain_code = :domain_code
-      AND (status = 'attended' OR (status = 'booked' AND starts_at <= :now))
-);
+-- name: pupil_state^
+-- What the rules need, in one round trip: the candidacy, the pupil's origin school, and whether
+-- the interview of the formation's domain took place (R9: reported attended, or a booked one started).
+SELECT c.formation_code, c.domain_code, c.origin_uai, c.origin_opinion, c.origin_comment, c.active,
+       c.revision, c.registered_at,
+       (SELECT p.origin_uai FROM candidacies p WHERE p.campaign = :campaign AND p.ine = :ine LIMIT 1)
+           AS pupil_origin_uai,
+       EXISTS (
+           SELECT 1 FROM interviews i
+           WHERE i.campaign = :campaign AND i.ine = :ine AND i.domain_code = :domain_code
+             AND (i.status = 'attended' OR (i.status = 'booked' AND i.starts_at <= :now))
+       ) AS interview_held
+FROM (SELECT 1) AS one
+LEFT JOIN candidacies c
+       ON c.campaign = :campaign AND c.ine = :ine AND c.formation_code = :formation_code;
 
 -- name: save_registration<!
 INSERT INTO candidacies (
