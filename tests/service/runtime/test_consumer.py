@@ -1,0 +1,209 @@
+"""The shared consumer against a real PostgreSQL and real AMQP deliveries: inbox, outbox, rejections, clock."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import aio_pika
+import asyncpg
+import pytest
+from aio_pika.abc import AbstractIncomingMessage
+
+from contracts import routing
+from contracts.base import Event
+from contracts.campaign import load_campaign
+from contracts.commands import WithdrawCandidacy
+from contracts.events import CandidacyWithdrawn
+from services.runtime.database import RUNTIME_SQL, create_pool, migrate
+from services.runtime.messaging import Consumer, Context, Rejected, Service
+from services.runtime.relay import OutboxRelay
+from tests.conftest import ADMIN_URL, TEST_DATABASE_URL
+
+SQL = Path(__file__).parent / "sql"
+CLOCK = datetime.fromisoformat("2013-02-12T09:00:00+01:00")
+
+
+async def withdraw(cmd: WithdrawCandidacy, ctx: Context) -> Sequence[Event]:
+    """A stand-in use case: writes a row, then refuses some commands after writing."""
+    await ctx.conn.execute("INSERT INTO effects (ine) VALUES ($1)", cmd.ine)
+    if cmd.reason == "refuse after writing":
+        raise Rejected("unknown_candidacy", "Aucune candidature active.", [("ine", "unknown")])
+    if cmd.reason == "crash":
+        raise RuntimeError("database went away")
+    return [ctx.event(CandidacyWithdrawn, ine=cmd.ine, formation_code=cmd.formation_code, domain_code="d",
+                      origin_uai=cmd.actor_uai, reason=cmd.reason, remaining_in_domain=0)]
+
+
+@pytest.fixture
+async def schema() -> AsyncIterator[str]:
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    streams = {"runtime": RUNTIME_SQL / "migrations", "probe": SQL / "migrations"}
+    await migrate(TEST_DATABASE_URL, name, streams)
+    yield name
+    conn = await asyncpg.connect(TEST_DATABASE_URL)
+    await conn.execute(f'DROP SCHEMA "{name}" CASCADE')
+    await conn.close()
+
+
+@pytest.fixture
+async def pool(schema: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await create_pool(TEST_DATABASE_URL, schema, 4)
+    yield pool
+    await pool.close()
+
+
+def consumer(pool: asyncpg.Pool, *, virtual: bool = True) -> Consumer:
+    service = Service(name="enrollment", sql_dir=SQL, commands={"withdraw_candidacy": withdraw},
+                      answers_clock_rejections=True)
+    queue = routing.QueueSpec("enrollment.commands", "enrollment", routing.COMMANDS_EXCHANGE,
+                              ("withdraw_candidacy", routing.ADVANCE_CLOCK))
+    return Consumer(service=service, queue=queue, pool=pool, campaign=load_campaign(), virtual_clock=virtual)
+
+
+async def delivery(routing_key: str, body: dict[str, Any] | bytes) -> AbstractIncomingMessage:
+    """A real delivery from the broker: published to a private queue and fetched back."""
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    connection = await aio_pika.connect(ADMIN_URL)
+    async with connection:
+        channel = await connection.channel()
+        queue = await channel.declare_queue(None, exclusive=True)
+        direct = await channel.get_exchange("amq.direct", ensure=False)
+        await queue.bind(direct, routing_key)
+        await direct.publish(aio_pika.Message(raw, message_id=str(uuid.uuid4()), headers={}), routing_key=routing_key)
+        message = await queue.get(timeout=5)
+        await message.ack()
+    return message
+
+
+def command(**fields: Any) -> dict[str, Any]:
+    return {"command_id": str(uuid.uuid4()), "campaign": "2013", "actor_uai": "0930122C",
+            "ine": "1234567890A", "formation_code": "cap-cuisine", **fields}
+
+
+def advance_clock(to: str) -> dict[str, Any]:
+    return {"command_id": str(uuid.uuid4()), "campaign": "2013", "actor_uai": "0941918Z", "to": to}
+
+
+async def outbox(pool: asyncpg.Pool) -> list[asyncpg.Record]:
+    return await pool.fetch("SELECT routing_key, body, exchange FROM outbox ORDER BY id")
+
+
+async def effects(pool: asyncpg.Pool) -> int:
+    return int(await pool.fetchval("SELECT count(*) FROM effects"))
+
+
+async def test_a_redelivered_command_has_no_second_effect_and_no_second_event(pool: asyncpg.Pool) -> None:
+    message = await delivery("withdraw_candidacy", command())
+    handler = consumer(pool)
+
+    await handler.deliver(message)
+    await handler.deliver(message)
+
+    assert await effects(pool) == 1
+    assert [r["routing_key"] for r in await outbox(pool)] == ["enrollment.candidacy_withdrawn"]
+
+
+async def test_a_rejection_undoes_what_the_handler_wrote_and_is_the_only_event(pool: asyncpg.Pool) -> None:
+    message = await delivery("withdraw_candidacy", command(reason="refuse after writing"))
+
+    await consumer(pool).deliver(message)
+
+    rows = await outbox(pool)
+    assert await effects(pool) == 0
+    assert [r["routing_key"] for r in rows] == ["enrollment.command_rejected"]
+    assert json.loads(rows[0]["body"])["reason"] == "unknown_candidacy"
+
+
+async def test_a_failure_leaves_nothing_behind_so_the_redelivery_can_succeed(pool: asyncpg.Pool) -> None:
+    body = command(reason="crash")
+    message = await delivery("withdraw_candidacy", body)
+    handler = consumer(pool)
+    handler_pause = pytest.MonkeyPatch()
+    handler_pause.setattr("services.runtime.messaging.MAX_RETRY_PAUSE", 0.0)
+
+    with pytest.raises(RuntimeError):
+        await handler.deliver(message)
+    handler_pause.undo()
+
+    assert await effects(pool) == 0
+    assert await outbox(pool) == []
+    assert await pool.fetchval("SELECT count(*) FROM inbox") == 0
+
+
+async def test_an_unreadable_command_is_answered_and_parked_once(pool: asyncpg.Pool) -> None:
+    message = await delivery("withdraw_candidacy", b"{not json")
+    handler = consumer(pool)
+
+    await handler.deliver(message)
+    await handler.deliver(message)
+
+    rows = await outbox(pool)
+    assert [(r["exchange"], r["routing_key"]) for r in rows] == [
+        ("passpro.events", "enrollment.command_rejected"),
+        ("passpro.parking", "enrollment.commands.parking"),
+    ]
+    assert bytes(rows[1]["body"]) == b"{not json"
+
+
+async def test_the_wall_clock_cannot_be_advanced(pool: asyncpg.Pool) -> None:
+    message = await delivery("advance_clock", advance_clock("2013-03-01T08:00:00+01:00"))
+
+    await consumer(pool, virtual=False).deliver(message)
+
+    body = json.loads((await outbox(pool))[0]["body"])
+    assert body["reason"] == "clock_not_virtual"
+
+
+async def test_the_virtual_clock_moves_forward_and_never_back(pool: asyncpg.Pool) -> None:
+    handler = consumer(pool)
+    await pool.execute("INSERT INTO clock (base) VALUES ($1)", CLOCK)
+
+    await handler.deliver(await delivery("advance_clock", advance_clock("2013-03-01T08:00:00+01:00")))
+    await handler.deliver(await delivery("advance_clock", advance_clock("2013-02-01T08:00:00+01:00")))
+
+    moves = [json.loads(r["body"])["to"] for r in await outbox(pool)]
+    assert datetime.fromisoformat(moves[0]) == datetime.fromisoformat("2013-03-01T08:00:00+01:00")
+    assert datetime.fromisoformat(moves[1]) >= datetime.fromisoformat(moves[0])
+
+
+async def test_migrations_apply_once(schema: str) -> None:
+    streams = {"runtime": RUNTIME_SQL / "migrations", "probe": SQL / "migrations"}
+
+    assert await migrate(TEST_DATABASE_URL, schema, streams) == []
+
+
+async def test_the_relay_publishes_with_confirms_then_forgets(pool: asyncpg.Pool) -> None:
+    message = await delivery("withdraw_candidacy", command())
+    await consumer(pool).deliver(message)
+    connection = await aio_pika.connect(ADMIN_URL)
+    async with connection:
+        channel = await connection.channel()
+        events = await channel.get_exchange(routing.EVENTS_EXCHANGE, ensure=False)
+        listener = await channel.declare_queue(None, exclusive=True)
+        await listener.bind(events, "enrollment.candidacy_withdrawn")
+        relay = OutboxRelay(pool, ADMIN_URL, app_id="test")
+        await relay.start()
+        try:
+            received = None
+            for _ in range(50):
+                received = await listener.get(fail=False, timeout=5)
+                if received is not None:
+                    break
+                relay.notify()
+                await _pause()
+        finally:
+            await relay.stop()
+
+    assert received is not None and received.delivery_mode == aio_pika.DeliveryMode.PERSISTENT
+    assert await outbox(pool) == []
+
+
+async def _pause() -> None:
+    import asyncio
+
+    await asyncio.sleep(0.1)
