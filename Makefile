@@ -61,6 +61,7 @@ test: install lint
 	$(PY) -m pytest -q -p no:cacheprovider tests
 
 asyncapi: install
+	mkdir -p docs
 	$(PY) -m contracts.asyncapi docs/asyncapi.json
 	@echo "written docs/asyncapi.json"
 

@@ -229,6 +229,11 @@ def rabbit_down() -> None:
     if pid is None:
         return
     _stop_pid(pid, "RabbitMQ", timeout=60)
+    # The node started Erlang's port mapper; stop it too unless another node still uses it.
+    epmd = shutil.which("epmd") or "/usr/lib/erlang/bin/epmd"
+    names = subprocess.run([epmd, "-names"], capture_output=True, text=True, check=False)
+    if names.returncode == 0 and "name " not in names.stdout:
+        subprocess.run([epmd, "-kill"], capture_output=True, check=False)
     say("RabbitMQ stopped")
 
 
