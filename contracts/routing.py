@@ -206,7 +206,11 @@ _SUBSCRIPTIONS: Final[Mapping[str, tuple[str, ...]]] = {
     # A service binds the events it consumes today, no more: an event nobody handles would only
     # cost a delivery. Each service's issue adds its subscriptions here (a contract test checks that
     # the bindings and the service's handlers agree).
-    "scheduling": (),
+    "scheduling": (
+        event_key("enrollment", "candidacy_registered"),
+        event_key("enrollment", "candidacy_withdrawn"),
+        event_key("opinions", "interview_reported"),
+    ),
     "opinions": (),
     "notifications": (),
     "affelnet_export": (),

@@ -27,7 +27,7 @@ from contracts.campaign import Campaign, CampaignFileError, load_campaign
 from services.runtime import logs
 from services.runtime.database import RUNTIME_SQL, create_pool, migrate, pending_migrations
 from services.runtime.database import runtime_queries as q
-from services.runtime.messaging import Consumer, Service
+from services.runtime.messaging import Consumer, Periodic, Service, run_periodic
 from services.runtime.relay import OutboxRelay
 from services.runtime.settings import ServiceSettings
 
@@ -76,6 +76,8 @@ class ServiceProcess:
         self.broker: RabbitBroker | None = None
         self.server: _QuietServer | None = None
         self._server_task: asyncio.Task[None] | None = None
+        self._periodic_tasks: list[asyncio.Task[None]] = []
+        self._due = asyncio.Event()
 
     async def start(self) -> None:
         s = self.settings
@@ -100,6 +102,8 @@ class ServiceProcess:
         for spec in self.queues:
             self._subscribe(spec)
         await self.broker.start()
+        for periodic in self.service.periodic:
+            self._periodic_tasks.append(asyncio.create_task(self._run_periodic(periodic), name=periodic.name))
         await self._start_health()
         log.info("service_started", queues=[spec.name for spec in self.queues],
                  clock="virtual" if self.start_clock else "wall")
@@ -112,9 +116,12 @@ class ServiceProcess:
         )
         relay = self.relay
 
+        due = self._due
+
         async def handle(message: AbstractIncomingMessage) -> None:
             await consumer.deliver(message)
             relay.notify()
+            due.set()
 
         self.broker.subscriber(
             RabbitQueue(spec.name, queue_type=QueueType.QUORUM, declare=False),
@@ -122,6 +129,28 @@ class ServiceProcess:
             decoder=_raw_message,
             title=spec.name,
         )(handle)
+
+    async def _run_periodic(self, periodic: Periodic) -> None:
+        """Every ``interval`` seconds, or soon after messages were handled (at most every 0.2 s)."""
+        assert self.pool is not None and self.relay is not None
+        while True:
+            try:
+                await asyncio.wait_for(self._due.wait(), periodic.interval)
+            except TimeoutError:
+                pass
+            await asyncio.sleep(0.2)
+            self._due.clear()
+            try:
+                written = await run_periodic(
+                    periodic, service=self.service, pool=self.pool, campaign=self.campaign,
+                    virtual_clock=self.start_clock is not None,
+                )
+            except Exception:
+                log.exception("periodic_failed", routine=periodic.name)
+                await asyncio.sleep(periodic.interval)
+                continue
+            if written:
+                self.relay.notify()
 
     async def _start_health(self) -> None:
         app = Starlette(routes=[
@@ -187,6 +216,8 @@ class ServiceProcess:
 
     async def stop(self) -> None:
         log.info("service_stopping")
+        for task in self._periodic_tasks:
+            task.cancel()
         if self.broker is not None:
             await self.broker.stop()  # drains in-flight handlers up to graceful_timeout
         if self.relay is not None:

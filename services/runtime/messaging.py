@@ -68,6 +68,19 @@ class Context:
 
 
 Handler = Callable[[Any, Context], Awaitable[Sequence[Event]]]
+Routine = Callable[[Context], Awaitable[Sequence[Event]]]
+
+
+@dataclass(frozen=True)
+class Periodic:
+    """Work that time or other messages make due (a sweep), run in its own transaction.
+
+    It runs every ``interval`` seconds and shortly after messages were handled; one replica at a time.
+    """
+
+    name: str
+    interval: float
+    routine: Routine
 
 
 @dataclass(frozen=True)
@@ -80,6 +93,7 @@ class Service:
     events: Mapping[str, Handler] = field(default_factory=dict)
     answers_clock_rejections: bool = False
     """The clock command reaches every service; one of them answers its rejection, so there is one."""
+    periodic: Sequence[Periodic] = ()
 
 
 def _routing_key_of(event: Event, service: str) -> str:
@@ -312,6 +326,20 @@ class Consumer:
         ctx.now = now
         log.info("clock_advanced", to=now.isoformat())
         return [ctx.event(ClockAdvanced, to=now)]
+
+
+async def run_periodic(
+    periodic: Periodic, *, service: Service, pool: asyncpg.Pool, campaign: Campaign, virtual_clock: bool
+) -> int:
+    """One run of a periodic routine, skipped when another replica is running it; returns the events written."""
+    async with pool.acquire() as conn, conn.transaction():
+        if not await q.try_lock(conn, key=f"{service.name}.{periodic.name}"):
+            return 0
+        now = await q.current_instant(conn)
+        ctx = Context(conn, now, campaign, service.name, None, virtual_clock)
+        events = await periodic.routine(ctx)
+        await write_outbox(conn, [outbox_row(e, service.name, None) for e in events])
+    return len(events)
 
 
 def _is_uuid(value: str) -> bool:

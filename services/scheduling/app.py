@@ -1,13 +1,22 @@
-"""scheduling's composition root.
-
-Today it runs the shared plumbing only (its queues, the clock, health and metrics);
-its use cases arrive with its own issue.
-"""
+"""scheduling's composition root: which handler answers which message, and the sweep."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from services.runtime.messaging import Periodic, Service
+from services.scheduling import handlers
+from services.scheduling.repository import SQL_DIR
 
-from services.runtime.messaging import Service
-
-SERVICE = Service(name="scheduling", sql_dir=Path(__file__).parent / "sql")
+SERVICE = Service(
+    name="scheduling",
+    sql_dir=SQL_DIR,
+    commands={
+        "declare_interview_slots": handlers.declare_interview_slots,
+        "request_new_interview": handlers.request_new_interview,
+    },
+    events={
+        "enrollment.candidacy_registered": handlers.candidacy_registered,
+        "enrollment.candidacy_withdrawn": handlers.candidacy_withdrawn,
+        "opinions.interview_reported": handlers.interview_reported,
+    },
+    periodic=[Periodic("sweep", interval=2.0, routine=handlers.sweep)],
+)

@@ -37,3 +37,10 @@ INSERT INTO clock (base) VALUES (:base) ON CONFLICT (singleton) DO NOTHING;
 UPDATE clock
 SET base = greatest(:to, base + (clock_timestamp() - set_at)), set_at = clock_timestamp()
 RETURNING base;
+
+-- name: current_instant$
+SELECT coalesce((SELECT base + (clock_timestamp() - set_at) FROM clock), clock_timestamp());
+
+-- name: try_lock$
+-- A transaction-scoped lock on a name; false when another transaction holds it.
+SELECT pg_try_advisory_xact_lock(hashtext(:key));

@@ -1,0 +1,132 @@
+"""Scheduling's tables, through the named queries of ``sql/queries.sql``."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from services.runtime.database import load_queries
+
+SQL_DIR = Path(__file__).parent / "sql"
+q = load_queries(SQL_DIR)
+
+
+@dataclass(frozen=True)
+class Need:
+    """A pupil's need of one interview in a domain."""
+
+    ine: str
+    domain_code: str
+    origin_uai: str
+    registered_at: datetime
+    formation_codes: tuple[str, ...]
+    state: str
+
+
+@dataclass(frozen=True)
+class Booking:
+    interview_id: uuid.UUID
+    reception_uai: str
+    place: str
+    starts_at: datetime
+    ends_at: datetime
+
+
+def _need(row: Any) -> Need | None:
+    if row is None:
+        return None
+    return Need(row["ine"], row["domain_code"], row["origin_uai"], row["registered_at"],
+                tuple(row["formation_codes"]), row["state"])
+
+
+class SchedulingRepository:
+    def __init__(self, conn: asyncpg.Connection, campaign: str) -> None:
+        self.conn = conn
+        self.campaign = campaign
+
+    async def lock_pupil(self, ine: str) -> None:
+        await q.lock_pupil(self.conn, campaign=self.campaign, ine=ine)
+
+    async def try_lock_pupil(self, ine: str) -> bool:
+        return bool(await q.try_lock_pupil(self.conn, campaign=self.campaign, ine=ine))
+
+    async def get_need(self, ine: str, domain_code: str) -> Need | None:
+        return _need(await q.get_need(self.conn, campaign=self.campaign, ine=ine, domain_code=domain_code))
+
+    async def add_formation(self, *, ine: str, domain_code: str, origin_uai: str, registered_at: datetime,
+                            formation_code: str) -> Need:
+        need = _need(await q.add_formation(
+            self.conn, campaign=self.campaign, ine=ine, domain_code=domain_code, origin_uai=origin_uai,
+            registered_at=registered_at, formation_code=formation_code,
+        ))
+        assert need is not None
+        return need
+
+    async def remove_formation(self, ine: str, domain_code: str, formation_code: str) -> Need | None:
+        return _need(await q.remove_formation(
+            self.conn, campaign=self.campaign, ine=ine, domain_code=domain_code, formation_code=formation_code
+        ))
+
+    async def set_need_state(self, ine: str, domain_code: str, state: str) -> None:
+        await q.set_need_state(self.conn, campaign=self.campaign, ine=ine, domain_code=domain_code, state=state)
+
+    async def pupil_interviews(self, ine: str) -> list[tuple[datetime, str | None]]:
+        return [(r["starts_at"], r["half_day"])
+                async for r in q.pupil_interviews(self.conn, campaign=self.campaign, ine=ine)]
+
+    async def take_best_seat(self, need: Need, *, earliest: datetime, taken: list[tuple[datetime, str | None]],
+                             gap_hours: int, half_day_rule: bool, now: datetime) -> Booking | None:
+        """Takes a seat in the best fitting slot and records the interview; None when none fits."""
+        row = await q.take_best_seat(
+            self.conn, campaign=self.campaign, domain_code=need.domain_code, earliest=earliest,
+            taken_half_days=[h for _, h in taken if h and half_day_rule],
+            taken_starts=[s for s, _ in taken], gap_seconds=gap_hours * 3600, origin_uai=need.origin_uai,
+        )
+        if row is None:
+            return None
+        interview_id = uuid.uuid4()
+        await q.insert_interview(
+            self.conn, interview_id=interview_id, campaign=self.campaign, ine=need.ine,
+            domain_code=need.domain_code, origin_uai=need.origin_uai, slot_id=row["slot_id"],
+            reception_uai=row["reception_uai"], place=row["place"], starts_at=row["starts_at"],
+            ends_at=row["ends_at"], half_day=row["half_day"] if half_day_rule else None,
+            formation_codes=list(need.formation_codes), now=now,
+        )
+        await self.set_need_state(need.ine, need.domain_code, "booked")
+        return Booking(interview_id, row["reception_uai"], row["place"], row["starts_at"], row["ends_at"])
+
+    async def active_interview(self, ine: str, domain_code: str) -> Any:
+        return await q.active_interview(self.conn, campaign=self.campaign, ine=ine, domain_code=domain_code)
+
+    async def cancel_interview(self, interview_id: uuid.UUID, reason: str) -> None:
+        await q.cancel_interview(self.conn, interview_id=interview_id, reason=reason)
+
+    async def report_attendance(self, interview_id: uuid.UUID, attended: bool) -> Any:
+        return await q.report_attendance(self.conn, interview_id=interview_id, attended=attended)
+
+    async def insert_slot(self, *, reception_uai: str, domain_code: str, place: str, starts_at: datetime,
+                          ends_at: datetime, half_day: str, capacity: int) -> bool:
+        return bool(await q.insert_slot(
+            self.conn, slot_id=uuid.uuid4(), campaign=self.campaign, reception_uai=reception_uai,
+            domain_code=domain_code, place=place, starts_at=starts_at, ends_at=ends_at, half_day=half_day,
+            capacity=capacity,
+        ))
+
+    async def waiting_pupils(self, domain_code: str, limit: int) -> list[Need]:
+        return [n for r in [r async for r in q.waiting_pupils(
+            self.conn, campaign=self.campaign, domain_code=domain_code, limit=limit)] if (n := _need(r))]
+
+    async def domains_to_drain(self, earliest: datetime) -> list[str]:
+        return [r["domain_code"] async for r in q.domains_to_drain(self.conn, campaign=self.campaign,
+                                                                     earliest=earliest)]
+
+    async def shortfall_changes(self) -> list[tuple[str, int]]:
+        return [(r["domain_code"], r["waiting"]) async for r in q.shortfall_changes(self.conn, campaign=self.campaign)]
+
+    async def record_shortfall(self, domain_code: str, waiting: int, now: datetime) -> None:
+        await q.record_shortfall(self.conn, campaign=self.campaign, domain_code=domain_code, waiting=waiting, now=now)

@@ -1,0 +1,123 @@
+-- name: lock_pupil!
+-- Serialises everything about one pupil across replicas until the transaction ends.
+SELECT pg_advisory_xact_lock(hashtext('scheduling/' || :campaign || '/' || :ine));
+
+-- name: try_lock_pupil$
+SELECT pg_try_advisory_xact_lock(hashtext('scheduling/' || :campaign || '/' || :ine));
+
+-- name: get_need^
+SELECT ine, domain_code, origin_uai, registered_at, formation_codes, state
+FROM needs WHERE campaign = :campaign AND ine = :ine AND domain_code = :domain_code;
+
+-- name: add_formation^
+-- A registration (or its update) adds the formation to the pupil's need in that domain; a need
+-- that was withdrawn waits again.
+INSERT INTO needs (campaign, ine, domain_code, origin_uai, registered_at, formation_codes, state)
+VALUES (:campaign, :ine, :domain_code, :origin_uai, :registered_at, ARRAY[CAST(:formation_code AS text)], 'waiting')
+ON CONFLICT (campaign, ine, domain_code) DO UPDATE SET
+    formation_codes = CASE WHEN :formation_code = ANY(needs.formation_codes) THEN needs.formation_codes
+                           ELSE array_append(needs.formation_codes, CAST(:formation_code AS text)) END,
+    registered_at = least(needs.registered_at, excluded.registered_at),
+    state = CASE WHEN needs.state = 'withdrawn' THEN 'waiting' ELSE needs.state END
+RETURNING ine, domain_code, origin_uai, registered_at, formation_codes, state;
+
+-- name: remove_formation^
+UPDATE needs SET
+    formation_codes = array_remove(formation_codes, CAST(:formation_code AS text)),
+    state = CASE WHEN cardinality(array_remove(formation_codes, CAST(:formation_code AS text))) = 0 THEN 'withdrawn'
+                 ELSE state END
+WHERE campaign = :campaign AND ine = :ine AND domain_code = :domain_code
+RETURNING ine, domain_code, origin_uai, registered_at, formation_codes, state;
+
+-- name: set_need_state!
+UPDATE needs SET state = :state WHERE campaign = :campaign AND ine = :ine AND domain_code = :domain_code;
+
+-- name: pupil_interviews
+-- The pupil's interviews that hold a time (booked or attended), for R16.
+SELECT starts_at, half_day FROM interviews
+WHERE campaign = :campaign AND ine = :ine AND status IN ('booked', 'attended');
+
+-- name: take_best_seat^
+-- R13–R18 in one statement: the fitting slot with a free seat — a reception school of the origin
+-- school's département first, then the earliest — is locked and loses a seat. A slot another
+-- transaction fills meanwhile is re-checked after its commit and skipped if full.
+WITH best AS (
+    SELECT s.slot_id
+    FROM slots s
+    WHERE s.campaign = :campaign AND s.domain_code = :domain_code AND s.booked < s.capacity
+      AND s.starts_at >= :earliest
+      AND NOT (s.half_day = ANY(CAST(:taken_half_days AS text[])))
+      AND NOT EXISTS (
+          SELECT 1 FROM unnest(CAST(:taken_starts AS timestamptz[])) AS t(starts_at)
+          WHERE abs(extract(epoch FROM (t.starts_at - s.starts_at))) < :gap_seconds
+      )
+    ORDER BY (left(s.reception_uai, 3) <> left(:origin_uai, 3)), s.starts_at, s.slot_id
+    LIMIT 1
+    FOR UPDATE
+)
+UPDATE slots SET booked = booked + 1
+FROM best WHERE slots.slot_id = best.slot_id
+RETURNING slots.slot_id, slots.reception_uai, slots.place, slots.starts_at, slots.ends_at, slots.half_day;
+
+-- name: insert_interview!
+INSERT INTO interviews (interview_id, campaign, ine, domain_code, origin_uai, slot_id, reception_uai, place,
+                        starts_at, ends_at, half_day, formation_codes, status, booked_at)
+VALUES (:interview_id, :campaign, :ine, :domain_code, :origin_uai, :slot_id, :reception_uai, :place,
+        :starts_at, :ends_at, :half_day, :formation_codes, 'booked', :now);
+
+-- name: active_interview^
+SELECT interview_id, slot_id, starts_at, status FROM interviews
+WHERE campaign = :campaign AND ine = :ine AND domain_code = :domain_code AND status IN ('booked', 'attended');
+
+-- name: cancel_interview!
+WITH cancelled AS (
+    UPDATE interviews SET status = 'cancelled', cancel_reason = :reason
+    WHERE interview_id = :interview_id AND status = 'booked'
+    RETURNING slot_id
+)
+UPDATE slots SET booked = booked - 1 FROM cancelled WHERE slots.slot_id = cancelled.slot_id;
+
+-- name: report_attendance^
+UPDATE interviews SET status = CASE WHEN :attended THEN 'attended' ELSE 'absent' END
+WHERE interview_id = :interview_id AND status IN ('booked', 'attended', 'absent')
+RETURNING ine, domain_code;
+
+-- name: insert_slot$
+-- A slot declared again (same school, domain and start) keeps its bookings and takes the larger
+-- capacity; returns true when the slot is new.
+INSERT INTO slots (slot_id, campaign, reception_uai, domain_code, place, starts_at, ends_at, half_day, capacity)
+VALUES (:slot_id, :campaign, :reception_uai, :domain_code, :place, :starts_at, :ends_at, :half_day, :capacity)
+ON CONFLICT (campaign, reception_uai, domain_code, starts_at) DO UPDATE SET
+    capacity = greatest(slots.capacity, excluded.capacity), place = excluded.place, ends_at = excluded.ends_at
+RETURNING (xmax = 0);
+
+-- name: waiting_pupils
+SELECT ine, domain_code, origin_uai, registered_at, formation_codes, state
+FROM needs
+WHERE campaign = :campaign AND domain_code = :domain_code AND state = 'waiting'
+ORDER BY registered_at, ine
+LIMIT :limit;
+
+-- name: domains_to_drain
+-- Domains where pupils wait while a seat far enough ahead is free.
+SELECT DISTINCT n.domain_code
+FROM needs n
+WHERE n.campaign = :campaign AND n.state = 'waiting'
+  AND EXISTS (SELECT 1 FROM slots s WHERE s.campaign = n.campaign AND s.domain_code = n.domain_code
+                                      AND s.booked < s.capacity AND s.starts_at >= :earliest);
+
+-- name: shortfall_changes
+-- Per domain, the waiting count when it differs from the last one published.
+WITH counts AS (
+    SELECT domain_code, count(*) FILTER (WHERE state = 'waiting') AS waiting
+    FROM needs WHERE campaign = :campaign GROUP BY domain_code
+)
+SELECT c.domain_code, c.waiting
+FROM counts c
+LEFT JOIN shortfalls f ON f.campaign = :campaign AND f.domain_code = c.domain_code
+WHERE c.waiting <> coalesce(f.waiting, 0);
+
+-- name: record_shortfall!
+INSERT INTO shortfalls (campaign, domain_code, waiting, published_at)
+VALUES (:campaign, :domain_code, :waiting, :now)
+ON CONFLICT (campaign, domain_code) DO UPDATE SET waiting = excluded.waiting, published_at = excluded.published_at;
