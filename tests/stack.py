@@ -46,7 +46,9 @@ class ServiceStack:
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
 
     def port(self, service: str) -> int:
-        return HEALTH_BASE_PORT + routing.SERVICES.index(service)
+        replica = service.partition("#")[2]
+        base = HEALTH_BASE_PORT + routing.SERVICES.index(service.partition("#")[0])
+        return base + 100 * int(replica or 0)
 
     def env(self, service: str) -> dict[str, str]:
         env = dict(os.environ)
@@ -61,10 +63,11 @@ class ServiceStack:
         return env
 
     def start(self, service: str) -> None:
+        """Starts ``service``, or another replica of it when named ``service#N``."""
         LOGS.mkdir(parents=True, exist_ok=True)
         log = open(LOGS / f"{service}.log", "ab")
         self.procs[service] = subprocess.Popen(
-            [sys.executable, "-m", f"services.{service}"], env=self.env(service), stdout=log,
+            [sys.executable, "-m", f"services.{service.partition('#')[0]}"], env=self.env(service), stdout=log,
             stderr=subprocess.STDOUT, cwd=ROOT,
         )
 
