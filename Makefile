@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PG_BIN := /usr/lib/postgresql/15/bin
 
-.PHONY: demo test up down status reset install system-deps lint asyncapi bench unit
+.PHONY: demo test up down status reset install system-deps lint asyncapi bench bench-scheduling unit
 
 ## install: system packages (RabbitMQ, PostgreSQL) when missing, then the virtual environment
 install: system-deps $(STAMP)
@@ -68,3 +68,9 @@ asyncapi: install
 bench: install
 	PASSPRO_CLOCK=$${PASSPRO_CLOCK:-$(CAMPAIGN_START)} $(PY) -m deploy.local up --virtual
 	$(PY) -m deploy.bench
+
+## bench-scheduling: booking quality and speed; best on a fresh campaign (`make reset` first)
+bench-scheduling: install
+	PASSPRO_CLOCK=$${PASSPRO_CLOCK:-$(CAMPAIGN_START)} $(PY) -m deploy.local up --virtual
+	$(PY) -m deploy.bench_scheduling --replicas 1
+	$(PY) -m deploy.bench_scheduling --replicas 2 --seed 2014

@@ -1,4 +1,4 @@
-"""Pupil (INE) and school (UAI) identifier checks, as SPEC.md's Identifiers paragraph states them."""
+"""Pupil (INE) and school (UAI) identifier checks, as the procedure states them (national formats)."""
 
 import re
 

@@ -9,7 +9,7 @@ import asyncio
 import json
 import time
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from typing import Any
 
@@ -28,6 +28,8 @@ class PortalClient:
         self.url = url
         self.bindings = bindings
         self.events: list[Event] = []
+        self.counts: Counter[str] = Counter()
+        """Events seen per routing key."""
         self.by_cause: dict[str, list[Event]] = defaultdict(list)
         self._arrived = asyncio.Event()
         self._connection: aio_pika.abc.AbstractConnection | None = None
@@ -60,6 +62,7 @@ class PortalClient:
         event["_routing_key"] = message.routing_key
         event["_correlation_id"] = message.correlation_id
         self.events.append(event)
+        self.counts[message.routing_key or ""] += 1
         cause = event.get("causation_id") or event.get("command_id")
         if cause:
             self.by_cause[str(cause)].append(event)

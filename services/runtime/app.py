@@ -88,6 +88,8 @@ class ServiceProcess:
             await q.init_clock(conn, base=self.start_clock)
             if self.start_clock is not None:
                 await q.move_clock(conn, to=self.start_clock)
+            else:
+                await q.use_wall_clock(conn)
         self.relay = OutboxRelay(self.pool, self.broker_url, app_id=self.service.name)
         await self.relay.start()
         self.broker = RabbitBroker(

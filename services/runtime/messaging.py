@@ -278,9 +278,15 @@ class Consumer:
         *, answer: bool = True,
     ) -> str:
         """Answer it (commands) and park the raw message with its reason, once, in one transaction."""
+        if key == routing.ADVANCE_CLOCK and not self.service.answers_clock_rejections:
+            # Every service receives the clock command; one of them answers and parks a bad one.
+            return "unreadable_ignored"
         log.warning("message_unreadable", reason=why[:200])
         async with self.pool.acquire() as conn, conn.transaction():
-            claim = await q.claim_message_and_read_clock(conn, consumer=self.queue.name, message_id=amqp_id)
+            # A key of its own: once fixed and replayed under the same id, the command is handled normally.
+            claim = await q.claim_message_and_read_clock(
+                conn, consumer=self.queue.name, message_id=f"parked:{amqp_id}"
+            )
             if not claim["claimed"]:
                 return "duplicate"
             rows = []

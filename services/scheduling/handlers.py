@@ -45,10 +45,10 @@ def _rejected(error: domain.SchedulingError) -> Rejected:
 async def book(repo: SchedulingRepository, need: Need, ctx: Context) -> InterviewBooked | None:
     """R13–R18: one interview for this pupil in this domain, if a fitting seat is free; else the pupil waits."""
     rules = policy(ctx.campaign)
-    booking = await repo.take_best_seat(
-        need,
+    booking = await repo.book_waiting_need(
+        need.ine,
+        need.domain_code,
         earliest=domain.earliest_start(ctx.now, rules),
-        taken=await repo.pupil_interviews(need.ine),
         gap_hours=rules.min_gap_hours,
         half_day_rule=rules.one_interview_per_half_day,
         now=ctx.now,
@@ -64,7 +64,7 @@ async def book(repo: SchedulingRepository, need: Need, ctx: Context) -> Intervie
         starts_at=booking.starts_at.astimezone(rules.tz),
         ends_at=booking.ends_at.astimezone(rules.tz),
         place=booking.place,
-        formation_codes=list(need.formation_codes),
+        formation_codes=list(booking.formation_codes),
     )
 
 
@@ -78,10 +78,7 @@ async def drain(repo: SchedulingRepository, domain_code: str, ctx: Context) -> l
     for need in await repo.waiting_pupils(domain_code, DRAIN_BATCH):
         if not await repo.try_lock_pupil(need.ine):
             continue
-        current = await repo.get_need(need.ine, domain_code)
-        if current is None or current.state != "waiting":
-            continue
-        booked = await book(repo, current, ctx)
+        booked = await book(repo, need, ctx)  # books only if the need still waits
         if booked is not None:
             events.append(booked)
     return events

@@ -35,6 +35,7 @@ class Booking:
     place: str
     starts_at: datetime
     ends_at: datetime
+    formation_codes: tuple[str, ...]
 
 
 def _need(row: Any) -> Need | None:
@@ -75,30 +76,17 @@ class SchedulingRepository:
     async def set_need_state(self, ine: str, domain_code: str, state: str) -> None:
         await q.set_need_state(self.conn, campaign=self.campaign, ine=ine, domain_code=domain_code, state=state)
 
-    async def pupil_interviews(self, ine: str) -> list[tuple[datetime, str | None]]:
-        return [(r["starts_at"], r["half_day"])
-                async for r in q.pupil_interviews(self.conn, campaign=self.campaign, ine=ine)]
-
-    async def take_best_seat(self, need: Need, *, earliest: datetime, taken: list[tuple[datetime, str | None]],
-                             gap_hours: int, half_day_rule: bool, now: datetime) -> Booking | None:
-        """Takes a seat in the best fitting slot and records the interview; None when none fits."""
-        row = await q.take_best_seat(
-            self.conn, campaign=self.campaign, domain_code=need.domain_code, earliest=earliest,
-            taken_half_days=[h for _, h in taken if h and half_day_rule],
-            taken_starts=[s for s, _ in taken], gap_seconds=gap_hours * 3600, origin_uai=need.origin_uai,
+    async def book_waiting_need(self, ine: str, domain_code: str, *, earliest: datetime, gap_hours: int,
+                                half_day_rule: bool, now: datetime) -> Booking | None:
+        """Takes a seat in the best fitting slot for a waiting need and records the interview; None if none fits."""
+        row = await q.book_waiting_need(
+            self.conn, campaign=self.campaign, ine=ine, domain_code=domain_code, earliest=earliest,
+            half_day_rule=half_day_rule, gap_seconds=gap_hours * 3600, interview_id=uuid.uuid4(), now=now,
         )
         if row is None:
             return None
-        interview_id = uuid.uuid4()
-        await q.insert_interview(
-            self.conn, interview_id=interview_id, campaign=self.campaign, ine=need.ine,
-            domain_code=need.domain_code, origin_uai=need.origin_uai, slot_id=row["slot_id"],
-            reception_uai=row["reception_uai"], place=row["place"], starts_at=row["starts_at"],
-            ends_at=row["ends_at"], half_day=row["half_day"] if half_day_rule else None,
-            formation_codes=list(need.formation_codes), now=now,
-        )
-        await self.set_need_state(need.ine, need.domain_code, "booked")
-        return Booking(interview_id, row["reception_uai"], row["place"], row["starts_at"], row["ends_at"])
+        return Booking(row["interview_id"], row["reception_uai"], row["place"], row["starts_at"], row["ends_at"],
+                       tuple(row["formation_codes"]))
 
     async def active_interview(self, ine: str, domain_code: str) -> Any:
         return await q.active_interview(self.conn, campaign=self.campaign, ine=ine, domain_code=domain_code)

@@ -44,3 +44,7 @@ SELECT coalesce((SELECT base + (clock_timestamp() - set_at) FROM clock), clock_t
 -- name: try_lock$
 -- A transaction-scoped lock on a name; false when another transaction holds it.
 SELECT pg_try_advisory_xact_lock(hashtext(:key));
+
+-- name: use_wall_clock!
+-- Started on the wall clock: a virtual instant left by an earlier run no longer applies.
+UPDATE clock SET base = NULL, set_at = clock_timestamp();

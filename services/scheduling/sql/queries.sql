@@ -32,38 +32,45 @@ RETURNING ine, domain_code, origin_uai, registered_at, formation_codes, state;
 -- name: set_need_state!
 UPDATE needs SET state = :state WHERE campaign = :campaign AND ine = :ine AND domain_code = :domain_code;
 
--- name: pupil_interviews
--- The pupil's interviews that hold a time (booked or attended), for R16.
-SELECT starts_at, half_day FROM interviews
-WHERE campaign = :campaign AND ine = :ine AND status IN ('booked', 'attended');
-
--- name: take_best_seat^
--- R13–R18 in one statement: the fitting slot with a free seat — a reception school of the origin
--- school's département first, then the earliest — is locked and loses a seat. A slot another
--- transaction fills meanwhile is re-checked after its commit and skipped if full.
-WITH best AS (
+-- name: book_waiting_need^
+-- R13–R18 in one statement. The need must still wait; the fitting slot with a free seat — a
+-- reception school of the origin school's département first, then the earliest — is locked and
+-- loses a seat (a slot another transaction fills meanwhile is re-checked after its commit and
+-- skipped if full); the interview is recorded and the need marked booked. No row: nothing fits.
+WITH need AS (
+    SELECT ine, domain_code, origin_uai, formation_codes FROM needs
+    WHERE campaign = :campaign AND ine = :ine AND domain_code = :domain_code AND state = 'waiting'
+), taken AS (
+    SELECT starts_at, half_day FROM interviews
+    WHERE campaign = :campaign AND ine = :ine AND status IN ('booked', 'attended')
+), best AS (
     SELECT s.slot_id
-    FROM slots s
+    FROM slots s, need
     WHERE s.campaign = :campaign AND s.domain_code = :domain_code AND s.booked < s.capacity
       AND s.starts_at >= :earliest
-      AND NOT (s.half_day = ANY(CAST(:taken_half_days AS text[])))
-      AND NOT EXISTS (
-          SELECT 1 FROM unnest(CAST(:taken_starts AS timestamptz[])) AS t(starts_at)
-          WHERE abs(extract(epoch FROM (t.starts_at - s.starts_at))) < :gap_seconds
-      )
-    ORDER BY (left(s.reception_uai, 3) <> left(:origin_uai, 3)), s.starts_at, s.slot_id
+      AND NOT (:half_day_rule AND s.half_day IN (SELECT half_day FROM taken WHERE half_day IS NOT NULL))
+      AND NOT EXISTS (SELECT 1 FROM taken t
+                      WHERE abs(extract(epoch FROM (t.starts_at - s.starts_at))) < :gap_seconds)
+    ORDER BY (left(s.reception_uai, 3) <> left(need.origin_uai, 3)), s.starts_at, s.slot_id
     LIMIT 1
-    FOR UPDATE
+    FOR UPDATE OF s
+), seat AS (
+    UPDATE slots SET booked = booked + 1 FROM best WHERE slots.slot_id = best.slot_id
+    RETURNING slots.slot_id, slots.reception_uai, slots.place, slots.starts_at, slots.ends_at, slots.half_day
+), interview AS (
+    INSERT INTO interviews (interview_id, campaign, ine, domain_code, origin_uai, slot_id, reception_uai, place,
+                            starts_at, ends_at, half_day, formation_codes, status, booked_at)
+    SELECT :interview_id, :campaign, need.ine, need.domain_code, need.origin_uai, seat.slot_id, seat.reception_uai,
+           seat.place, seat.starts_at, seat.ends_at, CASE WHEN :half_day_rule THEN seat.half_day END,
+           need.formation_codes, 'booked', :now
+    FROM seat, need
+    RETURNING interview_id, ine, domain_code, reception_uai, place, starts_at, ends_at, formation_codes
+), marked AS (
+    UPDATE needs SET state = 'booked'
+    FROM interview
+    WHERE needs.campaign = :campaign AND needs.ine = interview.ine AND needs.domain_code = interview.domain_code
 )
-UPDATE slots SET booked = booked + 1
-FROM best WHERE slots.slot_id = best.slot_id
-RETURNING slots.slot_id, slots.reception_uai, slots.place, slots.starts_at, slots.ends_at, slots.half_day;
-
--- name: insert_interview!
-INSERT INTO interviews (interview_id, campaign, ine, domain_code, origin_uai, slot_id, reception_uai, place,
-                        starts_at, ends_at, half_day, formation_codes, status, booked_at)
-VALUES (:interview_id, :campaign, :ine, :domain_code, :origin_uai, :slot_id, :reception_uai, :place,
-        :starts_at, :ends_at, :half_day, :formation_codes, 'booked', :now);
+SELECT interview_id, reception_uai, place, starts_at, ends_at, formation_codes FROM interview;
 
 -- name: active_interview^
 SELECT interview_id, slot_id, starts_at, status FROM interviews

@@ -207,3 +207,18 @@ async def _pause() -> None:
     import asyncio
 
     await asyncio.sleep(0.1)
+
+
+async def test_a_command_parked_because_it_was_not_handled_yet_is_handled_when_replayed(pool: asyncpg.Pool) -> None:
+    message = await delivery("withdraw_candidacy", command())
+    older = consumer(pool)
+    older.handlers = {}  # a version of the service that does not carry this command out yet
+
+    await older.deliver(message)
+    await consumer(pool).deliver(message)
+
+    assert [(r["exchange"], r["routing_key"]) for r in await outbox(pool)] == [
+        ("passpro.parking", "enrollment.commands.parking"),
+        ("passpro.events", "enrollment.candidacy_withdrawn"),
+    ]
+    assert await effects(pool) == 1
