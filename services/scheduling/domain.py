@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from contracts.identifiers import departement_of_uai, is_valid_ine
+
+SAME_MOMENT = timedelta(minutes=1)
+"""Interviews closer than this are at the same moment."""
 
 
 class SchedulingError(Exception):
@@ -86,8 +89,11 @@ def half_day(instant: datetime, tz: ZoneInfo) -> str:
 
 
 def earliest_start(now: datetime, policy: Policy) -> datetime:
-    """R17: an interview is booked far enough ahead for the convocation to reach the family."""
-    return now + timedelta(days=policy.convocation_notice_days)
+    """R17: an interview is booked far enough ahead for the convocation to reach the family.
+
+    Counted in calendar days of the campaign's timezone, whatever the offset ``now`` comes with.
+    """
+    return now.astimezone(policy.tz) + timedelta(days=policy.convocation_notice_days)
 
 
 def check_declaration(
@@ -107,11 +113,12 @@ def check_declaration(
         )
     for index, slot in enumerate(slots):
         start = slot.starts_at.astimezone(policy.tz)
-        end = (slot.starts_at + timedelta(minutes=slot.duration_minutes)).astimezone(policy.tz)
-        if start.date() < policy.interviews_start_on or end.date() > policy.interviews_end_on:
+        # A slot ending at midnight ends on the day it started.
+        last_moment = (slot.starts_at + timedelta(minutes=slot.duration_minutes, microseconds=-1)).astimezone(policy.tz)
+        if start.date() < policy.interviews_start_on or last_moment.date() > policy.interviews_end_on:
             raise OutsideInterviewWindowError(
-                f"Le créneau du {_fr(start.date())} est hors de la période des entretiens "
-                f"(du {_fr(policy.interviews_start_on)} au {_fr(policy.interviews_end_on)}).",
+                f"Le créneau du {_fr(start.date())} à {start:%Hh%M} ({slot.duration_minutes} min) sort de la période "
+                f"des entretiens, du {_fr(policy.interviews_start_on)} au {_fr(policy.interviews_end_on)} inclus.",
                 f"slots.{index}.starts_at",
             )
 
@@ -153,7 +160,9 @@ def fits(slot: Slot, *, taken: Iterable[datetime], now: datetime, policy: Policy
     for other in taken:
         if policy.one_interview_per_half_day and half_day(other, policy.tz) == half_day(slot.starts_at, policy.tz):
             return False
-        if abs(other - slot.starts_at) < timedelta(hours=policy.min_gap_hours):
+        # Real elapsed time (UTC), never two interviews at the same moment even with no gap configured.
+        apart = abs(other.astimezone(UTC) - slot.starts_at.astimezone(UTC))
+        if apart < max(timedelta(hours=policy.min_gap_hours), SAME_MOMENT):
             return False
     return True
 

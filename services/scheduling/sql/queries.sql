@@ -50,7 +50,7 @@ WITH need AS (
       AND s.starts_at >= :earliest
       AND NOT (:half_day_rule AND s.half_day IN (SELECT half_day FROM taken WHERE half_day IS NOT NULL))
       AND NOT EXISTS (SELECT 1 FROM taken t
-                      WHERE abs(extract(epoch FROM (t.starts_at - s.starts_at))) < :gap_seconds)
+                      WHERE abs(extract(epoch FROM (t.starts_at - s.starts_at))) < greatest(:gap_seconds, 60))
     ORDER BY (left(s.reception_uai, 3) <> left(need.origin_uai, 3)), s.starts_at, s.slot_id
     LIMIT 1
     FOR UPDATE OF s
