@@ -211,7 +211,12 @@ _SUBSCRIPTIONS: Final[Mapping[str, tuple[str, ...]]] = {
         event_key("enrollment", "candidacy_withdrawn"),
         event_key("opinions", "interview_reported"),
     ),
-    "opinions": (),
+    "opinions": (
+        event_key("enrollment", "candidacy_registered"),
+        event_key("enrollment", "candidacy_withdrawn"),
+        event_key("scheduling", "interview_booked"),
+        event_key("scheduling", "interview_cancelled"),
+    ),
     "notifications": (),
     "affelnet_export": (),
 }

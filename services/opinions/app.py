@@ -1,13 +1,20 @@
-"""opinions's composition root.
-
-Today it runs the shared plumbing only (its queues, the clock, health and metrics);
-its use cases arrive with its own issue.
-"""
+"""opinions' composition root: which handler answers which message, and the overdue-report sweep."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from services.opinions import handlers
+from services.opinions.repository import SQL_DIR
+from services.runtime.messaging import Periodic, Service
 
-from services.runtime.messaging import Service
-
-SERVICE = Service(name="opinions", sql_dir=Path(__file__).parent / "sql")
+SERVICE = Service(
+    name="opinions",
+    sql_dir=SQL_DIR,
+    commands={"submit_interview_report": handlers.submit_interview_report},
+    events={
+        "enrollment.candidacy_registered": handlers.candidacy_registered,
+        "enrollment.candidacy_withdrawn": handlers.candidacy_withdrawn,
+        "scheduling.interview_booked": handlers.interview_booked,
+        "scheduling.interview_cancelled": handlers.interview_cancelled,
+    },
+    periodic=[Periodic("overdue_reports", interval=5.0, routine=handlers.overdue_sweep)],
+)

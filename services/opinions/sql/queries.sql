@@ -1,0 +1,66 @@
+-- name: lock_pupil!
+SELECT pg_advisory_xact_lock(hashtext('opinions/' || :campaign || '/' || :ine));
+
+-- name: save_candidacy!
+-- The latest revision wins: a re-registration before the interview updates the origin opinion (R9).
+INSERT INTO candidacies (campaign, ine, formation_code, domain_code, origin_uai, origin_opinion, revision, active)
+VALUES (:campaign, :ine, :formation_code, :domain_code, :origin_uai, :origin_opinion, :revision, true)
+ON CONFLICT (campaign, ine, formation_code) DO UPDATE SET
+    origin_opinion = excluded.origin_opinion, revision = excluded.revision, active = true,
+    domain_code = excluded.domain_code, origin_uai = excluded.origin_uai
+WHERE candidacies.revision <= excluded.revision;
+
+-- name: withdraw_candidacy!
+UPDATE candidacies SET active = false
+WHERE campaign = :campaign AND ine = :ine AND formation_code = :formation_code;
+
+-- name: active_formations
+SELECT formation_code FROM candidacies
+WHERE campaign = :campaign AND ine = :ine AND domain_code = :domain_code AND active;
+
+-- name: record_interview!
+INSERT INTO interviews (interview_id, campaign, ine, domain_code, reception_uai, starts_at, due_on)
+VALUES (:interview_id, :campaign, :ine, :domain_code, :reception_uai, :starts_at, :due_on)
+ON CONFLICT (interview_id) DO NOTHING;
+
+-- name: cancel_interview!
+UPDATE interviews SET cancelled = true WHERE interview_id = :interview_id AND reported_at IS NULL;
+
+-- name: get_interview^
+SELECT interview_id, campaign, ine, domain_code, reception_uai, starts_at, cancelled, reported_at IS NOT NULL AS reported
+FROM interviews WHERE interview_id = :interview_id;
+
+-- name: record_report!
+UPDATE interviews SET reported_at = :now, attended = :attended, report = :report
+WHERE interview_id = :interview_id;
+
+-- name: save_reception_opinion!
+INSERT INTO reception_opinions (campaign, ine, formation_code, interview_id, opinion)
+VALUES (:campaign, :ine, :formation_code, :interview_id, :opinion)
+ON CONFLICT (campaign, ine, formation_code) DO UPDATE SET interview_id = excluded.interview_id,
+    opinion = excluded.opinion;
+
+-- name: pending_finals
+-- R25: active candidacies of the pupil with both opinions and no final opinion yet.
+SELECT c.formation_code, c.origin_opinion, r.opinion AS reception_opinion
+FROM candidacies c
+JOIN reception_opinions r USING (campaign, ine, formation_code)
+LEFT JOIN final_opinions f USING (campaign, ine, formation_code)
+WHERE c.campaign = :campaign AND c.ine = :ine AND c.active AND f.formation_code IS NULL;
+
+-- name: save_final!
+INSERT INTO final_opinions (campaign, ine, formation_code, origin_opinion, reception_opinion, final_opinion,
+                            computed_at)
+VALUES (:campaign, :ine, :formation_code, :origin_opinion, :reception_opinion, :final_opinion, :now);
+
+-- name: overdue_reports
+-- Reports not in by their due day, not yet told; one row per interview.
+SELECT interview_id, reception_uai, due_on FROM interviews
+WHERE campaign = :campaign AND reported_at IS NULL AND NOT cancelled AND overdue_notified_at IS NULL
+  AND due_on < :today
+ORDER BY due_on, interview_id
+LIMIT 1000
+FOR UPDATE SKIP LOCKED;
+
+-- name: mark_overdue_told!
+UPDATE interviews SET overdue_notified_at = :now WHERE interview_id = ANY(:ids);
