@@ -218,7 +218,11 @@ _SUBSCRIPTIONS: Final[Mapping[str, tuple[str, ...]]] = {
         event_key("scheduling", "interview_cancelled"),
     ),
     "notifications": (),
-    "affelnet_export": (),
+    "affelnet_export": (
+        event_key("enrollment", "candidacy_registered"),
+        event_key("enrollment", "candidacy_withdrawn"),
+        event_key("opinions", "final_opinion_computed"),
+    ),
 }
 """Service -> the event routing keys its `<service>.events` queue is bound to."""
 

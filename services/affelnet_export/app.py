@@ -1,13 +1,20 @@
-"""affelnet_export's composition root.
-
-Today it runs the shared plumbing only (its queues, the clock, health and metrics);
-its use cases arrive with its own issue.
-"""
+"""affelnet_export's composition root: handlers, and the sender that talks to Affelnet."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
+from services.affelnet_export import handlers
+from services.affelnet_export.repository import SQL_DIR
+from services.affelnet_export.sender import send_bonuses
 from services.runtime.messaging import Service
 
-SERVICE = Service(name="affelnet_export", sql_dir=Path(__file__).parent / "sql")
+SERVICE = Service(
+    name="affelnet_export",
+    sql_dir=SQL_DIR,
+    commands={"confirm_wish": handlers.confirm_wish},
+    events={
+        "enrollment.candidacy_registered": handlers.candidacy_registered,
+        "enrollment.candidacy_withdrawn": handlers.candidacy_withdrawn,
+        "opinions.final_opinion_computed": handlers.final_opinion_computed,
+    },
+    workers=[send_bonuses],
+)

@@ -27,7 +27,7 @@ from contracts.campaign import Campaign, CampaignFileError, load_campaign
 from services.runtime import logs
 from services.runtime.database import RUNTIME_SQL, create_pool, migrate, pending_migrations
 from services.runtime.database import runtime_queries as q
-from services.runtime.messaging import Consumer, Periodic, Service, run_periodic
+from services.runtime.messaging import Consumer, Periodic, Service, WorkerContext, run_periodic
 from services.runtime.relay import OutboxRelay
 from services.runtime.settings import ServiceSettings
 
@@ -106,6 +106,9 @@ class ServiceProcess:
         await self.broker.start()
         for periodic in self.service.periodic:
             self._periodic_tasks.append(asyncio.create_task(self._run_periodic(periodic), name=periodic.name))
+        context = WorkerContext(self.pool, self.campaign, self.service.name, self.relay.notify)
+        for worker in self.service.workers:
+            self._periodic_tasks.append(asyncio.create_task(worker(context), name=worker.__name__))
         await self._start_health()
         log.info("service_started", queues=[spec.name for spec in self.queues],
                  clock="virtual" if self.start_clock else "wall")

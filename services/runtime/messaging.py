@@ -84,6 +84,19 @@ class Periodic:
 
 
 @dataclass(frozen=True)
+class WorkerContext:
+    """What a long-running worker gets: the pool, the campaign, and a way to wake the outbox relay."""
+
+    pool: asyncpg.Pool
+    campaign: Campaign
+    service: str
+    wake_relay: Callable[[], None]
+
+
+Worker = Callable[[WorkerContext], Awaitable[None]]
+
+
+@dataclass(frozen=True)
 class Service:
     """What makes a service: its name, its SQL and the handlers of the messages it consumes."""
 
@@ -94,6 +107,8 @@ class Service:
     answers_clock_rejections: bool = False
     """The clock command reaches every service; one of them answers its rejection, so there is one."""
     periodic: Sequence[Periodic] = ()
+    workers: Sequence[Worker] = ()
+    """Loops that talk to the outside world between transactions (Affelnet, SMTP); they run until stopped."""
 
 
 def _routing_key_of(event: Event, service: str) -> str:

@@ -25,6 +25,9 @@ class ServiceSettings(BaseSettings):
     prefetch: int = 32
     graceful_timeout: float = 30.0
     db_pool_size: int = 20
+    affelnet_url: str = "http://127.0.0.1:8090"
+    affelnet_token: str = "passpro-local"  # noqa: S105 - the local receiver's; set PASSPRO_AFFELNET_TOKEN elsewhere
+    affelnet_concurrency: int = 16
 
     def broker_url(self, service: str) -> str:
         """The broker URL with this service's account, unless the URL already names one."""

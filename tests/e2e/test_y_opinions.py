@@ -98,7 +98,8 @@ async def test_r25_a_withdrawn_candidacy_gets_no_final_opinion(portal: PortalCli
         "command_id": str(uuid.uuid4()), "campaign": "2013", "actor_uai": pupil["origin_uai"],
         "ine": pupil["pupil"]["ine"], "formation_code": "cap-realisation-chaudronnerie"})
     await clock.at_least((datetime.fromisoformat(interview["starts_at"]) + timedelta(hours=2)).isoformat())
-    body = report_body(interview, interview["reception_uai"], attended=True, report="Bonne motivation pour la serrurerie.",
+    body = report_body(interview, interview["reception_uai"], attended=True,
+                       report="Bonne motivation pour la serrurerie.",
                        opinions=[{"formation_code": "cap-serrurier-metallier", "opinion": "favorable"}])
 
     await send(portal, "submit_interview_report", body)

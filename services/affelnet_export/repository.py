@@ -1,0 +1,75 @@
+"""Affelnet export's tables, through the named queries of ``sql/queries.sql``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from services.affelnet_export.domain import Candidacy
+from services.runtime.database import load_queries
+
+SQL_DIR = Path(__file__).parent / "sql"
+q = load_queries(SQL_DIR)
+
+
+class ExportRepository:
+    def __init__(self, conn: asyncpg.Connection, campaign: str) -> None:
+        self.conn = conn
+        self.campaign = campaign
+
+    def _key(self, ine: str, formation_code: str) -> dict[str, str]:
+        return {"campaign": self.campaign, "ine": ine, "formation_code": formation_code}
+
+    async def lock_pupil(self, ine: str) -> None:
+        await q.lock_pupil(self.conn, campaign=self.campaign, ine=ine)
+
+    async def save_candidacy(self, ine: str, formation_code: str, origin_uai: str) -> None:
+        await q.save_candidacy(self.conn, **self._key(ine, formation_code), origin_uai=origin_uai)
+
+    async def withdraw_candidacy(self, ine: str, formation_code: str) -> None:
+        await q.withdraw_candidacy(self.conn, **self._key(ine, formation_code))
+        await q.cancel_pending_bonus(self.conn, **self._key(ine, formation_code))
+
+    async def get_candidacy(self, ine: str, formation_code: str) -> Candidacy | None:
+        row = await q.get_candidacy(self.conn, **self._key(ine, formation_code))
+        return Candidacy(row["origin_uai"], row["active"]) if row else None
+
+    async def save_confirmation(self, ine: str, formation_code: str, wish_entered_on: date, now: datetime) -> None:
+        await q.save_confirmation(self.conn, **self._key(ine, formation_code), wish_entered_on=wish_entered_on,
+                                  now=now)
+
+    async def save_final(self, ine: str, formation_code: str, final_opinion: str) -> None:
+        await q.save_final(self.conn, **self._key(ine, formation_code), final_opinion=final_opinion)
+
+    async def due_bonus(self, ine: str, formation_code: str) -> str | None:
+        row = await q.due_bonus(self.conn, **self._key(ine, formation_code))
+        return row["final_opinion"] if row else None
+
+    async def create_bonus(self, ine: str, formation_code: str, final_opinion: str, points: int, key: str) -> None:
+        await q.create_bonus(self.conn, **self._key(ine, formation_code), final_opinion=final_opinion,
+                             bonus_points=points, idempotency_key=key)
+
+    async def claim_due(self, limit: int, lease_seconds: int) -> list[Any]:
+        return [r async for r in q.claim_due_bonuses(self.conn, limit=limit, lease_seconds=lease_seconds)]
+
+    async def mark_delivered(self, ine: str, formation_code: str, status: int, answer: str) -> Any:
+        return await q.mark_delivered(self.conn, **self._key(ine, formation_code), status=status, answer=answer)
+
+    async def schedule_retry(self, ine: str, formation_code: str, status: int | None, answer: str,
+                             delay_seconds: float) -> None:
+        await q.schedule_retry(self.conn, **self._key(ine, formation_code), status=status, answer=answer,
+                               delay_seconds=delay_seconds)
+
+    async def park(self, ine: str, formation_code: str, status: int, answer: str) -> None:
+        await q.park(self.conn, **self._key(ine, formation_code), status=status, answer=answer)
+
+    async def replay_parked(self, ine: str | None = None) -> int:
+        return int(await q.replay_parked(self.conn, campaign=self.campaign, ine=ine))
+
+    async def all_bonuses(self) -> AsyncIterator[Any]:
+        async for row in q.all_bonuses(self.conn, campaign=self.campaign):
+            yield row

@@ -1,0 +1,87 @@
+"""Delivers due bonuses to Affelnet: leased in one transaction, posted outside it, the answer recorded in another.
+
+A crash between the POST and the record leaves a lease that runs out; the bonus is posted again with
+the same Idempotency-Key, and Affelnet answers 409 or 2xx: delivered once from Affelnet's side (R30).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import uuid
+from typing import Any
+
+import httpx
+import structlog
+
+from contracts.base import FinalOpinion
+from contracts.events import BonusExported
+from services.affelnet_export import domain
+from services.affelnet_export.repository import ExportRepository
+from services.runtime.database import runtime_queries
+from services.runtime.messaging import WorkerContext, outbox_row, write_outbox
+from services.runtime.settings import ServiceSettings
+
+log = structlog.get_logger()
+LEASE_SECONDS = 60
+IDLE_SECONDS = 0.5
+
+
+async def send_bonuses(ctx: WorkerContext) -> None:
+    settings = ServiceSettings()
+    limits = httpx.Limits(max_connections=settings.affelnet_concurrency)
+    async with httpx.AsyncClient(
+        base_url=settings.affelnet_url, timeout=httpx.Timeout(10.0), limits=limits,
+        headers={"Authorization": f"Bearer {settings.affelnet_token}"},
+    ) as client:
+        while True:
+            try:
+                sent = await deliver_due(ctx, client, settings.affelnet_concurrency)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("bonus_delivery_round_failed")
+                sent = 0
+            if sent == 0:
+                await asyncio.sleep(IDLE_SECONDS)
+
+
+async def deliver_due(ctx: WorkerContext, client: httpx.AsyncClient, concurrency: int) -> int:
+    """One round: lease up to ``concurrency`` due bonuses, post them at once (bounded), record each answer."""
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        rows = await ExportRepository(conn, ctx.campaign.campaign).claim_due(concurrency, LEASE_SECONDS)
+    await asyncio.gather(*(_deliver(ctx, client, row) for row in rows))
+    if rows:
+        ctx.wake_relay()
+    return len(rows)
+
+
+async def _deliver(ctx: WorkerContext, client: httpx.AsyncClient, row: Any) -> None:
+    body = {"campaign": row["campaign"], "ine": row["ine"], "formation_code": row["formation_code"],
+            "final_opinion": row["final_opinion"], "bonus_points": row["bonus_points"]}
+    status: int | None
+    try:
+        response = await client.post("/bonuses", json=body, headers={"Idempotency-Key": row["idempotency_key"]})
+        status, answer = response.status_code, response.text[:2000]
+    except httpx.HTTPError as error:
+        status, answer = None, f"{type(error).__name__}: {error}"[:2000]
+    outcome = domain.classify(status)
+    log.info("bonus_attempt", ine_key=row["idempotency_key"], status=status, outcome=outcome.value,
+             attempt=row["attempts"] + 1)
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        repo = ExportRepository(conn, ctx.campaign.campaign)
+        if outcome is domain.Outcome.DELIVERED:
+            done = await repo.mark_delivered(row["ine"], row["formation_code"], status or 0, answer)
+            if done is not None:
+                now = await runtime_queries.current_instant(conn)
+                event = BonusExported(
+                    event_id=uuid.uuid4(), occurred_at=now, campaign=ctx.campaign.campaign, causation_id=None,
+                    ine=row["ine"], formation_code=row["formation_code"],
+                    final_opinion=FinalOpinion(row["final_opinion"]), bonus_points=row["bonus_points"],
+                )
+                await write_outbox(conn, [outbox_row(event, ctx.service, row["idempotency_key"])])
+        elif outcome is domain.Outcome.RETRY:
+            delay = domain.retry_delay(row["attempts"], random.random())
+            await repo.schedule_retry(row["ine"], row["formation_code"], status, answer, delay.total_seconds())
+        else:
+            await repo.park(row["ine"], row["formation_code"], status or 0, answer)

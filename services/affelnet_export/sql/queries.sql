@@ -1,0 +1,88 @@
+-- name: lock_pupil!
+SELECT pg_advisory_xact_lock(hashtext('affelnet/' || :campaign || '/' || :ine));
+
+-- name: save_candidacy!
+INSERT INTO candidacies (campaign, ine, formation_code, origin_uai, active)
+VALUES (:campaign, :ine, :formation_code, :origin_uai, true)
+ON CONFLICT (campaign, ine, formation_code) DO UPDATE SET origin_uai = excluded.origin_uai, active = true;
+
+-- name: withdraw_candidacy!
+UPDATE candidacies SET active = false
+WHERE campaign = :campaign AND ine = :ine AND formation_code = :formation_code;
+
+-- name: cancel_pending_bonus!
+-- A withdrawn candidacy's bonus that has not reached Affelnet is not sent.
+UPDATE bonuses SET state = 'cancelled'
+WHERE campaign = :campaign AND ine = :ine AND formation_code = :formation_code AND state IN ('pending', 'parked');
+
+-- name: get_candidacy^
+SELECT origin_uai, active FROM candidacies
+WHERE campaign = :campaign AND ine = :ine AND formation_code = :formation_code;
+
+-- name: save_confirmation!
+INSERT INTO confirmations (campaign, ine, formation_code, wish_entered_on, confirmed_at)
+VALUES (:campaign, :ine, :formation_code, :wish_entered_on, :now)
+ON CONFLICT (campaign, ine, formation_code) DO UPDATE SET wish_entered_on = excluded.wish_entered_on;
+
+-- name: save_final!
+INSERT INTO final_opinions (campaign, ine, formation_code, final_opinion)
+VALUES (:campaign, :ine, :formation_code, :final_opinion)
+ON CONFLICT (campaign, ine, formation_code) DO NOTHING;
+
+-- name: due_bonus^
+-- R28: an active candidacy with a final opinion and a confirmation, and no bonus yet.
+SELECT f.final_opinion
+FROM final_opinions f
+JOIN confirmations c USING (campaign, ine, formation_code)
+JOIN candidacies k USING (campaign, ine, formation_code)
+LEFT JOIN bonuses b USING (campaign, ine, formation_code)
+WHERE f.campaign = :campaign AND f.ine = :ine AND f.formation_code = :formation_code AND k.active
+  AND b.ine IS NULL;
+
+-- name: create_bonus!
+INSERT INTO bonuses (campaign, ine, formation_code, final_opinion, bonus_points, idempotency_key, state)
+VALUES (:campaign, :ine, :formation_code, :final_opinion, :bonus_points, :idempotency_key, 'pending')
+ON CONFLICT DO NOTHING;
+
+-- name: claim_due_bonuses
+-- Bonuses due for an attempt (or whose sender's lease ran out), leased to this sender.
+UPDATE bonuses SET state = 'sending', lease_until = clock_timestamp() + make_interval(secs => :lease_seconds)
+WHERE (campaign, ine, formation_code) IN (
+    SELECT campaign, ine, formation_code FROM bonuses
+    WHERE (state = 'pending' AND next_attempt_at <= clock_timestamp())
+       OR (state = 'sending' AND lease_until < clock_timestamp())
+    ORDER BY next_attempt_at
+    LIMIT :limit
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING campaign, ine, formation_code, final_opinion, bonus_points, idempotency_key, attempts;
+
+-- name: mark_delivered^
+UPDATE bonuses SET state = 'delivered', delivered_at = clock_timestamp(), attempts = attempts + 1,
+                   last_status = :status, last_answer = :answer, lease_until = NULL
+WHERE campaign = :campaign AND ine = :ine AND formation_code = :formation_code AND state = 'sending'
+RETURNING final_opinion, bonus_points;
+
+-- name: schedule_retry!
+UPDATE bonuses SET state = 'pending', attempts = attempts + 1, last_status = :status, last_answer = :answer,
+                   next_attempt_at = clock_timestamp() + make_interval(secs => :delay_seconds), lease_until = NULL
+WHERE campaign = :campaign AND ine = :ine AND formation_code = :formation_code AND state = 'sending';
+
+-- name: park!
+UPDATE bonuses SET state = 'parked', attempts = attempts + 1, last_status = :status, last_answer = :answer,
+                   lease_until = NULL
+WHERE campaign = :campaign AND ine = :ine AND formation_code = :formation_code AND state = 'sending';
+
+-- name: replay_parked$
+-- After a fix, parked bonuses are tried again (all of a campaign, or one pupil's).
+WITH replayed AS (
+    UPDATE bonuses SET state = 'pending', next_attempt_at = clock_timestamp()
+    WHERE campaign = :campaign AND state = 'parked' AND (CAST(:ine AS text) IS NULL OR ine = :ine)
+    RETURNING 1
+)
+SELECT count(*) FROM replayed;
+
+-- name: all_bonuses
+SELECT campaign, ine, formation_code, final_opinion, bonus_points, state, attempts, last_status, last_answer,
+       created_at, delivered_at
+FROM bonuses WHERE campaign = :campaign ORDER BY state, ine, formation_code;
