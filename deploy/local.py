@@ -41,6 +41,8 @@ DB_PASSWORD = os.environ.get("PASSPRO_DB_PASSWORD", "passpro")
 DATABASES = ("passpro", "passpro_test")
 
 HEALTH_PORTS = {name: 8081 + i for i, name in enumerate(routing.SERVICES)}
+AFFELNET_PORT = int(os.environ.get("PASSPRO_AFFELNET_PORT", "8090"))
+"""The local receiver standing in for Affelnet (unless PASSPRO_AFFELNET_URL points elsewhere)."""
 """Each service's health and metrics port on the local stack."""
 
 
@@ -142,7 +144,10 @@ def _rabbit_env() -> dict[str, str]:
 
 def rabbit_up() -> None:
     if _read_pid(RABBIT / "rabbit.pid") and _port_open(AMQP_PORT):
-        say(f"RabbitMQ already running on 127.0.0.1:{AMQP_PORT}")
+        # A running broker takes the topology as it is now: definitions import adds, pruning removes.
+        _management("POST", "definitions", topology.definitions())
+        _prune_stale_queues()
+        say(f"RabbitMQ already running on 127.0.0.1:{AMQP_PORT}; topology brought up to date")
         return
     if _port_open(AMQP_PORT):
         raise SystemExit(f"[passpro] port {AMQP_PORT} is taken by a process this stack did not start")
@@ -192,8 +197,10 @@ def rabbit_up() -> None:
     say(f"RabbitMQ up on 127.0.0.1:{AMQP_PORT} (management on {MANAGEMENT_PORT})")
 
 
-def _management(method: str, path: str) -> object:
-    request = urllib.request.Request(f"http://127.0.0.1:{MANAGEMENT_PORT}/api/{path}", method=method)
+def _management(method: str, path: str, body: object = None) -> object:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(f"http://127.0.0.1:{MANAGEMENT_PORT}/api/{path}", method=method, data=data)
+    request.add_header("Content-Type", "application/json")
     credentials = f"{topology.ADMIN_USER}:{topology.accounts()[0].password}".encode()
     request.add_header("Authorization", "Basic " + base64.b64encode(credentials).decode())
     with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback only
@@ -298,9 +305,28 @@ def service_env(service: str) -> dict[str, str]:
     env = dict(os.environ)
     env.setdefault("PASSPRO_AMQP_URL", Addresses.amqp)
     env.setdefault("PASSPRO_DATABASE_URL", Addresses.database)
+    env.setdefault("PASSPRO_AFFELNET_URL", f"http://127.0.0.1:{AFFELNET_PORT}")
     env["PASSPRO_HEALTH_PORT"] = str(HEALTH_PORTS[service])
     env["PYTHONPATH"] = str(ROOT)
     return env
+
+
+def affelnet_up() -> None:
+    """The local Affelnet receiver, when no real Affelnet is configured."""
+    if "PASSPRO_AFFELNET_URL" in os.environ or _read_pid(RUN / "affelnet.pid"):
+        return
+    RUN.mkdir(parents=True, exist_ok=True)
+    LOG.mkdir(parents=True, exist_ok=True)
+    log = open(LOG / "affelnet.log", "ab")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "deploy.affelnet_receiver", "--port", str(AFFELNET_PORT),
+         "--journal", str(VAR / "affelnet" / "received.jsonl")],
+        stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    (RUN / "affelnet.pid").write_text(f"{proc.pid}\n")
+    _wait(lambda: _port_open(AFFELNET_PORT), 30, "the local Affelnet receiver")
+    say(f"Affelnet receiver up on 127.0.0.1:{AFFELNET_PORT} (bonuses in {VAR / 'affelnet' / 'received.jsonl'})")
 
 
 def services_up(replicas: int = 1) -> None:
@@ -350,7 +376,7 @@ def _restart_on_wall_clock() -> None:
 
 
 def services_down() -> None:
-    for service in routing.SERVICES:
+    for service in (*routing.SERVICES, "affelnet"):
         pid_file = RUN / f"{service}.pid"
         pid = _read_pid(pid_file)
         if pid is not None:
@@ -374,6 +400,8 @@ def status() -> int:
     print(f"broker         {rabbit:5} {addr.amqp}")
     print(f"management UI  {rabbit:5} {addr.management}  (user {topology.ADMIN_USER})")
     print(f"database       {pg:5} {addr.database.replace(':' + DB_PASSWORD + '@', '@')}")
+    receiver = "up" if _read_pid(RUN / "affelnet.pid") and _port_open(AFFELNET_PORT) else "down"
+    print(f"affelnet       {receiver:5} http://127.0.0.1:{AFFELNET_PORT}/bonuses  (local receiver)")
     all_up = rabbit == "up" and pg == "up"
     for service in routing.SERVICES:
         port = HEALTH_PORTS[service]
@@ -398,6 +426,7 @@ def main(argv: list[str]) -> int:
         pg_up()
         if "--virtual" in argv[1:]:
             _restart_on_wall_clock()
+        affelnet_up()
         services_up()
     elif command == "services-down":
         services_down()
@@ -411,7 +440,7 @@ def main(argv: list[str]) -> int:
         services_down()
         rabbit_down()
         pg_down()
-        for sub in ("rabbitmq", "postgres", "mail", "report", "log", "run"):
+        for sub in ("rabbitmq", "postgres", "mail", "report", "log", "run", "affelnet"):
             shutil.rmtree(VAR / sub, ignore_errors=True)
         say("state deleted; the next `make up` starts a fresh campaign")
     else:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from deploy.affelnet_receiver import AffelnetReceiver, serve
 from deploy.portal import PortalClient
 from tests.conftest import PORTAL_URL
 from tests.stack import ServiceStack, reset_state
@@ -19,10 +20,25 @@ START = "2013-02-01T08:00:00+01:00"
 OPEN = "2013-02-11T08:00:00+01:00"
 
 
+AFFELNET_PORT = 18090
+AFFELNET_TOKEN = "test-affelnet-token"
+
+
 @pytest.fixture(scope="session")
-async def stack() -> AsyncIterator[ServiceStack]:
+async def affelnet() -> AsyncIterator[AffelnetReceiver]:
+    """The real local HTTP server standing in for Affelnet during the run."""
+    receiver = AffelnetReceiver(AFFELNET_TOKEN)
+    server, task = await serve(receiver, AFFELNET_PORT)
+    yield receiver
+    server.should_exit = True
+    await task
+
+
+@pytest.fixture(scope="session")
+async def stack(affelnet: AffelnetReceiver) -> AsyncIterator[ServiceStack]:
     await reset_state()
-    services = ServiceStack(clock=START)
+    services = ServiceStack(clock=START, extra_env={
+        "PASSPRO_AFFELNET_URL": f"http://127.0.0.1:{AFFELNET_PORT}", "PASSPRO_AFFELNET_TOKEN": AFFELNET_TOKEN})
     try:
         await services.start_all()
         yield services
