@@ -217,7 +217,15 @@ _SUBSCRIPTIONS: Final[Mapping[str, tuple[str, ...]]] = {
         event_key("scheduling", "interview_booked"),
         event_key("scheduling", "interview_cancelled"),
     ),
-    "notifications": (),
+    "notifications": (
+        event_key("enrollment", "candidacy_registered"),
+        event_key("enrollment", "candidacy_withdrawn"),
+        event_key("scheduling", "interview_booked"),
+        event_key("scheduling", "interview_cancelled"),
+        event_key("opinions", "interview_reported"),
+        event_key("opinions", "final_opinion_computed"),
+        event_key("opinions", "report_overdue"),
+    ),
     "affelnet_export": (
         event_key("enrollment", "candidacy_registered"),
         event_key("enrollment", "candidacy_withdrawn"),

@@ -311,6 +311,26 @@ def service_env(service: str) -> dict[str, str]:
     return env
 
 
+MAIL_PORT = int(os.environ.get("PASSPRO_SMTP_PORT", "8025"))
+
+
+def mail_sink_up() -> None:
+    """The local mail sink (every mail an .eml under var/mail), when no SMTP server is configured."""
+    if "PASSPRO_SMTP_HOST" in os.environ or _read_pid(RUN / "mail.pid"):
+        return
+    RUN.mkdir(parents=True, exist_ok=True)
+    LOG.mkdir(parents=True, exist_ok=True)
+    log = open(LOG / "mail.log", "ab")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "deploy.mail_sink", "--port", str(MAIL_PORT), "--directory", str(VAR / "mail")],
+        stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    (RUN / "mail.pid").write_text(f"{proc.pid}\n")
+    _wait(lambda: _port_open(MAIL_PORT), 30, "the local mail sink")
+    say(f"mail sink up on 127.0.0.1:{MAIL_PORT} (mails in {VAR / 'mail'})")
+
+
 def affelnet_up() -> None:
     """The local Affelnet receiver, when no real Affelnet is configured."""
     if "PASSPRO_AFFELNET_URL" in os.environ or _read_pid(RUN / "affelnet.pid"):
@@ -376,7 +396,7 @@ def _restart_on_wall_clock() -> None:
 
 
 def services_down() -> None:
-    for service in (*routing.SERVICES, "affelnet"):
+    for service in (*routing.SERVICES, "affelnet", "mail"):
         pid_file = RUN / f"{service}.pid"
         pid = _read_pid(pid_file)
         if pid is not None:
@@ -402,6 +422,8 @@ def status() -> int:
     print(f"database       {pg:5} {addr.database.replace(':' + DB_PASSWORD + '@', '@')}")
     receiver = "up" if _read_pid(RUN / "affelnet.pid") and _port_open(AFFELNET_PORT) else "down"
     print(f"affelnet       {receiver:5} http://127.0.0.1:{AFFELNET_PORT}/bonuses  (local receiver)")
+    sink = "up" if _read_pid(RUN / "mail.pid") and _port_open(MAIL_PORT) else "down"
+    print(f"mail sink      {sink:5} smtp://127.0.0.1:{MAIL_PORT}  (.eml files in {VAR / 'mail'})")
     all_up = rabbit == "up" and pg == "up"
     for service in routing.SERVICES:
         port = HEALTH_PORTS[service]
@@ -427,6 +449,7 @@ def main(argv: list[str]) -> int:
         if "--virtual" in argv[1:]:
             _restart_on_wall_clock()
         affelnet_up()
+        mail_sink_up()
         services_up()
     elif command == "services-down":
         services_down()

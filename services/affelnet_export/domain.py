@@ -86,12 +86,6 @@ def classify(status: int | None) -> Outcome:
     return Outcome.PARK
 
 
-def retry_delay(attempts: int, jitter: float) -> timedelta:
-    """R30: capped exponential back-off with jitter; ``jitter`` in [0, 1) comes from the caller."""
-    ceiling = min(RETRY_CAP.total_seconds(), RETRY_BASE.total_seconds() * 2 ** min(attempts, 20))
-    return timedelta(seconds=ceiling * (0.5 + jitter / 2))
-
-
 def idempotency_key(campaign: str, ine: str, formation_code: str) -> str:
     """R30: the same key for every attempt at one bonus, so Affelnet records it once."""
     return f"passpro-{campaign}-{ine}-{formation_code}"

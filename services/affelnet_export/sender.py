@@ -20,6 +20,7 @@ from services.affelnet_export import domain
 from services.affelnet_export.repository import ExportRepository
 from services.runtime.database import runtime_queries
 from services.runtime.messaging import WorkerContext, outbox_row, write_outbox
+from services.runtime.retry import retry_delay
 from services.runtime.settings import ServiceSettings
 
 log = structlog.get_logger()
@@ -81,7 +82,7 @@ async def _deliver(ctx: WorkerContext, client: httpx.AsyncClient, row: Any) -> N
                 )
                 await write_outbox(conn, [outbox_row(event, ctx.service, row["idempotency_key"])])
         elif outcome is domain.Outcome.RETRY:
-            delay = domain.retry_delay(row["attempts"], random.random())
+            delay = retry_delay(row["attempts"], random.random(), base=domain.RETRY_BASE, cap=domain.RETRY_CAP)
             await repo.schedule_retry(row["ine"], row["formation_code"], status, answer, delay.total_seconds())
         else:
             await repo.park(row["ine"], row["formation_code"], status or 0, answer)

@@ -1,13 +1,24 @@
-"""notifications's composition root.
-
-Today it runs the shared plumbing only (its queues, the clock, health and metrics);
-its use cases arrive with its own issue.
-"""
+"""notifications' composition root: handlers, the interview-reminder sweep, and the sender."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from services.notifications import handlers
+from services.notifications.repository import SQL_DIR
+from services.notifications.sender import send_mails
+from services.runtime.messaging import Periodic, Service
 
-from services.runtime.messaging import Service
-
-SERVICE = Service(name="notifications", sql_dir=Path(__file__).parent / "sql")
+SERVICE = Service(
+    name="notifications",
+    sql_dir=SQL_DIR,
+    events={
+        "enrollment.candidacy_registered": handlers.candidacy_registered,
+        "enrollment.candidacy_withdrawn": handlers.candidacy_withdrawn,
+        "scheduling.interview_booked": handlers.interview_booked,
+        "scheduling.interview_cancelled": handlers.interview_cancelled,
+        "opinions.interview_reported": handlers.interview_reported,
+        "opinions.final_opinion_computed": handlers.final_opinion_computed,
+        "opinions.report_overdue": handlers.report_overdue,
+    },
+    periodic=[Periodic("interview_reminders", interval=5.0, routine=handlers.interview_reminders)],
+    workers=[send_mails],
+)

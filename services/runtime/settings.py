@@ -28,6 +28,10 @@ class ServiceSettings(BaseSettings):
     affelnet_url: str = "http://127.0.0.1:8090"
     affelnet_token: str = "passpro-local"  # noqa: S105 - the local receiver's; set PASSPRO_AFFELNET_TOKEN elsewhere
     affelnet_concurrency: int = 16
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 8025
+    mail_from: str = "passpro@ac-creteil.fr"
+    mail_domain: str = "ac-creteil.fr"
 
     def broker_url(self, service: str) -> str:
         """The broker URL with this service's account, unless the URL already names one."""

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from typing import Any
 
 import pytest
 
 from deploy.affelnet_receiver import AffelnetReceiver, serve
+from deploy.mail_sink import MailSink
+from deploy.mail_sink import start as start_sink
 from deploy.portal import PortalClient
 from tests.conftest import PORTAL_URL
 from tests.stack import ServiceStack, reset_state
@@ -34,11 +36,36 @@ async def affelnet() -> AsyncIterator[AffelnetReceiver]:
     await task
 
 
+SMTP_PORT = 18025
+
+
+class SmtpServer:
+    """The real SMTP server of the run (aiosmtpd); tests can take it down and bring it back."""
+
+    def __init__(self) -> None:
+        self.sink = MailSink()
+        self.controller = start_sink(self.sink, SMTP_PORT)
+
+    def down(self) -> None:
+        self.controller.stop()
+
+    def up(self) -> None:
+        self.controller = start_sink(self.sink, SMTP_PORT)
+
+
 @pytest.fixture(scope="session")
-async def stack(affelnet: AffelnetReceiver) -> AsyncIterator[ServiceStack]:
+def smtp() -> Iterator[SmtpServer]:
+    server = SmtpServer()
+    yield server
+    server.down()
+
+
+@pytest.fixture(scope="session")
+async def stack(affelnet: AffelnetReceiver, smtp: SmtpServer) -> AsyncIterator[ServiceStack]:
     await reset_state()
     services = ServiceStack(clock=START, extra_env={
-        "PASSPRO_AFFELNET_URL": f"http://127.0.0.1:{AFFELNET_PORT}", "PASSPRO_AFFELNET_TOKEN": AFFELNET_TOKEN})
+        "PASSPRO_AFFELNET_URL": f"http://127.0.0.1:{AFFELNET_PORT}", "PASSPRO_AFFELNET_TOKEN": AFFELNET_TOKEN,
+        "PASSPRO_SMTP_HOST": "127.0.0.1", "PASSPRO_SMTP_PORT": str(SMTP_PORT)})
     try:
         await services.start_all()
         yield services

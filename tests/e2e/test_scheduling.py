@@ -221,5 +221,6 @@ async def test_r9_an_interview_in_late_march_is_booked_for_the_lock_test(portal:
                            pupil={"ine": "0000000001L"})
 
     event = await portal.wait_for(booked(pupil["pupil"]["ine"]))
+    await register(portal, "cap-cuisine", pupil={"ine": "0000000002L"})  # updated after the deadline in test_z
 
     assert event["domain_code"] == "personnes-territoires"

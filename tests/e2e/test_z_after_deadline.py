@@ -9,13 +9,10 @@ from tests.e2e.conftest import Clock, register_body
 async def test_r6_after_the_deadline_new_registrations_are_closed_but_opinions_can_still_be_updated(
     portal: PortalClient, clock: Clock
 ) -> None:
-    existing = register_body()
-    await clock.at_least("2013-03-29T17:00:00+01:00")
-    await portal.send("register_candidacy", existing)
-    assert (await portal.outcome(existing["command_id"]))["_routing_key"] == "enrollment.candidacy_registered"
     await clock.at_least("2013-03-30T08:00:00+01:00")
     late = register_body()
-    update = register_body(pupil=existing["pupil"], origin_opinion="assez_favorable")
+    # Registered on 11 February by the scheduling tests, never interviewed.
+    update = register_body(pupil={"ine": "0000000002L"}, formation_code="cap-cuisine", origin_opinion="assez_favorable")
 
     await portal.send("register_candidacy", late)
     await portal.send("register_candidacy", update)

@@ -1,0 +1,196 @@
+"""Sends requested mails: leased in one transaction, composed and handed to SMTP, recorded as sent in another.
+
+Each mail has a stable key and Message-ID; a redelivered event finds its mail already requested, and
+a mail recorded as sent is never sent again. SMTP unavailable: the mail waits and is retried with
+back-off. The one window left (a crash after SMTP accepted, before the record) resends the same
+Message-ID, which mail systems recognise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import uuid
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, getaddresses
+from typing import Any
+
+import aiosmtplib
+import structlog
+
+from contracts.campaign import Campaign
+from contracts.events import ConvocationSent, RecapSent
+from services.notifications import documents
+from services.notifications.repository import NotificationsRepository
+from services.runtime.database import runtime_queries
+from services.runtime.messaging import WorkerContext, outbox_row, write_outbox
+from services.runtime.retry import retry_delay
+from services.runtime.settings import ServiceSettings
+
+log = structlog.get_logger()
+LEASE_SECONDS = 120
+BATCH = 8
+"""Mails leased and sent at once (one SMTP connection each)."""
+RETRY_BASE = timedelta(seconds=2)
+RETRY_CAP = timedelta(minutes=15)
+
+
+class NotReady(Exception):
+    """What the mail needs has not arrived yet (events come on their own): try again shortly."""
+
+
+async def send_mails(ctx: WorkerContext) -> None:
+    settings = ServiceSettings()
+    while True:
+        try:
+            sent = await send_due(ctx, settings)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("mail_round_failed")
+            sent = 0
+        if sent == 0:
+            await asyncio.sleep(0.5)
+
+
+async def send_due(ctx: WorkerContext, settings: ServiceSettings) -> int:
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        rows = await NotificationsRepository(conn, ctx.campaign.campaign).claim_due(BATCH, LEASE_SECONDS)
+    await asyncio.gather(*(_send_one(ctx, settings, row) for row in rows))
+    if rows:
+        ctx.wake_relay()
+    return len(rows)
+
+
+async def _send_one(ctx: WorkerContext, settings: ServiceSettings, row: Any) -> None:
+    key = row["key"]
+    try:
+        async with ctx.pool.acquire() as conn:
+            message = await compose(NotificationsRepository(conn, ctx.campaign.campaign), ctx.campaign, settings, row)
+        message["Date"] = format_datetime(datetime.now(UTC))  # the real sending time, not the campaign's clock
+        await aiosmtplib.send(message, hostname=settings.smtp_host, port=settings.smtp_port, timeout=20)
+    except NotReady as waiting:
+        await _retry(ctx, key, f"waiting: {waiting}", 1.0)
+        return
+    except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
+        delay = retry_delay(row["attempts"], random.random(), base=RETRY_BASE, cap=RETRY_CAP)
+        log.warning("mail_not_sent", mail_key=key, kind=row["kind"], error=type(error).__name__,
+                    retry_in_s=round(delay.total_seconds(), 1))
+        await _retry(ctx, key, type(error).__name__, delay.total_seconds())
+        return
+    recipients = [address for _, address in getaddresses(message.get_all("To", []))]
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        repo = NotificationsRepository(conn, ctx.campaign.campaign)
+        if not await repo.mark_sent(key, recipients):
+            return
+        event = await _sent_event(conn, ctx.campaign, row, recipients)
+        if event is not None:
+            await write_outbox(conn, [outbox_row(event, ctx.service, key)])
+    log.info("mail_sent", mail_key=key, kind=row["kind"])
+
+
+async def _retry(ctx: WorkerContext, key: str, error: str, delay: float) -> None:
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        await NotificationsRepository(conn, ctx.campaign.campaign).schedule_retry(key, error, delay)
+
+
+async def _sent_event(conn: Any, campaign: Campaign, row: Any, recipients: list[str]) -> Any:
+    now = await runtime_queries.current_instant(conn)
+    common = {"event_id": uuid.uuid4(), "occurred_at": now, "campaign": campaign.campaign, "causation_id": None}
+    if row["kind"] == "convocation":
+        return ConvocationSent(**common, ine=row["ine"], interview_id=row["interview_id"], recipients=recipients)
+    if row["kind"] == "recap":
+        return RecapSent(**common, ine=row["ine"], domain_code=row["domain_code"], recipients=recipients)
+    return None
+
+
+def _mailbox(uai: str, settings: ServiceSettings) -> str:
+    """The school's functional mailbox: ce.<uai in lower case>@<domain>."""
+    return f"ce.{uai.lower()}@{settings.mail_domain}"
+
+
+def _school(campaign: Campaign, uai: str) -> documents.School:
+    school = campaign.school(uai)
+    return documents.School(uai, school.name if school else uai, school.address if school else "")
+
+
+async def compose(repo: NotificationsRepository, campaign: Campaign, settings: ServiceSettings,
+                  row: Any) -> EmailMessage:
+    """The mail of ``row``, from what notifications knows now."""
+    kind, message_id = row["kind"], f"<{row['key'].replace(':', '.')}@passpro.ac-creteil.fr>"
+    tz = campaign.tz
+    if kind == "overdue_reminder":
+        items = await repo.overdue_for_mail(row["key"])
+        overdue = []
+        for item in items:
+            pupil = await repo.get_pupil(item["ine"])
+            overdue.append(documents.OverdueInterview(
+                str(item["interview_id"]),
+                documents.Pupil(item["ine"], pupil["first_name"] if pupil else "", pupil["last_name"] if pupil else ""),
+                _domain_label(campaign, item["domain_code"]), item["starts_at"], item["due_on"]))
+        if not overdue:
+            raise NotReady("overdue interviews")
+        return documents.overdue_reminder_mail(
+            _school(campaign, row["reception_uai"]), overdue, tz=tz, sender=settings.mail_from,
+            recipients=[_mailbox(row["reception_uai"], settings)], message_id=message_id)
+    pupil_row = await repo.get_pupil(row["ine"])
+    if pupil_row is None:
+        raise NotReady("pupil")
+    pupil = documents.Pupil(row["ine"], pupil_row["first_name"], pupil_row["last_name"])
+    origin_box = _mailbox(pupil_row["origin_uai"], settings)
+    if kind == "recap":
+        return documents.recap_mail(await _recap(repo, campaign, pupil, pupil_row["origin_uai"]), tz=tz,
+                                    sender=settings.mail_from, recipients=[origin_box], message_id=message_id)
+    interview = await repo.get_interview(row["interview_id"])
+    if interview is None:
+        raise NotReady("interview")
+    sequence = await repo.interview_sequence(row["ine"], interview["domain_code"], interview["interview_id"])
+    convocation = documents.Convocation(
+        interview_id=str(interview["interview_id"]), pupil=pupil,
+        domain_label=_domain_label(campaign, interview["domain_code"]),
+        starts_at=interview["starts_at"], ends_at=interview["ends_at"], place=interview["place"],
+        reception=_school(campaign, interview["reception_uai"]),
+        formation_labels=tuple(_formation_label(campaign, c) for c in interview["formation_codes"]),
+        sequence=sequence * 2 + (1 if kind == "cancellation" else 0),
+    )
+    recipients = [origin_box, pupil_row["referent_email"]]
+    if kind == "convocation":
+        return documents.convocation_mail(convocation, tz=tz, sender=settings.mail_from, recipients=recipients,
+                                          message_id=message_id)
+    if kind == "cancellation":
+        return documents.cancellation_mail(convocation, "candidacies_withdrawn", tz=tz, sender=settings.mail_from,
+                                           recipients=recipients, message_id=message_id)
+    return documents.interview_reminder_mail(convocation, tz=tz, sender=settings.mail_from, recipients=recipients,
+                                             message_id=message_id)
+
+
+def _domain_label(campaign: Campaign, code: str) -> str:
+    domain = campaign.domain(code)
+    return domain.label if domain else code
+
+
+def _formation_label(campaign: Campaign, code: str) -> str:
+    formation = campaign.formation(code)
+    return formation.label if formation else code
+
+
+async def _recap(repo: NotificationsRepository, campaign: Campaign, pupil: documents.Pupil,
+                 origin_uai: str) -> documents.Recap:
+    """R26: every formation of the pupil, per domain, with both opinions and the final one, and each report."""
+    by_domain: dict[str, list[Any]] = defaultdict(list)
+    for line in await repo.recap_lines(pupil.ine):
+        by_domain[line["domain_code"]].append(line)
+    domains = tuple(
+        documents.RecapDomain(
+            domain_label=_domain_label(campaign, code),
+            attended=lines[0]["attended"],
+            report=lines[0]["report"],
+            lines=tuple(documents.RecapLine(_formation_label(campaign, line["formation_code"]),
+                                            line["origin_opinion"], line["reception_opinion"], line["final_opinion"])
+                        for line in lines),
+        )
+        for code, lines in sorted(by_domain.items())
+    )
+    return documents.Recap(pupil, origin_uai, domains)

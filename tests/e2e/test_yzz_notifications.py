@@ -1,0 +1,170 @@
+"""notifications end to end: real mails to a real SMTP server, each sent once (R19, R20, R20b, R22, R26).
+
+One timeline in one domain: three pupils convoked while SMTP is down, one withdraws, reminders
+before the interview, one report (recap sheet), one report overdue (reminder to the school).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from typing import Any
+
+import icalendar
+import pytest
+from pypdf import PdfReader
+
+from deploy.mail_sink import MailSink
+from deploy.portal import PortalClient
+from tests.e2e.conftest import OPEN, Clock, SmtpServer
+from tests.e2e.test_scheduling import booked, register, send, slots_body
+
+pytestmark = pytest.mark.e2e
+DOMAIN, SCHOOL = "ceramique-staff", "0771280Y"
+
+
+@pytest.fixture(scope="module")
+def sink(smtp: SmtpServer) -> MailSink:
+    return smtp.sink
+
+
+async def mails(sink: MailSink, predicate: Callable[[EmailMessage], bool], count: int = 1,
+                timeout: float = 60) -> list[EmailMessage]:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        found = [m for m in sink.received() if predicate(m)]
+        if len(found) >= count or asyncio.get_running_loop().time() > deadline:
+            return found
+        await asyncio.sleep(0.2)
+
+
+def about(pupil: dict[str, Any], prefix: str) -> Callable[[EmailMessage], bool]:
+    return lambda m: str(m["Subject"]).startswith(prefix) and pupil["pupil"]["last_name"] in m.get_body(
+        ("plain",)).get_content()
+
+
+def attachment(message: EmailMessage, name: str) -> bytes:
+    for part in message.iter_attachments():
+        if part.get_filename() == name:
+            return bytes(part.get_content() if isinstance(part.get_content(), bytes) else part.get_content().encode())
+    raise AssertionError(f"no attachment {name}")
+
+
+@pytest.fixture(scope="module")
+async def timeline(portal: PortalClient, clock: Clock, sink: MailSink, smtp: SmtpServer) -> dict[str, Any]:
+    await clock.at_least(OPEN)
+    smtp.down()
+    start_at = (clock.at + timedelta(days=7)).replace(hour=10, minute=0, second=0, microsecond=0)
+    await send(portal, "declare_interview_slots", slots_body(SCHOOL, DOMAIN, (start_at.isoformat(), 3),
+                                                             place="Atelier céramique, bâtiment C"))
+    names = [("Anaïs", "Lefèvre-Ngô"), ("Théo", "Dubreuil"), ("Maëlys", "Keïta")]
+    pupils = []
+    for first, last in names:
+        pupil = await register(portal, "cap-metiers-ceramique", pupil={"first_name": first, "last_name": last})
+        pupils.append(pupil)
+    await register(portal, "cap-staffeur-ornemaniste", pupil=pupils[0]["pupil"], origin_opinion="assez_favorable")
+    interviews = [await portal.wait_for(booked(p["pupil"]["ine"], DOMAIN)) for p in pupils]
+    while_down = await mails(sink, lambda m: any(about(p, "Convocation Passpro")(m) for p in pupils), timeout=3)
+    smtp.up()  # SMTP comes back: the waiting convocations go out
+    return {"pupils": pupils, "interviews": interviews, "while_down": while_down, "start": start_at}
+
+
+async def test_r19_a_convocation_goes_to_the_origin_school_and_the_referent_with_pdf_and_calendar(
+    portal: PortalClient, sink: MailSink, timeline: dict[str, Any]
+) -> None:
+    pupil, interview = timeline["pupils"][0], timeline["interviews"][0]
+
+    [mail] = await mails(sink, about(pupil, "Convocation Passpro"))
+    sent = await portal.wait_for(lambda e: e["_routing_key"] == "notifications.convocation_sent"
+                                 and e["interview_id"] == interview["interview_id"])
+
+    body = mail.get_body(("plain",)).get_content()
+    assert timeline["while_down"] == []
+    assert set(sent["recipients"]) == {"ce.0930122c@ac-creteil.fr", pupil["referent"]["email"]}
+    assert "Anaïs" in body and "Lefèvre-Ngô" in body and "lettre de motivation" in body
+    start = datetime.fromisoformat(interview["starts_at"])
+    assert start.strftime("%d/%m/%Y") in body and start.strftime("%Hh%M") in body
+    assert "Atelier céramique, bâtiment C" in body
+    calendar = icalendar.Calendar.from_ical(attachment(mail, "convocation.ics"))
+    event = next(iter(calendar.walk("VEVENT")))
+    assert event.decoded("DTSTART") == start
+    pdf = "".join(page.extract_text() for page in PdfReader(io.BytesIO(attachment(mail, "convocation.pdf"))).pages)
+    assert "Lefèvre" in pdf
+
+
+async def test_r19_every_convocation_is_sent_once_even_after_smtp_came_back(
+    sink: MailSink, timeline: dict[str, Any]
+) -> None:
+    for pupil in timeline["pupils"]:
+        await mails(sink, about(pupil, "Convocation Passpro"))
+    await asyncio.sleep(3)  # long enough for a second copy to show up, if one were ever sent
+
+    ours = [m for p in timeline["pupils"] for m in sink.received() if about(p, "Convocation Passpro")(m)]
+    assert len(ours) == 3
+    assert len({str(m["Message-ID"]) for m in ours}) == 3
+
+
+async def test_r10_r19_a_withdrawal_sends_a_cancellation_that_calendars_understand(
+    portal: PortalClient, sink: MailSink, timeline: dict[str, Any]
+) -> None:
+    pupil, interview = timeline["pupils"][1], timeline["interviews"][1]
+    await mails(sink, about(pupil, "Convocation Passpro"))
+
+    await send(portal, "withdraw_candidacy", {
+        "command_id": str(uuid.uuid4()), "campaign": "2013", "actor_uai": pupil["origin_uai"],
+        "ine": pupil["pupil"]["ine"], "formation_code": "cap-metiers-ceramique"})
+    [mail] = await mails(sink, about(pupil, "Annulation Passpro"))
+
+    calendar = icalendar.Calendar.from_ical(attachment(mail, "convocation.ics"))
+    event = next(iter(calendar.walk("VEVENT")))
+    assert str(calendar["METHOD"]) == "CANCEL"
+    assert str(event["UID"]).startswith(interview["interview_id"])
+    assert int(event["SEQUENCE"]) > 0
+
+
+async def test_r20b_a_reminder_goes_out_two_days_before_the_interview(
+    sink: MailSink, clock: Clock, timeline: dict[str, Any]
+) -> None:
+    await clock.at_least((timeline["start"] - timedelta(days=1)).isoformat())
+
+    reminded = await mails(sink, about(timeline["pupils"][0], "Rappel Passpro"))
+    cancelled = await mails(sink, about(timeline["pupils"][1], "Rappel Passpro"), timeout=2)
+
+    assert len(reminded) == 1 and "lettre de motivation" in reminded[0].get_body(("plain",)).get_content()
+    assert cancelled == []
+
+
+async def test_r26_the_recap_sheet_goes_to_the_origin_school_with_the_three_opinions(
+    portal: PortalClient, sink: MailSink, clock: Clock, timeline: dict[str, Any]
+) -> None:
+    pupil, interview = timeline["pupils"][0], timeline["interviews"][0]
+    await clock.at_least((timeline["start"] + timedelta(hours=2)).isoformat())
+    await send(portal, "submit_interview_report", {
+        "command_id": str(uuid.uuid4()), "campaign": "2013", "actor_uai": interview["reception_uai"],
+        "interview_id": interview["interview_id"], "attended": True, "report": "Très bonne connaissance du métier.",
+        "opinions": [{"formation_code": "cap-metiers-ceramique", "opinion": "favorable"},
+                     {"formation_code": "cap-staffeur-ornemaniste", "opinion": "reserve"}]})
+
+    [mail] = await mails(sink, about(pupil, "Fiche récapitulative Passpro"))
+    sent = await portal.wait_for(lambda e: e["_routing_key"] == "notifications.recap_sent"
+                                 and e["ine"] == pupil["pupil"]["ine"])
+
+    body = mail.get_body(("plain",)).get_content()
+    assert sent["recipients"] == ["ce.0930122c@ac-creteil.fr"]
+    assert "Très favorable" in body and "Peu favorable" in body and "Très bonne connaissance du métier." in body
+
+
+async def test_r22_the_reception_school_is_reminded_once_of_an_overdue_report(
+    sink: MailSink, clock: Clock, timeline: dict[str, Any]
+) -> None:
+    late = timeline["pupils"][2]
+    await clock.at_least((timeline["start"] + timedelta(days=4, hours=2)).isoformat())
+
+    [mail] = await mails(sink, lambda m: str(m["Subject"]).startswith("Relance Passpro")
+                         and late["pupil"]["last_name"] in m.get_body(("plain",)).get_content())
+
+    assert str(mail["To"]) == f"ce.{SCHOOL.lower()}@ac-creteil.fr"
