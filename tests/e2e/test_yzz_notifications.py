@@ -8,18 +8,21 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
+import aio_pika
 import icalendar
 import pytest
 from pypdf import PdfReader
 
 from deploy.mail_sink import MailSink
 from deploy.portal import PortalClient
+from tests.conftest import ADMIN_URL
 from tests.e2e.conftest import OPEN, Clock, SmtpServer
 from tests.e2e.test_scheduling import booked, register, send, slots_body
 
@@ -168,3 +171,30 @@ async def test_r22_the_reception_school_is_reminded_once_of_an_overdue_report(
                          and late["pupil"]["last_name"] in m.get_body(("plain",)).get_content())
 
     assert str(mail["To"]) == f"ce.{SCHOOL.lower()}@ac-creteil.fr"
+
+
+async def test_r19_a_booking_delivered_again_does_not_send_a_second_convocation(
+    portal: PortalClient, sink: MailSink, timeline: dict[str, Any]
+) -> None:
+    pupil, interview = timeline["pupils"][2], timeline["interviews"][2]
+    await mails(sink, about(pupil, "Convocation Passpro"))
+    same_message = {key: value for key, value in interview.items() if not key.startswith("_")}
+    republished = {**same_message, "event_id": str(uuid.uuid4())}  # the same booking, under a new message id
+
+    for event in (same_message, republished):
+        await publish_as_scheduling(event)
+    await asyncio.sleep(3)  # longer than the sender's round and the results' settle time
+
+    assert len(await mails(sink, about(pupil, "Convocation Passpro"), timeout=0)) == 1
+
+
+async def publish_as_scheduling(event: dict[str, Any]) -> None:
+    connection = await aio_pika.connect(ADMIN_URL)
+    async with connection:
+        channel = await connection.channel()
+        exchange = await channel.get_exchange("passpro.events", ensure=False)
+        await exchange.publish(
+            aio_pika.Message(json.dumps(event).encode(), message_id=event["event_id"],
+                             content_type="application/json", delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
+            routing_key="scheduling.interview_booked",
+        )
