@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PG_BIN := /usr/lib/postgresql/15/bin
 
-.PHONY: demo test up down status reset install system-deps lint asyncapi bench bench-scheduling unit
+.PHONY: demo test up down status reset install system-deps lint asyncapi bench bench-scheduling bench-affelnet unit
 
 ## install: system packages (RabbitMQ, PostgreSQL) when missing, then the virtual environment
 install: system-deps $(STAMP)
@@ -68,6 +68,11 @@ asyncapi: install
 bench: install
 	PASSPRO_CLOCK=$${PASSPRO_CLOCK:-$(CAMPAIGN_START)} $(PY) -m deploy.local up --virtual
 	$(PY) -m deploy.bench
+
+## bench-affelnet: bonuses/s to an Affelnet answering in 50 ms (needs only the database)
+bench-affelnet: install
+	$(PY) -m deploy.local infra-up
+	$(PY) -m deploy.bench_affelnet
 
 ## bench-scheduling: booking quality and speed; best on a fresh campaign (`make reset` first)
 bench-scheduling: install

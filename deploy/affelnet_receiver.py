@@ -39,6 +39,8 @@ class AffelnetReceiver:
     attempts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     script: dict[str, deque[Scripted]] = field(default_factory=lambda: defaultdict(deque))
     default_script: deque[Scripted] = field(default_factory=deque)
+    latency: float = 0.0
+    """Seconds every answer takes (Affelnet is not instantaneous)."""
 
     def answer(self, key: str, *answers: Scripted) -> None:
         """The next answers for ``key`` (or for any key when ``key`` is "*"), before normal service resumes."""
@@ -51,6 +53,8 @@ class AffelnetReceiver:
         if not key:
             return JSONResponse({"error": "Idempotency-Key header required"}, status_code=400)
         self.attempts[key] += 1
+        if self.latency:
+            await asyncio.sleep(self.latency)
         queue = self.script[key] if self.script[key] else self.default_script
         if queue:
             scripted = queue.popleft()

@@ -48,10 +48,16 @@ async def send_bonuses(ctx: WorkerContext) -> None:
 
 
 async def deliver_due(ctx: WorkerContext, client: httpx.AsyncClient, concurrency: int) -> int:
-    """One round: lease up to ``concurrency`` due bonuses, post them at once (bounded), record each answer."""
+    """One round: lease a few times ``concurrency`` due bonuses, post them at most ``concurrency`` at a time."""
     async with ctx.pool.acquire() as conn, conn.transaction():
-        rows = await ExportRepository(conn, ctx.campaign.campaign).claim_due(concurrency, LEASE_SECONDS)
-    await asyncio.gather(*(_deliver(ctx, client, row) for row in rows))
+        rows = await ExportRepository(conn, ctx.campaign.campaign).claim_due(concurrency * 4, LEASE_SECONDS)
+    slots = asyncio.Semaphore(concurrency)
+
+    async def bounded(row: Any) -> None:
+        async with slots:
+            await _deliver(ctx, client, row)
+
+    await asyncio.gather(*(bounded(row) for row in rows))
     if rows:
         ctx.wake_relay()
     return len(rows)
