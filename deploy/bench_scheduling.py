@@ -74,7 +74,9 @@ def declarations(need: dict[str, int], first_day: datetime, seed: int) -> list[d
             slots, left = [], per_school
             day = 0
             while left > 0:
-                start = (first_day + timedelta(days=day % 40)).replace(hour=rng.choice([9, 10, 14, 15]))
+                # Each run its own minutes: a slot declared again (same school, domain, start) is the same slot.
+                start = (first_day + timedelta(days=day % 40)).replace(hour=rng.choice([9, 10, 14, 15]),
+                                                                      minute=(seed % 4) * 15)
                 capacity = min(left, 25)
                 slots.append({"starts_at": start.isoformat(), "duration_minutes": 30, "capacity": capacity})
                 left -= capacity
