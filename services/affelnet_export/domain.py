@@ -5,22 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
-from typing import ClassVar
 
 from contracts.identifiers import is_valid_ine
+from contracts.refusal import Refused
 
 RETRY_BASE = timedelta(seconds=2)
 RETRY_CAP = timedelta(minutes=10)
 
 
-class ExportError(Exception):
-    reason: ClassVar[str] = "invalid"
-
-    def __init__(self, message: str, field: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-
+class ExportError(Refused):
+    """A rule of this service refused the command."""
 
 class InvalidIneError(ExportError):
     reason = "invalid_ine"

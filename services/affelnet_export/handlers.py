@@ -9,7 +9,7 @@ from contracts.commands import ConfirmWish
 from contracts.events import CandidacyRegistered, CandidacyWithdrawn, FinalOpinionComputed, WishConfirmed
 from services.affelnet_export import domain
 from services.affelnet_export.repository import ExportRepository
-from services.runtime.messaging import Context, Rejected
+from services.runtime.messaging import Context
 
 
 async def _bonus_if_due(repo: ExportRepository, ine: str, formation_code: str, ctx: Context) -> None:
@@ -49,17 +49,14 @@ async def confirm_wish(cmd: ConfirmWish, ctx: Context) -> Sequence[Event]:
     """R27, R28: the family confirmed and the wish was entered in Affelnet by the deadline."""
     repo = ExportRepository(ctx.conn, ctx.campaign.campaign)
     await repo.lock_pupil(cmd.ine)
-    try:
-        domain.check_confirmation(
-            ine=cmd.ine,
-            formation_known=ctx.campaign.domain_of(cmd.formation_code) is not None,
-            candidacy=await repo.get_candidacy(cmd.ine, cmd.formation_code),
-            actor_uai=cmd.actor_uai,
-            wish_entered_on=cmd.wish_entered_on,
-            wish_deadline=ctx.campaign.calendar.affelnet_wish_deadline,
-        )
-    except domain.ExportError as error:
-        raise Rejected(error.reason, error.message, [(error.field, error.reason)]) from None
+    domain.check_confirmation(
+        ine=cmd.ine,
+        formation_known=ctx.campaign.domain_of(cmd.formation_code) is not None,
+        candidacy=await repo.get_candidacy(cmd.ine, cmd.formation_code),
+        actor_uai=cmd.actor_uai,
+        wish_entered_on=cmd.wish_entered_on,
+        wish_deadline=ctx.campaign.calendar.affelnet_wish_deadline,
+    )
     await repo.save_confirmation(cmd.ine, cmd.formation_code, cmd.wish_entered_on, ctx.now)
     await _bonus_if_due(repo, cmd.ine, cmd.formation_code, ctx)
     return [ctx.event(WishConfirmed, ine=cmd.ine, formation_code=cmd.formation_code,

@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import ClassVar
 
 from contracts.identifiers import departement_of_uai, is_valid_ine, is_valid_uai
+from contracts.refusal import Refused
 
 ELIGIBLE_CLASS_LEVELS = frozenset({"3eme", "3eme_segpa", "3eme_prepa_metiers", "classe_accueil", "mgi_niveau_v"})
 """R3: 3ème (with SEGPA and prépa-métiers / alternance), classe d'accueil, MGI level V."""
@@ -25,16 +25,8 @@ class Channel(StrEnum):
     SAIO_FORM = "saio_form"
 
 
-class EnrollmentError(Exception):
+class EnrollmentError(Refused):
     """A rule refused the command; ``reason`` is the public rejection code, the message is for a secretary."""
-
-    reason: ClassVar[str] = "invalid"
-
-    def __init__(self, message: str, field: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-
 
 class InvalidIneError(EnrollmentError):
     reason = "invalid_ine"

@@ -16,7 +16,7 @@ from contracts.events import (
 )
 from services.enrollment import domain
 from services.enrollment.repository import CandidacyRepository
-from services.runtime.messaging import Context, Rejected
+from services.runtime.messaging import Context
 
 
 def campaign_rules(campaign: Campaign) -> domain.CampaignRules:
@@ -26,10 +26,6 @@ def campaign_rules(campaign: Campaign) -> domain.CampaignRules:
         formation_domains={f.code: f.domain for f in campaign.formations},
         academie_departements=frozenset(campaign.academie_departements),
     )
-
-
-def _rejected(error: domain.EnrollmentError) -> Rejected:
-    return Rejected(error.reason, error.message, [(error.field, error.reason)])
 
 
 async def register_candidacy(cmd: RegisterCandidacy, ctx: Context) -> Sequence[Event]:
@@ -46,22 +42,18 @@ async def register_candidacy(cmd: RegisterCandidacy, ctx: Context) -> Sequence[E
         origin_comment=cmd.origin_comment,
     )
     rules = campaign_rules(ctx.campaign)
-    try:
-        domain.check_identifiers(ine=reg.ine, uais={"origin_uai": reg.origin_uai, "actor_uai": reg.actor_uai})
-        await repo.lock_pupil(reg.ine)
-        state = await repo.pupil_state(
-            reg.ine, reg.formation_code, rules.formation_domains.get(reg.formation_code), ctx.now
-        )
-        decision = domain.decide_registration(
-            reg,
-            rules=rules,
-            today=ctx.now.astimezone(ctx.campaign.tz).date(),
-            existing=state.candidacy,
-            pupil_origin_uai=state.pupil_origin_uai,
-            interview_held=state.interview_held,
-        )
-    except domain.EnrollmentError as error:
-        raise _rejected(error) from None
+    domain.check_identifiers(ine=reg.ine, uais={"origin_uai": reg.origin_uai, "actor_uai": reg.actor_uai})
+    await repo.lock_pupil(reg.ine)
+    domain_code = rules.formation_domains.get(reg.formation_code)
+    state = await repo.pupil_state(reg.ine, reg.formation_code, domain_code, ctx.now)
+    decision = domain.decide_registration(
+        reg,
+        rules=rules,
+        today=ctx.now.astimezone(ctx.campaign.tz).date(),
+        existing=state.candidacy,
+        pupil_origin_uai=state.pupil_origin_uai,
+        interview_held=state.interview_held,
+    )
     registered_at = await repo.save_registration(
         ine=reg.ine,
         formation_code=reg.formation_code,
@@ -100,20 +92,16 @@ async def register_candidacy(cmd: RegisterCandidacy, ctx: Context) -> Sequence[E
 async def withdraw_candidacy(cmd: WithdrawCandidacy, ctx: Context) -> Sequence[Event]:
     """R10, R12: withdraw a renounced candidacy; scheduling learns whether the domain has any left."""
     repo = CandidacyRepository(ctx.conn, ctx.campaign.campaign)
-    rules = campaign_rules(ctx.campaign)
-    try:
-        domain.check_identifiers(ine=cmd.ine, uais={"actor_uai": cmd.actor_uai})
-        await repo.lock_pupil(cmd.ine)
-        state = await repo.pupil_state(cmd.ine, cmd.formation_code, None, ctx.now)
-        candidacy = domain.decide_withdrawal(
-            ine=cmd.ine,
-            formation_code=cmd.formation_code,
-            actor_uai=cmd.actor_uai,
-            rules=rules,
-            existing=state.candidacy,
-        )
-    except domain.EnrollmentError as error:
-        raise _rejected(error) from None
+    domain.check_identifiers(ine=cmd.ine, uais={"actor_uai": cmd.actor_uai})
+    await repo.lock_pupil(cmd.ine)
+    state = await repo.pupil_state(cmd.ine, cmd.formation_code, None, ctx.now)
+    candidacy = domain.decide_withdrawal(
+        ine=cmd.ine,
+        formation_code=cmd.formation_code,
+        actor_uai=cmd.actor_uai,
+        rules=campaign_rules(ctx.campaign),
+        existing=state.candidacy,
+    )
     await repo.withdraw(cmd.ine, cmd.formation_code, cmd.reason, ctx.now)
     remaining = await repo.active_in_domain(cmd.ine, candidacy.domain_code)
     return [

@@ -6,8 +6,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import IntEnum, StrEnum
-from typing import ClassVar
 from zoneinfo import ZoneInfo
+
+from contracts.refusal import Refused
 
 
 class Opinion(IntEnum):
@@ -48,14 +49,8 @@ def rank(final: FinalOpinion) -> int:
     return _BY_SUM.index(final)
 
 
-class OpinionsError(Exception):
-    reason: ClassVar[str] = "invalid"
-
-    def __init__(self, message: str, field: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-
+class OpinionsError(Refused):
+    """A rule of this service refused the command."""
 
 class UnknownInterviewError(OpinionsError):
     reason = "unknown_interview"

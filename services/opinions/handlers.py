@@ -17,7 +17,7 @@ from contracts.events import (
 )
 from services.opinions import domain
 from services.opinions.repository import OpinionsRepository
-from services.runtime.messaging import Context, Rejected
+from services.runtime.messaging import Context
 
 
 async def _finals(repo: OpinionsRepository, ine: str, ctx: Context) -> list[Event]:
@@ -72,18 +72,15 @@ async def submit_interview_report(cmd: SubmitInterviewReport, ctx: Context) -> S
         await repo.lock_pupil(found[1]["ine"])
         found = await repo.get_interview(cmd.interview_id)  # as it is now that the pupil is ours
     interview, row = found if found else (None, None)
-    try:
-        opinions = domain.check_report(
-            interview=interview,
-            actor_uai=cmd.actor_uai,
-            now=ctx.now,
-            attended=cmd.attended,
-            report=cmd.report,
-            opinions=[(o.formation_code, o.opinion) for o in cmd.opinions],
-            active_formations=await repo.active_formations(row["ine"], row["domain_code"]) if row else frozenset(),
-        )
-    except domain.OpinionsError as error:
-        raise Rejected(error.reason, error.message, [(error.field, error.reason)]) from None
+    opinions = domain.check_report(
+        interview=interview,
+        actor_uai=cmd.actor_uai,
+        now=ctx.now,
+        attended=cmd.attended,
+        report=cmd.report,
+        opinions=[(o.formation_code, o.opinion) for o in cmd.opinions],
+        active_formations=await repo.active_formations(row["ine"], row["domain_code"]) if row else frozenset(),
+    )
     ine, domain_code = row["ine"], row["domain_code"]
     await repo.record_report(cmd.interview_id, attended=cmd.attended, report=cmd.report, now=ctx.now)
     for formation_code, opinion in opinions.items():

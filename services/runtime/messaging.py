@@ -28,6 +28,7 @@ from contracts.base import Event, RejectionReason
 from contracts.campaign import Campaign
 from contracts.commands import AdvanceClock
 from contracts.events import ClockAdvanced, CommandRejected, FieldError
+from contracts.refusal import Refused
 from services.runtime import metrics
 from services.runtime.database import runtime_queries as q
 
@@ -266,6 +267,8 @@ class Consumer:
                     return "handled"
                 except Rejected as refused:
                     rejection = refused
+                except Refused as refused:  # a domain rule's refusal
+                    rejection = Rejected(refused.reason, refused.message, [(refused.field, refused.reason)])
             if key == routing.ADVANCE_CLOCK and not self.service.answers_clock_rejections:
                 return "rejected_silently"
             async with conn.transaction():

@@ -5,25 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from contracts.identifiers import departement_of_uai, is_valid_ine
+from contracts.refusal import Refused
 
 SAME_MOMENT = timedelta(minutes=1)
 """Interviews closer than this are at the same moment."""
 
 
-class SchedulingError(Exception):
+class SchedulingError(Refused):
     """A rule refused the command; ``reason`` is the public rejection code, the message is for a secretary."""
-
-    reason: ClassVar[str] = "invalid"
-
-    def __init__(self, message: str, field: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-
 
 class UnknownDomainError(SchedulingError):
     reason = "unknown_domain"

@@ -18,7 +18,7 @@ from contracts.events import (
     InterviewRequested,
     SlotsDeclared,
 )
-from services.runtime.messaging import Context, Rejected
+from services.runtime.messaging import Context
 from services.scheduling import domain
 from services.scheduling.repository import Need, SchedulingRepository
 
@@ -36,10 +36,6 @@ def policy(campaign: Campaign) -> domain.Policy:
         min_gap_hours=campaign.scheduling.min_gap_hours,
         reception_uais={d.code: frozenset(d.reception_uais) for d in campaign.domains},
     )
-
-
-def _rejected(error: domain.SchedulingError) -> Rejected:
-    return Rejected(error.reason, error.message, [(error.field, error.reason)])
 
 
 async def book(repo: SchedulingRepository, need: Need, ctx: Context) -> InterviewBooked | None:
@@ -129,10 +125,7 @@ async def declare_interview_slots(cmd: DeclareInterviewSlots, ctx: Context) -> S
     """R14, R15: a reception school's slots are recorded, and waiting pupils of the domain booked into them."""
     rules = policy(ctx.campaign)
     slots = [domain.NewSlot(s.starts_at, s.duration_minutes, s.capacity) for s in cmd.slots]
-    try:
-        domain.check_declaration(actor_uai=cmd.actor_uai, domain_code=cmd.domain_code, slots=slots, policy=rules)
-    except domain.SchedulingError as error:
-        raise _rejected(error) from None
+    domain.check_declaration(actor_uai=cmd.actor_uai, domain_code=cmd.domain_code, slots=slots, policy=rules)
     repo = SchedulingRepository(ctx.conn, ctx.campaign.campaign)
     added = 0
     for slot in cmd.slots:
@@ -151,16 +144,13 @@ async def request_new_interview(cmd: RequestNewInterview, ctx: Context) -> Seque
     repo = SchedulingRepository(ctx.conn, ctx.campaign.campaign)
     await repo.lock_pupil(cmd.ine)
     need = await repo.get_need(cmd.ine, cmd.domain_code)
-    try:
-        domain.check_new_interview_request(
-            ine=cmd.ine, domain_code=cmd.domain_code, actor_uai=cmd.actor_uai,
-            origin_uai=need.origin_uai if need else None,
-            active_formations=len(need.formation_codes) if need else 0,
-            missed=need is not None and need.state == "absent",
-            today=ctx.now.astimezone(rules.tz).date(), policy=rules,
-        )
-    except domain.SchedulingError as error:
-        raise _rejected(error) from None
+    domain.check_new_interview_request(
+        ine=cmd.ine, domain_code=cmd.domain_code, actor_uai=cmd.actor_uai,
+        origin_uai=need.origin_uai if need else None,
+        active_formations=len(need.formation_codes) if need else 0,
+        missed=need is not None and need.state == "absent",
+        today=ctx.now.astimezone(rules.tz).date(), policy=rules,
+    )
     assert need is not None
     await repo.set_need_state(cmd.ine, cmd.domain_code, "waiting")
     requested = ctx.event(InterviewRequested, ine=cmd.ine, domain_code=cmd.domain_code)
