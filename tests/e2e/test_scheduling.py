@@ -5,17 +5,23 @@ Each test works in its own domain, so waiting pupils of one test never take anot
 
 from __future__ import annotations
 
+import csv
 import json
+import os
+import subprocess
+import sys
 import uuid
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import aio_pika
 import pytest
 
 from deploy.portal import PortalClient
-from tests.conftest import ADMIN_URL
+from tests.conftest import ADMIN_URL, TEST_DATABASE_URL
 from tests.e2e.conftest import OPEN, Clock, register_body
+from tests.stack import ROOT
 
 pytestmark = pytest.mark.e2e
 
@@ -224,3 +230,15 @@ async def test_r9_an_interview_in_late_march_is_booked_for_the_lock_test(portal:
     await register(portal, "cap-cuisine", pupil={"ine": "0000000002L"})  # updated after the deadline in test_z
 
     assert event["domain_code"] == "personnes-territoires"
+
+
+def test_r21_operators_see_no_show_rates_per_origin_school(tmp_path: Path) -> None:
+    """Runs after the absence above: the origin school 0930122C has at least one missed interview."""
+    out = tmp_path / "no-shows.csv"
+    subprocess.run([sys.executable, "-m", "services.scheduling.admin", "no-shows", "--csv", str(out)], check=True,
+                   env={**os.environ, "PASSPRO_DATABASE_URL": TEST_DATABASE_URL, "PYTHONPATH": str(ROOT)},
+                   cwd=ROOT, capture_output=True, timeout=60)
+    rows = {r["origin_uai"]: r for r in csv.DictReader(out.open())}
+
+    assert int(rows["0930122C"]["absent"]) >= 1
+    assert float(rows["0930122C"]["rate_pct"]) > 0

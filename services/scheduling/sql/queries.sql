@@ -128,3 +128,14 @@ WHERE c.waiting <> coalesce(f.waiting, 0);
 INSERT INTO shortfalls (campaign, domain_code, waiting, published_at)
 VALUES (:campaign, :domain_code, :waiting, :now)
 ON CONFLICT (campaign, domain_code) DO UPDATE SET waiting = excluded.waiting, published_at = excluded.published_at;
+
+-- name: no_shows_by_origin
+-- R21: per origin school, interviews held or missed, and how many were missed.
+SELECT origin_uai,
+       count(*) FILTER (WHERE status IN ('attended', 'absent')) AS reported,
+       count(*) FILTER (WHERE status = 'absent') AS absent
+FROM interviews
+WHERE campaign = :campaign
+GROUP BY origin_uai
+HAVING count(*) FILTER (WHERE status IN ('attended', 'absent')) > 0
+ORDER BY count(*) FILTER (WHERE status = 'absent') DESC, origin_uai;
