@@ -12,9 +12,8 @@ import asyncio
 import json
 import random
 import uuid
-from collections import Counter
-from datetime import date
-from pathlib import Path
+from collections import Counter, defaultdict
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from rich.console import Console
@@ -53,6 +52,7 @@ class Batch:
     """A realistic batch: valid registrations and the mistakes portals really send."""
 
     def __init__(self, seed: int, pupils: int) -> None:
+        self.seed = seed
         self.rng = random.Random(seed)
         self.campaign = load_campaign()
         self.formations = [f.code for f in self.campaign.formations]
@@ -157,7 +157,70 @@ async def run(url: str, seed: int, pupils: int, clock: str) -> dict[str, Any]:
             for label, command_id in ids:
                 outcomes.append((label, await portal.outcome(command_id, timeout=60)))
                 progress.advance(task)
-    return report(console, outcomes, batch)
+        summary = report(console, outcomes, batch)
+        now = datetime.fromisoformat(moved["to"])
+        summary["planning"] = await plan_interviews(console, portal, batch, outcomes, now)
+    (VAR / "report" / "enrollment-demo.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2))
+    return summary
+
+
+async def plan_interviews(console: Console, portal: PortalClient, batch: Batch,
+                          outcomes: list[tuple[str, dict[str, Any]]], now: datetime) -> dict[str, Any]:
+    """Reception schools declare seats for 90 % of each domain's pupils: most are convoked, some wait (R15)."""
+    pupils: dict[str, set[str]] = defaultdict(set)
+    for _, event in outcomes:
+        if event["_routing_key"] == "enrollment.candidacy_registered":
+            pupils[event["domain_code"]].add(event["ine"])
+    declared: dict[str, int] = {}
+    # Each run its own times: a slot declared again (same school, domain and start) is the same slot.
+    first_day = (now + timedelta(days=6 + batch.seed % 10)).astimezone(batch.campaign.tz).replace(
+        hour=9, minute=15 * (batch.seed % 4), second=0, microsecond=0)
+    for code, ines in sorted(pupils.items()):
+        schools = batch.campaign.domain(code).reception_uais  # type: ignore[union-attr]
+        seats = len(ines) * 9 // 10
+        declared[code] = seats
+        for index, school in enumerate(schools):
+            share = seats // len(schools) + (1 if index < seats % len(schools) else 0)
+            slots = [{"starts_at": (first_day + timedelta(days=day, hours=2 * (day % 4))).isoformat(),
+                      "duration_minutes": 30, "capacity": min(5, share - 5 * day)}
+                     for day in range(-(-share // 5))]
+            if slots:
+                await portal.send("declare_interview_slots", {
+                    "command_id": str(uuid.uuid4()), "campaign": batch.campaign.campaign, "actor_uai": school,
+                    "domain_code": code, "place": "Salle des entretiens", "slots": slots})
+    ours = {ine for ines in pupils.values() for ine in ines}
+
+    def booked() -> Counter[str]:
+        """Interviews booked and not cancelled since (a withdrawal may arrive after its pupil was booked)."""
+        cancelled = {e["interview_id"] for e in portal.events if e["_routing_key"] == "scheduling.interview_cancelled"}
+        return Counter(e["domain_code"] for e in portal.events
+                       if e["_routing_key"] == "scheduling.interview_booked" and e["ine"] in ours
+                       and e["interview_id"] not in cancelled)
+
+    with Progress(console=console) as progress:
+        task = progress.add_task("booking interviews", total=sum(declared.values()))
+        last, quiet_since = -1, asyncio.get_running_loop().time()
+        while asyncio.get_running_loop().time() - quiet_since < 4:
+            count = sum(booked().values())
+            progress.update(task, completed=count)
+            if count != last:
+                last, quiet_since = count, asyncio.get_running_loop().time()
+            await asyncio.sleep(0.25)
+    done = booked()
+    table = Table(title="Interviews per domain (seats declared for 90 % of the pupils)")
+    for column in ("domain", "pupils", "seats", "booked", "waiting"):
+        table.add_column(column, justify="left" if column == "domain" else "right")
+    rows = {}
+    for code, ines in sorted(pupils.items()):
+        rows[code] = {"pupils": len(ines), "seats": declared[code], "booked": done[code],
+                      "waiting": len(ines) - done[code]}
+        table.add_row(batch.campaign.domain(code).label, *(str(v) for v in rows[code].values()))  # type: ignore[union-attr]
+    console.print(table)
+    mails = sorted((VAR / "mail").glob("*.eml")) if (VAR / "mail").exists() else []
+    console.print("Pupils still waiting from an earlier run are booked first (oldest registration first, R15).")
+    console.print(f"{sum(done.values())} interviews booked; convocations are e-mailed to the origin schools and "
+                  f"referents: {len(mails)} mails so far under {VAR / 'mail'} (open any .eml file).")
+    return {"per_domain": rows, "mails": len(mails)}
 
 
 def report(console: Console, outcomes: list[tuple[str, dict[str, Any]]], batch: Batch) -> dict[str, Any]:
@@ -195,10 +258,8 @@ def report(console: Console, outcomes: list[tuple[str, dict[str, Any]]], batch: 
                   f"{sum(rejected.values())} rejected: " + ", ".join(f"{r} {n}" for r, n in rejected.most_common()))
     summary = {"commands": len(outcomes), "registered": registered, "rejected": dict(rejected),
                "per_domain": dict(accepted), "tricky": rows}
-    out = VAR / "report"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "enrollment-demo.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2))
-    console.print(f"written {Path(out / 'enrollment-demo.json')}")
+    (VAR / "report").mkdir(parents=True, exist_ok=True)
+    console.print(f"the summary goes to {VAR / 'report' / 'enrollment-demo.json'}")
     return summary
 
 
