@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -118,7 +117,3 @@ class CandidacyRepository:
 
     async def set_interview_status(self, interview_id: UUID, status: str) -> None:
         await q.set_interview_status(self.conn, interview_id=interview_id, status=status)
-
-    async def funnel(self) -> dict[str, Any]:
-        row = await q.funnel(self.conn, campaign=self.campaign)
-        return dict(row)

@@ -77,8 +77,8 @@ class NotificationsRepository:
     async def mark_sent(self, key: str, recipients: list[str]) -> bool:
         return bool(await q.mark_sent(self.conn, key=key, recipients=recipients))
 
-    async def schedule_retry(self, key: str, error: str, delay_seconds: float) -> None:
-        await q.schedule_retry(self.conn, key=key, error=error, delay_seconds=delay_seconds)
+    async def schedule_retry(self, key: str, error: str, delay_seconds: float, *, counted: bool = True) -> None:
+        await q.schedule_retry(self.conn, key=key, error=error, delay_seconds=delay_seconds, counted=int(counted))
 
     async def get_pupil(self, ine: str) -> Any:
         return await q.get_pupil(self.conn, campaign=self.campaign, ine=ine)

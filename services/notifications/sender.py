@@ -72,7 +72,7 @@ async def _send_one(ctx: WorkerContext, settings: ServiceSettings, row: Any) -> 
         message["Date"] = format_datetime(datetime.now(UTC))  # the real sending time, not the campaign's clock
         await aiosmtplib.send(message, hostname=settings.smtp_host, port=settings.smtp_port, timeout=20)
     except NotReady as waiting:
-        await _retry(ctx, key, f"waiting: {waiting}", 1.0)
+        await _retry(ctx, key, f"waiting: {waiting}", 1.0, counted=False)
         return
     except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
         delay = retry_delay(row["attempts"], random.random(), base=RETRY_BASE, cap=RETRY_CAP)
@@ -91,9 +91,10 @@ async def _send_one(ctx: WorkerContext, settings: ServiceSettings, row: Any) -> 
     log.info("mail_sent", mail_key=key, kind=row["kind"])
 
 
-async def _retry(ctx: WorkerContext, key: str, error: str, delay: float) -> None:
+async def _retry(ctx: WorkerContext, key: str, error: str, delay: float, *, counted: bool = True) -> None:
+    """Back to pending; waiting for data does not count as a failed attempt (it would lengthen the back-off)."""
     async with ctx.pool.acquire() as conn, conn.transaction():
-        await NotificationsRepository(conn, ctx.campaign.campaign).schedule_retry(key, error, delay)
+        await NotificationsRepository(conn, ctx.campaign.campaign).schedule_retry(key, error, delay, counted=counted)
 
 
 async def _sent_event(conn: Any, campaign: Campaign, row: Any, recipients: list[str]) -> Any:

@@ -58,9 +58,3 @@ ON CONFLICT (interview_id) DO UPDATE SET
 
 -- name: set_interview_status!
 UPDATE interviews SET status = :status WHERE interview_id = :interview_id;
-
--- name: funnel^
-SELECT count(*) FILTER (WHERE active) AS active,
-       count(*) FILTER (WHERE NOT active) AS withdrawn,
-       count(DISTINCT ine) AS pupils
-FROM candidacies WHERE campaign = :campaign;

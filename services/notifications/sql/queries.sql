@@ -77,7 +77,8 @@ WHERE key = :key AND state = 'sending'
 RETURNING true;
 
 -- name: schedule_retry!
-UPDATE mails SET state = 'pending', attempts = attempts + 1, last_error = :error, lease_until = NULL,
+-- :counted is 0 while the mail only waits for its data (not a failed attempt), 1 after a failed send.
+UPDATE mails SET state = 'pending', attempts = attempts + :counted, last_error = :error, lease_until = NULL,
                  next_attempt_at = clock_timestamp() + make_interval(secs => :delay_seconds)
 WHERE key = :key AND state = 'sending';
 

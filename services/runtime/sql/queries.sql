@@ -26,9 +26,6 @@ DELETE FROM outbox WHERE id = ANY(:ids);
 -- name: outbox_backlog$
 SELECT count(*) FROM outbox;
 
--- name: read_clock^
-SELECT base, set_at, base + (clock_timestamp() - set_at) AS now FROM clock;
-
 -- name: init_clock!
 INSERT INTO clock (base) VALUES (:base) ON CONFLICT (singleton) DO NOTHING;
 
