@@ -1,0 +1,27 @@
+"""The ``passpro`` command: one entry point for operators (``passpro ops …``) and the campaign simulator."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    help="Passpro: operate the post-3ème campaign.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+ops_app = typer.Typer(
+    help="What operators watch and steer: queues, failed messages, the campaign's funnel.",
+    no_args_is_help=True,
+)
+app.add_typer(ops_app, name="ops")
+
+# Commands are wired here, one line each, so `passpro --help` reads like the operators' manual.
+# -- ops commands --
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,35 @@
+"""Where the operators' command finds the broker, its management API and the services (PASSPRO_*)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from contracts import routing
+
+LOCAL_HEALTH_BASE_PORT = 8081
+"""The local stack gives the services ports 8081, 8082, … in the order of ``routing.SERVICES``."""
+
+
+def local_service_urls(base_port: int = LOCAL_HEALTH_BASE_PORT) -> dict[str, str]:
+    return {name: f"http://127.0.0.1:{base_port + i}" for i, name in enumerate(routing.SERVICES)}
+
+
+class OpsSettings(BaseSettings):
+    """Defaults are the local stack's; every value can come from the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="PASSPRO_", extra="ignore")
+
+    management_url: str = "http://127.0.0.1:15672"
+    admin_user: str = "passpro-admin"
+    admin_password: str = "passpro-admin"  # noqa: S105 - the local stack's; set PASSPRO_ADMIN_PASSWORD elsewhere
+    vhost: str = routing.VHOST
+    amqp_host: str = Field("127.0.0.1:5672", description="host:port of the broker, for replays")
+    service_urls: dict[str, str] = Field(
+        default_factory=local_service_urls,
+        description="each service's health/read address, as JSON: {\"enrollment\": \"http://…\", …}",
+    )
+
+    @property
+    def admin_amqp_url(self) -> str:
+        return f"amqp://{self.admin_user}:{self.admin_password}@{self.amqp_host}/{self.vhost}"
