@@ -89,6 +89,7 @@ class RejectionReason(StrEnum):
     INTERVIEW_NOT_HELD = "interview_not_held"
     WISH_DEADLINE_PASSED = "wish_deadline_passed"
     CLOCK_NOT_VIRTUAL = "clock_not_virtual"
+    CAMPAIGN_NOT_FINISHED = "campaign_not_finished"
 
 
 def _not_blank(value: str) -> str:

@@ -27,6 +27,7 @@ __all__ = [
     "DeclareInterviewSlots",
     "FormationOpinion",
     "Pupil",
+    "PurgeCampaign",
     "Referent",
     "RegisterCandidacy",
     "RequestNewInterview",
@@ -172,3 +173,10 @@ class AdvanceClock(Command):
     """Moves the virtual clock of every service forward; rejected under the wall clock, never backwards."""
 
     to: AwareDatetime = Field(description="The instant the virtual clock moves to, ISO-8601 with an offset.")
+
+
+class PurgeCampaign(Command):
+    """Operators only: once the campaign is over, every service deletes its data about the campaign's pupils.
+
+    Carried out only when the broker vouches (validated ``user_id``) that the operators' account sent it.
+    """

@@ -26,6 +26,7 @@ from contracts.commands import Pupil, Referent
 
 __all__ = [
     "BonusExported",
+    "CampaignPurged",
     "CandidacyRegistered",
     "CandidacyWithdrawn",
     "CapacityShortfall",
@@ -229,6 +230,12 @@ class WishConfirmed(Event):
     ine: Ine = Field(description="INE (national pupil identifier) of the pupil.")
     formation_code: Code = Field(description="Code of the formation confirmed.")
     wish_entered_on: date = Field(description="Day the origin school entered the wish in Affelnet.")
+
+
+class CampaignPurged(Event):
+    """A service deleted a finished campaign's personal data; each of the five publishes it once."""
+
+    rows_deleted: int = Field(ge=0, description="How many rows about the campaign's pupils the service deleted.")
 
 
 class ClockAdvanced(Event):

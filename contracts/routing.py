@@ -9,6 +9,7 @@ from contracts.commands import (
     AdvanceClock,
     ConfirmWish,
     DeclareInterviewSlots,
+    PurgeCampaign,
     RegisterCandidacy,
     RequestNewInterview,
     SubmitInterviewReport,
@@ -16,6 +17,7 @@ from contracts.commands import (
 )
 from contracts.events import (
     BonusExported,
+    CampaignPurged,
     CandidacyRegistered,
     CandidacyWithdrawn,
     CapacityShortfall,
@@ -35,13 +37,16 @@ from contracts.events import (
 
 __all__ = [
     "ADVANCE_CLOCK",
+    "BROADCAST_COMMANDS",
     "COMMANDS",
     "COMMANDS_EXCHANGE",
     "COMMAND_OWNERS",
     "EVENTS",
     "EVENTS_EXCHANGE",
     "EVENT_NAMES",
+    "OPERATOR_COMMANDS",
     "PARKING_EXCHANGE",
+    "PURGE_CAMPAIGN",
     "QUEUES",
     "ROUTING_KEY_TO_MODEL",
     "SERVICES",
@@ -64,7 +69,13 @@ PARKING_EXCHANGE: Final = "passpro.parking"
 SERVICES: Final = ("enrollment", "scheduling", "opinions", "notifications", "affelnet_export")
 
 ADVANCE_CLOCK: Final = "advance_clock"
-"""The one command every service handles: each moves its own virtual clock and says so."""
+"""A command every service handles: each moves its own virtual clock and says so."""
+PURGE_CAMPAIGN: Final = "purge_campaign"
+"""A command every service handles: each deletes a finished campaign's personal data and says so."""
+BROADCAST_COMMANDS: Final = (ADVANCE_CLOCK, PURGE_CAMPAIGN)
+"""Commands every service carries out; one of them (enrollment) answers their rejections, so there is one."""
+OPERATOR_COMMANDS: Final = (PURGE_CAMPAIGN,)
+"""Commands carried out only when the broker's validated ``user_id`` is the operators' account."""
 
 _M = TypeVar("_M", bound=type[Message])
 
@@ -87,6 +98,7 @@ COMMANDS: Final[dict[str, type[Command]]] = _unique(
         ("request_new_interview", RequestNewInterview),
         ("confirm_wish", ConfirmWish),
         (ADVANCE_CLOCK, AdvanceClock),
+        (PURGE_CAMPAIGN, PurgeCampaign),
     ]
 )
 """Routing key on `passpro.commands` -> the model of the command's body."""
@@ -117,6 +129,7 @@ EVENT_NAMES: Final[dict[type[Event], str]] = {
     BonusExported: "bonus_exported",
     WishConfirmed: "wish_confirmed",
     ClockAdvanced: "clock_advanced",
+    CampaignPurged: "campaign_purged",
     CommandRejected: "command_rejected",
 }
 """Event model -> its name, the part of the routing key after `<service>.`."""
@@ -128,8 +141,8 @@ _PUBLISHED: Final[Mapping[str, tuple[type[Event], ...]]] = {
     "notifications": (ConvocationSent, RecapSent),
     "affelnet_export": (BonusExported, WishConfirmed),
 }
-# Every service answers `advance_clock` and may reject a command, so both events exist once per service.
-_PUBLISHED_BY_EVERY_SERVICE: Final[tuple[type[Event], ...]] = (ClockAdvanced, CommandRejected)
+# Every service answers the broadcast commands and may reject a command: these events exist once per service.
+_PUBLISHED_BY_EVERY_SERVICE: Final[tuple[type[Event], ...]] = (ClockAdvanced, CampaignPurged, CommandRejected)
 
 
 def event_key(service: str, name: str) -> str:
@@ -161,8 +174,8 @@ def command_key(model: type[Command]) -> str:
 
 
 def handlers_of(command: str) -> tuple[str, ...]:
-    """The services that consume a command routing key: its owner, or all five for `advance_clock`."""
-    if command == ADVANCE_CLOCK:
+    """The services that consume a command routing key: its owner, or all five for a broadcast command."""
+    if command in BROADCAST_COMMANDS:
         return SERVICES
     return (COMMAND_OWNERS[command],)
 
@@ -237,7 +250,7 @@ _SUBSCRIPTIONS: Final[Mapping[str, tuple[str, ...]]] = {
 
 def _command_bindings(service: str) -> tuple[str, ...]:
     owned = tuple(key for key, owner in COMMAND_OWNERS.items() if owner == service)
-    return (*owned, ADVANCE_CLOCK)
+    return (*owned, *BROADCAST_COMMANDS)
 
 
 QUEUES: Final[tuple[QueueSpec, ...]] = tuple(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from ops import funnel, retention
+
 app = typer.Typer(
     help="Passpro: operate the post-3ème campaign.",
     no_args_is_help=True,
@@ -17,6 +19,8 @@ app.add_typer(ops_app, name="ops")
 
 # Commands are wired here, one line each, so `passpro --help` reads like the operators' manual.
 # -- ops commands --
+ops_app.command("campaign")(funnel.show)
+ops_app.command("purge-campaign")(retention.purge)
 
 
 def main() -> None:

@@ -2,7 +2,7 @@
 
 import re
 from collections import Counter
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Any, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -94,6 +94,11 @@ class Calendar(_Section):
     affelnet_wish_deadline: date = Field(
         description="Last day to enter a wish in Affelnet for the bonus to hold (R28).",
     )
+
+    @property
+    def last_day(self) -> date:
+        """The campaign's last day: wishes entered (R28) and the last interview's report due (R22)."""
+        return max(self.affelnet_wish_deadline, self.interviews_end_on + timedelta(days=self.report_delay_days))
 
     # Each date must not come before the dates listed for it; checked field by field so that an error
     # names the date that is out of order.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.affelnet_export import handlers
+from services.affelnet_export import figures, handlers, repository
 from services.affelnet_export.repository import SQL_DIR
 from services.affelnet_export.sender import send_bonuses
 from services.runtime.messaging import Service
@@ -17,4 +17,6 @@ SERVICE = Service(
         "opinions.final_opinion_computed": handlers.final_opinion_computed,
     },
     workers=[send_bonuses],
+    figures=figures.campaign_figures,
+    purge=repository.purge_campaign,
 )

@@ -19,7 +19,7 @@ async def _bonus_if_due(repo: ExportRepository, ine: str, formation_code: str, c
         return
     points = ctx.campaign.bonus_points.points_for(FinalOpinion(final))
     await repo.create_bonus(ine, formation_code, final, points,
-                            domain.idempotency_key(ctx.campaign.campaign, ine, formation_code))
+                            domain.idempotency_key(ctx.campaign.campaign, ine, formation_code), ctx.correlation_id)
 
 
 async def candidacy_registered(event: CandidacyRegistered, ctx: Context) -> Sequence[Event]:

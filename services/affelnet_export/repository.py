@@ -49,9 +49,10 @@ class ExportRepository:
         row = await q.due_bonus(self.conn, **self._key(ine, formation_code))
         return row["final_opinion"] if row else None
 
-    async def create_bonus(self, ine: str, formation_code: str, final_opinion: str, points: int, key: str) -> None:
+    async def create_bonus(self, ine: str, formation_code: str, final_opinion: str, points: int, key: str,
+                           correlation_id: str | None) -> None:
         await q.create_bonus(self.conn, **self._key(ine, formation_code), final_opinion=final_opinion,
-                             bonus_points=points, idempotency_key=key)
+                             bonus_points=points, idempotency_key=key, correlation_id=correlation_id)
 
     async def claim_due(self, limit: int, lease_seconds: int) -> list[Any]:
         return [r async for r in q.claim_due_bonuses(self.conn, limit=limit, lease_seconds=lease_seconds)]
@@ -73,3 +74,8 @@ class ExportRepository:
     async def all_bonuses(self) -> AsyncIterator[Any]:
         async for row in q.all_bonuses(self.conn, campaign=self.campaign):
             yield row
+
+
+async def purge_campaign(conn: asyncpg.Connection, campaign: str) -> int:
+    """Once the campaign is over, its pupils' data goes: minors' data is kept no longer than needed."""
+    return int(await q.purge_campaign(conn, campaign=campaign))

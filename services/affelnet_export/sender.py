@@ -66,9 +66,17 @@ async def deliver_due(ctx: WorkerContext, client: httpx.AsyncClient, concurrency
 async def _deliver(ctx: WorkerContext, client: httpx.AsyncClient, row: Any) -> None:
     body = {"campaign": row["campaign"], "ine": row["ine"], "formation_code": row["formation_code"],
             "final_opinion": row["final_opinion"], "bonus_points": row["bonus_points"]}
+    correlation = row["correlation_id"] or row["idempotency_key"]
+    with structlog.contextvars.bound_contextvars(correlation_id=correlation):
+        await _post(ctx, client, row, body, correlation)
+
+
+async def _post(ctx: WorkerContext, client: httpx.AsyncClient, row: Any, body: dict[str, Any],
+                correlation: str) -> None:
     status: int | None
     try:
-        response = await client.post("/bonuses", json=body, headers={"Idempotency-Key": row["idempotency_key"]})
+        response = await client.post("/bonuses", json=body, headers={
+            "Idempotency-Key": row["idempotency_key"], "X-Correlation-ID": correlation})
         status, answer = response.status_code, response.text[:2000]
     except httpx.HTTPError as error:
         status, answer = None, f"{type(error).__name__}: {error}"[:2000]
@@ -86,7 +94,7 @@ async def _deliver(ctx: WorkerContext, client: httpx.AsyncClient, row: Any) -> N
                     ine=row["ine"], formation_code=row["formation_code"],
                     final_opinion=FinalOpinion(row["final_opinion"]), bonus_points=row["bonus_points"],
                 )
-                await write_outbox(conn, [outbox_row(event, ctx.service, row["idempotency_key"])])
+                await write_outbox(conn, [outbox_row(event, ctx.service, correlation)])
         elif outcome is domain.Outcome.RETRY:
             delay = retry_delay(row["attempts"], random.random(), base=domain.RETRY_BASE, cap=domain.RETRY_CAP)
             await repo.schedule_retry(row["ine"], row["formation_code"], status, answer, delay.total_seconds())

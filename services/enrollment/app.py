@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.enrollment import handlers
+from services.enrollment import figures, handlers, repository
 from services.enrollment.repository import SQL_DIR
 from services.runtime.messaging import Service
 
@@ -18,5 +18,7 @@ SERVICE = Service(
         "scheduling.interview_cancelled": handlers.interview_cancelled,
         "opinions.interview_reported": handlers.interview_reported,
     },
-    answers_clock_rejections=True,
+    answers_broadcast_rejections=True,
+    figures=figures.campaign_figures,
+    purge=repository.purge_campaign,
 )

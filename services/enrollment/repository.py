@@ -117,3 +117,8 @@ class CandidacyRepository:
 
     async def set_interview_status(self, interview_id: UUID, status: str) -> None:
         await q.set_interview_status(self.conn, interview_id=interview_id, status=status)
+
+
+async def purge_campaign(conn: asyncpg.Connection, campaign: str) -> int:
+    """Once the campaign is over, its pupils' data goes: minors' data is kept no longer than needed."""
+    return int(await q.purge_campaign(conn, campaign=campaign))

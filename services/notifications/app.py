@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.notifications import handlers
+from services.notifications import figures, handlers, repository
 from services.notifications.repository import SQL_DIR
 from services.notifications.sender import send_mails
 from services.runtime.messaging import Periodic, Service
@@ -21,4 +21,6 @@ SERVICE = Service(
     },
     periodic=[Periodic("interview_reminders", interval=5.0, routine=handlers.interview_reminders)],
     workers=[send_mails],
+    figures=figures.campaign_figures,
+    purge=repository.purge_campaign,
 )

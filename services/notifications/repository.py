@@ -95,3 +95,8 @@ class NotificationsRepository:
 
     async def overdue_for_mail(self, key: str) -> list[Any]:
         return [r async for r in q.overdue_for_mail(self.conn, key=key)]
+
+
+async def purge_campaign(conn: asyncpg.Connection, campaign: str) -> int:
+    """Once the campaign is over, its pupils' data goes: minors' data is kept no longer than needed."""
+    return int(await q.purge_campaign(conn, campaign=campaign))

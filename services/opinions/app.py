@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.opinions import handlers
+from services.opinions import figures, handlers, repository
 from services.opinions.repository import SQL_DIR
 from services.runtime.messaging import Periodic, Service
 
@@ -17,4 +17,6 @@ SERVICE = Service(
         "scheduling.interview_cancelled": handlers.interview_cancelled,
     },
     periodic=[Periodic("overdue_reports", interval=5.0, routine=handlers.overdue_sweep)],
+    figures=figures.campaign_figures,
+    purge=repository.purge_campaign,
 )

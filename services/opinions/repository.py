@@ -78,3 +78,8 @@ class OpinionsRepository:
 
     async def mark_overdue_told(self, ids: list[uuid.UUID], now: datetime) -> None:
         await q.mark_overdue_told(self.conn, ids=ids, now=now)
+
+
+async def purge_campaign(conn: asyncpg.Connection, campaign: str) -> int:
+    """Once the campaign is over, its pupils' data goes: minors' data is kept no longer than needed."""
+    return int(await q.purge_campaign(conn, campaign=campaign))

@@ -117,7 +117,7 @@ class ServiceProcess:
         assert self.broker is not None and self.pool is not None and self.relay is not None
         consumer = Consumer(
             service=self.service, queue=spec, pool=self.pool, campaign=self.campaign,
-            virtual_clock=self.start_clock is not None,
+            virtual_clock=self.start_clock is not None, operator_user=self.settings.operator_user,
         )
         relay = self.relay
 
@@ -162,6 +162,7 @@ class ServiceProcess:
             Route("/health/live", self._live),
             Route("/health/ready", self._ready),
             Route("/metrics", self._metrics),
+            Route("/campaign", self._campaign),
         ])
         config = uvicorn.Config(app, host=self.settings.health_host, port=self.settings.health_port,
                                 log_level="warning", access_log=False, lifespan="off")
@@ -215,6 +216,16 @@ class ServiceProcess:
         )
         return JSONResponse({"service": self.service.name, "ready": ok, "checks": checks},
                             status_code=200 if ok else 503)
+
+    async def _campaign(self, _: Request) -> Response:
+        """The service's counts of the running campaign, read from its own tables in one snapshot."""
+        if self.service.figures is None or self.pool is None:
+            return JSONResponse({"service": self.service.name, "error": "no figures"}, status_code=404)
+        async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+            now = await q.current_instant(conn)
+            figures = await self.service.figures(conn, self.campaign, now)
+        return JSONResponse({"service": self.service.name, "campaign": self.campaign.campaign,
+                             "now": now.isoformat(), "figures": figures})
 
     async def _metrics(self, _: Request) -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

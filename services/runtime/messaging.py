@@ -14,7 +14,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -26,8 +26,8 @@ from pydantic import ValidationError
 from contracts import routing
 from contracts.base import Event, RejectionReason
 from contracts.campaign import Campaign
-from contracts.commands import AdvanceClock
-from contracts.events import ClockAdvanced, CommandRejected, FieldError
+from contracts.commands import AdvanceClock, PurgeCampaign
+from contracts.events import CampaignPurged, ClockAdvanced, CommandRejected, FieldError
 from contracts.refusal import Refused
 from services.runtime import metrics
 from services.runtime.database import runtime_queries as q
@@ -57,6 +57,8 @@ class Context:
     service: str
     causation_id: uuid.UUID | None
     virtual_clock: bool
+    correlation_id: str | None = None
+    """The conversation this message belongs to, from the portal's command on; kept for outside calls."""
 
     def event(self, model: type[E], **fields: Any) -> E:
         return model(
@@ -95,6 +97,8 @@ class WorkerContext:
 
 
 Worker = Callable[[WorkerContext], Awaitable[None]]
+Purge = Callable[[asyncpg.Connection, str], Awaitable[int]]
+Figures = Callable[[asyncpg.Connection, Campaign, datetime], Awaitable[dict[str, Any]]]
 
 
 @dataclass(frozen=True)
@@ -105,11 +109,15 @@ class Service:
     sql_dir: Path
     commands: Mapping[str, Handler] = field(default_factory=dict)
     events: Mapping[str, Handler] = field(default_factory=dict)
-    answers_clock_rejections: bool = False
-    """The clock command reaches every service; one of them answers its rejection, so there is one."""
+    answers_broadcast_rejections: bool = False
+    """Broadcast commands reach every service; one of them answers their rejections, so there is one."""
     periodic: Sequence[Periodic] = ()
     workers: Sequence[Worker] = ()
     """Loops that talk to the outside world between transactions (Affelnet, SMTP); they run until stopped."""
+    purge: Purge | None = None
+    """Deletes the campaign's rows about its pupils from the service's tables; returns how many."""
+    figures: Figures | None = None
+    """The service's own counts for operators (``GET /campaign``): identifiers and numbers, no personal data."""
 
 
 def _routing_key_of(event: Event, service: str) -> str:
@@ -158,15 +166,18 @@ class Consumer:
         pool: asyncpg.Pool,
         campaign: Campaign,
         virtual_clock: bool,
+        operator_user: str = "passpro-admin",
     ) -> None:
         self.service = service
+        self.operator_user = operator_user
         self.queue = queue
         self.pool = pool
         self.campaign = campaign
         self.virtual_clock = virtual_clock
         self.is_commands = queue.exchange == routing.COMMANDS_EXCHANGE
         self.handlers: Mapping[str, Handler] = (
-            {**service.commands, routing.ADVANCE_CLOCK: self._advance_clock}
+            {**service.commands, routing.ADVANCE_CLOCK: self._advance_clock,
+             routing.PURGE_CAMPAIGN: self._purge_campaign}
             if self.is_commands
             else service.events
         )
@@ -226,6 +237,16 @@ class Consumer:
             return await self._in_transaction(
                 inbox_key, correlation, None, key, data, rejection=rejection, command_id=inbox_key
             )
+        if key in routing.OPERATOR_COMMANDS and message.user_id != self.operator_user:
+            # The broker validates user_id against the connection's account: a portal cannot forge it.
+            rejection = Rejected(
+                RejectionReason.UNAUTHORIZED,
+                "Seuls les opérateurs de l'académie peuvent effacer les données d'une campagne.",
+                [("user_id", "not the operators' account")],
+            )
+            return await self._in_transaction(
+                inbox_key, correlation, None, key, data, rejection=rejection, command_id=inbox_key
+            )
         return await self._in_transaction(inbox_key, correlation, model, key, data, handler=handler)
 
     async def _in_transaction(
@@ -253,7 +274,7 @@ class Consumer:
                             log.info("message_duplicate")
                             return "duplicate"
                         ctx = Context(conn, claim["now"], self.campaign, self.service.name, causation,
-                                      self.virtual_clock)
+                                      self.virtual_clock, correlation)
                         if self.is_commands and model.campaign != self.campaign.campaign:
                             raise Rejected(
                                 RejectionReason.UNKNOWN_CAMPAIGN,
@@ -264,12 +285,13 @@ class Consumer:
                         assert handler is not None
                         events = await handler(model, ctx)
                         await write_outbox(conn, [outbox_row(e, self.service.name, correlation) for e in events])
+                    log.info("message_handled", events=len(events))
                     return "handled"
                 except Rejected as refused:
                     rejection = refused
                 except Refused as refused:  # a domain rule's refusal
                     rejection = Rejected(refused.reason, refused.message, [(refused.field, refused.reason)])
-            if key == routing.ADVANCE_CLOCK and not self.service.answers_clock_rejections:
+            if key in routing.BROADCAST_COMMANDS and not self.service.answers_broadcast_rejections:
                 return "rejected_silently"
             async with conn.transaction():
                 claim = await q.claim_message_and_read_clock(conn, consumer=self.queue.name, message_id=inbox_key)
@@ -296,8 +318,8 @@ class Consumer:
         *, answer: bool = True,
     ) -> str:
         """Answer it (commands) and park the raw message with its reason, once, in one transaction."""
-        if key == routing.ADVANCE_CLOCK and not self.service.answers_clock_rejections:
-            # Every service receives the clock command; one of them answers and parks a bad one.
+        if key in routing.BROADCAST_COMMANDS and not self.service.answers_broadcast_rejections:
+            # Every service receives the broadcast commands; one of them answers and parks a bad one.
             return "unreadable_ignored"
         log.warning("message_unreadable", reason=why[:200])
         async with self.pool.acquire() as conn, conn.transaction():
@@ -350,6 +372,22 @@ class Consumer:
         ctx.now = now
         log.info("clock_advanced", to=now.isoformat())
         return [ctx.event(ClockAdvanced, to=now)]
+
+
+    async def _purge_campaign(self, command: PurgeCampaign, ctx: Context) -> Sequence[Event]:
+        """Personal data of minors is kept no longer than the procedure needs: deleted once the campaign is over."""
+        today = ctx.now.astimezone(ctx.campaign.tz).date()
+        last_day = ctx.campaign.calendar.last_day
+        if today <= last_day:
+            raise Rejected(
+                RejectionReason.CAMPAIGN_NOT_FINISHED,
+                f"La campagne {command.campaign} n'est pas terminée : ses données ne pourront être effacées "
+                f"qu'à partir du {last_day + timedelta(days=1):%d/%m/%Y}.",
+                [("campaign", "the campaign is not over")],
+            )
+        deleted = await self.service.purge(ctx.conn, command.campaign) if self.service.purge else 0
+        log.info("campaign_purged", rows_deleted=deleted)
+        return [ctx.event(CampaignPurged, rows_deleted=deleted)]
 
 
 async def run_periodic(

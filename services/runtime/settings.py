@@ -32,6 +32,7 @@ class ServiceSettings(BaseSettings):
     smtp_port: int = 8025
     mail_from: str = "passpro@ac-creteil.fr"
     mail_domain: str = "ac-creteil.fr"
+    operator_user: str = Field("passpro-admin", description="the broker account whose commands operators send")
 
     def broker_url(self, service: str) -> str:
         """The broker URL with this service's account, unless the URL already names one."""

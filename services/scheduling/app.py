@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.runtime.messaging import Periodic, Service
-from services.scheduling import handlers
+from services.scheduling import figures, handlers, repository
 from services.scheduling.repository import SQL_DIR
 
 SERVICE = Service(
@@ -19,4 +19,6 @@ SERVICE = Service(
         "opinions.interview_reported": handlers.interview_reported,
     },
     periodic=[Periodic("sweep", interval=2.0, routine=handlers.sweep)],
+    figures=figures.campaign_figures,
+    purge=repository.purge_campaign,
 )

@@ -118,3 +118,8 @@ class SchedulingRepository:
 
     async def record_shortfall(self, domain_code: str, waiting: int, now: datetime) -> None:
         await q.record_shortfall(self.conn, campaign=self.campaign, domain_code=domain_code, waiting=waiting, now=now)
+
+
+async def purge_campaign(conn: asyncpg.Connection, campaign: str) -> int:
+    """Once the campaign is over, its pupils' data goes: minors' data is kept no longer than needed."""
+    return int(await q.purge_campaign(conn, campaign=campaign))

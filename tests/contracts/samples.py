@@ -11,6 +11,7 @@ from contracts.commands import (
     DeclareInterviewSlots,
     FormationOpinion,
     Pupil,
+    PurgeCampaign,
     Referent,
     RegisterCandidacy,
     RequestNewInterview,
@@ -20,6 +21,7 @@ from contracts.commands import (
 )
 from contracts.events import (
     BonusExported,
+    CampaignPurged,
     CandidacyRegistered,
     CandidacyWithdrawn,
     CapacityShortfall,
@@ -97,6 +99,7 @@ SAMPLES: dict[type[Message], Message] = {
         channel="saio_form",
     ),
     AdvanceClock: AdvanceClock(**COMMAND_ENVELOPE, to=NOW + timedelta(days=1)),
+    PurgeCampaign: PurgeCampaign(**COMMAND_ENVELOPE),
     CandidacyRegistered: CandidacyRegistered(
         **EVENT_ENVELOPE,
         ine=INE,
@@ -186,6 +189,7 @@ SAMPLES: dict[type[Message], Message] = {
         **EVENT_ENVELOPE, ine=INE, formation_code="cap-cuisine", wish_entered_on=date(2013, 5, 15)
     ),
     ClockAdvanced: ClockAdvanced(**EVENT_ENVELOPE, to=NOW + timedelta(days=1)),
+    CampaignPurged: CampaignPurged(**EVENT_ENVELOPE, rows_deleted=42),
     CommandRejected: CommandRejected(
         **EVENT_ENVELOPE,
         command_id=str(COMMAND_ID),

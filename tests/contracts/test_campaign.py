@@ -1,7 +1,7 @@
 """The campaign file: the bundled 2013 campaign, and the errors a broken file gives."""
 
 from collections import Counter
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -226,3 +226,11 @@ def test_a_missing_file_is_a_campaign_file_error(tmp_path: Path) -> None:
 
     assert str(path) in message
     assert "cannot be read" in message
+
+
+def test_the_campaign_is_over_once_wishes_are_entered_and_the_last_report_is_due() -> None:
+    calendar = load_campaign().calendar
+
+    assert calendar.last_day == max(calendar.affelnet_wish_deadline,
+                                    calendar.interviews_end_on + timedelta(days=calendar.report_delay_days))
+    assert calendar.last_day.isoformat() == "2013-05-31"

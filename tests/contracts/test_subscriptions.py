@@ -25,5 +25,5 @@ def test_a_service_receives_the_commands_it_owns_and_handles_only_those(service:
     definition = importlib.import_module(f"services.{service}.app").SERVICE
     owned = {key for key, owner in routing.COMMAND_OWNERS.items() if owner == service}
 
-    assert _bound(service, routing.COMMANDS_EXCHANGE) == {*owned, routing.ADVANCE_CLOCK}
+    assert _bound(service, routing.COMMANDS_EXCHANGE) == {*owned, *routing.BROADCAST_COMMANDS}
     assert set(definition.commands) <= owned

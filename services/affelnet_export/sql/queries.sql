@@ -40,8 +40,10 @@ WHERE f.campaign = :campaign AND f.ine = :ine AND f.formation_code = :formation_
   AND b.ine IS NULL;
 
 -- name: create_bonus!
-INSERT INTO bonuses (campaign, ine, formation_code, final_opinion, bonus_points, idempotency_key, state)
-VALUES (:campaign, :ine, :formation_code, :final_opinion, :bonus_points, :idempotency_key, 'pending')
+INSERT INTO bonuses (campaign, ine, formation_code, final_opinion, bonus_points, idempotency_key, state,
+                     correlation_id)
+VALUES (:campaign, :ine, :formation_code, :final_opinion, :bonus_points, :idempotency_key, 'pending',
+        :correlation_id)
 ON CONFLICT DO NOTHING;
 
 -- name: claim_due_bonuses
@@ -55,7 +57,7 @@ WHERE (campaign, ine, formation_code) IN (
     LIMIT :limit
     FOR UPDATE SKIP LOCKED
 )
-RETURNING campaign, ine, formation_code, final_opinion, bonus_points, idempotency_key, attempts;
+RETURNING campaign, ine, formation_code, final_opinion, bonus_points, idempotency_key, attempts, correlation_id;
 
 -- name: mark_delivered^
 UPDATE bonuses SET state = 'delivered', delivered_at = clock_timestamp(), attempts = attempts + 1,
@@ -86,3 +88,20 @@ SELECT count(*) FROM replayed;
 SELECT campaign, ine, formation_code, final_opinion, bonus_points, state, attempts, last_status, last_answer,
        created_at, delivered_at
 FROM bonuses WHERE campaign = :campaign ORDER BY state, ine, formation_code;
+
+-- name: figures_confirmations$
+SELECT count(*) FROM confirmations WHERE campaign = :campaign;
+
+-- name: figures_bonuses
+-- Operators' funnel: bonuses by delivery state.
+SELECT state, count(*) AS n, coalesce(sum(bonus_points), 0) AS points FROM bonuses WHERE campaign = :campaign
+GROUP BY state ORDER BY state;
+
+-- name: purge_campaign$
+-- A finished campaign's candidacies, confirmations, final opinions and bonuses deleted.
+WITH bonuses_gone AS (DELETE FROM bonuses WHERE campaign = :campaign RETURNING 1),
+     finals_gone AS (DELETE FROM final_opinions WHERE campaign = :campaign RETURNING 1),
+     confirmations_gone AS (DELETE FROM confirmations WHERE campaign = :campaign RETURNING 1),
+     candidacies_gone AS (DELETE FROM candidacies WHERE campaign = :campaign RETURNING 1)
+SELECT (SELECT count(*) FROM bonuses_gone) + (SELECT count(*) FROM finals_gone)
+     + (SELECT count(*) FROM confirmations_gone) + (SELECT count(*) FROM candidacies_gone);

@@ -58,3 +58,26 @@ ON CONFLICT (interview_id) DO UPDATE SET
 
 -- name: set_interview_status!
 UPDATE interviews SET status = :status WHERE interview_id = :interview_id;
+
+-- name: figures_candidacies^
+-- Operators' funnel: candidacies and pupils of the campaign.
+SELECT count(*) AS registered,
+       count(*) FILTER (WHERE active) AS active,
+       count(*) FILTER (WHERE NOT active) AS withdrawn,
+       count(DISTINCT ine) AS pupils,
+       count(DISTINCT ine) FILTER (WHERE active) AS pupils_active,
+       count(DISTINCT origin_uai) AS origin_schools,
+       count(*) FILTER (WHERE channel = 'saio_form') AS via_saio_form
+FROM candidacies WHERE campaign = :campaign;
+
+-- name: figures_by_domain
+SELECT domain_code,
+       count(*) FILTER (WHERE active) AS active,
+       count(*) FILTER (WHERE NOT active) AS withdrawn
+FROM candidacies WHERE campaign = :campaign
+GROUP BY domain_code ORDER BY domain_code;
+
+-- name: purge_campaign$
+-- A finished campaign's candidacies, with the pupils' and referents' names and the comments, deleted.
+WITH gone AS (DELETE FROM candidacies WHERE campaign = :campaign RETURNING 1)
+SELECT count(*) FROM gone;

@@ -111,3 +111,21 @@ ORDER BY i.starts_at;
 
 -- name: remove_candidacy!
 DELETE FROM candidacies WHERE campaign = :campaign AND ine = :ine AND formation_code = :formation_code;
+
+-- name: figures_mails
+-- Operators' funnel: mails by kind and delivery state.
+SELECT kind, state, count(*) AS n FROM mails WHERE campaign = :campaign GROUP BY kind, state ORDER BY kind, state;
+
+-- name: purge_campaign$
+-- A finished campaign's pupils, reports and mail records (with their recipients) deleted.
+WITH items_gone AS (DELETE FROM overdue_items WHERE interview_id IN
+                        (SELECT interview_id FROM interviews WHERE campaign = :campaign) RETURNING 1),
+     mails_gone AS (DELETE FROM mails WHERE campaign = :campaign RETURNING 1),
+     finals_gone AS (DELETE FROM finals WHERE campaign = :campaign RETURNING 1),
+     reports_gone AS (DELETE FROM reports WHERE campaign = :campaign RETURNING 1),
+     interviews_gone AS (DELETE FROM interviews WHERE campaign = :campaign RETURNING 1),
+     candidacies_gone AS (DELETE FROM candidacies WHERE campaign = :campaign RETURNING 1),
+     pupils_gone AS (DELETE FROM pupils WHERE campaign = :campaign RETURNING 1)
+SELECT (SELECT count(*) FROM items_gone) + (SELECT count(*) FROM mails_gone) + (SELECT count(*) FROM finals_gone)
+     + (SELECT count(*) FROM reports_gone) + (SELECT count(*) FROM interviews_gone)
+     + (SELECT count(*) FROM candidacies_gone) + (SELECT count(*) FROM pupils_gone);

@@ -64,3 +64,31 @@ FOR UPDATE SKIP LOCKED;
 
 -- name: mark_overdue_told!
 UPDATE interviews SET overdue_notified_at = :now WHERE interview_id = ANY(:ids);
+
+-- name: figures_reports_by_school
+-- Operators' funnel: per reception school, reports in, awaited (interview past, not yet due) and overdue.
+SELECT reception_uai,
+       count(*) FILTER (WHERE reported_at IS NOT NULL) AS reported,
+       count(*) FILTER (WHERE reported_at IS NULL AND starts_at <= :now AND due_on >= :today) AS due,
+       count(*) FILTER (WHERE reported_at IS NULL AND due_on < :today) AS overdue,
+       count(*) FILTER (WHERE reported_at IS NULL AND starts_at > :now) AS upcoming
+FROM interviews
+WHERE campaign = :campaign AND NOT cancelled
+GROUP BY reception_uai ORDER BY reception_uai;
+
+-- name: figures_finals
+SELECT final_opinion, count(*) AS n FROM final_opinions WHERE campaign = :campaign
+GROUP BY final_opinion ORDER BY final_opinion;
+
+-- name: figures_reports^
+SELECT count(*) FILTER (WHERE attended) AS attended, count(*) FILTER (WHERE NOT attended) AS absent
+FROM interviews WHERE campaign = :campaign AND reported_at IS NOT NULL;
+
+-- name: purge_campaign$
+-- A finished campaign's reports and opinions deleted.
+WITH finals_gone AS (DELETE FROM final_opinions WHERE campaign = :campaign RETURNING 1),
+     opinions_gone AS (DELETE FROM reception_opinions WHERE campaign = :campaign RETURNING 1),
+     interviews_gone AS (DELETE FROM interviews WHERE campaign = :campaign RETURNING 1),
+     candidacies_gone AS (DELETE FROM candidacies WHERE campaign = :campaign RETURNING 1)
+SELECT (SELECT count(*) FROM finals_gone) + (SELECT count(*) FROM opinions_gone)
+     + (SELECT count(*) FROM interviews_gone) + (SELECT count(*) FROM candidacies_gone);

@@ -139,3 +139,39 @@ WHERE campaign = :campaign
 GROUP BY origin_uai
 HAVING count(*) FILTER (WHERE status IN ('attended', 'absent')) > 0
 ORDER BY count(*) FILTER (WHERE status = 'absent') DESC, origin_uai;
+
+-- name: figures_needs_by_domain
+-- Operators' funnel: per domain, pupils by state of their interview need, and the seats declared and taken.
+SELECT d.domain_code,
+       coalesce(n.waiting, 0) AS waiting, coalesce(n.booked, 0) AS booked, coalesce(n.held, 0) AS held,
+       coalesce(n.absent, 0) AS absent, coalesce(n.withdrawn, 0) AS withdrawn,
+       coalesce(s.seats, 0) AS seats_declared, coalesce(s.taken, 0) AS seats_taken
+FROM (SELECT domain_code FROM needs WHERE campaign = :campaign
+      UNION SELECT domain_code FROM slots WHERE campaign = :campaign) d
+LEFT JOIN (SELECT domain_code,
+                  count(*) FILTER (WHERE state = 'waiting') AS waiting,
+                  count(*) FILTER (WHERE state = 'booked') AS booked,
+                  count(*) FILTER (WHERE state = 'held') AS held,
+                  count(*) FILTER (WHERE state = 'absent') AS absent,
+                  count(*) FILTER (WHERE state = 'withdrawn') AS withdrawn
+           FROM needs WHERE campaign = :campaign GROUP BY domain_code) n USING (domain_code)
+LEFT JOIN (SELECT domain_code, sum(capacity) AS seats, sum(booked) AS taken
+           FROM slots WHERE campaign = :campaign GROUP BY domain_code) s USING (domain_code)
+ORDER BY d.domain_code;
+
+-- name: figures_interviews^
+SELECT count(*) FILTER (WHERE status = 'booked') AS booked,
+       count(*) FILTER (WHERE status = 'attended') AS attended,
+       count(*) FILTER (WHERE status = 'absent') AS absent,
+       count(*) FILTER (WHERE status = 'cancelled') AS cancelled,
+       count(*) FILTER (WHERE status = 'booked' AND starts_at < :now) AS awaiting_report
+FROM interviews WHERE campaign = :campaign;
+
+-- name: purge_campaign$
+-- A finished campaign's pupils' needs and interviews deleted; the slots (schools' data) with them.
+WITH interviews_gone AS (DELETE FROM interviews WHERE campaign = :campaign RETURNING 1),
+     needs_gone AS (DELETE FROM needs WHERE campaign = :campaign RETURNING 1),
+     shortfalls_gone AS (DELETE FROM shortfalls WHERE campaign = :campaign RETURNING 1),
+     slots_gone AS (DELETE FROM slots WHERE campaign = :campaign RETURNING 1)
+SELECT (SELECT count(*) FROM interviews_gone) + (SELECT count(*) FROM needs_gone)
+     + (SELECT count(*) FROM shortfalls_gone) + (SELECT count(*) FROM slots_gone);

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -57,15 +57,22 @@ async def pool(schema: str) -> AsyncIterator[asyncpg.Pool]:
     await pool.close()
 
 
+async def purge(conn: asyncpg.Connection, campaign: str) -> int:
+    """A stand-in purge: the rows the use case wrote are the campaign's personal data."""
+    return int(await conn.fetchval("WITH gone AS (DELETE FROM effects RETURNING 1) SELECT count(*) FROM gone"))
+
+
 def consumer(pool: asyncpg.Pool, *, virtual: bool = True) -> Consumer:
     service = Service(name="enrollment", sql_dir=SQL, commands={"withdraw_candidacy": withdraw},
-                      answers_clock_rejections=True)
+                      answers_broadcast_rejections=True, purge=purge)
     queue = routing.QueueSpec("enrollment.commands", "enrollment", routing.COMMANDS_EXCHANGE,
                               ("withdraw_candidacy", routing.ADVANCE_CLOCK))
     return Consumer(service=service, queue=queue, pool=pool, campaign=load_campaign(), virtual_clock=virtual)
 
 
-async def delivery(routing_key: str, body: dict[str, Any] | bytes) -> AbstractIncomingMessage:
+async def delivery(
+    routing_key: str, body: dict[str, Any] | bytes, *, user_id: str | None = None
+) -> AbstractIncomingMessage:
     """A real delivery from the broker: published to a private queue and fetched back."""
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
     connection = await aio_pika.connect(ADMIN_URL)
@@ -74,7 +81,8 @@ async def delivery(routing_key: str, body: dict[str, Any] | bytes) -> AbstractIn
         queue = await channel.declare_queue(None, exclusive=True)
         direct = await channel.get_exchange("amq.direct", ensure=False)
         await queue.bind(direct, routing_key)
-        await direct.publish(aio_pika.Message(raw, message_id=str(uuid.uuid4()), headers={}), routing_key=routing_key)
+        await direct.publish(aio_pika.Message(raw, message_id=str(uuid.uuid4()), headers={}, user_id=user_id),
+                             routing_key=routing_key)
         message = await queue.get(timeout=5)
         await message.ack()
     return message
@@ -222,3 +230,59 @@ async def test_a_command_parked_because_it_was_not_handled_yet_is_handled_when_r
         ("passpro.events", "enrollment.candidacy_withdrawn"),
     ]
     assert await effects(pool) == 1
+
+
+OPERATORS = "passpro-admin"
+"""The account the test connection uses, and the one the consumer trusts for operators' commands."""
+
+
+def purge_campaign() -> dict[str, Any]:
+    return {"command_id": str(uuid.uuid4()), "campaign": "2013", "actor_uai": "0941918Z"}
+
+
+async def campaign_over(pool: asyncpg.Pool, handler: Consumer) -> None:
+    """Moves the clock to the day after the campaign's last day, with one effect written before."""
+    await pool.execute("INSERT INTO clock (base) VALUES ($1)", CLOCK)
+    await handler.deliver(await delivery("withdraw_candidacy", command()))
+    day_after = (load_campaign().calendar.last_day + timedelta(days=1)).isoformat()
+    await handler.deliver(await delivery("advance_clock", advance_clock(f"{day_after}T00:00:00+02:00")))
+    await handler.deliver(await delivery("advance_clock", advance_clock(f"{day_after}T12:00:00+02:00")))
+
+
+async def rejections(pool: asyncpg.Pool) -> list[str]:
+    return [json.loads(r["body"])["reason"] for r in await outbox(pool)
+            if r["routing_key"] == "enrollment.command_rejected"]
+
+
+async def test_a_purge_not_vouched_for_by_the_broker_as_the_operators_is_refused(pool: asyncpg.Pool) -> None:
+    handler = consumer(pool)
+    await campaign_over(pool, handler)
+
+    await handler.deliver(await delivery("purge_campaign", purge_campaign()))
+
+    assert await rejections(pool) == ["unauthorized"]
+    assert await effects(pool) == 1
+
+
+async def test_a_purge_before_the_campaign_is_over_is_refused(pool: asyncpg.Pool) -> None:
+    handler = consumer(pool)
+    await pool.execute("INSERT INTO clock (base) VALUES ($1)", CLOCK)
+    await handler.deliver(await delivery("withdraw_candidacy", command()))
+
+    await handler.deliver(await delivery("purge_campaign", purge_campaign(), user_id=OPERATORS))
+
+    assert await rejections(pool) == ["campaign_not_finished"]
+    assert await effects(pool) == 1
+
+
+async def test_the_operators_purge_of_a_finished_campaign_deletes_its_data_once(pool: asyncpg.Pool) -> None:
+    handler = consumer(pool)
+    await campaign_over(pool, handler)
+    message = await delivery("purge_campaign", purge_campaign(), user_id=OPERATORS)
+
+    await handler.deliver(message)
+    await handler.deliver(message)
+
+    purged = [json.loads(r["body"]) for r in await outbox(pool) if r["routing_key"] == "enrollment.campaign_purged"]
+    assert await effects(pool) == 0
+    assert [p["rows_deleted"] for p in purged] == [1]

@@ -1,0 +1,21 @@
+"""What scheduling tells operators about the campaign (``GET /campaign``): counts only."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from contracts.campaign import Campaign
+from services.scheduling.repository import q
+
+
+async def campaign_figures(conn: asyncpg.Connection, campaign: Campaign, now: datetime) -> dict[str, Any]:
+    """R15: pupils waiting per domain; R21: interviews held or missed, no-show rates per origin school."""
+    by_domain = [dict(row) async for row in q.figures_needs_by_domain(conn, campaign=campaign.campaign)]
+    interviews = await q.figures_interviews(conn, campaign=campaign.campaign, now=now)
+    no_shows = [dict(row) async for row in q.no_shows_by_origin(conn, campaign=campaign.campaign)]
+    for row in no_shows:
+        row["rate"] = round(row["absent"] / row["reported"], 4)
+    return {"interviews": dict(interviews), "needs_by_domain": by_domain, "no_shows_by_origin": no_shows}
