@@ -1,0 +1,280 @@
+"""``make bench``: the whole path, register → booked → convocation mailed, against a raw 3-hop relay.
+
+Runs against the local stack on its virtual clock (``make bench`` starts it at the campaign's opening).
+
+1. Reception schools declare seats for every pupil of the run (the sample schools of the bundled
+   catalog, from the first day a convocation can reach a family).
+2. Throughput: N pupils, one candidacy each, published as a portal as fast as confirms allow; the
+   clock runs until the last ``notifications.convocation_sent`` (the SMTP server accepted the mail).
+   Each candidacy is handled by the five services: registration (enrollment), booking (scheduling),
+   the interview and candidacy copies (opinions, notifications, affelnet_export), the mail.
+3. Latency: registrations offered at a steady rate (default 200/s) for a while; per pupil, the time
+   from the publish to its ``convocation_sent`` (p50, p99).
+4. The raw relay, same broker, same run: plain aio-pika, quorum queues, publisher confirms and acks,
+   one process per hop, three hops (the path's three hops: portal → enrollment → scheduling →
+   notifications); a drain consumes the last queue.
+5. Each service's peak resident memory (VmHWM), replicas included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import multiprocessing
+import os
+import statistics
+import time
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+import aio_pika
+
+from contracts import routing
+from contracts.campaign import load_campaign
+from deploy.bench import ADMIN_URL, PORTAL_URL, QUORUM, _rss_kib
+from deploy.local import RUN, VAR
+from deploy.portal import PortalClient
+
+HOPS = 3
+OPERATORS_UAI = "0941918Z"
+SEATS_PER_SLOT = 40
+
+
+def _pupil_commands(n: int, tag: str, origin: str = "0930122C") -> list[dict[str, Any]]:
+    """One candidacy per pupil, spread over every formation of the catalog."""
+    campaign = load_campaign()
+    formations = [f.code for f in campaign.formations]
+    return [{
+        "command_id": str(uuid.uuid4()), "campaign": campaign.campaign, "actor_uai": origin, "channel": "portal",
+        "pupil": {"ine": f"{tag}{i:06d}P", "last_name": "Banc", "first_name": "Essai", "birth_date": "1998-03-02",
+                  "class_level": "3eme"},
+        "origin_uai": origin, "referent": {"name": "M. Référent", "email": "referent@example.org"},
+        "formation_code": formations[i % len(formations)], "origin_opinion": "favorable",
+        "origin_comment": "Projet construit.",
+    } for i in range(n)]
+
+
+def _declarations(commands: list[dict[str, Any]], first_day: datetime, run: int) -> list[dict[str, Any]]:
+    """Seats for every pupil of ``commands``, with 10 % to spare, at the domain's first reception school."""
+    campaign = load_campaign()
+    need: dict[str, int] = {}
+    for body in commands:
+        domain = campaign.domain_of(body["formation_code"])
+        assert domain is not None
+        need[domain.code] = need.get(domain.code, 0) + 1
+    out = []
+    for code, pupils in need.items():
+        school = campaign.domain(code).reception_uais[0]
+        seats = pupils * 11 // 10 + 1
+        slots = []
+        for k in range(-(-seats // SEATS_PER_SLOT)):
+            # A slot is (school, domain, start): each run takes its own minutes so its slots are new ones.
+            start = first_day + timedelta(days=k // 6, hours=k % 6, minutes=run % 60)
+            slots.append({"starts_at": start.isoformat(), "duration_minutes": 30, "capacity": SEATS_PER_SLOT})
+        for i in range(0, len(slots), 200):
+            out.append({"command_id": str(uuid.uuid4()), "campaign": campaign.campaign, "actor_uai": school,
+                        "domain_code": code, "place": "Salle des entretiens", "slots": slots[i:i + 200]})
+    return out
+
+
+async def _send_all(portal: PortalClient, key: str, bodies: list[dict[str, Any]], concurrency: int) -> None:
+    queue = list(reversed(bodies))
+
+    async def worker() -> None:
+        while queue:
+            await portal.send(key, queue.pop())
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+
+
+async def _until(predicate: Any, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what}: not done within {timeout:.0f} s")
+        await asyncio.sleep(0.1)
+
+
+class _Watcher(PortalClient):
+    """The portal, noting when each pupil's convocation went out."""
+
+    def __init__(self) -> None:
+        super().__init__(PORTAL_URL, bindings=("notifications.convocation_sent", "*.command_rejected",
+                                               "scheduling.slots_declared"))
+        self.convoked: dict[str, float] = {}
+
+    async def _on_event(self, message: aio_pika.abc.AbstractIncomingMessage) -> None:
+        if message.routing_key == "notifications.convocation_sent":
+            self.convoked.setdefault(json.loads(message.body)["ine"], time.perf_counter())
+            self.counts[message.routing_key] += 1
+            return
+        await super()._on_event(message)
+
+
+async def service_path(n: int, rate: float, latency_seconds: float, concurrency: int) -> dict[str, Any]:
+    campaign = load_campaign()
+    run = uuid.uuid4().int
+    tag = f"{run % 10**4:04d}"
+    throughput = _pupil_commands(n, tag)
+    steady = _pupil_commands(int(rate * latency_seconds), f"{(run // 10**4) % 10**4:04d}")
+    calendar = campaign.calendar
+    first_day = datetime.combine(calendar.interviews_start_on + timedelta(days=calendar.convocation_notice_days + 2),
+                                 datetime.min.time(), campaign.tz).replace(hour=9)
+    async with _Watcher() as portal:
+        declarations = _declarations(throughput + steady, first_day, run)
+        await _send_all(portal, "declare_interview_slots", declarations, 8)
+        await _until(lambda: portal.counts["scheduling.slots_declared"] >= len(declarations), 120, "slots declared")
+
+        started = time.perf_counter()
+        await _send_all(portal, "register_candidacy", throughput, concurrency)
+        published = time.perf_counter()
+        await _until(lambda: len(portal.convoked) >= n, 3600, "convocations of the throughput run")
+        finished = time.perf_counter()
+
+        sent_at: dict[str, float] = {}
+        interval = 1.0 / rate
+        begin = time.perf_counter()
+        for i, body in enumerate(steady):
+            delay = begin + i * interval - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            sent_at[body["pupil"]["ine"]] = time.perf_counter()
+            await portal.send("register_candidacy", body)
+        offered = len(steady) / (time.perf_counter() - begin)
+        await _until(lambda: all(ine in portal.convoked for ine in sent_at), 600, "convocations of the latency run")
+        latencies = sorted(portal.convoked[ine] - t for ine, t in sent_at.items())
+        rejected = [e for e in portal.events if e["_routing_key"].endswith("command_rejected")]
+    return {
+        "candidacies": n,
+        "rejected": len(rejected),
+        "publish_s": round(published - started, 1),
+        "total_s": round(finished - started, 1),
+        "per_s": round(n / (finished - started), 1),
+        "latency_offered_per_s": round(offered, 1),
+        "latency_samples": len(latencies),
+        "latency_p50_ms": round(statistics.median(latencies) * 1000),
+        "latency_p99_ms": round(latencies[max(0, int(len(latencies) * 0.99) - 1)] * 1000),
+    }
+
+
+def _hop(source: str, target: str, n: int, ready: Any) -> None:
+    async def relay() -> None:
+        connection = await aio_pika.connect(ADMIN_URL)
+        async with connection:
+            consume = await connection.channel()
+            await consume.set_qos(prefetch_count=64)
+            publish = await connection.channel(publisher_confirms=True)
+            queue = await consume.get_queue(source, ensure=False)
+            done = asyncio.Event()
+            count = 0
+
+            async def forward(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+                nonlocal count
+                await publish.default_exchange.publish(
+                    aio_pika.Message(message.body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                                     message_id=message.message_id), routing_key=target)
+                await message.ack()
+                count += 1
+                if count >= n:
+                    done.set()
+
+            await queue.consume(forward)
+            ready.set()
+            await done.wait()
+
+    asyncio.run(relay())
+
+
+async def raw_relay(n: int, concurrency: int) -> dict[str, Any]:
+    names = [f"bench.raw.{i}" for i in range(HOPS + 1)]
+    connection = await aio_pika.connect(ADMIN_URL)
+    async with connection:
+        admin = await connection.channel()
+        for name in names:
+            await admin.queue_delete(name)
+            await admin.declare_queue(name, durable=True, arguments=QUORUM)
+        hops = []
+        for source, target in itertools.pairwise(names):
+            ready = multiprocessing.Event()
+            proc = multiprocessing.Process(target=_hop, args=(source, target, n, ready), daemon=True)
+            proc.start()
+            ready.wait(30)
+            hops.append(proc)
+        drain_channel = await connection.channel()
+        await drain_channel.set_qos(prefetch_count=256)
+        drained = asyncio.Event()
+        received = 0
+
+        async def drain(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+            nonlocal received
+            await message.ack()
+            received += 1
+            if received >= n:
+                drained.set()
+
+        await (await drain_channel.get_queue(names[-1], ensure=False)).consume(drain)
+        publish = await connection.channel(publisher_confirms=True)
+        body = json.dumps(_pupil_commands(1, "0000")[0]).encode()
+        counter = iter(range(n))
+
+        async def publisher() -> None:
+            for _ in counter:
+                await publish.default_exchange.publish(
+                    aio_pika.Message(body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                                     message_id=str(uuid.uuid4())), routing_key=names[0])
+
+        started = time.perf_counter()
+        await asyncio.gather(*(publisher() for _ in range(concurrency)))
+        await asyncio.wait_for(drained.wait(), 1800)
+        elapsed = time.perf_counter() - started
+        for proc in hops:
+            proc.join(10)
+        for name in names:
+            await admin.queue_delete(name)
+    return {"messages": n, "hops": HOPS, "total_s": round(elapsed, 1), "per_s": round(n / elapsed, 1)}
+
+
+def memory() -> dict[str, float]:
+    """Peak resident memory of every running service process (replicas under their own pid files)."""
+    peaks = {}
+    for service in routing.SERVICES:
+        for pid_file in sorted(RUN.glob(f"{service}*.pid")):
+            pid = int(pid_file.read_text().split()[0])
+            try:
+                peaks[pid_file.stem] = round(_rss_kib(pid)[1] / 1024, 1)
+            except OSError:
+                continue
+    return peaks
+
+
+async def main(n: int, rate: float, latency_seconds: float, concurrency: int) -> None:
+    print(f"pipeline benchmark: {n} candidacies, then {rate:.0f}/s offered for {latency_seconds:.0f} s, "
+          f"on {os.cpu_count()} cores")
+    service = await service_path(n, rate, latency_seconds, concurrency)
+    print("service path :", json.dumps(service))
+    raw = await raw_relay(n, concurrency)
+    print("raw relay    :", json.dumps(raw))
+    peaks = memory()
+    print("peak RSS MiB :", json.dumps(peaks))
+    ratio = service["per_s"] / raw["per_s"]
+    print(f"ratio        : {ratio:.0%} of the raw {HOPS}-hop relay end to end (target >= 50%)")
+    print(f"latency      : p99 {service['latency_p99_ms']} ms register → convocation at "
+          f"{service['latency_offered_per_s']}/s offered (target < 250 ms)")
+    print(f"memory       : largest {max(peaks.values(), default=0)} MiB (target < 150 MB per service)")
+    out = VAR / "report"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "bench-pipeline.json").write_text(json.dumps(
+        {"service": service, "raw": raw, "ratio": ratio, "rss_peak_mib": peaks}, indent=2))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-n", type=int, default=20_000, help="candidacies of the throughput run")
+    parser.add_argument("--rate", type=float, default=200.0, help="registrations/s offered in the latency run")
+    parser.add_argument("--latency-seconds", type=float, default=30.0, help="length of the latency run")
+    parser.add_argument("--concurrency", type=int, default=64, help="publishes awaiting their confirm at once")
+    args = parser.parse_args()
+    asyncio.run(main(args.n, args.rate, args.latency_seconds, args.concurrency))
