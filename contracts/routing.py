@@ -48,6 +48,8 @@ __all__ = [
     "PARKING_EXCHANGE",
     "PURGE_CAMPAIGN",
     "QUEUES",
+    "REPLAY_EXCHANGE",
+    "REPLAY_HEADER",
     "ROUTING_KEY_TO_MODEL",
     "SERVICES",
     "VHOST",
@@ -65,6 +67,10 @@ VHOST: Final = "passpro"
 COMMANDS_EXCHANGE: Final = "passpro.commands"
 EVENTS_EXCHANGE: Final = "passpro.events"
 PARKING_EXCHANGE: Final = "passpro.parking"
+REPLAY_EXCHANGE: Final = "passpro.replay"
+"""Operators put parked messages back here: a headers exchange that delivers each to the one queue it failed in."""
+REPLAY_HEADER: Final = "passpro-replay-to"
+"""The header naming that queue; not ``x-``-prefixed, because a headers exchange ignores such keys when matching."""
 
 SERVICES: Final = ("enrollment", "scheduling", "opinions", "notifications", "affelnet_export")
 

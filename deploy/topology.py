@@ -93,6 +93,11 @@ def queue_arguments(name: str) -> dict[str, Any]:
     }
 
 
+def replay_binding(name: str) -> dict[str, str]:
+    """A replayed message reaches the queue ``name`` only, keeping its routing key for the consumer's dispatch."""
+    return {"x-match": "all", routing.REPLAY_HEADER: name}
+
+
 def definitions(vhosts: tuple[str, ...] = (routing.VHOST, TEST_VHOST)) -> dict[str, Any]:
     """The definitions document for ``vhosts`` (the stack's and the test suite's, identical)."""
     users, permissions, exchanges, queues, bindings = [], [], [], [], []
@@ -120,6 +125,7 @@ def definitions(vhosts: tuple[str, ...] = (routing.VHOST, TEST_VHOST)) -> dict[s
             (routing.COMMANDS_EXCHANGE, "topic"),
             (routing.EVENTS_EXCHANGE, "topic"),
             (routing.PARKING_EXCHANGE, "direct"),
+            (routing.REPLAY_EXCHANGE, "headers"),
         ):
             exchanges.append(
                 {
@@ -160,6 +166,16 @@ def definitions(vhosts: tuple[str, ...] = (routing.VHOST, TEST_VHOST)) -> dict[s
                     "destination_type": "queue",
                     "routing_key": parking,
                     "arguments": {},
+                }
+            )
+            bindings.append(
+                {
+                    "source": routing.REPLAY_EXCHANGE,
+                    "vhost": vhost,
+                    "destination": spec.name,
+                    "destination_type": "queue",
+                    "routing_key": "",
+                    "arguments": replay_binding(spec.name),
                 }
             )
             for key in spec.bindings:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from ops import funnel, retention
+from ops import failed, funnel, queues, retention
 
 app = typer.Typer(
     help="Passpro: operate the post-3ème campaign.",
@@ -19,6 +19,10 @@ app.add_typer(ops_app, name="ops")
 
 # Commands are wired here, one line each, so `passpro --help` reads like the operators' manual.
 # -- ops commands --
+ops_app.command("queues")(queues.show)
+ops_app.command("failed")(failed.show)
+ops_app.command("replay")(failed.replay)
+ops_app.command("purge")(failed.purge)
 ops_app.command("campaign")(funnel.show)
 ops_app.command("purge-campaign")(retention.purge)
 

@@ -317,7 +317,11 @@ class Consumer:
         self, message: AbstractIncomingMessage, key: str, amqp_id: str, correlation: str, why: str,
         *, answer: bool = True,
     ) -> str:
-        """Answer it (commands) and park the raw message with its reason, once, in one transaction."""
+        """Answer it (commands, once) and park the raw message with its reason, in one transaction.
+
+        Seen again (redelivered, or replayed by an operator and still unreadable), it is parked again
+        without a second answer: a second parked copy is visible and harmless, a dropped one is lost.
+        """
         if key in routing.BROADCAST_COMMANDS and not self.service.answers_broadcast_rejections:
             # Every service receives the broadcast commands; one of them answers and parks a bad one.
             return "unreadable_ignored"
@@ -327,10 +331,11 @@ class Consumer:
             claim = await q.claim_message_and_read_clock(
                 conn, consumer=self.queue.name, message_id=f"parked:{amqp_id}"
             )
+            parked_id = f"parked:{self.queue.name}:{amqp_id}"
             if not claim["claimed"]:
-                return "duplicate"
+                parked_id = f"{parked_id}:{uuid.uuid4()}"
             rows = []
-            if self.is_commands and answer:
+            if self.is_commands and answer and claim["claimed"]:
                 ctx = Context(conn, claim["now"], self.campaign, self.service.name, None, self.virtual_clock)
                 rejection = Rejected(
                     RejectionReason.INVALID,
@@ -349,7 +354,7 @@ class Consumer:
             }
             rows.append(
                 (
-                    f"parked:{self.queue.name}:{amqp_id}",
+                    parked_id,
                     routing.PARKING_EXCHANGE,
                     routing.parking_queue(self.queue.name),
                     message.body,
@@ -358,7 +363,7 @@ class Consumer:
                 )
             )
             await write_outbox(conn, rows)
-        return "unreadable"
+        return "unreadable" if claim["claimed"] else "unreadable_again"
 
     async def _advance_clock(self, command: AdvanceClock, ctx: Context) -> Sequence[Event]:
         """The virtual clock moves forward only; a service under the wall clock refuses."""
