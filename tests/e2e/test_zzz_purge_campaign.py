@@ -19,8 +19,8 @@ from tests.e2e.conftest import CAMPAIGN, Clock
 from tests.stack import HEALTH_BASE_PORT, ServiceStack
 
 AFTER_THE_CAMPAIGN = "2013-06-03T08:00:00+02:00"
-PERSONAL_TABLES = ("enrollment.candidacies", "notifications.pupils", "notifications.mails", "opinions.interviews",
-                   "scheduling.needs", "affelnet_export.bonuses")
+PERSONAL_TABLES = ("enrollment.candidacies", "enrollment.interviews", "notifications.pupils", "notifications.mails",
+                   "opinions.interviews", "scheduling.needs", "affelnet_export.bonuses")
 
 
 def _settings() -> OpsSettings:
@@ -60,7 +60,7 @@ async def test_the_operators_purge_deletes_every_services_data_about_the_campaig
 
     assert outcome.rejection is None
     assert outcome.complete, outcome.deleted
-    assert outcome.deleted["enrollment"] == before["enrollment.candidacies"]
+    assert outcome.deleted["enrollment"] == before["enrollment.candidacies"] + before["enrollment.interviews"]
     for table in PERSONAL_TABLES:
         assert await _rows(table) == 0, table
     f = funnel(await collect(_settings()))

@@ -79,5 +79,6 @@ GROUP BY domain_code ORDER BY domain_code;
 
 -- name: purge_campaign$
 -- A finished campaign's candidacies, with the pupils' and referents' names and the comments, deleted.
-WITH gone AS (DELETE FROM candidacies WHERE campaign = :campaign RETURNING 1)
-SELECT count(*) FROM gone;
+WITH candidacies_gone AS (DELETE FROM candidacies WHERE campaign = :campaign RETURNING 1),
+     interviews_gone AS (DELETE FROM interviews WHERE campaign = :campaign RETURNING 1)
+SELECT (SELECT count(*) FROM candidacies_gone) + (SELECT count(*) FROM interviews_gone);
