@@ -6,7 +6,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PG_BIN := /usr/lib/postgresql/15/bin
 
-.PHONY: demo test up down status reset install system-deps lint asyncapi bench bench-scheduling bench-affelnet unit
+.PHONY: demo test up down status reset install system-deps lint asyncapi bench bench-scheduling bench-affelnet unit \
+	monitoring production test-cluster
 
 ## install: system packages (RabbitMQ, PostgreSQL) when missing, then the virtual environment
 install: system-deps $(STAMP)
@@ -28,8 +29,9 @@ $(STAMP): pyproject.toml requirements.lock
 	$(PY) -m pip install -q --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
+## up: REPLICAS=N processes of each service, CLUSTER=N RabbitMQ nodes (both optional; a cluster under var/ is remembered)
 up: install
-	$(PY) -m deploy.local up
+	$(if $(REPLICAS),PASSPRO_REPLICAS=$(REPLICAS)) $(if $(CLUSTER),PASSPRO_CLUSTER=$(CLUSTER)) $(PY) -m deploy.local up
 
 down:
 	@if [ -x $(PY) ]; then $(PY) -m deploy.local down; fi
@@ -59,6 +61,7 @@ unit: install
 test: install lint
 	$(PY) -m deploy.local infra-up
 	$(PY) -m pytest -q -p no:cacheprovider tests
+	$(PY) -m pytest -q -p no:cacheprovider tests/cluster
 
 asyncapi: install
 	mkdir -p docs
@@ -79,3 +82,14 @@ bench-scheduling: install
 	PASSPRO_CLOCK=$${PASSPRO_CLOCK:-$(CAMPAIGN_START)} $(PY) -m deploy.local up --virtual
 	$(PY) -m deploy.bench_scheduling --replicas 1
 	$(PY) -m deploy.bench_scheduling --replicas 2 --seed 2014
+
+## monitoring, production: regenerate the committed Prometheus/Grafana and deployment files
+monitoring: install
+	$(PY) -m deploy.monitoring
+
+production: install
+	$(PY) -m deploy.production
+
+## test-cluster: a 3-node cluster of its own loses, mid-campaign, the node the services use (about 3 minutes)
+test-cluster: install
+	$(PY) -m pytest -q -p no:cacheprovider tests/cluster

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import pwd
@@ -40,10 +41,13 @@ DB_USER = "passpro"
 DB_PASSWORD = os.environ.get("PASSPRO_DB_PASSWORD", "passpro")
 DATABASES = ("passpro", "passpro_test")
 
-HEALTH_PORTS = {name: 8081 + i for i, name in enumerate(routing.SERVICES)}
+HEALTH_BASE_PORT = int(os.environ.get("PASSPRO_HEALTH_BASE_PORT", "8081"))
+HEALTH_PORTS = {name: HEALTH_BASE_PORT + i for i, name in enumerate(routing.SERVICES)}
+"""Each service's health and metrics port on the local stack; its further replica k listens on this + 100 × k."""
+REPLICAS = int(os.environ["PASSPRO_REPLICAS"]) if os.environ.get("PASSPRO_REPLICAS") else None
+"""Processes per service; unset, ``up`` keeps as many as already run (at least one)."""
 AFFELNET_PORT = int(os.environ.get("PASSPRO_AFFELNET_PORT", "8090"))
 """The local receiver standing in for Affelnet (unless PASSPRO_AFFELNET_URL points elsewhere)."""
-"""Each service's health and metrics port on the local stack."""
 
 
 @dataclass(frozen=True)
@@ -121,19 +125,20 @@ def _stop_pid(pid: int, name: str, timeout: float = 40.0) -> None:
 # ---------------------------------------------------------------- RabbitMQ
 
 
-def _rabbit_env() -> dict[str, str]:
+def _rabbit_env(node: str = RABBIT_NODE, amqp_port: int = AMQP_PORT, home: Path = RABBIT) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
+        # The nodes of a cluster and the CLI share one Erlang cookie, in HOME.
         HOME="/var/lib/rabbitmq" if _is_root() else str(RABBIT),
-        RABBITMQ_NODENAME=RABBIT_NODE,
+        RABBITMQ_NODENAME=node,
         RABBITMQ_NODE_IP_ADDRESS="127.0.0.1",
-        RABBITMQ_NODE_PORT=str(AMQP_PORT),
-        RABBITMQ_DIST_PORT=str(AMQP_PORT + 20000),
-        RABBITMQ_MNESIA_BASE=str(RABBIT / "mnesia"),
-        RABBITMQ_LOG_BASE=str(RABBIT / "log"),
-        RABBITMQ_ENABLED_PLUGINS_FILE=str(RABBIT / "enabled_plugins"),
-        RABBITMQ_CONFIG_FILE=str(RABBIT / "rabbitmq.conf"),
-        RABBITMQ_PID_FILE=str(RABBIT / "rabbit.pid"),
+        RABBITMQ_NODE_PORT=str(amqp_port),
+        RABBITMQ_DIST_PORT=str(amqp_port + 20000),
+        RABBITMQ_MNESIA_BASE=str(home / "mnesia"),
+        RABBITMQ_LOG_BASE=str(home / "log"),
+        RABBITMQ_ENABLED_PLUGINS_FILE=str(home / "enabled_plugins"),
+        RABBITMQ_CONFIG_FILE=str(home / "rabbitmq.conf"),
+        RABBITMQ_PID_FILE=str(home / "rabbit.pid"),
         RABBITMQ_LOGS="-",
         # Erlang's port mapper and distribution port stay on loopback too.
         ERL_EPMD_ADDRESS="127.0.0.1",
@@ -142,7 +147,34 @@ def _rabbit_env() -> dict[str, str]:
     return env
 
 
+def _rabbit_config(amqp_port: int, management_port: int, definitions: Path | None, memory: float = 0.6) -> str:
+    return "\n".join(
+        [
+            f"listeners.tcp.default = 127.0.0.1:{amqp_port}",
+            "management.tcp.ip = 127.0.0.1",
+            f"management.tcp.port = {management_port}",
+            *([f"load_definitions = {definitions}"] if definitions else []),
+            "loopback_users = none",
+            "log.console = true",
+            "log.console.level = warning",
+            "log.file = false",
+            # A small machine: do not block publishers on a nearly full disk or low memory.
+            "disk_free_limit.absolute = 50MB",
+            f"vm_memory_high_watermark.relative = {memory:.2f}",
+            "",
+        ]
+    )
+
+
 def rabbit_up() -> None:
+    from deploy import cluster
+
+    if cluster.size() > 1:
+        cluster.up(cluster.size())
+        return
+    if cluster.running():
+        raise SystemExit(f"[passpro] the {cluster.recorded()}-node cluster under {RABBIT} is running: "
+                         "`make down` before starting a single node")
     if _read_pid(RABBIT / "rabbit.pid") and _port_open(AMQP_PORT):
         # A running broker takes the topology as it is now: definitions import adds, pruning removes.
         _management("POST", "definitions", topology.definitions())
@@ -155,24 +187,7 @@ def rabbit_up() -> None:
         (RABBIT / sub).mkdir(parents=True, exist_ok=True)
     (RABBIT / "enabled_plugins").write_text("[rabbitmq_management].\n")
     (RABBIT / "definitions.json").write_text(json.dumps(topology.definitions(), indent=1))
-    (RABBIT / "rabbitmq.conf").write_text(
-        "\n".join(
-            [
-                f"listeners.tcp.default = 127.0.0.1:{AMQP_PORT}",
-                "management.tcp.ip = 127.0.0.1",
-                f"management.tcp.port = {MANAGEMENT_PORT}",
-                f"load_definitions = {RABBIT / 'definitions.json'}",
-                "loopback_users = none",
-                "log.console = true",
-                "log.console.level = warning",
-                "log.file = false",
-                # One node on a small machine: do not block publishers on a nearly full disk or low memory.
-                "disk_free_limit.absolute = 50MB",
-                "vm_memory_high_watermark.relative = 0.6",
-                "",
-            ]
-        )
-    )
+    (RABBIT / "rabbitmq.conf").write_text(_rabbit_config(AMQP_PORT, MANAGEMENT_PORT, RABBIT / "definitions.json"))
     _chown(RABBIT, "rabbitmq")
     LOG.mkdir(parents=True, exist_ok=True)
     log = open(LOG / "rabbitmq.log", "ab")
@@ -232,16 +247,23 @@ def _prune_stale_queues() -> None:
 
 
 def rabbit_down() -> None:
+    from deploy import cluster
+
+    cluster.down()
     pid = _read_pid(RABBIT / "rabbit.pid")
     if pid is None:
         return
     _stop_pid(pid, "RabbitMQ", timeout=60)
-    # The node started Erlang's port mapper; stop it too unless another node still uses it.
+    _stop_epmd_if_unused()
+    say("RabbitMQ stopped")
+
+
+def _stop_epmd_if_unused() -> None:
+    """The first node started Erlang's port mapper; stop it too unless another node still uses it."""
     epmd = shutil.which("epmd") or "/usr/lib/erlang/bin/epmd"
     names = subprocess.run([epmd, "-names"], capture_output=True, text=True, check=False)
     if names.returncode == 0 and "name " not in names.stdout:
         subprocess.run([epmd, "-kill"], capture_output=True, check=False)
-    say("RabbitMQ stopped")
 
 
 # ---------------------------------------------------------------- PostgreSQL
@@ -301,12 +323,14 @@ def pg_down() -> None:
 # ---------------------------------------------------------------- services
 
 
-def service_env(service: str) -> dict[str, str]:
+def service_env(service: str, replica: int = 0) -> dict[str, str]:
+    from deploy import cluster
+
     env = dict(os.environ)
-    env.setdefault("PASSPRO_AMQP_URL", Addresses.amqp)
+    env.setdefault("PASSPRO_AMQP_URL", cluster.amqp_url() if cluster.size() > 1 else Addresses.amqp)
     env.setdefault("PASSPRO_DATABASE_URL", Addresses.database)
     env.setdefault("PASSPRO_AFFELNET_URL", f"http://127.0.0.1:{AFFELNET_PORT}")
-    env["PASSPRO_HEALTH_PORT"] = str(HEALTH_PORTS[service])
+    env["PASSPRO_HEALTH_PORT"] = str(HEALTH_PORTS[service] + 100 * replica)
     env["PYTHONPATH"] = str(ROOT)
     return env
 
@@ -349,40 +373,76 @@ def affelnet_up() -> None:
     say(f"Affelnet receiver up on 127.0.0.1:{AFFELNET_PORT} (bonuses in {VAR / 'affelnet' / 'received.jsonl'})")
 
 
-def services_up(replicas: int = 1) -> None:
+def _replica(service: str, k: int) -> str:
+    """The process's name, for its pid file and log: ``scheduling``, then ``scheduling-1``, ``scheduling-2``…"""
+    return service if k == 0 else f"{service}-{k}"
+
+
+def _replicas(service: str) -> list[int]:
+    """The replicas of ``service`` this stack has a pid file for, running or not."""
+    found = {0} if (RUN / f"{service}.pid").exists() else set()
+    for pid_file in RUN.glob(f"{service}-*.pid"):
+        suffix = pid_file.stem.removeprefix(f"{service}-")
+        if suffix.isdigit():
+            found.add(int(suffix))
+    return sorted(found)
+
+
+def _stop_all(names: list[str]) -> None:
+    """SIGTERM to all first, so that they drain together, then each is waited for (or killed)."""
+    pids = {name: _read_pid(RUN / f"{name}.pid") for name in names}
+    for pid in pids.values():
+        if pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+    for name, pid in pids.items():
+        if pid is not None:
+            _stop_pid(pid, name)
+            say(f"{name} stopped")
+        (RUN / f"{name}.pid").unlink(missing_ok=True)
+
+
+def services_up(replicas: int | None = None) -> None:
+    """``replicas`` processes of each service, sharing its queues; None keeps the replicas already there."""
     RUN.mkdir(parents=True, exist_ok=True)
     LOG.mkdir(parents=True, exist_ok=True)
+    wanted = {service: replicas or max(_replicas(service), default=0) + 1 for service in routing.SERVICES}
+    _stop_all([_replica(service, k) for service in routing.SERVICES for k in _replicas(service)
+               if k >= wanted[service]])
     for service in routing.SERVICES:
-        pid_file = RUN / f"{service}.pid"
-        if _read_pid(pid_file):
-            continue
-        log = open(LOG / f"{service}.log", "ab")
-        proc = subprocess.Popen(
-            [sys.executable, "-m", f"services.{service}"],
-            env=service_env(service),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=ROOT,
-            start_new_session=True,
-        )
-        pid_file.write_text(f"{proc.pid}\n")
+        for k in range(wanted[service]):
+            pid_file = RUN / f"{_replica(service, k)}.pid"
+            if _read_pid(pid_file):
+                continue
+            log = open(LOG / f"{_replica(service, k)}.log", "ab")
+            proc = subprocess.Popen(
+                [sys.executable, "-m", f"services.{service}"],
+                env=service_env(service, k),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=ROOT,
+                start_new_session=True,
+            )
+            pid_file.write_text(f"{proc.pid}\n")
     for service in routing.SERVICES:
-        url = f"http://127.0.0.1:{HEALTH_PORTS[service]}/health/ready"
-        pid_file = RUN / f"{service}.pid"
+        for k in range(wanted[service]):
+            name = _replica(service, k)
+            url = f"http://127.0.0.1:{HEALTH_PORTS[service] + 100 * k}/health/ready"
+            pid_file = RUN / f"{name}.pid"
 
-        def ready(url: str = url, pid_file: Path = pid_file, service: str = service) -> bool:
-            if _read_pid(pid_file) is None:
-                raise SystemExit(f"[passpro] {service} exited at start; see {LOG / (service + '.log')}")
-            return _http_ok(url)
+            def ready(url: str = url, pid_file: Path = pid_file, name: str = name) -> bool:
+                if _read_pid(pid_file) is None:
+                    raise SystemExit(f"[passpro] {name} exited at start; see {LOG / (name + '.log')}")
+                return _http_ok(url)
 
-        _wait(ready, 90, service)
-        say(f"{service} ready ({url})")
+            _wait(ready, 90, name)
+            say(f"{name} ready ({url})")
 
 
 def _restart_on_wall_clock() -> None:
     """The demo needs the virtual clock: services left running on the wall clock are restarted."""
-    for service in routing.SERVICES:
-        pid = _read_pid(RUN / f"{service}.pid")
+    for name in [_replica(service, k) for service in routing.SERVICES for k in _replicas(service)]:
+        pid = _read_pid(RUN / f"{name}.pid")
         if pid is None:
             continue
         try:
@@ -390,19 +450,13 @@ def _restart_on_wall_clock() -> None:
         except OSError:
             continue
         if b"PASSPRO_CLOCK=" + os.environ.get("PASSPRO_CLOCK", "wall").encode() not in environ:
-            say(f"{service} runs on another clock; restarting it")
-            _stop_pid(pid, service)
-            (RUN / f"{service}.pid").unlink(missing_ok=True)
+            say(f"{name} runs on another clock; restarting it")
+            _stop_pid(pid, name)
 
 
 def services_down() -> None:
-    for service in (*routing.SERVICES, "affelnet", "mail"):
-        pid_file = RUN / f"{service}.pid"
-        pid = _read_pid(pid_file)
-        if pid is not None:
-            _stop_pid(pid, service)
-            say(f"{service} stopped")
-        pid_file.unlink(missing_ok=True)
+    _stop_all([_replica(service, k) for service in routing.SERVICES for k in _replicas(service)])
+    _stop_all(["affelnet", "mail"])
 
 
 def _http_ok(url: str) -> bool:
@@ -414,11 +468,16 @@ def _http_ok(url: str) -> bool:
 
 
 def status() -> int:
+    from deploy import cluster
+
     addr = Addresses()
     rabbit = "up" if _read_pid(RABBIT / "rabbit.pid") and _port_open(AMQP_PORT) else "down"
     pg = "up" if _read_pid(PG / "data" / "postmaster.pid") and _port_open(PG_PORT) else "down"
-    print(f"broker         {rabbit:5} {addr.amqp}")
-    print(f"management UI  {rabbit:5} {addr.management}  (user {topology.ADMIN_USER})")
+    if cluster.size() > 1:
+        rabbit = "up" if cluster.status() else "down"
+    else:
+        print(f"broker         {rabbit:5} {addr.amqp}")
+        print(f"management UI  {rabbit:5} {addr.management}  (user {topology.ADMIN_USER})")
     print(f"database       {pg:5} {addr.database.replace(':' + DB_PASSWORD + '@', '@')}")
     receiver = "up" if _read_pid(RUN / "affelnet.pid") and _port_open(AFFELNET_PORT) else "down"
     print(f"affelnet       {receiver:5} http://127.0.0.1:{AFFELNET_PORT}/bonuses  (local receiver)")
@@ -426,15 +485,17 @@ def status() -> int:
     print(f"mail sink      {sink:5} smtp://127.0.0.1:{MAIL_PORT}  (.eml files in {VAR / 'mail'})")
     all_up = rabbit == "up" and pg == "up"
     for service in routing.SERVICES:
-        port = HEALTH_PORTS[service]
-        pid = _read_pid(RUN / f"{service}.pid")
-        ready = pid is not None and _http_ok(f"http://127.0.0.1:{port}/health/ready")
-        state = "ready" if ready else ("up" if pid else "down")
-        all_up = all_up and ready
-        print(
-            f"{service:14} {state:5} health http://127.0.0.1:{port}/health/ready  "
-            f"metrics http://127.0.0.1:{port}/metrics  pid {pid or '-'}"
-        )
+        for k in sorted({0, *_replicas(service), *range(REPLICAS or 1)}):
+            name = _replica(service, k)
+            port = HEALTH_PORTS[service] + 100 * k
+            pid = _read_pid(RUN / f"{name}.pid")
+            ready = pid is not None and _http_ok(f"http://127.0.0.1:{port}/health/ready")
+            state = "ready" if ready else ("up" if pid else "down")
+            all_up = all_up and ready
+            print(
+                f"{name:14} {state:5} health http://127.0.0.1:{port}/health/ready  "
+                f"metrics http://127.0.0.1:{port}/metrics  pid {pid or '-'}"
+            )
     return 0 if all_up else 1
 
 
@@ -450,7 +511,7 @@ def main(argv: list[str]) -> int:
             _restart_on_wall_clock()
         affelnet_up()
         mail_sink_up()
-        services_up()
+        services_up(REPLICAS)
     elif command == "services-down":
         services_down()
     elif command in ("down", "infra-down"):

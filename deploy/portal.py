@@ -12,6 +12,7 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
@@ -26,6 +27,8 @@ class PortalClient:
 
     def __init__(self, url: str, *, bindings: tuple[str, ...] = ("#",)) -> None:
         self.url = url
+        # The broker refuses a user_id other than the connection's account: services can trust it.
+        self.user_id = unquote(urlsplit(url).username or "guest")
         self.bindings = bindings
         self.events: list[Event] = []
         self.counts: Counter[str] = Counter()
@@ -61,6 +64,8 @@ class PortalClient:
         event = json.loads(message.body)
         event["_routing_key"] = message.routing_key
         event["_correlation_id"] = message.correlation_id
+        event["_app_id"] = message.app_id
+        event["_user_id"] = message.user_id
         self.events.append(event)
         self.counts[message.routing_key or ""] += 1
         cause = event.get("causation_id") or event.get("command_id")
@@ -92,6 +97,7 @@ class PortalClient:
                 delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
                 message_id=message_id,
                 correlation_id=correlation_id or message_id,
+                user_id=self.user_id,
             ),
             routing_key=command,
             mandatory=True,

@@ -24,7 +24,7 @@ from starlette.routing import Route
 
 from contracts import routing
 from contracts.campaign import Campaign, CampaignFileError, load_campaign
-from services.runtime import logs
+from services.runtime import failover, logs
 from services.runtime.database import RUNTIME_SQL, create_pool, migrate, pending_migrations
 from services.runtime.database import runtime_queries as q
 from services.runtime.messaging import Consumer, Periodic, Service, WorkerContext, run_periodic
@@ -92,8 +92,12 @@ class ServiceProcess:
                 await q.use_wall_clock(conn)
         self.relay = OutboxRelay(self.pool, self.broker_url, app_id=self.service.name)
         await self.relay.start()
+        assert self.relay.connection is not None
+        # The consumer connection goes to the node the relay reached, then follows the cluster the same way.
+        nodes = failover.starting_at(failover.nodes(self.broker_url), self.relay.connection)
         self.broker = RabbitBroker(
-            self.broker_url,
+            nodes[0],
+            on_close=[failover.next_node(nodes)],
             graceful_timeout=s.graceful_timeout,
             logger=None,
             apply_types=False,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import aio_pika
 import asyncpg
@@ -17,7 +18,7 @@ import structlog
 from aio_pika.abc import AbstractRobustChannel, AbstractRobustConnection
 
 from contracts import routing
-from services.runtime import metrics
+from services.runtime import failover, metrics
 from services.runtime.database import runtime_queries as q
 
 log = structlog.get_logger()
@@ -25,11 +26,22 @@ BATCH = 500
 POLL_SECONDS = 0.5
 
 
+def amqp_user(url: str) -> str | None:
+    """The account an AMQP URL logs in as; None under EXTERNAL authentication, where a certificate names it."""
+    parts = urlsplit(url)
+    if parse_qs(parts.query).get("auth", ["plain"])[0].upper() == "EXTERNAL":
+        return None
+    # The client logs in as guest when the URL names nobody.
+    return unquote(parts.username or "guest")
+
+
 class OutboxRelay:
     def __init__(self, pool: asyncpg.Pool, amqp_url: str, app_id: str) -> None:
         self.pool = pool
         self.amqp_url = amqp_url
         self.app_id = app_id
+        # The broker checks user_id against the connection's account (one for every node), so consumers can trust it.
+        self.user_id = amqp_user(failover.nodes(amqp_url)[0])
         self.connection: AbstractRobustConnection | None = None
         self.channel: AbstractRobustChannel | None = None
         self._wake = asyncio.Event()
@@ -37,7 +49,7 @@ class OutboxRelay:
         self._exchanges: dict[str, aio_pika.abc.AbstractExchange] = {}
 
     async def start(self) -> None:
-        self.connection = await aio_pika.connect_robust(self.amqp_url, client_properties={
+        self.connection = await failover.connect_robust(failover.nodes(self.amqp_url), client_properties={
             "connection_name": f"{self.app_id}-outbox"})
         # Parked messages are published mandatory: an unroutable one raises instead of vanishing.
         self.channel = await self.connection.channel(publisher_confirms=True, on_return_raises=True)
@@ -122,6 +134,7 @@ class OutboxRelay:
             correlation_id=row["correlation_id"],
             timestamp=row["created_at"],
             app_id=self.app_id,
+            user_id=self.user_id,
             headers=headers or None,
         )
         exchange = await self._exchange(row["exchange"])

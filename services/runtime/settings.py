@@ -8,6 +8,8 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.runtime.failover import nodes
+
 
 class ServiceSettings(BaseSettings):
     """The variables of the public configuration table, plus each service's own knobs."""
@@ -35,10 +37,16 @@ class ServiceSettings(BaseSettings):
     operator_user: str = Field("passpro-admin", description="the broker account whose commands operators send")
 
     def broker_url(self, service: str) -> str:
-        """The broker URL with this service's account, unless the URL already names one."""
-        parts = urlsplit(self.amqp_url)
+        """The broker URL with this service's account, unless the URL already names one.
+
+        A cluster is given as its nodes' URLs separated by commas; each gets the account.
+        """
+        return ",".join(self._with_account(url, service) for url in nodes(self.amqp_url))
+
+    def _with_account(self, url: str, service: str) -> str:
+        parts = urlsplit(url)
         if parts.username:
-            return self.amqp_url
+            return url
         user = self.amqp_user or service
         password = self.amqp_password or user
         netloc = f"{user}:{password}@{parts.hostname}:{parts.port or 5672}"
