@@ -24,6 +24,7 @@ from deploy.local import (
     AMQP_PORT,
     LOG,
     MANAGEMENT_PORT,
+    PLUGINS,
     RABBIT,
     RABBIT_NODE,
     _as,
@@ -124,7 +125,7 @@ def _start(node: Node, seed: bool, members: int) -> None:
             raise SystemExit(f"[passpro] port {port} ({node.name}) is taken by a process this stack did not start")
     for sub in ("mnesia", "log"):
         (node.home / sub).mkdir(parents=True, exist_ok=True)
-    (node.home / "enabled_plugins").write_text("[rabbitmq_management].\n")
+    (node.home / "enabled_plugins").write_text(PLUGINS)
     definitions = None
     if seed:
         definitions = node.home / "definitions.json"

@@ -147,12 +147,18 @@ def _rabbit_env(node: str = RABBIT_NODE, amqp_port: int = AMQP_PORT, home: Path 
     return env
 
 
+PLUGINS = "[rabbitmq_management,rabbitmq_prometheus].\n"
+
+
 def _rabbit_config(amqp_port: int, management_port: int, definitions: Path | None, memory: float = 0.6) -> str:
     return "\n".join(
         [
             f"listeners.tcp.default = 127.0.0.1:{amqp_port}",
             "management.tcp.ip = 127.0.0.1",
             f"management.tcp.port = {management_port}",
+            # Prometheus' endpoint of the broker (queue depths, consumers), 20 above the management port.
+            "prometheus.tcp.ip = 127.0.0.1",
+            f"prometheus.tcp.port = {management_port + 20}",
             *([f"load_definitions = {definitions}"] if definitions else []),
             "loopback_users = none",
             "log.console = true",
@@ -185,7 +191,7 @@ def rabbit_up() -> None:
         raise SystemExit(f"[passpro] port {AMQP_PORT} is taken by a process this stack did not start")
     for sub in ("mnesia", "log"):
         (RABBIT / sub).mkdir(parents=True, exist_ok=True)
-    (RABBIT / "enabled_plugins").write_text("[rabbitmq_management].\n")
+    (RABBIT / "enabled_plugins").write_text(PLUGINS)
     (RABBIT / "definitions.json").write_text(json.dumps(topology.definitions(), indent=1))
     (RABBIT / "rabbitmq.conf").write_text(_rabbit_config(AMQP_PORT, MANAGEMENT_PORT, RABBIT / "definitions.json"))
     _chown(RABBIT, "rabbitmq")

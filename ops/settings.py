@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -11,7 +13,10 @@ LOCAL_HEALTH_BASE_PORT = 8081
 """The local stack gives the services ports 8081, 8082, … in the order of ``routing.SERVICES``."""
 
 
-def local_service_urls(base_port: int = LOCAL_HEALTH_BASE_PORT) -> dict[str, str]:
+def local_service_urls(base_port: int | None = None) -> dict[str, str]:
+    """The first replica of each service on the local stack (PASSPRO_HEALTH_BASE_PORT moves them all)."""
+    if base_port is None:
+        base_port = int(os.environ.get("PASSPRO_HEALTH_BASE_PORT", LOCAL_HEALTH_BASE_PORT))
     return {name: f"http://127.0.0.1:{base_port + i}" for i, name in enumerate(routing.SERVICES)}
 
 
