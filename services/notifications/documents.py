@@ -11,6 +11,7 @@ summer time). PDFs use the core Helvetica font, which only covers Latin-1: every
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from zoneinfo import ZoneInfo
 from fpdf import FPDF
 from fpdf.enums import MethodReturnValue, TableCellFillMode, XPos, YPos
 from fpdf.fonts import FontFace
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, Timezone
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 __all__ = [
@@ -442,8 +443,15 @@ def _ics(c: Convocation, method: str, tz: tzinfo | None) -> bytes:
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", method)
     calendar.add_component(event)
-    calendar.add_missing_timezones()
+    for tzid in sorted(calendar.get_missing_tzids()):
+        calendar.subcomponents.insert(0, _vtimezone(tzid))
     return bytes(calendar.to_ical())
+
+
+@functools.cache
+def _vtimezone(tzid: str) -> Timezone:
+    """A zone's VTIMEZONE, computed once: deriving its transitions costs more than the rest of the mail."""
+    return Timezone.from_tzid(tzid)
 
 
 # --- PDF --------------------------------------------------------------------------------------------------------
