@@ -38,6 +38,8 @@ class PortalClient:
         self._connection: aio_pika.abc.AbstractConnection | None = None
         self._commands: aio_pika.abc.AbstractExchange | None = None
         self.arrival_times: dict[str, float] = {}
+        self.sent: list[tuple[str, dict[str, Any] | bytes]] = []
+        """Every command the broker confirmed: routing key and body, as given to ``send``."""
 
     async def __aenter__(self) -> PortalClient:
         # Not a robust connection: robust queues get client-chosen names, and the portal may only
@@ -102,6 +104,7 @@ class PortalClient:
             routing_key=command,
             mandatory=True,
         )
+        self.sent.append((command, body))
         return message_id
 
     async def wait_for(self, predicate: Callable[[Event], bool], timeout: float = 15.0) -> Event:
