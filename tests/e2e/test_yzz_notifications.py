@@ -36,7 +36,9 @@ def sink(smtp: SmtpServer) -> MailSink:
 
 
 async def mails(sink: MailSink, predicate: Callable[[EmailMessage], bool], count: int = 1,
-                timeout: float = 60) -> list[EmailMessage]:
+                timeout: float = 180) -> list[EmailMessage]:
+    """The mails matching ``predicate``, waiting up to ``timeout`` s: after an SMTP outage, the sender's
+    back-off (doubling from 2 s) may put the next attempt a minute or more after the server is back."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         found = [m for m in sink.received() if predicate(m)]
