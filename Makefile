@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PG_BIN := /usr/lib/postgresql/15/bin
 
 .PHONY: demo test up down status reset install system-deps lint asyncapi bench bench-scheduling bench-affelnet unit \
-	monitoring production test-cluster
+	monitoring production test-cluster faults test-faults
 
 ## install: system packages (RabbitMQ, PostgreSQL) when missing, then the virtual environment
 install: system-deps $(STAMP)
@@ -47,7 +47,7 @@ CAMPAIGN_START ?= 2013-02-04T08:00:00+01:00
 
 demo: install
 	PASSPRO_CLOCK=$${PASSPRO_CLOCK:-$(CAMPAIGN_START)} $(PY) -m deploy.local up --virtual
-	$(PY) -m deploy.demo
+	$(VENV)/bin/passpro simulate --fresh
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -92,3 +92,11 @@ production: install
 ## test-cluster: a 3-node cluster of its own loses, mid-campaign, the node the services use (about 3 minutes)
 test-cluster: install
 	$(PY) -m pytest -q -p no:cacheprovider tests/cluster
+
+## faults: the full fault-injection run (5,000 pupils, kills, broker and database restarts, SMTP and Affelnet outages)
+faults: install
+	$(PY) -m deploy.faults
+
+## test-faults: its short form, on its own broker and database
+test-faults: install
+	$(PY) -m pytest -q -p no:cacheprovider tests/faults

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from ops import failed, funnel, queues, retention
+from ops.simulation.command import simulate
 
 app = typer.Typer(
     help="Passpro: operate the post-3ème campaign.",
@@ -25,6 +26,8 @@ ops_app.command("replay")(failed.replay)
 ops_app.command("purge")(failed.purge)
 ops_app.command("campaign")(funnel.show)
 ops_app.command("purge-campaign")(retention.purge)
+# -- the campaign simulator --
+app.command("simulate")(simulate)
 
 
 def main() -> None:

@@ -1,0 +1,323 @@
+"""The invariants of a fault run, checked from the outside (events, mails, Affelnet posts) and from the databases.
+
+Every finding names its subject (a command, a candidacy, an interview, a mail, a bonus) once, whatever the
+number of sources that saw it, and says whether something was lost, done twice, or is otherwise wrong.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from contracts import routing
+from contracts.base import FinalOpinion
+from deploy.faults.infra import Infra
+from deploy.faults.outside import Affelnet, Observer
+from deploy.faults.script import Command, Report, Script, final_opinion
+
+
+def message_id(key: str) -> str:
+    """The stable Message-ID notifications gives the mail ``key``."""
+    return f"<{key.replace(':', '.')}@passpro.ac-creteil.fr>"
+
+
+@dataclass
+class Findings:
+    lost: dict[str, str] = field(default_factory=dict)
+    duplicated: dict[str, str] = field(default_factory=dict)
+    wrong: dict[str, str] = field(default_factory=dict)
+
+    def add(self, kind: str, subject: str, evidence: str) -> None:
+        getattr(self, kind).setdefault(subject, evidence)
+
+    def once(self, seen: Counter[Any], item: Any, subject: str, source: str) -> None:
+        """Exactly one ``item`` in ``seen``: none is a loss, two or more a duplicate."""
+        n = seen[item]
+        if n == 0:
+            self.add("lost", subject, f"none in {source}")
+        elif n > 1:
+            self.add("duplicated", subject, f"{n} in {source}")
+
+
+@dataclass
+class Outcome:
+    """What the checks found, and the figures of the effects they counted."""
+
+    findings: Findings
+    effects: Counter[str]
+    mails_resent: dict[str, int]
+    affelnet_retries: Counter[str]
+    parked: list[str]
+
+
+@dataclass
+class Evidence:
+    """Everything the run saw, handed to the checks once the system drained."""
+
+    script: Script
+    commands: list[Command]
+    reports: list[Report]
+    unreported: list[str]
+    poison: list[Command]
+    observer: Observer
+    mails: Counter[str]
+    affelnet: Affelnet
+    infra: Infra
+
+
+async def check(ev: Evidence) -> Outcome:
+    findings = Findings()
+    effects: Counter[str] = Counter()
+    _answers(ev, findings)
+    await _candidacies(ev, findings, effects)
+    cancelled = await _interviews(ev, findings, effects)
+    finals = await _finals(ev, findings, effects)
+    resent = await _mails(ev, findings, effects, cancelled)
+    retries = await _bonuses(ev, findings, effects, finals)
+    parked = await _leftovers(ev, findings)
+    return Outcome(findings, effects, resent, retries, parked)
+
+
+def _answers(ev: Evidence, f: Findings) -> None:
+    """Each command answered once: its success event(s), or exactly the one rejection it deserves."""
+    for cmd in ev.commands:
+        got = ev.observer.answers(cmd)
+        subject = f"answer to {cmd.key} {cmd.command_id}"
+        if cmd.reason is not None:
+            rejections = [e for e in ev.observer.by_cause.get(cmd.command_id, ())
+                          if e["_routing_key"] == cmd.owner_rejection]
+            if not got[cmd.owner_rejection]:
+                f.add("lost", subject, f"no {cmd.owner_rejection}")
+            elif got[cmd.owner_rejection] > 1:
+                f.add("duplicated", subject, f"{got[cmd.owner_rejection]} distinct {cmd.owner_rejection}")
+            elif rejections[0].get("reason") != cmd.reason:
+                f.add("wrong", subject, f"reason {rejections[0].get('reason')}, expected {cmd.reason}")
+            continue
+        if got[cmd.owner_rejection] and cmd.owner_rejection not in cmd.answers:
+            reasons = [e.get("reason") for e in ev.observer.by_cause[cmd.command_id]
+                       if e["_routing_key"] == cmd.owner_rejection]
+            f.add("wrong", subject, f"refused: {reasons}")
+            continue
+        for key in cmd.answers:
+            if got[key] == 0:
+                f.add("lost", f"{subject} ({key})", "no answer")
+            elif got[key] > 1:
+                f.add("duplicated", f"{subject} ({key})", f"{got[key]} distinct events")
+
+
+async def _candidacies(ev: Evidence, f: Findings, effects: Counter[str]) -> None:
+    """Every registered candidacy is in enrollment's table, active unless withdrawn, at its revision (R9)."""
+    rows = {(r["ine"], r["formation_code"]): r for r in await ev.infra.fetch(
+        "SELECT ine, formation_code, active, revision FROM enrollment.candidacies WHERE campaign = '2013'")}
+    for key, c in ev.script.candidacies.items():
+        subject = f"candidacy {c.ine}/{c.formation}"
+        row = rows.get(key)
+        if row is None:
+            f.add("lost", subject, "missing from enrollment.candidacies")
+        elif row["active"] == c.withdrawn or row["revision"] < c.revision:
+            f.add("wrong", subject, f"active={row['active']} revision={row['revision']}, expected "
+                                    f"active={not c.withdrawn} revision>={c.revision}")
+    for key in rows.keys() - ev.script.candidacies.keys():
+        f.add("wrong", f"candidacy {key[0]}/{key[1]}", "in enrollment.candidacies but never registered")
+    registered = Counter((e["ine"], e["formation_code"], e["revision"])
+                         for e in ev.observer.by_key.get("enrollment.candidacy_registered", ()))
+    for c in ev.script.candidacies.values():
+        for revision in range(1, c.revision + 1):
+            f.once(registered, (c.ine, c.formation, revision), f"candidacy_registered {c.ine}/{c.formation} "
+                   f"revision {revision}", "the events")
+    effects["candidacies registered"] = len(rows)
+    effects["candidacies withdrawn"] = sum(1 for r in rows.values() if not r["active"])
+
+
+async def _interviews(ev: Evidence, f: Findings, effects: Counter[str]) -> set[str]:
+    """R13: one live interview per pupil and domain with an active candidacy, none once all are withdrawn (R10);
+    no seat over capacity."""
+    booked: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for e in ev.observer.by_key.get("scheduling.interview_booked", ()):
+        booked[(e["ine"], e["domain_code"])].add(e["interview_id"])
+    cancelled = {e["interview_id"] for e in ev.observer.by_key.get("scheduling.interview_cancelled", ())}
+    live = {pair: ids - cancelled for pair, ids in booked.items()}
+    for ine, domain in sorted(ev.script.needs()):
+        ids = live.get((ine, domain), set())
+        subject = f"interview of {ine} in {domain}"
+        if not ids:
+            f.add("lost", subject, "no interview_booked left standing")
+        elif len(ids) > 1:
+            f.add("duplicated", subject, f"interviews {sorted(ids)}")
+    for ine, domain in sorted(ev.script.withdrawn_needs()):
+        if live.get((ine, domain)):
+            f.add("wrong", f"interview of {ine} in {domain}", "still booked after every candidacy was withdrawn")
+    rows = await ev.infra.fetch(
+        "SELECT ine, domain_code, array_agg(interview_id::text) AS ids FROM scheduling.interviews "
+        "WHERE status <> 'cancelled' GROUP BY ine, domain_code")
+    in_db = {(r["ine"], r["domain_code"]): set(r["ids"]) for r in rows}
+    for pair in in_db.keys() | {p for p, ids in live.items() if ids}:
+        ids, told = in_db.get(pair, set()), live.get(pair, set())
+        if len(ids) > 1:
+            f.add("duplicated", f"interview of {pair[0]} in {pair[1]}", f"scheduling.interviews: {sorted(ids)}")
+        elif ids != told:
+            f.add("wrong", f"interview of {pair[0]} in {pair[1]}", f"scheduling.interviews {sorted(ids)}, "
+                                                                   f"events {sorted(told)}")
+    seats = await ev.infra.fetch(
+        "SELECT s.slot_id::text AS slot, s.capacity, s.booked, count(i.interview_id) "
+        "FILTER (WHERE i.status <> 'cancelled') AS taken FROM scheduling.slots s "
+        "LEFT JOIN scheduling.interviews i USING (slot_id) GROUP BY s.slot_id")
+    for s in seats:
+        if s["taken"] > s["capacity"] or s["taken"] != s["booked"]:
+            f.add("wrong", f"slot {s['slot']}", f"capacity {s['capacity']}, counter {s['booked']}, "
+                                                 f"interviews {s['taken']}")
+    effects["interviews booked"] = sum(len(ids) for ids in booked.values())
+    effects["interviews cancelled"] = len(cancelled)
+    effects["seats over capacity"] = sum(1 for s in seats if s["taken"] > s["capacity"])
+    return cancelled
+
+
+async def _finals(ev: Evidence, f: Findings, effects: Counter[str]) -> dict[tuple[str, str], str]:
+    """R24, R25: each candidacy of an attended interview gets its crossed final opinion, once; overdue told once."""
+    expected = {}
+    for r in ev.reports:
+        for formation, reception in r.opinions.items():
+            origin = ev.script.candidacies[(r.ine, formation)].opinion
+            expected[(r.ine, formation)] = final_opinion(origin, reception)
+    events: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for e in ev.observer.by_key.get("opinions.final_opinion_computed", ()):
+        events[(e["ine"], e["formation_code"])].append(e)
+    rows = {(r["ine"], r["formation_code"]): r["final_opinion"] for r in await ev.infra.fetch(
+        "SELECT ine, formation_code, final_opinion FROM opinions.final_opinions WHERE campaign = '2013'")}
+    for pair, final in expected.items():
+        subject = f"final opinion {pair[0]}/{pair[1]}"
+        seen = events.get(pair, [])
+        if not seen or pair not in rows:
+            f.add("lost", subject, f"{len(seen)} events, in opinions.final_opinions: {pair in rows}")
+        elif len(seen) > 1:
+            f.add("duplicated", subject, f"{len(seen)} final_opinion_computed events")
+        elif {seen[0]["final_opinion"], rows[pair]} != {final}:
+            f.add("wrong", subject, f"{seen[0]['final_opinion']} / {rows[pair]}, R24 gives {final}")
+    for pair in (events.keys() | rows.keys()) - expected.keys():
+        f.add("wrong", f"final opinion {pair[0]}/{pair[1]}", "computed without an attended report")
+    overdue = Counter(e["interview_id"] for e in ev.observer.by_key.get("opinions.report_overdue", ()))
+    for interview_id in ev.unreported:
+        f.once(overdue, interview_id, f"report_overdue {interview_id}", "the events")
+    for interview_id in overdue.keys() - set(ev.unreported):
+        f.add("wrong", f"report_overdue {interview_id}", "the report was submitted in time")
+    effects["reports"] = len(ev.reports)
+    effects["final opinions"] = len(rows)
+    effects["reports overdue"] = len(overdue)
+    return expected
+
+
+async def _mails(ev: Evidence, f: Findings, effects: Counter[str], cancelled: set[str]) -> dict[str, int]:
+    """R19, R26: one convocation per booking (its cancellation if it went out), one recap per attended report;
+    every mail recorded as sent was received, none is left waiting."""
+    received = ev.mails
+    for e in ev.observer.by_key.get("scheduling.interview_booked", ()):
+        interview = e["interview_id"]
+        convocation = received[message_id(f"convocation:{interview}")]
+        cancellation = received[message_id(f"cancellation:{interview}")]
+        subject = f"convocation of interview {interview}"
+        if interview not in cancelled and not convocation:
+            f.add("lost", subject, "never received")
+        elif interview in cancelled and convocation and not cancellation:
+            f.add("lost", f"cancellation of interview {interview}", "the convocation went out, its cancellation not")
+        elif interview in cancelled and cancellation and not convocation:
+            f.add("wrong", f"cancellation of interview {interview}", "received without its convocation")
+    sent_events = Counter(e["interview_id"] for e in ev.observer.by_key.get("notifications.convocation_sent", ()))
+    for interview, n in sent_events.items():
+        if n > 1:
+            f.add("duplicated", f"convocation_sent {interview}", f"{n} events")
+    for r in ev.reports:
+        recap = received[message_id(f"recap:{r.interview_id}")]
+        if r.attended and not recap:
+            f.add("lost", f"recap of interview {r.interview_id}", "never received")
+        elif not r.attended and recap:
+            f.add("wrong", f"recap of interview {r.interview_id}", "sent for an absent pupil")
+    recaps = Counter((e["ine"], e["domain_code"]) for e in ev.observer.by_key.get("notifications.recap_sent", ()))
+    for r in ev.reports:
+        if r.attended:
+            f.once(recaps, (r.ine, r.domain), f"recap_sent {r.ine}/{r.domain}", "the events")
+    rows = await ev.infra.fetch("SELECT key, kind, state FROM notifications.mails")
+    keys = {message_id(r["key"]) for r in rows}
+    for r in rows:
+        if r["state"] in ("pending", "sending"):
+            f.add("lost", f"mail {r['key']}", f"still {r['state']} after the drain")
+        elif r["state"] == "sent" and not received[message_id(r["key"])]:
+            f.add("lost", f"mail {r['key']}", "recorded as sent, never received")
+        effects[f"mails {r['kind']} {r['state']}"] += 1
+    for mid in received.keys() - keys:
+        f.add("wrong", f"mail {mid}", "received, but notifications has no record of it")
+    return {mid: n for mid, n in received.items() if n > 1}
+
+
+async def _bonuses(ev: Evidence, f: Findings, effects: Counter[str],
+                   finals: dict[tuple[str, str], str]) -> Counter[str]:
+    """R27–R30: one accepted post per confirmed final opinion, under its one Idempotency-Key; retries only."""
+    points = ev.script.campaign.bonus_points
+    due = {pair: final for pair, final in finals.items()
+           if pair in ev.script.confirmed and not ev.script.candidacies[pair].withdrawn}
+    accepted: dict[tuple[str, str], list[tuple[str, dict[str, Any]]]] = defaultdict(list)
+    keys: dict[tuple[str, str], set[str]] = defaultdict(set)
+    retries: Counter[str] = Counter()
+    for key, body, status in ev.affelnet.posts:
+        keys[(body.get("ine", ""), body.get("formation_code", ""))].add(key)
+        if status == 201:
+            accepted[(body.get("ine", ""), body.get("formation_code", ""))].append((key, body))
+        else:
+            retries[str(status)] += 1
+    exported = Counter((e["ine"], e["formation_code"])
+                       for e in ev.observer.by_key.get("affelnet_export.bonus_exported", ()))
+    rows = {(r["ine"], r["formation_code"]): r["state"] for r in await ev.infra.fetch(
+        "SELECT ine, formation_code, state FROM affelnet_export.bonuses WHERE campaign = '2013'")}
+    for pair, final in due.items():
+        subject = f"bonus {pair[0]}/{pair[1]}"
+        posts = accepted.get(pair, [])
+        if not posts:
+            f.add("lost", subject, f"never accepted by Affelnet (state {rows.get(pair)})")
+            continue
+        if len({key for key, _ in posts}) > 1 or len(posts) > 1:
+            f.add("duplicated", subject, f"accepted {len(posts)} times, keys {sorted({k for k, _ in posts})}")
+        key, body = posts[0]
+        wanted = {"campaign": "2013", "ine": pair[0], "formation_code": pair[1], "final_opinion": final,
+                  "bonus_points": points.points_for(FinalOpinion(final))}
+        if key != f"passpro-2013-{pair[0]}-{pair[1]}" or body != wanted:
+            f.add("wrong", subject, f"posted {key} {body}, expected {wanted}")
+        f.once(exported, pair, f"bonus_exported {pair[0]}/{pair[1]}", "the events")
+        if rows.get(pair) != "delivered":
+            f.add("wrong", subject, f"state {rows.get(pair)} in affelnet_export.bonuses")
+    for pair in accepted.keys() - due.keys():
+        f.add("wrong", f"bonus {pair[0]}/{pair[1]}", "accepted by Affelnet without a confirmed final opinion")
+    for pair, used in keys.items():
+        if len(used) > 1:
+            f.add("duplicated", f"bonus {pair[0]}/{pair[1]}", f"posted under several Idempotency-Keys {sorted(used)}")
+    effects["bonuses due"] = len(due)
+    effects["bonuses accepted"] = sum(len(p) for p in accepted.values())
+    return retries
+
+
+async def _leftovers(ev: Evidence, f: Findings) -> list[str]:
+    """Nothing left unprocessed: work queues and outboxes empty; the parking queues hold only the poison, once."""
+    queues = await ev.infra.queues()
+    parked: list[str] = []
+    poison = Counter[str]()
+    for spec in routing.QUEUES:
+        left = queues.get(spec.name, {}).get("messages", 0)
+        if left:
+            f.add("lost", f"queue {spec.name}", f"{left} messages never handled")
+        waiting = queues.get(spec.parking, {}).get("messages", 0)
+        for message in await ev.infra.peek(spec.parking, waiting) if waiting else []:
+            properties = message.get("properties", {})
+            headers = properties.get("headers") or {}
+            mid = str(headers.get("x-passpro-message-id") or properties.get("message_id"))
+            reason = headers.get("x-passpro-reason") or f"broker: {headers.get('x-first-death-reason')}"
+            parked.append(f"{spec.parking}: {mid} {message.get('routing_key')} ({reason})")
+            if mid in {p.command_id for p in ev.poison} and "x-passpro-reason" in headers:
+                poison[mid] += 1
+            else:
+                f.add("wrong", f"parked {mid}", f"in {spec.parking}: {reason}")
+    for p in ev.poison:
+        f.once(poison, p.command_id, f"parked poison {p.command_id}", "enrollment.commands.parking")
+    for service in routing.SERVICES:
+        rows = await ev.infra.fetch(f'SELECT count(*) AS n FROM "{service}".outbox')
+        if rows[0]["n"]:
+            f.add("lost", f"outbox of {service}", f"{rows[0]['n']} messages never published")
+    return parked

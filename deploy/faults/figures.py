@@ -1,0 +1,83 @@
+"""A fault run in numbers: what was sent, the faults, what was lost or duplicated, and the redeliveries seen."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from contracts import routing
+
+LOGGED = ("message_duplicate", "message_failed", "outbox_relay_failed", "mail_not_sent", "periodic_failed",
+          "mail_round_failed", "bonus_delivery_round_failed")
+"""The services' log events that tell of a fault (README, Logs)."""
+
+
+@dataclass
+class Figures:
+    seed: int
+    pupils: int
+    candidacies: int
+    commands: int
+    published: int
+    resent_on_purpose: int
+    republished_unconfirmed: int
+    events: int
+    faults: dict[str, int]
+    lost: int
+    duplicated: int
+    wrong: int
+    redelivered: dict[str, int]
+    parked: list[str]
+    effects: dict[str, int]
+    seconds: float
+    mails_resent: dict[str, int] = field(default_factory=dict)
+    """Message-IDs the SMTP server received more than once (the same mail sent again, not a second mail)."""
+    findings: dict[str, dict[str, str]] = field(default_factory=dict)
+    timeline: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return self.lost == 0 and self.duplicated == 0 and self.wrong == 0 and sum(self.redelivered.values()) > 0
+
+
+def count_logs(log: Path) -> Counter[str]:
+    """What the services logged of the faults: failures, duplicates, and the outside calls that failed."""
+    counts: Counter[str] = Counter()
+    for service in routing.SERVICES:
+        path = log / f"{service}.log"
+        if not path.exists():
+            continue
+        with path.open(errors="replace") as lines:
+            for line in lines:
+                for name in LOGGED:
+                    if f'"event": "{name}"' in line:
+                        counts[name] += 1
+                if '"event": "bonus_attempt"' in line and '"status": null' in line:
+                    counts["bonus_attempt without an answer"] += 1
+    return counts
+
+
+def render(figures: Figures, findings_shown: int = 15) -> str:
+    """The figures as text: one summary line first, then the detail."""
+    redelivered = sum(figures.redelivered.values())
+    lines = [
+        f"messages sent {figures.published} ({figures.commands} commands, {figures.resent_on_purpose} of them "
+        f"sent twice on purpose, {figures.republished_unconfirmed} publishes retried after a broker failure) / "
+        f"faults {sum(figures.faults.values())} / lost {figures.lost} / duplicated {figures.duplicated} / "
+        f"wrong {figures.wrong} / redelivered {redelivered} / parked {len(figures.parked)} / "
+        f"{figures.seconds:.0f} s / {'PASSED' if figures.passed else 'FAILED'}",
+        f"seed {figures.seed}: {figures.pupils} pupils, {figures.candidacies} candidacies, "
+        f"{figures.events} distinct events observed",
+        "faults injected: " + ", ".join(f"{kind} {n}" for kind, n in figures.faults.items()),
+        "redeliveries seen: " + ", ".join(f"{kind} {n}" for kind, n in figures.redelivered.items()),
+        "effects: " + ", ".join(f"{kind} {n}" for kind, n in figures.effects.items()),
+    ]
+    lines += [f"parked: {p}" for p in figures.parked]
+    lines += [f"mail received {n} times: {mid}" for mid, n in figures.mails_resent.items()]
+    for kind, items in figures.findings.items():
+        for subject, evidence in list(items.items())[:findings_shown]:
+            lines.append(f"{kind.upper()}: {subject}: {evidence}")
+        if len(items) > findings_shown:
+            lines.append(f"{kind.upper()}: … and {len(items) - findings_shown} more in the report")
+    return "\n".join(lines)

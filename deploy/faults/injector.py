@@ -1,0 +1,132 @@
+"""The faults of a run: kill -9 of services, RabbitMQ and PostgreSQL restarts, SMTP and Affelnet outages.
+
+Faults are serialised, one at a time, so that none masks another (a database restart during an SMTP
+outage would keep the sender from trying) and a killed service is never started again while the broker
+or the database is down. After each, every service must be ready again within two minutes; one that is
+not is stuck: noted with its health answer, then restarted so that the run can go on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections import Counter
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from contracts import routing
+from deploy.affelnet_receiver import Scripted
+from deploy.faults.infra import Infra
+from deploy.faults.outside import Affelnet, Mailbox
+from deploy.faults.plan import Plan
+from deploy.faults.processes import Services
+
+Fault = Callable[[], Coroutine[Any, Any, None]]
+
+
+class Injector:
+    def __init__(self, plan: Plan, rng: random.Random, infra: Infra, services: Services, mailbox: Mailbox,
+                 affelnet: Affelnet, note: Callable[[str], None]) -> None:
+        self.plan = plan
+        self.rng = rng
+        self.infra = infra
+        self.services = services
+        self.mailbox = mailbox
+        self.affelnet = affelnet
+        self.note = note
+        self.injected: Counter[str] = Counter()
+        self.stuck: list[str] = []
+        self._lock = asyncio.Lock()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._moments: dict[str, list[Fault]] = {}
+        for moment in plan.broker_moments[: plan.broker_restarts]:
+            self._moments.setdefault(moment, []).append(self._broker_restart)
+        for moment in plan.database_moments[: plan.database_restarts]:
+            self._moments.setdefault(moment, []).append(self._database_restart)
+        # While convocations are being sent, so that the outage refuses some.
+        self._moments.setdefault("bookings", []).append(self._smtp_outage)
+        # As the reports come in, with the final opinions that make bonuses due.
+        self._moments.setdefault("report phase", []).append(self._affelnet_outage)
+
+    @property
+    def busy(self) -> bool:
+        return self._lock.locked()
+
+    def start_kills(self) -> None:
+        self._tasks.append(asyncio.create_task(self._kills(), name="kills"))
+
+    def fire(self, moment: str) -> None:
+        """Starts the faults planned for ``moment`` (once: a moment fires only the first time)."""
+        for fault in self._moments.pop(moment, []):
+            self._tasks.append(asyncio.create_task(fault(), name=f"{fault.__name__}@{moment}"))
+
+    async def finish(self) -> None:
+        """Fires what is left, waits for every fault to be over, and for every service to be ready."""
+        for moment in list(self._moments):
+            self.fire(moment)
+        await asyncio.gather(*self._tasks)
+        self._tasks.clear()
+        await self._back_ready("at the end of the faults")
+
+    def cancel(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+
+    async def _back_ready(self, when: str, services: tuple[str, ...] = routing.SERVICES) -> None:
+        for service in await self.services.wait_ready(120 * self.plan.patience, services):
+            evidence = json.dumps(await self.services.readiness(service))
+            self.stuck.append(f"{service} not ready 120 s {when}: {evidence}")
+            self.note(f"STUCK: {service} not ready 120 s {when}: {evidence}; restarting it")
+            await self.services.restart(service)
+            await self.services.wait_ready(120 * self.plan.patience, (service,))
+
+    async def _broker_restart(self) -> None:
+        async with self._lock:
+            self.note("fault: RabbitMQ stopping")
+            await self.infra.broker("down")
+            await asyncio.sleep(self.plan.broker_down)
+            await self.infra.broker("up")
+            self.injected["RabbitMQ restart"] += 1
+            self.note("fault: RabbitMQ back")
+            await self._back_ready("after the RabbitMQ restart")
+
+    async def _database_restart(self) -> None:
+        async with self._lock:
+            self.note("fault: PostgreSQL stopping")
+            await self.infra.database("down")
+            await asyncio.sleep(self.plan.database_down)
+            await self.infra.database("up")
+            self.injected["PostgreSQL restart"] += 1
+            self.note("fault: PostgreSQL back")
+            await self._back_ready("after the PostgreSQL restart")
+
+    async def _kills(self) -> None:
+        for _ in range(self.plan.kills):
+            await asyncio.sleep(self.rng.uniform(0.5, 1.5) * self.plan.kill_every)
+            async with self._lock:
+                service = self.rng.choice(routing.SERVICES)
+                pid = await self.services.kill(service, self.rng.uniform(0.2, 2.0))
+                self.injected[f"kill -9 {service}"] += 1
+                self.note(f"fault: kill -9 {service} (pid {pid}), started again")
+                await self._back_ready(f"after kill -9 of {service}", (service,))
+
+    async def _smtp_outage(self) -> None:
+        async with self._lock:
+            await self.mailbox.down()
+            self.note(f"fault: SMTP server down for {self.plan.smtp_outage:.0f} s")
+            await asyncio.sleep(self.plan.smtp_outage)
+            await self.mailbox.up()
+            self.injected["SMTP outage"] += 1
+            self.note("fault: SMTP server back")
+
+    async def _affelnet_outage(self) -> None:
+        async with self._lock:
+            await self.affelnet.down()
+            self.note(f"fault: Affelnet down for {self.plan.affelnet_outage:.0f} s")
+            await asyncio.sleep(self.plan.affelnet_outage)
+            await self.affelnet.up()
+            self.affelnet.answer("*", *[Scripted(503)] * self.plan.affelnet_503)
+            self.injected["Affelnet outage"] += 1
+            self.injected["Affelnet 503 answers"] += self.plan.affelnet_503
+            self.note(f"fault: Affelnet back, answering its next {self.plan.affelnet_503} posts 503")

@@ -1,0 +1,58 @@
+"""What a fault run plays and which faults it injects: the full form of ``make faults`` and the test's short form."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from deploy.faults.infra import ROOT
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The defaults are the full run of ``make faults``."""
+
+    pupils: int = 5000
+    kills: int = 10
+    kill_every: float = 60.0
+    """Mean seconds between two kills."""
+    broker_restarts: int = 1
+    database_restarts: int = 1
+    broker_moments: tuple[str, ...] = ("registrations", "reports", "late wishes")
+    """When the RabbitMQ restarts happen, the first ``broker_restarts`` of: 40 % of the registrations
+    published, 50 % of the reports published, the late wish confirmations."""
+    database_moments: tuple[str, ...] = ("bookings", "late wishes", "reports")
+    """When the PostgreSQL restarts happen: 30 % of the interviews booked, then as above."""
+    broker_down: float = 5.0
+    database_down: float = 3.0
+    smtp_outage: float = 60.0
+    affelnet_outage: float = 45.0
+    affelnet_503: int = 200
+    """Posts Affelnet answers 503 once it is back."""
+    resend: float = 0.05
+    """Share of the commands a portal publishes twice (same ``command_id``)."""
+    seed: int | None = None
+    var: Path = ROOT / "var" / "faults"
+    amqp_port: int = 5682
+    management_port: int = 15682
+    pg_port: int = 5442
+    node: str = "passpro-faults@localhost"
+    health_port: int = 29081
+    smtp_port: int = 29025
+    affelnet_port: int = 29090
+    patience: float = 1.0
+    """Multiplies every deadline (a slower machine needs more)."""
+
+    def deadline(self, items: int) -> float:
+        """Seconds a phase of ``items`` messages may take before what is missing counts as lost."""
+        return self.patience * (600 + 0.25 * items)
+
+
+SHORT: dict[str, Any] = {"pupils": 200, "kills": 3, "kill_every": 10.0, "smtp_outage": 12.0,
+                         "affelnet_outage": 10.0, "affelnet_503": 20, "broker_down": 2.0, "database_down": 2.0,
+                         "broker_moments": ("reports", "registrations", "late wishes"),
+                         "database_moments": ("registrations", "bookings", "late wishes")}
+"""The short form the test suite runs: every kind of fault, in a few minutes. Its database restart comes
+during the registrations, before any mail is sent: one that caught a mail between SMTP and its record
+would leave it leased for two minutes, which the full run waits for and the short one need not."""

@@ -1,0 +1,135 @@
+"""The five services as processes on the fault run's infrastructure, started again whenever they die.
+
+As a process supervisor would: a service the run kills is started again at once; one that exits on its
+own is noted with its exit code (that is a finding, not a fault the run injected) and started again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from contracts import routing
+from deploy.faults.infra import ROOT
+
+
+@dataclass(frozen=True)
+class Exit:
+    service: str
+    code: int | None
+    at: float
+    """Seconds since the run started."""
+
+
+class Services:
+    def __init__(self, env: dict[str, str], base_port: int, log: Path, started: float) -> None:
+        self.env = env
+        self.base_port = base_port
+        self.log = log
+        self.started = started
+        self.procs: dict[str, asyncio.subprocess.Process] = {}
+        self.exits: list[Exit] = []
+        self._busy: set[str] = set()
+        self._task: asyncio.Task[None] | None = None
+
+    def port(self, service: str) -> int:
+        return self.base_port + routing.SERVICES.index(service)
+
+    def _log_file(self, service: str) -> Any:
+        self.log.mkdir(parents=True, exist_ok=True)
+        return (self.log / f"{service}.log").open("ab")
+
+    async def start(self, service: str) -> None:
+        env = {**self.env, "PASSPRO_HEALTH_PORT": str(self.port(service))}
+        with self._log_file(service) as out:
+            self.procs[service] = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", f"services.{service}", env=env, cwd=ROOT, stdout=out, stderr=out)
+
+    async def start_all(self) -> None:
+        for service in routing.SERVICES:
+            await self.start(service)
+        self._task = asyncio.create_task(self._supervise(), name="supervisor")
+
+    async def readiness(self, service: str) -> dict[str, Any] | str:
+        """The service's ``/health/ready`` answer, or why there is none."""
+        try:
+            # Its own checks may take 7 s (broker 2, database 2, consumers 3) on a loaded machine.
+            async with httpx.AsyncClient(timeout=15) as client:
+                response = await client.get(f"http://127.0.0.1:{self.port(service)}/health/ready")
+            return dict(response.json())
+        except (httpx.HTTPError, ValueError) as error:
+            return f"no answer: {type(error).__name__}"
+
+    async def ready(self, service: str) -> bool:
+        answer = await self.readiness(service)
+        return isinstance(answer, dict) and bool(answer.get("ready"))
+
+    async def wait_ready(self, timeout: float, services: tuple[str, ...] = routing.SERVICES) -> list[str]:
+        """Waits until each service is ready; returns those that are not after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        waiting = list(services)
+        while waiting and time.monotonic() < deadline:
+            waiting = [s for s in waiting if not await self.ready(s)]
+            if waiting:
+                await asyncio.sleep(0.5)
+        return waiting
+
+    async def kill(self, service: str, down_for: float) -> int:
+        """``kill -9`` the service, then start it again after ``down_for`` seconds; returns the killed PID."""
+        self._busy.add(service)
+        try:
+            proc = self.procs[service]
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(proc.pid, signal.SIGKILL)
+            await proc.wait()
+            await asyncio.sleep(down_for)
+            await self.start(service)
+            return proc.pid
+        finally:
+            self._busy.discard(service)
+
+    async def restart(self, service: str) -> None:
+        """Stops a service that is stuck (it does not come back by itself) and starts it again."""
+        self._busy.add(service)
+        try:
+            await self._terminate(self.procs[service])
+            await self.start(service)
+        finally:
+            self._busy.discard(service)
+
+    async def _supervise(self) -> None:
+        while True:
+            await asyncio.sleep(1)
+            for service, proc in list(self.procs.items()):
+                if proc.returncode is not None and service not in self._busy:
+                    self.exits.append(Exit(service, proc.returncode, round(time.monotonic() - self.started, 1)))
+                    await self.start(service)
+
+    @staticmethod
+    async def _terminate(proc: asyncio.subprocess.Process) -> None:
+        if proc.returncode is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            proc.terminate()
+        try:
+            await asyncio.wait_for(proc.wait(), 45)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            await proc.wait()
+
+    async def stop_all(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await asyncio.gather(*(self._terminate(p) for p in self.procs.values()))

@@ -1,0 +1,59 @@
+"""A fresh local campaign: the local stack's services stopped, their data, queues, mails and bonuses deleted, restarted.
+
+RabbitMQ and PostgreSQL keep running and what was installed stays; only the campaign played on the local
+stack (vhost ``passpro``, the service schemas of database ``passpro``, ``var/mail``, ``var/affelnet``) goes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+from datetime import datetime, time
+
+import aio_pika
+import asyncpg
+
+from contracts import routing
+from contracts.campaign import Campaign
+from deploy.local import ROOT, VAR, Addresses
+from ops.settings import OpsSettings
+
+
+def opening(campaign: Campaign) -> datetime:
+    """The campaign's first morning, where a fresh virtual clock starts."""
+    return datetime.combine(campaign.calendar.opens_on, time(8), campaign.tz)
+
+
+def fresh_local_campaign(campaign: Campaign) -> None:
+    _local("infra-up")
+    _local("services-down")
+    asyncio.run(_empty(os.environ.get("PASSPRO_DATABASE_URL", Addresses.database), OpsSettings().admin_amqp_url))
+    for sub in ("mail", "affelnet"):
+        shutil.rmtree(VAR / sub, ignore_errors=True)
+    print(f"[passpro] local campaign deleted: service schemas, queues of vhost {routing.VHOST}, mails, bonuses",
+          flush=True)
+    _local("up", "--virtual", clock=opening(campaign).isoformat())
+
+
+def _local(*argv: str, clock: str | None = None) -> None:
+    env = {**os.environ, **({"PASSPRO_CLOCK": clock} if clock else {})}
+    subprocess.run([sys.executable, "-m", "deploy.local", *argv], check=True, cwd=ROOT, env=env)  # noqa: S603
+
+
+async def _empty(database_url: str, admin_url: str) -> None:
+    conn = await asyncpg.connect(database_url)
+    try:
+        for service in routing.SERVICES:
+            await conn.execute(f'DROP SCHEMA IF EXISTS "{service}" CASCADE')
+    finally:
+        await conn.close()
+    connection = await aio_pika.connect(admin_url)
+    async with connection:
+        channel = await connection.channel()
+        for spec in routing.QUEUES:
+            for name in (spec.name, spec.parking):
+                queue = await channel.get_queue(name, ensure=False)
+                await queue.purge()

@@ -1,0 +1,66 @@
+"""The short fault run: a campaign played while services are killed and the broker, the database, SMTP and
+Affelnet fail; nothing may be lost or done twice, and the faults must have caused redeliveries.
+
+It brings up its own RabbitMQ and PostgreSQL (ports 5683, 15683, 5443) and services (29181–29185), so it
+disturbs neither the shared infrastructure nor the end-to-end stack. Replay a failed run with
+``python -m deploy.faults --short --seed <the seed it printed>``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from deploy.faults.figures import Figures, render
+from deploy.faults.infra import ROOT
+from deploy.faults.plan import SHORT, Plan
+from deploy.faults.run import run
+
+PLAN = Plan(**SHORT, var=ROOT / "var" / "faults-test", amqp_port=5683, management_port=15683, pg_port=5443,
+            node="passpro-faults-test@localhost", health_port=29181, smtp_port=29125, affelnet_port=29190)
+
+
+@pytest.fixture(scope="module")
+async def figures() -> AsyncIterator[Figures]:
+    result = await run(PLAN)
+    print(render(result))
+    yield result
+
+
+def test_every_planned_fault_was_injected(figures: Figures) -> None:
+    kills = sum(n for kind, n in figures.faults.items() if kind.startswith("kill -9"))
+
+    assert kills == PLAN.kills
+    assert figures.faults["RabbitMQ restart"] == PLAN.broker_restarts
+    assert figures.faults["PostgreSQL restart"] == PLAN.database_restarts
+    assert figures.faults["SMTP outage"] == 1 and figures.faults["Affelnet outage"] == 1
+    assert figures.faults["Affelnet 503 answers"] == PLAN.affelnet_503
+
+
+def test_the_outages_refused_mails_and_bonuses_that_were_then_delivered(figures: Figures) -> None:
+    assert figures.effects.get("log mail_not_sent", 0) > 0, render(figures)
+    assert figures.effects.get("log bonus_attempt without an answer", 0) > 0, render(figures)
+    assert figures.effects["bonuses accepted"] == figures.effects["bonuses due"] > 0
+
+
+def test_the_faults_caused_redeliveries(figures: Figures) -> None:
+    assert figures.redelivered["deliveries found already handled (inbox)"] > 0, render(figures)
+    assert figures.redelivered["handlings failed and redelivered"] > 0, render(figures)
+
+
+def test_nothing_is_lost(figures: Figures) -> None:
+    assert figures.lost == 0, render(figures)
+
+
+def test_nothing_is_done_twice(figures: Figures) -> None:
+    assert figures.duplicated == 0, render(figures)
+
+
+def test_nothing_is_wrong_and_no_service_died_or_stuck_on_its_own(figures: Figures) -> None:
+    assert figures.wrong == 0, render(figures)
+
+
+def test_only_the_poison_messages_are_parked_each_with_its_reason(figures: Figures) -> None:
+    assert len(figures.parked) == 2
+    assert all("the body is not a JSON object" in parked for parked in figures.parked)

@@ -1,0 +1,55 @@
+"""A fresh campaign for the simulator: the e2e test stack started at the campaign's opening, mails kept on disk.
+
+It needs a campaign of its own (the clock only moves forward), so it runs alone, in its own pytest
+invocation after the rest of the suite: ``flock /tmp/passpro-e2e.lock pytest tests/simulation``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from contracts.campaign import load_campaign
+from deploy.mail_sink import MailSink
+from deploy.mail_sink import start as start_sink
+from ops.simulation.fresh import opening
+from tests.e2e.conftest import AFFELNET_PORT, AFFELNET_TOKEN, SMTP_PORT, affelnet
+from tests.stack import ServiceStack, reset_state
+
+__all__ = ["affelnet"]
+
+HERE = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skipped when collected with other tests: their stack shares the test vhost and moves its clock."""
+    if all(HERE in item.path.parents for item in items):
+        return
+    alone = pytest.mark.skip(reason="needs a fresh campaign: run it alone, `pytest tests/simulation`")
+    for item in items:
+        if HERE in item.path.parents:
+            item.add_marker(alone)
+
+
+@pytest.fixture(scope="session")
+def mail_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The real SMTP server of the run, keeping every mail as an .eml file, as the local mail sink does."""
+    directory = tmp_path_factory.mktemp("mail")
+    controller = start_sink(MailSink(directory), SMTP_PORT)
+    yield directory
+    controller.stop()
+
+
+@pytest.fixture(scope="session")
+async def stack(affelnet: object, mail_dir: Path) -> AsyncIterator[ServiceStack]:
+    await reset_state()
+    services = ServiceStack(clock=opening(load_campaign()).isoformat(), extra_env={
+        "PASSPRO_AFFELNET_URL": f"http://127.0.0.1:{AFFELNET_PORT}", "PASSPRO_AFFELNET_TOKEN": AFFELNET_TOKEN,
+        "PASSPRO_SMTP_HOST": "127.0.0.1", "PASSPRO_SMTP_PORT": str(SMTP_PORT)})
+    try:
+        await services.start_all()
+        yield services
+    finally:
+        services.stop_all()
