@@ -21,6 +21,7 @@ from ops.simulation.mailbox import Mailbox
 from ops.simulation.runner import Result
 
 DATA, EXAMPLES = "donnees", "exemples"
+MAIL_FIGURES = ("convocations_sent", "recaps_sent", "mails_total")
 EXAMPLE_FILES = {
     "Convocation": "convocation",
     "Annulation": "annulation",
@@ -144,8 +145,9 @@ def page(result: Result, campaign: Campaign, f: Figures, examples: list[tuple[st
          mails_pending: int | None) -> str:
     scenario, cal = result.scenario, campaign.calendar
     funnel = {key: value for key, _, value in f.funnel}
+    # Mails have their own section, which says how many were still queued when the run ended.
     cards = "".join(f'<div class="card"><b>{_n(value)}</b><span>{_e(label)}</span></div>'
-                    for key, label, value in f.funnel if key != "mails_total")
+                    for key, label, value in f.funnel if key not in MAIL_FIGURES)
     labels = {d.code: d.label for d in campaign.domains}
     short = ", ".join(labels[d] for d in scenario.short_domains)
     recovery = scenario.recovery_on.strftime("%d/%m/%Y") if scenario.recovery_on else "—"
