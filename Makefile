@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PG_BIN := /usr/lib/postgresql/15/bin
 
 .PHONY: demo test up down status reset install system-deps lint asyncapi bench bench-scheduling bench-affelnet unit \
-	monitoring production test-cluster faults test-faults
+	monitoring production test-cluster faults test-faults fuzz
 
 ## install: system packages (RabbitMQ, PostgreSQL) when missing, then the virtual environment
 install: system-deps $(STAMP)
@@ -100,3 +100,9 @@ faults: install
 ## test-faults: its short form, on its own broker and database
 test-faults: install
 	$(PY) -m pytest -q -p no:cacheprovider tests/faults
+
+## fuzz: 10,000 hostile commands (PASSPRO_FUZZ_COMMANDS, PASSPRO_FUZZ_SEED) through the end-to-end stack
+fuzz: install
+	$(PY) -m deploy.local infra-up
+	PASSPRO_FUZZ_COMMANDS=$${PASSPRO_FUZZ_COMMANDS:-10000} $(PY) -m pytest -q -p no:cacheprovider \
+		tests/e2e/test_f_hostile_input.py -k every_hostile_command

@@ -1,5 +1,7 @@
 """Base message models, envelope fields, enumerations and bounded field types of the public contract."""
 
+import re
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 from uuid import UUID
@@ -18,6 +20,8 @@ __all__ = [
     "FinalOpinion",
     "FormationKind",
     "Ine",
+    "Instant",
+    "Line",
     "Message",
     "Opinion",
     "PersonName",
@@ -25,6 +29,7 @@ __all__ = [
     "ReasonText",
     "RejectionReason",
     "ReportText",
+    "Text",
     "Uai",
 ]
 
@@ -98,21 +103,61 @@ def _not_blank(value: str) -> str:
     return value
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _no_control(value: str) -> str:
+    """A code, identifier or name never holds control characters; PostgreSQL cannot even store U+0000."""
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+def _no_control_in_text(value: str) -> str:
+    """Free text may hold line breaks and tabs, nothing else below U+0020."""
+    if _CONTROL_IN_TEXT.search(value):
+        raise ValueError("must not contain control characters other than line breaks and tabs")
+    return value
+
+
+Line = AfterValidator(_no_control)
+Text = AfterValidator(_no_control_in_text)
+
 # Upper bounds everywhere so that an oversized field is rejected as `invalid` before any work is done.
 # INE and UAI shapes are deliberately not checked here: services answer `invalid_ine` / `invalid_uai`.
-Ine = Annotated[str, StringConstraints(max_length=32)]
-Uai = Annotated[str, StringConstraints(max_length=16)]
-Code = Annotated[str, StringConstraints(max_length=64)]
-CampaignName = Annotated[str, StringConstraints(min_length=1, max_length=16)]
-PersonName = Annotated[str, StringConstraints(max_length=100), AfterValidator(_not_blank)]
-CommentText = Annotated[str, StringConstraints(max_length=4000), AfterValidator(_not_blank)]
-ReportText = Annotated[str, StringConstraints(max_length=8000)]
-PlaceText = Annotated[str, StringConstraints(max_length=300), AfterValidator(_not_blank)]
-ReasonText = Annotated[str, StringConstraints(max_length=500)]
+Ine = Annotated[str, StringConstraints(max_length=32), Line]
+Uai = Annotated[str, StringConstraints(max_length=16), Line]
+Code = Annotated[str, StringConstraints(max_length=64), Line]
+CampaignName = Annotated[str, StringConstraints(min_length=1, max_length=16), Line]
+PersonName = Annotated[str, StringConstraints(max_length=100), AfterValidator(_not_blank), Line]
+CommentText = Annotated[str, StringConstraints(max_length=4000), AfterValidator(_not_blank), Text]
+ReportText = Annotated[str, StringConstraints(max_length=8000), Text]
+PlaceText = Annotated[str, StringConstraints(max_length=300), AfterValidator(_not_blank), Text]
+ReasonText = Annotated[str, StringConstraints(max_length=500), Text]
 Email = Annotated[
     str,
     StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+    Line,
 ]
+
+
+_EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
+_LATEST = datetime(9999, 12, 31, tzinfo=UTC)
+
+
+def _representable(value: datetime) -> datetime:
+    """An instant a day away from the calendar's ends, so that local times and durations stay computable."""
+    try:
+        within = _EARLIEST <= value.astimezone(UTC) < _LATEST
+    except (OverflowError, ValueError):
+        within = False
+    if not within:
+        raise ValueError("must lie between 0001-01-02 and 9999-12-30 in UTC")
+    return value
+
+
+Instant = Annotated[AwareDatetime, AfterValidator(_representable)]
 
 
 class Message(BaseModel):

@@ -4,7 +4,7 @@ from datetime import date
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
 from contracts.base import (
     Code,
@@ -12,6 +12,8 @@ from contracts.base import (
     CommentText,
     Email,
     Ine,
+    Instant,
+    Line,
     Message,
     Opinion,
     PersonName,
@@ -49,7 +51,7 @@ class Pupil(Message):
     last_name: PersonName = Field(description="Family name, not empty.")
     first_name: PersonName = Field(description="Given name, not empty.")
     birth_date: date = Field(description="Date of birth, YYYY-MM-DD.")
-    class_level: Annotated[str, StringConstraints(max_length=32)] = Field(
+    class_level: Annotated[str, StringConstraints(max_length=32), Line] = Field(
         description=(
             "Current class: `3eme`, `3eme_segpa`, `3eme_prepa_metiers`, `classe_accueil` (reception class "
             "for newly arrived pupils), `mgi_niveau_v` (MGI, the dropout-prevention mission, level V), "
@@ -98,7 +100,7 @@ class WithdrawCandidacy(Command):
 class SlotDeclaration(Message):
     """R14: interview time a reception school offers, in which `capacity` pupils can be received."""
 
-    starts_at: AwareDatetime = Field(description="Start of the slot, ISO-8601 with an offset (R20c).")
+    starts_at: Instant = Field(description="Start of the slot, ISO-8601 with an offset (R20c).")
     duration_minutes: int = Field(ge=5, le=480, description="Length of one interview in minutes.")
     capacity: int = Field(ge=1, le=500, description="How many pupils can be received in this slot.")
 
@@ -172,7 +174,7 @@ class ConfirmWish(Command):
 class AdvanceClock(Command):
     """Moves the virtual clock of every service forward; rejected under the wall clock, never backwards."""
 
-    to: AwareDatetime = Field(description="The instant the virtual clock moves to, ISO-8601 with an offset.")
+    to: Instant = Field(description="The instant the virtual clock moves to, ISO-8601 with an offset.")
 
 
 class PurgeCampaign(Command):

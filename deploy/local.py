@@ -206,16 +206,26 @@ def rabbit_up() -> None:
         start_new_session=True,
     )
     _wait(lambda: (RABBIT / "rabbit.pid").exists(), 60, "RabbitMQ's pid file")
-    subprocess.run(
-        _as("rabbitmq", ["/usr/lib/rabbitmq/bin/rabbitmqctl", "-n", RABBIT_NODE, "await_startup"]),
-        env=_rabbit_env(),
-        check=True,
-        stdout=subprocess.DEVNULL,
-        timeout=120,
-    )
+    _await_startup(RABBIT_NODE, _rabbit_env())
     _wait(lambda: _port_open(MANAGEMENT_PORT), 60, "RabbitMQ's management UI")
     _prune_stale_queues()
     say(f"RabbitMQ up on 127.0.0.1:{AMQP_PORT} (management on {MANAGEMENT_PORT})")
+
+
+def _await_startup(node: str, env: dict[str, str], timeout: float = 180) -> None:
+    """``await_startup`` fails at once while the node has not registered with epmd yet (a cold start)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        done = subprocess.run(
+            _as("rabbitmq", ["/usr/lib/rabbitmq/bin/rabbitmqctl", "-n", node, "await_startup"]),
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=timeout,
+        )
+        if done.returncode == 0:
+            return
+        if time.monotonic() > deadline:
+            sys.stderr.write(done.stderr.decode(errors="replace"))
+            raise SystemExit(f"[passpro] RabbitMQ node {node} did not start: see {LOG / 'rabbitmq.log'}")
+        time.sleep(1)
 
 
 def _management(method: str, path: str, body: object = None) -> object:

@@ -44,6 +44,8 @@ class ServiceStack:
         self.clock = clock
         self.extra_env = extra_env or {}
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.log_starts: dict[str, int] = {}
+        """Size of each process's log file when this stack first started it: this run's lines come after."""
 
     def port(self, service: str) -> int:
         replica = service.partition("#")[2]
@@ -66,6 +68,7 @@ class ServiceStack:
         """Starts ``service``, or another replica of it when named ``service#N``."""
         LOGS.mkdir(parents=True, exist_ok=True)
         log = open(LOGS / f"{service}.log", "ab")
+        self.log_starts.setdefault(service, log.tell())
         self.procs[service] = subprocess.Popen(
             [sys.executable, "-m", f"services.{service.partition('#')[0]}"], env=self.env(service), stdout=log,
             stderr=subprocess.STDOUT, cwd=ROOT,

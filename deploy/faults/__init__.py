@@ -1,2 +1,1 @@
-"""Fault injection: a scripted campaign played through the public interface while services, broker, database,
-SMTP and Affelnet fail, then checked for anything lost or done twice."""
+"""Fault injection: a scripted campaign played through the public interface while its parts fail, then checked."""

@@ -211,7 +211,7 @@ class Consumer:
             data = json.loads(message.body)
             if not isinstance(data, dict):
                 raise ValueError("not an object")
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deep to decode
             return await self._unreadable(message, key, amqp_id, correlation, "the body is not a JSON object")
         model_type = self.models.get(key)
         if model_type is None:
@@ -223,7 +223,10 @@ class Consumer:
                 message, key, amqp_id, correlation, f"{self.service.name} does not handle {key!r} yet", answer=False
             )
         command_id = data.get("command_id") if self.is_commands else data.get("event_id")
-        inbox_key = command_id if isinstance(command_id, str) and _is_uuid(command_id) else amqp_id
+        as_uuid = _as_uuid(command_id) if isinstance(command_id, str) else None
+        # One id, one effect, however the publisher spells the UUID; the answer echoes its spelling.
+        inbox_key = str(as_uuid) if as_uuid else amqp_id
+        answer_id = command_id if as_uuid else amqp_id
         try:
             model = model_type.model_validate(data)
         except ValidationError as error:
@@ -235,7 +238,7 @@ class Consumer:
                 _field_errors(error),
             )
             return await self._in_transaction(
-                inbox_key, correlation, None, key, data, rejection=rejection, command_id=inbox_key
+                inbox_key, correlation, None, key, data, rejection=rejection, command_id=answer_id
             )
         if key in routing.OPERATOR_COMMANDS and message.user_id != self.operator_user:
             # The broker validates user_id against the connection's account: a portal cannot forge it.
@@ -245,9 +248,11 @@ class Consumer:
                 [("user_id", "not the operators' account")],
             )
             return await self._in_transaction(
-                inbox_key, correlation, None, key, data, rejection=rejection, command_id=inbox_key
+                inbox_key, correlation, None, key, data, rejection=rejection, command_id=answer_id
             )
-        return await self._in_transaction(inbox_key, correlation, model, key, data, handler=handler)
+        return await self._in_transaction(
+            inbox_key, correlation, model, key, data, handler=handler, command_id=answer_id
+        )
 
     async def _in_transaction(
         self,
@@ -292,7 +297,12 @@ class Consumer:
                 except Refused as refused:  # a domain rule's refusal
                     rejection = Rejected(refused.reason, refused.message, [(refused.field, refused.reason)])
             if key in routing.BROADCAST_COMMANDS and not self.service.answers_broadcast_rejections:
-                return "rejected_silently"
+                # Another service answers; this one still records the id, so that reusing it has no effect here.
+                async with conn.transaction():
+                    claim = await q.claim_message_and_read_clock(
+                        conn, consumer=self.queue.name, message_id=inbox_key
+                    )
+                return "rejected_silently" if claim["claimed"] else "duplicate"
             async with conn.transaction():
                 claim = await q.claim_message_and_read_clock(conn, consumer=self.queue.name, message_id=inbox_key)
                 if not claim["claimed"]:
@@ -407,10 +417,6 @@ async def run_periodic(
         events = await periodic.routine(ctx)
         await write_outbox(conn, [outbox_row(e, service.name, None) for e in events])
     return len(events)
-
-
-def _is_uuid(value: str) -> bool:
-    return _as_uuid(value) is not None
 
 
 def _as_uuid(value: str) -> uuid.UUID | None:

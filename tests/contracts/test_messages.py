@@ -161,6 +161,22 @@ def test_blank_names_are_rejected(field: str) -> None:
         RegisterCandidacy.model_validate(_register(**{field: " "}))
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("pupil.last_name", "Du\u0000pont"), ("pupil.ine", "0000000001A\u0000"), ("origin_uai", "0930122C\n"),
+     ("formation_code", "cap\x1b[0m"), ("referent.name", "\x07"), ("origin_comment", "Motivée\x7f")],
+)
+def test_control_characters_are_rejected(field: str, value: str) -> None:
+    with pytest.raises(ValidationError, match="control characters"):
+        RegisterCandidacy.model_validate(_register(**{field: value}))
+
+
+def test_free_text_keeps_its_line_breaks_and_tabs() -> None:
+    command = RegisterCandidacy.model_validate(_register(origin_comment="Ligne 1\r\nLigne 2\tfin"))
+
+    assert command.origin_comment == "Ligne 1\r\nLigne 2\tfin"
+
+
 def test_validation_errors_never_echo_the_pupils_data() -> None:
     with pytest.raises(ValidationError) as caught:
         RegisterCandidacy.model_validate(_register(**{"referent.email": "Léa Martin, secret"}))
@@ -208,6 +224,18 @@ def test_instants_without_an_offset_are_rejected() -> None:
     body["slots"][0]["starts_at"] = "2013-04-02T09:00:00"
 
     with pytest.raises(ValidationError):
+        DeclareInterviewSlots.model_validate(body)
+
+
+@pytest.mark.parametrize(
+    "starts_at",
+    ["0001-01-01T00:00:00+14:00", "0001-01-01T23:59:59Z", "9999-12-31T00:00:00Z", "9999-12-30T23:00:00-12:00"],
+)
+def test_instants_too_close_to_the_ends_of_the_calendar_are_rejected(starts_at: str) -> None:
+    body = json.loads(SAMPLES[DeclareInterviewSlots].model_dump_json())
+    body["slots"][0]["starts_at"] = starts_at
+
+    with pytest.raises(ValidationError, match="between 0001-01-02 and 9999-12-30"):
         DeclareInterviewSlots.model_validate(body)
 
 

@@ -2,7 +2,7 @@
 Affelnet fail; nothing may be lost or done twice, and the faults must have caused redeliveries.
 
 It brings up its own RabbitMQ and PostgreSQL (ports 5683, 15683, 5443) and services (29181–29185), so it
-disturbs neither the shared infrastructure nor the end-to-end stack. Replay a failed run with
+disturbs neither the local stack (RabbitMQ 5672, PostgreSQL 5432) nor the end-to-end tests. Replay a run with
 ``python -m deploy.faults --short --seed <the seed it printed>``.
 """
 

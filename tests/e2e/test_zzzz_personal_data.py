@@ -1,0 +1,87 @@
+"""Pupils' personal data never reaches the services' logs or metrics: everything the session's portal sent, looked for.
+
+Runs last (name order), once every other file has played its part of the campaign; run alone, it plays
+a small campaign itself (registration, booking and convocation, report and recap sheet). Being last, it
+may move the clock forward freely.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timedelta
+
+import httpx
+import pytest
+
+from deploy.portal import PortalClient
+from tests.e2e.conftest import OPEN, Clock, register_body
+from tests.privacy import find_personal_data, personal_values
+from tests.stack import LOGS, ServiceStack
+
+pytestmark = pytest.mark.e2e
+
+FORMATION, DOMAIN, RECEPTION = "2nde-pro-agri-production-animale", "production-agricole", "0940784S"
+REGISTRATION_DEADLINE = date(2013, 3, 29)
+
+
+async def answer_of(portal: PortalClient, command: str, body: dict) -> dict:
+    await portal.send(command, body)
+    return await portal.outcome(body["command_id"], timeout=30)
+
+
+@pytest.fixture(scope="module")
+async def campaign_played(portal: PortalClient, clock: Clock) -> None:
+    """The session's campaign, or a small one when no recap sheet went out in this session."""
+    if portal.counts["notifications.recap_sent"]:
+        return
+    await clock.at_least(OPEN)
+    if clock.at.date() > REGISTRATION_DEADLINE:
+        pytest.skip("registrations are closed and this session sent no recap sheet: nothing to play")
+    start = (clock.at + timedelta(days=6)).replace(hour=10, minute=0, second=0, microsecond=0)
+    declared = await answer_of(portal, "declare_interview_slots", {
+        "command_id": str(uuid.uuid4()), "campaign": "2013", "actor_uai": RECEPTION, "domain_code": DOMAIN,
+        "place": "Bergerie du lycée", "slots": [{"starts_at": start.isoformat(), "duration_minutes": 30,
+                                                 "capacity": 1}]})
+    assert declared["_routing_key"] == "scheduling.slots_declared", declared
+    body = register_body(
+        formation_code=FORMATION,
+        pupil={"last_name": "Confidentiel-Nguyễn", "first_name": "Anaëlle", "birth_date": "1998-11-03"},
+        referent={"name": "M. Référent Privé", "email": "referent.prive@example.org"},
+        origin_comment="Commentaire confidentiel : élève très motivée par l'élevage.")
+    registered = await answer_of(portal, "register_candidacy", body)
+    assert registered["_routing_key"] == "enrollment.candidacy_registered", registered
+    ine = body["pupil"]["ine"]
+    booked = await portal.wait_for(
+        lambda e: e["_routing_key"] == "scheduling.interview_booked" and e["ine"] == ine, timeout=30)
+    await portal.wait_for(lambda e: e["_routing_key"] == "notifications.convocation_sent"
+                          and e["interview_id"] == booked["interview_id"], timeout=60)
+    await clock.at_least((datetime.fromisoformat(booked["starts_at"]) + timedelta(hours=1)).isoformat())
+    report = {"campaign": "2013", "actor_uai": booked["reception_uai"], "interview_id": booked["interview_id"],
+              "attended": True, "report": "Compte rendu confidentiel : projet solide, stage en élevage.",
+              "opinions": [{"formation_code": FORMATION, "opinion": "favorable"}]}
+    for _ in range(50):  # opinions learns of the booking from scheduling's event
+        reported = await answer_of(portal, "submit_interview_report", {**report, "command_id": str(uuid.uuid4())})
+        if reported["_routing_key"] == "opinions.interview_reported":
+            break
+    assert reported["_routing_key"] == "opinions.interview_reported", reported
+    await portal.wait_for(lambda e: e["_routing_key"] == "notifications.recap_sent" and e["ine"] == ine, timeout=60)
+
+
+async def test_no_personal_data_the_portal_sent_is_in_a_service_log_or_metric(
+    stack: ServiceStack, portal: PortalClient, campaign_played: None
+) -> None:
+    values = personal_values(body for _, body in portal.sent)
+    sources = {}
+    for process, start in stack.log_starts.items():
+        with (LOGS / f"{process}.log").open("rb") as log:
+            log.seek(start)
+            sources[f"{process}.log"] = log.read().decode("utf-8", "replace")
+    async with httpx.AsyncClient(timeout=10) as client:
+        for process in stack.procs:
+            sources[f"{process} /metrics"] = (await client.get(f"http://127.0.0.1:{stack.port(process)}/metrics")).text
+
+    findings = find_personal_data(sources, values)
+
+    assert values and all(sources.values()), "nothing to look for, or nowhere to look"
+    assert findings == [], "personal data found (source, line, field sent in):\n" + "\n".join(
+        f"  {f.source}:{f.line} {f.field}" for f in findings[:50])
