@@ -24,7 +24,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from fpdf import FPDF
-from fpdf.enums import MethodReturnValue, TableCellFillMode, XPos, YPos
+from fpdf.enums import TableCellFillMode, XPos, YPos
 from fpdf.fonts import FontFace
 from icalendar import Calendar, Event, Timezone
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -444,14 +444,17 @@ def _ics(c: Convocation, method: str, tz: tzinfo | None) -> bytes:
     calendar.add("method", method)
     calendar.add_component(event)
     for tzid in sorted(calendar.get_missing_tzids()):
-        calendar.subcomponents.insert(0, _vtimezone(tzid))
+        calendar.subcomponents.insert(0, _vtimezone(tzid, start.year))
     return bytes(calendar.to_ical())
 
 
 @functools.cache
-def _vtimezone(tzid: str) -> Timezone:
-    """A zone's VTIMEZONE, computed once: deriving its transitions costs more than the rest of the mail."""
-    return Timezone.from_tzid(tzid)
+def _vtimezone(tzid: str, year: int) -> Timezone:
+    """A zone's VTIMEZONE around the interview's year, computed once per year.
+
+    Its transitions from 1970 to 2038 (icalendar's default) made serialising it cost more than the PDF.
+    """
+    return Timezone.from_tzid(tzid, first_date=date(year - 1, 1, 1), last_date=date(year + 2, 1, 1))
 
 
 # --- PDF --------------------------------------------------------------------------------------------------------
@@ -481,6 +484,7 @@ def _latin1_char(char: str) -> str:
     return "?"
 
 
+@functools.lru_cache(maxsize=8192)
 def pdf_text(text: str) -> str:
     """The text as the core PDF fonts can print it: Latin-1 kept, typographic signs simplified, the rest ``?``."""
     text = unicodedata.normalize("NFC", str(text))
@@ -496,6 +500,45 @@ _INK = (33, 37, 41)
 _MUTED = (100, 106, 115)
 _ACCENT = (0, 74, 153)
 _FILL = (234, 241, 250)
+
+
+_POINTS_PER_MM = 72 / 25.4
+_CORE_WIDTHS: dict[str, dict[str, int]] = {}
+"""Glyph widths of each core font fpdf2 has loaded, in thousandths of the font size."""
+
+
+@functools.lru_cache(maxsize=8192)
+def _wrap(text: str, fontkey: str, size_pt: float, room: float) -> tuple[str, ...]:
+    """The lines of ``text`` in ``room`` millimetres: broken at spaces, a word longer than a line cut.
+
+    The same greedy rule as fpdf2's ``multi_cell``, without its per-character machinery, and cached: most
+    sentences of a convocation are the same in every one of them.
+    """
+    widths, scale = _CORE_WIDTHS[fontkey], size_pt / 1000 / _POINTS_PER_MM
+
+    def width(part: str) -> float:
+        return sum(widths.get(char, 0) for char in part) * scale
+
+    space, lines = width(" "), []
+    for paragraph in text.split("\n"):
+        line, used = "", 0.0
+        for word in paragraph.split(" "):
+            needed = width(word)
+            if line and used + space + needed <= room:
+                line, used = f"{line} {word}", used + space + needed
+                continue
+            if line:
+                lines.append(line)
+            while needed > room and len(word) > 1:
+                cut = 1
+                while cut < len(word) - 1 and width(word[: cut + 1]) <= room:
+                    cut += 1
+                lines.append(word[:cut])
+                word = word[cut:]
+                needed = width(word)
+            line, used = word, needed
+        lines.append(line)
+    return tuple(lines)
 
 
 class _Sheet(FPDF):
@@ -516,6 +559,20 @@ class _Sheet(FPDF):
     def normalize_text(self, text: str) -> str:
         return super().normalize_text(pdf_text(text))
 
+    def wrapped(self, width: float, text: str) -> tuple[str, ...]:
+        """The lines ``lines`` prints in a column ``width`` wide (0: up to the right margin) from here."""
+        font = self.current_font
+        _CORE_WIDTHS.setdefault(font.fontkey, font.cw)
+        room = (width or self.w - self.r_margin - self.x) - 2 * self.c_margin
+        return _wrap(pdf_text(text), font.fontkey, self.font_size_pt, room)
+
+    def lines(self, width: float, height: float, text: str, *, align: str = "L") -> None:
+        """Wrapped text in a column starting here, one cell per line; the cursor ends on the left margin below."""
+        x, width = self.x, width or self.w - self.r_margin - self.x
+        for line in self.wrapped(width, text):
+            self.set_x(x)
+            self.cell(width, height, line, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
     def footer(self) -> None:
         self.set_y(-13)
         self.set_font("Helvetica", size=8)
@@ -535,7 +592,7 @@ class _Sheet(FPDF):
         self.ln(6)
         self.set_text_color(*_ACCENT)
         self.set_font("Helvetica", "B", 17)
-        self.multi_cell(0, 8, pdf_text(title), align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.lines(0, 8, title, align="C")
         self.set_draw_color(*_ACCENT)
         self.set_line_width(0.6)
         self.ln(2)
@@ -550,13 +607,13 @@ class _Sheet(FPDF):
             self.add_page()
         self.set_font("Helvetica", "B", 12)
         self.set_text_color(*_ACCENT)
-        self.multi_cell(0, 7, pdf_text(text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.lines(0, 7, text)
         self.set_text_color(*_INK)
         self.ln(1)
 
     def paragraph(self, text: str, *, size: float = 10.5, style: str = "", height: float = 5.5) -> None:
         self.set_font("Helvetica", style, size)
-        self.multi_cell(0, height, pdf_text(text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.lines(0, height, text)
 
     def facts(self, rows: Sequence[tuple[str, str]], *, label_width: float = 52) -> None:
         """Label and value pairs, the values wrapping in their own column."""
@@ -564,20 +621,17 @@ class _Sheet(FPDF):
             y = self.get_y()
             self.set_font("Helvetica", "B", 10.5)
             self.set_text_color(*_MUTED)
-            self.multi_cell(label_width, 6.5, pdf_text(label), align="L", new_x=XPos.RIGHT, new_y=YPos.TOP)
+            self.lines(label_width, 6.5, label)
             label_bottom = y + 6.5
             self.set_text_color(*_INK)
             self.set_font("Helvetica", size=10.5)
             self.set_xy(self.l_margin + label_width, y)
-            self.multi_cell(0, 6.5, pdf_text(value), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            self.lines(0, 6.5, value)
             self.set_y(max(self.get_y(), label_bottom))
 
     def _measure(self, width: float, height: float, text: str, style: str, size: float) -> float:
         self.set_font("Helvetica", style, size)
-        measured = self.multi_cell(width, height, pdf_text(text), align="L", dry_run=True,
-                                   output=MethodReturnValue.HEIGHT)
-        assert isinstance(measured, float | int)
-        return float(measured)
+        return height * len(self.wrapped(width, text))
 
     def boxed(self, title: str, items: Sequence[str], note: str) -> None:
         """A tinted, framed block: a title, a list and a closing note; moved to the next page when it does not fit."""
@@ -600,18 +654,18 @@ class _Sheet(FPDF):
         self.set_xy(self.l_margin + pad, top + pad)
         self.set_font("Helvetica", "B", 11)
         self.set_text_color(*_ACCENT)
-        self.multi_cell(inner, 6, pdf_text(title), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.lines(inner, 6, title)
         self.ln(1)
         self.set_text_color(*_INK)
         self.set_font("Helvetica", size=10.5)
         for item in items:
             self.set_x(self.l_margin + pad)
             self.cell(bullet, 5.5, "-")
-            self.multi_cell(inner - bullet, 5.5, pdf_text(item), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            self.lines(inner - bullet, 5.5, item)
         self.ln(3)
         self.set_x(self.l_margin + pad)
         self.set_font("Helvetica", "B", 10.5)
-        self.multi_cell(inner, 5.5, pdf_text(note), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.lines(inner, 5.5, note)
         if fits:
             self.set_y(top + height)
 

@@ -9,9 +9,11 @@ Message-ID, which mail systems recognise.
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses
@@ -31,8 +33,8 @@ from services.runtime.settings import ServiceSettings
 
 log = structlog.get_logger()
 LEASE_SECONDS = 120
-BATCH = 8
-"""Mails leased and sent at once (one SMTP connection each)."""
+BATCH = 32
+"""Mails leased at once: read from the database, built in a worker thread, sent over one SMTP connection."""
 RETRY_BASE = timedelta(seconds=2)
 RETRY_CAP = timedelta(minutes=15)
 
@@ -58,28 +60,58 @@ async def send_mails(ctx: WorkerContext) -> None:
 async def send_due(ctx: WorkerContext, settings: ServiceSettings) -> int:
     async with ctx.pool.acquire() as conn, conn.transaction():
         rows = await NotificationsRepository(conn, ctx.campaign.campaign).claim_due(BATCH, LEASE_SECONDS)
-    await asyncio.gather(*(_send_one(ctx, settings, row) for row in rows))
-    if rows:
-        ctx.wake_relay()
+    if not rows:
+        return 0
+    builds: list[tuple[Any, Build]] = []
+    async with ctx.pool.acquire() as conn:
+        repo = NotificationsRepository(conn, ctx.campaign.campaign)
+        for row in rows:
+            try:
+                builds.append((row, await prepare(repo, ctx.campaign, settings, row)))
+            except NotReady as waiting:
+                await _retry(ctx, row["key"], f"waiting: {waiting}", 1.0, counted=False)
+    # PDFs and calendars are pure CPU: built off the event loop, which keeps consuming and answering meanwhile.
+    built = await asyncio.to_thread(lambda: [(row, _built(build)) for row, build in builds])
+    for row, failure in built:
+        if isinstance(failure, Exception):
+            log.error("mail_not_built", mail_key=row["key"], kind=row["kind"], error=type(failure).__name__)
+            await _retry(ctx, row["key"], type(failure).__name__, RETRY_CAP.total_seconds())
+    await _send(ctx, settings, [(row, message) for row, message in built if isinstance(message, EmailMessage)])
+    ctx.wake_relay()
     return len(rows)
 
 
-async def _send_one(ctx: WorkerContext, settings: ServiceSettings, row: Any) -> None:
-    key = row["key"]
+def _built(build: Build) -> EmailMessage | Exception:
+    """One mail that cannot be built (a defect) must not hold back the others of its batch."""
     try:
-        async with ctx.pool.acquire() as conn:
-            message = await compose(NotificationsRepository(conn, ctx.campaign.campaign), ctx.campaign, settings, row)
-        message["Date"] = format_datetime(datetime.now(UTC))  # the real sending time, not the campaign's clock
-        await aiosmtplib.send(message, hostname=settings.smtp_host, port=settings.smtp_port, timeout=20)
-    except NotReady as waiting:
-        await _retry(ctx, key, f"waiting: {waiting}", 1.0, counted=False)
-        return
+        return build()
+    except Exception as error:  # reported and retried by the caller
+        return error
+
+
+async def _send(ctx: WorkerContext, settings: ServiceSettings, messages: list[tuple[Any, EmailMessage]]) -> None:
+    """Hands the mails to SMTP over one connection; each one accepted is recorded as sent at once."""
+    pending = list(messages)
+    try:
+        async with aiosmtplib.SMTP(hostname=settings.smtp_host, port=settings.smtp_port, timeout=20) as smtp:
+            while pending:
+                row, message = pending[0]
+                message["Date"] = format_datetime(datetime.now(UTC))  # the real sending time, not the campaign's
+                try:
+                    await smtp.send_message(message)
+                except (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPResponseException) as refused:
+                    pending.pop(0)  # this mail only: the connection goes on with the next one
+                    await _not_sent(ctx, row, refused)
+                    continue
+                pending.pop(0)
+                await _sent(ctx, row, message)
     except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
-        delay = retry_delay(row["attempts"], random.random(), base=RETRY_BASE, cap=RETRY_CAP)
-        log.warning("mail_not_sent", mail_key=key, kind=row["kind"], error=type(error).__name__,
-                    retry_in_s=round(delay.total_seconds(), 1))
-        await _retry(ctx, key, type(error).__name__, delay.total_seconds())
-        return
+        for row, _ in pending:  # the connection is gone: what it did not take waits for the next attempt
+            await _not_sent(ctx, row, error)
+
+
+async def _sent(ctx: WorkerContext, row: Any, message: EmailMessage) -> None:
+    key = row["key"]
     recipients = [address for _, address in getaddresses(message.get_all("To", []))]
     async with ctx.pool.acquire() as conn, conn.transaction():
         repo = NotificationsRepository(conn, ctx.campaign.campaign)
@@ -89,6 +121,13 @@ async def _send_one(ctx: WorkerContext, settings: ServiceSettings, row: Any) -> 
         if event is not None:
             await write_outbox(conn, [outbox_row(event, ctx.service, key)])
     log.info("mail_sent", mail_key=key, kind=row["kind"])
+
+
+async def _not_sent(ctx: WorkerContext, row: Any, error: BaseException) -> None:
+    delay = retry_delay(row["attempts"], random.random(), base=RETRY_BASE, cap=RETRY_CAP)
+    log.warning("mail_not_sent", mail_key=row["key"], kind=row["kind"], error=type(error).__name__,
+                retry_in_s=round(delay.total_seconds(), 1))
+    await _retry(ctx, row["key"], type(error).__name__, delay.total_seconds())
 
 
 async def _retry(ctx: WorkerContext, key: str, error: str, delay: float, *, counted: bool = True) -> None:
@@ -117,9 +156,12 @@ def _school(campaign: Campaign, uai: str) -> documents.School:
     return documents.School(uai, school.name if school else uai, school.address if school else "")
 
 
-async def compose(repo: NotificationsRepository, campaign: Campaign, settings: ServiceSettings,
-                  row: Any) -> EmailMessage:
-    """The mail of ``row``, from what notifications knows now."""
+Build = Callable[[], EmailMessage]
+"""Builds a mail from facts already read: pure CPU, safe to run in a worker thread."""
+
+
+async def prepare(repo: NotificationsRepository, campaign: Campaign, settings: ServiceSettings, row: Any) -> Build:
+    """Reads what the mail of ``row`` needs, as notifications knows it now; returns how to build it."""
     kind, message_id = row["kind"], f"<{row['key'].replace(':', '.')}@passpro.ac-creteil.fr>"
     tz = campaign.tz
     if kind == "overdue_reminder":
@@ -133,17 +175,17 @@ async def compose(repo: NotificationsRepository, campaign: Campaign, settings: S
                 _domain_label(campaign, item["domain_code"]), item["starts_at"], item["due_on"]))
         if not overdue:
             raise NotReady("overdue interviews")
-        return documents.overdue_reminder_mail(
-            _school(campaign, row["reception_uai"]), overdue, tz=tz, sender=settings.mail_from,
-            recipients=[_mailbox(row["reception_uai"], settings)], message_id=message_id)
+        return functools.partial(
+            documents.overdue_reminder_mail, _school(campaign, row["reception_uai"]), overdue, tz=tz,
+            sender=settings.mail_from, recipients=[_mailbox(row["reception_uai"], settings)], message_id=message_id)
     pupil_row = await repo.get_pupil(row["ine"])
     if pupil_row is None:
         raise NotReady("pupil")
     pupil = documents.Pupil(row["ine"], pupil_row["first_name"], pupil_row["last_name"])
     origin_box = _mailbox(pupil_row["origin_uai"], settings)
     if kind == "recap":
-        return documents.recap_mail(await _recap(repo, campaign, pupil, pupil_row["origin_uai"]), tz=tz,
-                                    sender=settings.mail_from, recipients=[origin_box], message_id=message_id)
+        return functools.partial(documents.recap_mail, await _recap(repo, campaign, pupil, pupil_row["origin_uai"]),
+                                 tz=tz, sender=settings.mail_from, recipients=[origin_box], message_id=message_id)
     interview = await repo.get_interview(row["interview_id"])
     if interview is None:
         raise NotReady("interview")
@@ -157,14 +199,12 @@ async def compose(repo: NotificationsRepository, campaign: Campaign, settings: S
         sequence=sequence * 2 + (1 if kind == "cancellation" else 0),
     )
     recipients = [origin_box, pupil_row["referent_email"]]
+    common = {"tz": tz, "sender": settings.mail_from, "recipients": recipients, "message_id": message_id}
     if kind == "convocation":
-        return documents.convocation_mail(convocation, tz=tz, sender=settings.mail_from, recipients=recipients,
-                                          message_id=message_id)
+        return functools.partial(documents.convocation_mail, convocation, **common)
     if kind == "cancellation":
-        return documents.cancellation_mail(convocation, "candidacies_withdrawn", tz=tz, sender=settings.mail_from,
-                                           recipients=recipients, message_id=message_id)
-    return documents.interview_reminder_mail(convocation, tz=tz, sender=settings.mail_from, recipients=recipients,
-                                             message_id=message_id)
+        return functools.partial(documents.cancellation_mail, convocation, "candidacies_withdrawn", **common)
+    return functools.partial(documents.interview_reminder_mail, convocation, **common)
 
 
 def _domain_label(campaign: Campaign, code: str) -> str:
