@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PG_BIN := /usr/lib/postgresql/15/bin
 
-.PHONY: demo test up down status reset install system-deps lint asyncapi bench bench-scheduling bench-affelnet unit \
+.PHONY: demo test up down status reset install system-deps lint asyncapi bench bench-enrollment bench-scheduling bench-affelnet unit \
 	monitoring production test-cluster faults test-faults fuzz
 
 ## install: system packages (RabbitMQ, PostgreSQL) when missing, then the virtual environment
@@ -57,17 +57,26 @@ lint: install
 unit: install
 	$(PY) -m pytest -q tests/unit tests/contracts
 
-## test: lint, then every level of tests against the real broker and database
+## test: lint, every level of tests against the real broker and database, a simulated campaign, the short fault run, the cluster's node loss
 test: install lint
 	$(PY) -m deploy.local infra-up
 	$(PY) -m pytest -q -p no:cacheprovider tests --ignore=tests/cluster --ignore=tests/faults --ignore=tests/simulation
+	$(PY) -m pytest -q -p no:cacheprovider tests/simulation
+	$(PY) -m pytest -q -p no:cacheprovider tests/faults
+	$(PY) -m pytest -q -p no:cacheprovider tests/cluster
 
 asyncapi: install
 	mkdir -p docs
 	$(PY) -m contracts.asyncapi docs/asyncapi.json
 	@echo "written docs/asyncapi.json"
 
+## bench: the whole path, register → booked → convocation mailed, against a raw 3-hop relay (BENCH_ARGS="-n 20000")
 bench: install
+	PASSPRO_CLOCK=$${PASSPRO_CLOCK:-$(CAMPAIGN_START)} $(PY) -m deploy.local up --virtual
+	$(PY) -m deploy.bench_pipeline $(BENCH_ARGS)
+
+## bench-enrollment: registrations/s through enrollment alone against a raw 1-hop relay
+bench-enrollment: install
 	PASSPRO_CLOCK=$${PASSPRO_CLOCK:-$(CAMPAIGN_START)} $(PY) -m deploy.local up --virtual
 	$(PY) -m deploy.bench
 

@@ -1,4 +1,4 @@
-"""``make bench``: registrations per second through the running stack, against the raw broker's ceiling.
+"""``make bench-enrollment``: registrations per second through the running stack, against the raw broker's ceiling.
 
 1. The service path: N ``register_candidacy`` published as a portal (persistent, confirmed) →
    enrollment (inbox + candidacy + outbox in PostgreSQL) → relay (confirmed) → the portal's event

@@ -62,12 +62,14 @@ def _declarations(commands: list[dict[str, Any]], first_day: datetime, run: int)
     campaign = load_campaign()
     need: dict[str, int] = {}
     for body in commands:
-        domain = campaign.domain_of(body["formation_code"])
-        assert domain is not None
-        need[domain.code] = need.get(domain.code, 0) + 1
+        code = campaign.domain_of(body["formation_code"])
+        assert code is not None
+        need[code] = need.get(code, 0) + 1
     out = []
     for code, pupils in need.items():
-        school = campaign.domain(code).reception_uais[0]
+        domain = campaign.domain(code)
+        assert domain is not None
+        school = domain.reception_uais[0]
         seats = pupils * 11 // 10 + 1
         slots = []
         for k in range(-(-seats // SEATS_PER_SLOT)):

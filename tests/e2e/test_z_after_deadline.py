@@ -1,4 +1,4 @@
-"""R6, R9 after the registration deadline (runs last: the clock only moves forward)."""
+"""R6, R9 after the registration deadline (after the earlier files: the clock only moves forward)."""
 
 from __future__ import annotations
 
