@@ -42,11 +42,11 @@ status: install
 reset:
 	@if [ -x $(PY) ]; then $(PY) -m deploy.local reset; else rm -rf var; fi
 
-## demo and bench play the 2013 campaign: the services run on a virtual clock starting at its opening
+## the benchmarks play the 2013 campaign on a virtual clock starting at its opening (demo starts a fresh one itself)
 CAMPAIGN_START ?= 2013-02-04T08:00:00+01:00
 
 demo: install
-	PASSPRO_CLOCK=$${PASSPRO_CLOCK:-$(CAMPAIGN_START)} $(PY) -m deploy.local up --virtual
+	$(PY) -m deploy.local infra-up
 	$(VENV)/bin/passpro simulate --fresh
 
 lint: install

@@ -404,6 +404,11 @@ def _replicas(service: str) -> list[int]:
     return sorted(found)
 
 
+def replica_count() -> int:
+    """How many processes of each service the stack runs (the most of any service), 0 when none."""
+    return max((len(_replicas(service)) for service in routing.SERVICES), default=0)
+
+
 def _stop_all(names: list[str]) -> None:
     """SIGTERM to all first, so that they drain together, then each is waited for (or killed)."""
     pids = {name: _read_pid(RUN / f"{name}.pid") for name in names}

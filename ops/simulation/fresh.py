@@ -18,7 +18,7 @@ import asyncpg
 
 from contracts import routing
 from contracts.campaign import Campaign
-from deploy.local import ROOT, VAR, Addresses
+from deploy.local import ROOT, VAR, Addresses, replica_count
 from ops.settings import OpsSettings
 
 
@@ -29,17 +29,20 @@ def opening(campaign: Campaign) -> datetime:
 
 def fresh_local_campaign(campaign: Campaign) -> None:
     _local("infra-up")
+    # A stack started with replicas gets them back (the cluster, if any, is remembered by deploy.local).
+    replicas = os.environ.get("PASSPRO_REPLICAS") or str(max(replica_count(), 1))
     _local("services-down")
     asyncio.run(_empty(os.environ.get("PASSPRO_DATABASE_URL", Addresses.database), OpsSettings().admin_amqp_url))
     for sub in ("mail", "affelnet"):
         shutil.rmtree(VAR / sub, ignore_errors=True)
     print(f"[passpro] local campaign deleted: service schemas, queues of vhost {routing.VHOST}, mails, bonuses",
           flush=True)
-    _local("up", "--virtual", clock=opening(campaign).isoformat())
+    _local("up", "--virtual", clock=opening(campaign).isoformat(), replicas=replicas)
 
 
-def _local(*argv: str, clock: str | None = None) -> None:
-    env = {**os.environ, **({"PASSPRO_CLOCK": clock} if clock else {})}
+def _local(*argv: str, clock: str | None = None, replicas: str | None = None) -> None:
+    env = {**os.environ, **({"PASSPRO_CLOCK": clock} if clock else {}),
+           **({"PASSPRO_REPLICAS": replicas} if replicas else {})}
     subprocess.run([sys.executable, "-m", "deploy.local", *argv], check=True, cwd=ROOT, env=env)  # noqa: S603
 
 
