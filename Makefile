@@ -113,5 +113,5 @@ test-faults: install
 ## fuzz: 10,000 hostile commands (PASSPRO_FUZZ_COMMANDS, PASSPRO_FUZZ_SEED) through the end-to-end stack
 fuzz: install
 	$(PY) -m deploy.local infra-up
-	PASSPRO_FUZZ_COMMANDS=$${PASSPRO_FUZZ_COMMANDS:-10000} $(PY) -m pytest -q -p no:cacheprovider \
+	PASSPRO_FUZZ_COMMANDS=$${PASSPRO_FUZZ_COMMANDS:-10000} $(PY) -m pytest -q -s -p no:cacheprovider \
 		tests/e2e/test_f_hostile_input.py -k every_hostile_command
