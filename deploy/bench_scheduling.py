@@ -24,7 +24,7 @@ from typing import Any
 
 from contracts.campaign import load_campaign
 from contracts.identifiers import departement_of_uai, uai_check_letter
-from deploy.local import LOG, ROOT, VAR, service_env
+from deploy.local import LOG, ROOT, VAR, replica_count, service_env
 from deploy.portal import PortalClient
 
 PORTAL_URL = "amqp://portal:portal@127.0.0.1:5672/passpro"
@@ -170,14 +170,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--pupils", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=2013)
-    parser.add_argument("--replicas", type=int, default=1, help="scheduling processes (the stack runs one)")
+    parser.add_argument("--replicas", type=int, default=1,
+                        help="scheduling processes during the run; the stack's own count, the rest started for it")
     args = parser.parse_args()
     extra = []
-    for n in range(1, args.replicas):
+    for n in range(max(replica_count("scheduling"), 1), args.replicas):
         env = service_env("scheduling")
         env["PASSPRO_HEALTH_PORT"] = str(8182 + n)
+        # Its own log name: the stack's replica k of `make up REPLICAS=N` logs to scheduling-k.log.
         extra.append(subprocess.Popen([sys.executable, "-m", "services.scheduling"], env=env, cwd=ROOT,
-                                      stdout=open(LOG / f"scheduling-{n}.log", "ab"), stderr=subprocess.STDOUT))
+                                      stdout=open(LOG / f"bench-scheduling-{n}.log", "ab"),
+                                      stderr=subprocess.STDOUT))
     try:
         time.sleep(5 if extra else 0)
         result = asyncio.run(run(args.pupils, args.seed))

@@ -404,9 +404,9 @@ def _replicas(service: str) -> list[int]:
     return sorted(found)
 
 
-def replica_count() -> int:
-    """How many processes of each service the stack runs (the most of any service), 0 when none."""
-    return max((len(_replicas(service)) for service in routing.SERVICES), default=0)
+def replica_count(service: str | None = None) -> int:
+    """How many processes of ``service`` the stack runs (of any service: the most), 0 when none."""
+    return max((len(_replicas(name)) for name in routing.SERVICES if service in (None, name)), default=0)
 
 
 def _stop_all(names: list[str]) -> None:
