@@ -75,7 +75,7 @@ async def check(ev: Evidence) -> Outcome:
     finals = await _finals(ev, findings, effects)
     resent = await _mails(ev, findings, effects, cancelled)
     retries = await _bonuses(ev, findings, effects, finals)
-    parked = await _leftovers(ev, findings)
+    parked = await _leftovers(ev, findings, effects)
     return Outcome(findings, effects, resent, retries, parked)
 
 
@@ -294,8 +294,14 @@ async def _bonuses(ev: Evidence, f: Findings, effects: Counter[str],
     return retries
 
 
-async def _leftovers(ev: Evidence, f: Findings) -> list[str]:
-    """Nothing left unprocessed: work queues and outboxes empty; the parking queues hold only the poison, once."""
+async def _leftovers(ev: Evidence, f: Findings, effects: dict[str, int]) -> list[str]:
+    """Nothing left unprocessed: work queues and outboxes empty; the parking queues hold only the poison.
+
+    A poison message may be parked more than once: seen again after a crash between parking and ack, or its
+    parked copy re-published by a relay that lost the broker before the confirm. A parking queue has no inbox,
+    and a second copy there is harmless (replayed, the inbox makes it one), so copies are counted, not
+    called duplicates; the poison's answer is checked for exactly once elsewhere.
+    """
     queues = await ev.infra.queues()
     parked: list[str] = []
     poison = Counter[str]()
@@ -309,13 +315,18 @@ async def _leftovers(ev: Evidence, f: Findings) -> list[str]:
             headers = properties.get("headers") or {}
             mid = str(headers.get("x-passpro-message-id") or properties.get("message_id"))
             reason = headers.get("x-passpro-reason") or f"broker: {headers.get('x-first-death-reason')}"
-            parked.append(f"{spec.parking}: {mid} {message.get('routing_key')} ({reason})")
+            line = f"{spec.parking}: {mid} {message.get('routing_key')} ({reason})"
             if mid in {p.command_id for p in ev.poison} and "x-passpro-reason" in headers:
                 poison[mid] += 1
+                if poison[mid] > 1:
+                    continue
             else:
                 f.add("wrong", f"parked {mid}", f"in {spec.parking}: {reason}")
+            parked.append(line)
     for p in ev.poison:
-        f.once(poison, p.command_id, f"parked poison {p.command_id}", "enrollment.commands.parking")
+        if poison[p.command_id] == 0:
+            f.add("lost", f"parked poison {p.command_id}", "none in enrollment.commands.parking")
+    effects["poison copies parked again"] = sum(n - 1 for n in poison.values() if n > 1)
     for service in routing.SERVICES:
         rows = await ev.infra.fetch(f'SELECT count(*) AS n FROM "{service}".outbox')
         if rows[0]["n"]:
