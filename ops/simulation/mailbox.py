@@ -38,5 +38,9 @@ class Mailbox:
 
     def first(self, kind: str) -> Path | None:
         """The oldest mail of that kind (file names start with the time they were received)."""
-        return next((path for path, subject in sorted(self.subjects.items())
-                     if any(subject.startswith(p) for p, k in KINDS.items() if k == kind)), None)
+        return next(iter(self.of_kind(kind)), None)
+
+    def of_kind(self, kind: str) -> list[Path]:
+        """The mails of that kind, oldest first."""
+        return [path for path, subject in sorted(self.subjects.items())
+                if any(subject.startswith(p) for p, k in KINDS.items() if k == kind)]

@@ -78,11 +78,16 @@ def tables(f: Figures) -> list[tuple[str, Sequence[str], Iterable[Sequence[Any]]
     ]
 
 
+EMPTY_RECAP = b"Aucun domaine."
+
+
 def copy_examples(mailbox: Mailbox, target: Path) -> list[tuple[str, list[str]]]:
-    """The first mail of each kind as .eml, with its attachments beside it: (kind, file names)."""
+    """The first telling mail of each kind as .eml, with its attachments beside it: (kind, file names)."""
     out = []
     for kind, stem in EXAMPLE_FILES.items():
-        found = mailbox.first(kind)
+        mails = mailbox.of_kind(kind)
+        # A recap sent after every candidacy of the pupil was withdrawn shows no domain: a poor example.
+        found = next((path for path in mails if EMPTY_RECAP not in path.read_bytes()), mails[0] if mails else None)
         if found is None:
             continue
         files = [f"{stem}.eml"]
