@@ -11,10 +11,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-import aio_pika
-import asyncpg
-
 from contracts import routing
+from ops.simulation.fresh import empty_campaign
 from tests.conftest import ADMIN_URL, AMQP_HOST, TEST_DATABASE_URL, TEST_VHOST
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,19 +22,7 @@ HEALTH_BASE_PORT = 18081
 
 async def reset_state() -> None:
     """An empty database and empty queues, so the run starts a fresh campaign."""
-    conn = await asyncpg.connect(TEST_DATABASE_URL)
-    try:
-        for service in routing.SERVICES:
-            await conn.execute(f'DROP SCHEMA IF EXISTS "{service}" CASCADE')
-    finally:
-        await conn.close()
-    connection = await aio_pika.connect(ADMIN_URL)
-    async with connection:
-        channel = await connection.channel()
-        for spec in routing.QUEUES:
-            for name in (spec.name, routing.parking_queue(spec.name)):
-                queue = await channel.get_queue(name, ensure=False)
-                await queue.purge()
+    await empty_campaign(TEST_DATABASE_URL, ADMIN_URL)
 
 
 class ServiceStack:

@@ -12,7 +12,7 @@ import asyncio
 import json
 import random
 from collections import Counter
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from contracts import routing
@@ -82,24 +82,21 @@ class Injector:
             await self.services.wait_ready(120 * self.plan.patience, (service,))
 
     async def _broker_restart(self) -> None:
-        async with self._lock:
-            self.note("fault: RabbitMQ stopping")
-            await self.infra.broker("down")
-            await asyncio.sleep(self.plan.broker_down)
-            await self.infra.broker("up")
-            self.injected["RabbitMQ restart"] += 1
-            self.note("fault: RabbitMQ back")
-            await self._back_ready("after the RabbitMQ restart")
+        await self._restart("RabbitMQ", self.infra.broker, self.plan.broker_down)
 
     async def _database_restart(self) -> None:
+        await self._restart("PostgreSQL", self.infra.database, self.plan.database_down)
+
+    async def _restart(self, name: str, part: Callable[[str], Awaitable[None]], down_seconds: float) -> None:
+        """Stops ``part`` for ``down_seconds``, starts it again, then waits for every service to be ready."""
         async with self._lock:
-            self.note("fault: PostgreSQL stopping")
-            await self.infra.database("down")
-            await asyncio.sleep(self.plan.database_down)
-            await self.infra.database("up")
-            self.injected["PostgreSQL restart"] += 1
-            self.note("fault: PostgreSQL back")
-            await self._back_ready("after the PostgreSQL restart")
+            self.note(f"fault: {name} stopping")
+            await part("down")
+            await asyncio.sleep(down_seconds)
+            await part("up")
+            self.injected[f"{name} restart"] += 1
+            self.note(f"fault: {name} back")
+            await self._back_ready(f"after the {name} restart")
 
     async def _kills(self) -> None:
         for _ in range(self.plan.kills):

@@ -32,7 +32,8 @@ def fresh_local_campaign(campaign: Campaign) -> None:
     # A stack started with replicas gets them back (the cluster, if any, is remembered by deploy.local).
     replicas = os.environ.get("PASSPRO_REPLICAS") or str(max(replica_count(), 1))
     _local("services-down")
-    asyncio.run(_empty(os.environ.get("PASSPRO_DATABASE_URL", Addresses.database), OpsSettings().admin_amqp_url))
+    database_url = os.environ.get("PASSPRO_DATABASE_URL", Addresses.database)
+    asyncio.run(empty_campaign(database_url, OpsSettings().admin_amqp_url))
     for sub in ("mail", "affelnet"):
         shutil.rmtree(VAR / sub, ignore_errors=True)
     print(f"[passpro] local campaign deleted: service schemas, queues of vhost {routing.VHOST}, mails, bonuses",
@@ -46,7 +47,11 @@ def _local(*argv: str, clock: str | None = None, replicas: str | None = None) ->
     subprocess.run([sys.executable, "-m", "deploy.local", *argv], check=True, cwd=ROOT, env=env)  # noqa: S603
 
 
-async def _empty(database_url: str, admin_url: str) -> None:
+async def empty_campaign(database_url: str, admin_url: str) -> None:
+    """Every service schema of ``database_url`` dropped and every queue of ``admin_url``'s vhost emptied.
+
+    The services recreate their schemas at their next start; the queues themselves stay declared.
+    """
     conn = await asyncpg.connect(database_url)
     try:
         for service in routing.SERVICES:

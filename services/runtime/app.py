@@ -199,37 +199,17 @@ class ServiceProcess:
         return True if pending == 0 else f"{pending} migrations pending"
 
     async def _consumers(self) -> dict[str, int]:
-        """FastStream may come back from a lost node without its consumers: count them on the broker.
-
-        A queue counts as consumed only when this process itself consumes it too: with replicas, another
-        process's consumer would otherwise hide that this one lost its own.
-        """
+        """FastStream may come back from a lost node without its consumers: count them on the broker."""
         assert self.relay is not None and self.relay.connection is not None
-        own = self._own_consumers()
         counts = {}
         channel = await self.relay.connection.channel()
         try:
             for spec in self.queues:
                 queue = await channel.declare_queue(spec.name, passive=True)
-                counts[spec.name] = (queue.declaration_result.consumer_count or 0) if own.get(spec.name, True) else 0
+                counts[spec.name] = queue.declaration_result.consumer_count
         finally:
             await channel.close()
         return counts
-
-    def _own_consumers(self) -> dict[str, bool]:
-        """Per queue, whether this process's subscriber holds a consumer on an open channel.
-
-        Read from FastStream's subscriber state; a queue whose state cannot be read is left to the broker's count.
-        """
-        own: dict[str, bool] = {}
-        for subscriber in getattr(self.broker, "subscribers", []):
-            queue = getattr(subscriber, "queue", None)
-            if queue is None or not hasattr(subscriber, "_consumer_tag") or not hasattr(subscriber, "_queue_obj"):
-                continue
-            consumed = subscriber._queue_obj
-            channel = getattr(consumed, "channel", None) if consumed is not None else None
-            own[queue.name] = bool(subscriber._consumer_tag and channel is not None and not channel.is_closed)
-        return own
 
     async def _ready(self, _: Request) -> Response:
         checks = await self.readiness()

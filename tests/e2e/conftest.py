@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
@@ -60,10 +61,12 @@ def smtp() -> Iterator[SmtpServer]:
     server.down()
 
 
-@pytest.fixture(scope="session")
-async def stack(affelnet: AffelnetReceiver, smtp: SmtpServer) -> AsyncIterator[ServiceStack]:
+@contextlib.asynccontextmanager
+async def fresh_stack(clock: str) -> AsyncIterator[ServiceStack]:
+    """A fresh campaign on the test vhost and database, the five services on ``clock``, talking to the run's
+    Affelnet receiver and SMTP server; stopped on leaving."""
     await reset_state()
-    services = ServiceStack(clock=START, extra_env={
+    services = ServiceStack(clock=clock, extra_env={
         "PASSPRO_AFFELNET_URL": f"http://127.0.0.1:{AFFELNET_PORT}", "PASSPRO_AFFELNET_TOKEN": AFFELNET_TOKEN,
         "PASSPRO_SMTP_HOST": "127.0.0.1", "PASSPRO_SMTP_PORT": str(SMTP_PORT)})
     try:
@@ -71,6 +74,12 @@ async def stack(affelnet: AffelnetReceiver, smtp: SmtpServer) -> AsyncIterator[S
         yield services
     finally:
         services.stop_all()
+
+
+@pytest.fixture(scope="session")
+async def stack(affelnet: AffelnetReceiver, smtp: SmtpServer) -> AsyncIterator[ServiceStack]:
+    async with fresh_stack(START) as services:
+        yield services
 
 
 @pytest.fixture(scope="session")

@@ -15,8 +15,8 @@ from contracts.campaign import load_campaign
 from deploy.mail_sink import MailSink
 from deploy.mail_sink import start as start_sink
 from ops.simulation.fresh import opening
-from tests.e2e.conftest import AFFELNET_PORT, AFFELNET_TOKEN, SMTP_PORT, affelnet
-from tests.stack import ServiceStack, reset_state
+from tests.e2e.conftest import SMTP_PORT, affelnet, fresh_stack
+from tests.stack import ServiceStack
 
 __all__ = ["affelnet"]
 
@@ -44,12 +44,5 @@ def mail_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 @pytest.fixture(scope="session")
 async def stack(affelnet: object, mail_dir: Path) -> AsyncIterator[ServiceStack]:
-    await reset_state()
-    services = ServiceStack(clock=opening(load_campaign()).isoformat(), extra_env={
-        "PASSPRO_AFFELNET_URL": f"http://127.0.0.1:{AFFELNET_PORT}", "PASSPRO_AFFELNET_TOKEN": AFFELNET_TOKEN,
-        "PASSPRO_SMTP_HOST": "127.0.0.1", "PASSPRO_SMTP_PORT": str(SMTP_PORT)})
-    try:
-        await services.start_all()
+    async with fresh_stack(opening(load_campaign()).isoformat()) as services:
         yield services
-    finally:
-        services.stop_all()
