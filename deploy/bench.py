@@ -25,6 +25,7 @@ from typing import Any
 
 import aio_pika
 
+from deploy import cpu
 from deploy.local import RUN, VAR
 from deploy.portal import PortalClient
 
@@ -80,11 +81,13 @@ async def service_path(n: int, concurrency: int) -> dict[str, Any]:
                 sent_at[body["command_id"]] = time.perf_counter()
                 await portal.send("register_candidacy", body)
 
+        cpu_before = cpu.stack_cpu()
         started = time.perf_counter()
         await asyncio.gather(*(publisher() for _ in range(concurrency)))
         published = time.perf_counter()
         await portal.wait_for(lambda _e: len(portal.events) >= n, timeout=600)
         finished = time.perf_counter()
+        cpu_used = cpu.spent(cpu_before, cpu.stack_cpu())
         rejected = [e for e in portal.events if e["_routing_key"].endswith("command_rejected")]
         latencies = sorted(portal.arrival_times[c] - sent_at[c] for c in sent_at if c in portal.arrival_times)
     hwm = _rss_kib(pid)[1] if pid else 0
@@ -98,6 +101,7 @@ async def service_path(n: int, concurrency: int) -> dict[str, Any]:
         "latency_p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 1),
         "enrollment_rss_peak_mib": round(hwm / 1024, 1),
         "first_rejection": rejected[0]["reason"] if rejected else None,
+        "cpu_s": {part: round(seconds, 2) for part, seconds in cpu_used.items()},
     }
 
 
@@ -165,22 +169,31 @@ async def raw_relay(n: int, concurrency: int) -> dict[str, Any]:
                     aio_pika.Message(body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
                                      message_id=str(uuid.uuid4())), routing_key=RAW_IN)
 
+        cpu_before = cpu.stack_cpu()
         started = time.perf_counter()
         await asyncio.gather(*(publisher() for _ in range(concurrency)))
         await asyncio.wait_for(drained.wait(), 600)
         elapsed = time.perf_counter() - started
         proc.join(10)
+        cpu_used = cpu.spent(cpu_before, cpu.stack_cpu())
         for name in (RAW_IN, RAW_OUT):
             await admin.queue_delete(name)
-    return {"messages": n, "total_s": round(elapsed, 2), "per_s": round(n / elapsed)}
+    return {"messages": n, "total_s": round(elapsed, 2), "per_s": round(n / elapsed),
+            "cpu_s": {part: round(seconds, 2) for part, seconds in cpu_used.items()}}
 
 
 async def main(n: int, concurrency: int) -> None:
     print(f"benchmark: {n} registrations, {concurrency} publishers in flight, on {os.cpu_count()} cores")
     service = await service_path(n, concurrency)
-    print("service path :", json.dumps(service))
+    print("service path :", json.dumps({k: v for k, v in service.items() if k != "cpu_s"}))
+    print(cpu.report(
+        "CPU per registration, service path:",
+        service["cpu_s"], n, "registration", service["total_s"]))
     raw = await raw_relay(n, concurrency)
-    print("raw relay    :", json.dumps(raw))
+    print("raw relay    :", json.dumps({k: v for k, v in raw.items() if k != "cpu_s"}))
+    print(cpu.report(
+        "CPU per message, raw relay (its relay and drain are the benchmark's own processes):",
+        raw["cpu_s"], n, "message", raw["total_s"]))
     ratio = service["per_s"] / raw["per_s"]
     print(f"ratio        : {ratio:.0%} of the raw relay (target >= 50%); "
           f"{service['per_s']} registrations/s (target >= 1000)")

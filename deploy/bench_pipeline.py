@@ -34,6 +34,7 @@ import aio_pika
 
 from contracts import routing
 from contracts.campaign import load_campaign
+from deploy import cpu
 from deploy.bench import ADMIN_URL, PORTAL_URL, QUORUM, _rss_kib
 from deploy.local import RUN, VAR
 from deploy.portal import PortalClient
@@ -100,6 +101,16 @@ async def _until(predicate: Any, timeout: float, what: str) -> None:
         await asyncio.sleep(0.1)
 
 
+def _refused(portal: PortalClient) -> bool:
+    """A refused registration never gets a convocation: stop waiting and say why."""
+    for event in portal.events:
+        if event["_routing_key"].endswith("command_rejected"):
+            raise RuntimeError(
+                f"a command of the benchmark was refused ({event['reason']}: {event['message']}); "
+                "the benchmark needs the stack on the campaign's virtual clock, as `make bench` starts it")
+    return False
+
+
 class _Watcher(PortalClient):
     """The portal, noting when each pupil's convocation went out."""
 
@@ -130,11 +141,13 @@ async def service_path(n: int, rate: float, latency_seconds: float, concurrency:
         await _send_all(portal, "declare_interview_slots", declarations, 8)
         await _until(lambda: portal.counts["scheduling.slots_declared"] >= len(declarations), 120, "slots declared")
 
+        cpu_before = cpu.stack_cpu()
         started = time.perf_counter()
         await _send_all(portal, "register_candidacy", throughput, concurrency)
         published = time.perf_counter()
-        await _until(lambda: len(portal.convoked) >= n, 3600, "convocations of the throughput run")
+        await _until(lambda: _refused(portal) or len(portal.convoked) >= n, 3600, "convocations of the throughput run")
         finished = time.perf_counter()
+        cpu_used = cpu.spent(cpu_before, cpu.stack_cpu())
 
         sent_at: dict[str, float] = {}
         interval = 1.0 / rate
@@ -146,7 +159,8 @@ async def service_path(n: int, rate: float, latency_seconds: float, concurrency:
             sent_at[body["pupil"]["ine"]] = time.perf_counter()
             await portal.send("register_candidacy", body)
         offered = len(steady) / (time.perf_counter() - begin)
-        await _until(lambda: all(ine in portal.convoked for ine in sent_at), 600, "convocations of the latency run")
+        await _until(lambda: _refused(portal) or all(ine in portal.convoked for ine in sent_at), 600,
+                     "convocations of the latency run")
         latencies = sorted(portal.convoked[ine] - t for ine, t in sent_at.items())
         rejected = [e for e in portal.events if e["_routing_key"].endswith("command_rejected")]
     return {
@@ -159,6 +173,7 @@ async def service_path(n: int, rate: float, latency_seconds: float, concurrency:
         "latency_samples": len(latencies),
         "latency_p50_ms": round(statistics.median(latencies) * 1000),
         "latency_p99_ms": round(latencies[max(0, int(len(latencies) * 0.99) - 1)] * 1000),
+        "cpu_s": {part: round(seconds, 2) for part, seconds in cpu_used.items()},
     }
 
 
@@ -228,15 +243,18 @@ async def raw_relay(n: int, concurrency: int) -> dict[str, Any]:
                     aio_pika.Message(body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
                                      message_id=str(uuid.uuid4())), routing_key=names[0])
 
+        cpu_before = cpu.stack_cpu()
         started = time.perf_counter()
         await asyncio.gather(*(publisher() for _ in range(concurrency)))
         await asyncio.wait_for(drained.wait(), 1800)
         elapsed = time.perf_counter() - started
         for proc in hops:
             proc.join(10)
+        cpu_used = cpu.spent(cpu_before, cpu.stack_cpu())
         for name in names:
             await admin.queue_delete(name)
-    return {"messages": n, "hops": HOPS, "total_s": round(elapsed, 1), "per_s": round(n / elapsed, 1)}
+    return {"messages": n, "hops": HOPS, "total_s": round(elapsed, 1), "per_s": round(n / elapsed, 1),
+            "cpu_s": {part: round(seconds, 2) for part, seconds in cpu_used.items()}}
 
 
 def memory() -> dict[str, float]:
@@ -256,9 +274,15 @@ async def main(n: int, rate: float, latency_seconds: float, concurrency: int) ->
     print(f"pipeline benchmark: {n} candidacies, then {rate:.0f}/s offered for {latency_seconds:.0f} s, "
           f"on {os.cpu_count()} cores")
     service = await service_path(n, rate, latency_seconds, concurrency)
-    print("service path :", json.dumps(service))
+    print("service path :", json.dumps({k: v for k, v in service.items() if k != "cpu_s"}))
+    print(cpu.report(
+        "CPU per candidacy, throughput run (register → booked → convocation mailed):",
+        service["cpu_s"], n, "candidacy", service["total_s"]))
     raw = await raw_relay(n, concurrency)
-    print("raw relay    :", json.dumps(raw))
+    print("raw relay    :", json.dumps({k: v for k, v in raw.items() if k != "cpu_s"}))
+    print(cpu.report(
+        f"CPU per message, raw {HOPS}-hop relay (its hops and drain are the benchmark's own processes):",
+        raw["cpu_s"], n, "message", raw["total_s"]))
     peaks = memory()
     print("peak RSS MiB :", json.dumps(peaks))
     ratio = service["per_s"] / raw["per_s"]

@@ -114,15 +114,19 @@ WHERE n.campaign = :campaign AND n.state = 'waiting'
                                       AND s.booked < s.capacity AND s.starts_at >= :earliest);
 
 -- name: shortfall_changes
--- Per domain, the waiting count when it differs from the last one published.
+-- Per domain, the waiting count when it differs from the last one published. Only waiting pupils
+-- are counted (the partial index needs_waiting), so a sweep costs what waits, not the campaign's size.
 WITH counts AS (
-    SELECT domain_code, count(*) FILTER (WHERE state = 'waiting') AS waiting
-    FROM needs WHERE campaign = :campaign GROUP BY domain_code
+    SELECT domain_code, count(*) AS waiting
+    FROM needs WHERE campaign = :campaign AND state = 'waiting' GROUP BY domain_code
+),
+published AS (
+    SELECT domain_code, waiting FROM shortfalls WHERE campaign = :campaign
 )
-SELECT c.domain_code, c.waiting
+SELECT coalesce(c.domain_code, p.domain_code) AS domain_code, coalesce(c.waiting, 0) AS waiting
 FROM counts c
-LEFT JOIN shortfalls f ON f.campaign = :campaign AND f.domain_code = c.domain_code
-WHERE c.waiting <> coalesce(f.waiting, 0);
+FULL JOIN published p ON p.domain_code = c.domain_code
+WHERE coalesce(c.waiting, 0) <> coalesce(p.waiting, 0);
 
 -- name: record_shortfall!
 INSERT INTO shortfalls (campaign, domain_code, waiting, published_at)
