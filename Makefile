@@ -75,10 +75,12 @@ bench: install
 	PASSPRO_CLOCK=$${PASSPRO_CLOCK:-$(CAMPAIGN_START)} $(PY) -m deploy.local up --virtual
 	$(PY) -m deploy.bench_pipeline $(BENCH_ARGS)
 
-## bench-enrollment: registrations/s through enrollment alone against a raw 1-hop relay
+## bench-enrollment: registrations/s through enrollment against a raw 1-hop relay, the whole stack running,
+## then with the other services paused (enrollment's own capacity); BENCH_ARGS="-n 20000"
 bench-enrollment: install
 	PASSPRO_CLOCK=$${PASSPRO_CLOCK:-$(CAMPAIGN_START)} $(PY) -m deploy.local up --virtual
-	$(PY) -m deploy.bench
+	$(PY) -m deploy.bench $(BENCH_ARGS)
+	$(PY) -m deploy.bench --alone $(BENCH_ARGS)
 
 ## bench-affelnet: bonuses/s to an Affelnet answering in 50 ms (needs only the database)
 bench-affelnet: install

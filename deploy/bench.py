@@ -13,18 +13,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import multiprocessing
 import os
+import signal
 import statistics
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import aio_pika
 
+from contracts import routing
 from deploy import cpu
 from deploy.local import RUN, VAR
 from deploy.portal import PortalClient
@@ -182,8 +186,36 @@ async def raw_relay(n: int, concurrency: int) -> dict[str, Any]:
             "cpu_s": {part: round(seconds, 2) for part, seconds in cpu_used.items()}}
 
 
-async def main(n: int, concurrency: int) -> None:
-    print(f"benchmark: {n} registrations, {concurrency} publishers in flight, on {os.cpu_count()} cores")
+@contextlib.contextmanager
+def _others_paused(alone: bool) -> Iterator[None]:
+    """With ``alone``, the services downstream of enrollment are frozen (SIGSTOP) for the run, then resumed.
+
+    Their queues keep the events meanwhile; they handle them once resumed (a connection the broker closed
+    for missed heartbeats is reopened and its unacknowledged messages are redelivered, then deduplicated).
+    """
+    pids = []
+    if alone:
+        for service in routing.SERVICES:
+            if service != "enrollment":
+                for pid_file in RUN.glob(f"{service}*.pid"):
+                    pids.append(int(pid_file.read_text().split()[0]))
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        for pid in pids:
+            os.kill(pid, signal.SIGCONT)
+
+
+async def main(n: int, concurrency: int, alone: bool) -> None:
+    print(f"benchmark: {n} registrations, {concurrency} publishers in flight, on {os.cpu_count()} cores"
+          + (", the other services paused" if alone else ", the whole stack running"))
+    with _others_paused(alone):
+        await _measure(n, concurrency, "bench-enrollment-alone.json" if alone else "bench-enrollment.json")
+
+
+async def _measure(n: int, concurrency: int, report: str) -> None:
     service = await service_path(n, concurrency)
     print("service path :", json.dumps({k: v for k, v in service.items() if k != "cpu_s"}))
     print(cpu.report(
@@ -199,12 +231,14 @@ async def main(n: int, concurrency: int) -> None:
           f"{service['per_s']} registrations/s (target >= 1000)")
     out = VAR / "report"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "bench-enrollment.json").write_text(json.dumps({"service": service, "raw": raw, "ratio": ratio}, indent=2))
+    (out / report).write_text(json.dumps({"service": service, "raw": raw, "ratio": ratio}, indent=2))
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("-n", type=int, default=20_000)
     parser.add_argument("--concurrency", type=int, default=64, help="publishes awaiting their confirm at once")
+    parser.add_argument("--alone", action="store_true",
+                        help="pause the other services during the run: enrollment's own capacity")
     args = parser.parse_args()
-    asyncio.run(main(args.n, args.concurrency))
+    asyncio.run(main(args.n, args.concurrency, args.alone))

@@ -24,6 +24,7 @@ from typing import Any
 
 from contracts.campaign import load_campaign
 from contracts.identifiers import departement_of_uai, uai_check_letter
+from deploy import cpu
 from deploy.local import LOG, ROOT, VAR, replica_count, service_env
 from deploy.portal import PortalClient
 
@@ -133,6 +134,7 @@ async def run(pupils: int, seed: int) -> dict[str, Any]:
         rejected = [e for e in portal.events if e["_routing_key"].endswith("command_rejected")]
 
         slot_commands = declarations(need, first_day, seed)
+        cpu_before = cpu.stack_cpu()
         started = time.perf_counter()
         await publish(portal, "declare_interview_slots", slot_commands)
 
@@ -140,7 +142,10 @@ async def run(pupils: int, seed: int) -> dict[str, Any]:
             return [e for e in portal.events if e["_routing_key"] == "scheduling.interview_booked"]
 
         booked_s = await until_settled(portal, needs_total, started)
+        cpu_used = cpu.spent(cpu_before, cpu.stack_cpu())
     booked = bookings()
+    print(cpu.report("CPU per booking, booking phase (the whole stack: the convocations are mailed meanwhile):",
+                     cpu_used, max(1, len(booked)), "booking", booked_s))
     per_school = Counter(e["reception_uai"] for e in booked)
     origin_of = {c["pupil"]["ine"]: c["origin_uai"] for c in commands}
     own = sum(1 for e in booked if departement_of_uai(e["reception_uai"]) == departement_of_uai(origin_of[e["ine"]]))
@@ -163,6 +168,7 @@ async def run(pupils: int, seed: int) -> dict[str, Any]:
         "registrations_per_s": round(len(commands) / registered_s),
         "booking_s": round(booked_s, 1),
         "bookings_per_s": round(len(booked) / booked_s),
+        "cpu_s": {part: round(seconds, 2) for part, seconds in cpu_used.items()},
     }
 
 
