@@ -143,11 +143,12 @@ async def run(pupils: int, seed: int) -> dict[str, Any]:
 
         booked_s = await until_settled(portal, needs_total, started)
         cpu_used = cpu.spent(cpu_before, cpu.stack_cpu())
-    booked = bookings()
+    origin_of = {c["pupil"]["ine"]: c["origin_uai"] for c in commands}
+    # Pupils of earlier runs still waiting may take some of the new seats: only this run's are counted.
+    booked = [e for e in bookings() if e["ine"] in origin_of]
     print(cpu.report("CPU per booking, booking phase (the whole stack: the convocations are mailed meanwhile):",
                      cpu_used, max(1, len(booked)), "booking", booked_s))
     per_school = Counter(e["reception_uai"] for e in booked)
-    origin_of = {c["pupil"]["ine"]: c["origin_uai"] for c in commands}
     own = sum(1 for e in booked if departement_of_uai(e["reception_uai"]) == departement_of_uai(origin_of[e["ine"]]))
     pairs = defaultdict(int)
     for e in booked:
