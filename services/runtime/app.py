@@ -122,7 +122,6 @@ class ServiceProcess:
         consumer = Consumer(
             service=self.service, queue=spec, pool=self.pool, campaign=self.campaign,
             virtual_clock=self.start_clock is not None, operator_user=self.settings.operator_user,
-            batch_size=self.settings.batch_size,
         )
         relay = self.relay
 

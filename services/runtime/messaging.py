@@ -35,8 +35,6 @@ from services.runtime.database import runtime_queries as q
 log = structlog.get_logger()
 E = TypeVar("E", bound=Event)
 MAX_RETRY_PAUSE = 30.0
-BATCHES_AT_ONCE = 4
-"""Batches of one queue in their transactions at the same time (each holds a pooled connection)."""
 
 
 class Rejected(Exception):
@@ -157,20 +155,6 @@ def _field_errors(error: ValidationError) -> list[tuple[str, str]]:
     return [(".".join(str(p) for p in e["loc"]) or "(message)", e["msg"]) for e in error.errors()]
 
 
-@dataclass
-class _Delivery:
-    """A decoded delivery waiting for its batch, and where its outcome goes."""
-
-    inbox_key: str
-    correlation: str
-    model: Any
-    key: str
-    data: Mapping[str, Any]
-    handler: Handler
-    command_id: str
-    outcome: asyncio.Future[str] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
-
-
 class Consumer:
     """Handles the deliveries of one queue of one service."""
 
@@ -183,7 +167,6 @@ class Consumer:
         campaign: Campaign,
         virtual_clock: bool,
         operator_user: str = "passpro-admin",
-        batch_size: int = 1,
     ) -> None:
         self.service = service
         self.operator_user = operator_user
@@ -199,9 +182,6 @@ class Consumer:
             else service.events
         )
         self.models: Mapping[str, type[Any]] = routing.COMMANDS if self.is_commands else routing.EVENTS
-        self.batch_size = batch_size
-        self._waiting: list[_Delivery] = []
-        self._flushers: set[asyncio.Task[None]] = set()  # referenced, so the loop cannot lose them
 
     async def deliver(self, message: AbstractIncomingMessage) -> None:
         """Entry point for one delivery; raising means "redeliver later"."""
@@ -270,84 +250,9 @@ class Consumer:
             return await self._in_transaction(
                 inbox_key, correlation, None, key, data, rejection=rejection, command_id=answer_id
             )
-        if self.batch_size > 1:
-            return await self._batched(_Delivery(inbox_key, correlation, model, key, data, handler, answer_id))
         return await self._in_transaction(
             inbox_key, correlation, model, key, data, handler=handler, command_id=answer_id
         )
-
-    async def _batched(self, delivery: _Delivery) -> str:
-        """Waits for the delivery's turn in a batch: deliveries that arrive together share one transaction."""
-        self._waiting.append(delivery)
-        if len(self._flushers) < BATCHES_AT_ONCE:
-            flusher = asyncio.get_running_loop().create_task(self._flush(), name=f"{self.queue.name}-batches")
-            self._flushers.add(flusher)
-            flusher.add_done_callback(self._flushers.discard)
-        return await delivery.outcome
-
-    async def _flush(self) -> None:
-        """Takes what waits, a batch at a time; a few of these run at once, so commits overlap."""
-        while self._waiting:
-            batch, self._waiting = self._waiting[:self.batch_size], self._waiting[self.batch_size:]
-            try:
-                await self._handle_batch(batch)
-            except Exception as error:  # never leave a delivery waiting: it is redelivered instead
-                log.exception("batch_failed", size=len(batch))
-                for delivery in batch:
-                    _settle(delivery.outcome, error)
-
-    async def _handle_batch(self, batch: list[_Delivery]) -> None:
-        """All the batch's claims, handlers and outbox rows in one transaction, committed once.
-
-        Any refusal or failure rolls the whole batch back; each delivery is then handled in a
-        transaction of its own, as if it had come alone, so one bad message costs its batch a second
-        pass and nothing else.
-        """
-        results: list[tuple[str, int]] = []
-        try:
-            async with self.pool.acquire() as conn, conn.transaction():
-                for delivery in batch:
-                    self._bind(delivery)
-                    results.append(await self._handle_one(conn, delivery))
-        except Exception:
-            results = []
-        if results:
-            for delivery, (outcome, events) in zip(batch, results, strict=True):
-                self._bind(delivery)
-                _log_outcome(outcome, events)
-                _settle(delivery.outcome, outcome)
-            return
-        for delivery in batch:
-            self._bind(delivery)
-            try:
-                _settle(delivery.outcome, await self._in_transaction(
-                    delivery.inbox_key, delivery.correlation, delivery.model, delivery.key, delivery.data,
-                    handler=delivery.handler, command_id=delivery.command_id))
-            except Exception as error:  # the delivery's own task raises it: redelivered later
-                _settle(delivery.outcome, error)
-
-    def _bind(self, d: _Delivery) -> None:
-        """A batch's log lines name the delivery they are about, like a delivery handled alone."""
-        structlog.contextvars.bind_contextvars(
-            message_id=d.inbox_key, correlation_id=d.correlation, routing_key=d.key, queue=self.queue.name)
-
-    async def _handle_one(self, conn: asyncpg.Connection, d: _Delivery) -> tuple[str, int]:
-        """Inbox claim, handler, outbox rows, in the caller's transaction: the outcome and the events written."""
-        claim = await q.claim_message_and_read_clock(conn, consumer=self.queue.name, message_id=d.inbox_key)
-        if not claim["claimed"]:
-            return "duplicate", 0
-        ctx = Context(conn, claim["now"], self.campaign, self.service.name, _as_uuid(d.inbox_key),
-                      self.virtual_clock, d.correlation)
-        if self.is_commands and d.model.campaign != self.campaign.campaign:
-            raise Rejected(
-                RejectionReason.UNKNOWN_CAMPAIGN,
-                f"La campagne « {d.model.campaign} » n'est pas ouverte dans Passpro ; "
-                f"la campagne en cours est « {self.campaign.campaign} ».",
-                [("campaign", "unknown campaign")],
-            )
-        events = await d.handler(d.model, ctx)
-        await write_outbox(conn, [outbox_row(e, self.service.name, d.correlation) for e in events])
-        return "handled", len(events)
 
     async def _in_transaction(
         self,
@@ -365,13 +270,28 @@ class Consumer:
         causation = _as_uuid(inbox_key)
         async with self.pool.acquire() as conn:
             if rejection is None:
-                assert handler is not None
-                delivery = _Delivery(inbox_key, correlation, model, key, data, handler, command_id or inbox_key)
                 try:
                     async with conn.transaction():
-                        outcome, events = await self._handle_one(conn, delivery)
-                    _log_outcome(outcome, events)
-                    return outcome
+                        claim = await q.claim_message_and_read_clock(
+                            conn, consumer=self.queue.name, message_id=inbox_key
+                        )
+                        if not claim["claimed"]:
+                            log.info("message_duplicate")
+                            return "duplicate"
+                        ctx = Context(conn, claim["now"], self.campaign, self.service.name, causation,
+                                      self.virtual_clock, correlation)
+                        if self.is_commands and model.campaign != self.campaign.campaign:
+                            raise Rejected(
+                                RejectionReason.UNKNOWN_CAMPAIGN,
+                                f"La campagne « {model.campaign} » n'est pas ouverte dans Passpro ; "
+                                f"la campagne en cours est « {self.campaign.campaign} ».",
+                                [("campaign", "unknown campaign")],
+                            )
+                        assert handler is not None
+                        events = await handler(model, ctx)
+                        await write_outbox(conn, [outbox_row(e, self.service.name, correlation) for e in events])
+                    log.info("message_handled", events=len(events))
+                    return "handled"
                 except Rejected as refused:
                     rejection = refused
                 except Refused as refused:  # a domain rule's refusal
@@ -497,23 +417,6 @@ async def run_periodic(
         events = await periodic.routine(ctx)
         await write_outbox(conn, [outbox_row(e, service.name, None) for e in events])
     return len(events)
-
-
-def _log_outcome(outcome: str, events: int) -> None:
-    if outcome == "duplicate":
-        log.info("message_duplicate")
-    else:
-        log.info("message_handled", events=events)
-
-
-def _settle(outcome: asyncio.Future[str], result: str | Exception) -> None:
-    """A delivery whose task was cancelled meanwhile (shutdown) no longer waits: nothing to tell it."""
-    if outcome.done():
-        return
-    if isinstance(result, Exception):
-        outcome.set_exception(result)
-    else:
-        outcome.set_result(result)
 
 
 def _as_uuid(value: str) -> uuid.UUID | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -63,13 +62,12 @@ async def purge(conn: asyncpg.Connection, campaign: str) -> int:
     return int(await conn.fetchval("WITH gone AS (DELETE FROM effects RETURNING 1) SELECT count(*) FROM gone"))
 
 
-def consumer(pool: asyncpg.Pool, *, virtual: bool = True, batch_size: int = 1) -> Consumer:
+def consumer(pool: asyncpg.Pool, *, virtual: bool = True) -> Consumer:
     service = Service(name="enrollment", sql_dir=SQL, commands={"withdraw_candidacy": withdraw},
                       answers_broadcast_rejections=True, purge=purge)
     queue = routing.QueueSpec("enrollment.commands", "enrollment", routing.COMMANDS_EXCHANGE,
                               ("withdraw_candidacy", routing.ADVANCE_CLOCK))
-    return Consumer(service=service, queue=queue, pool=pool, campaign=load_campaign(), virtual_clock=virtual,
-                    batch_size=batch_size)
+    return Consumer(service=service, queue=queue, pool=pool, campaign=load_campaign(), virtual_clock=virtual)
 
 
 async def delivery(
@@ -180,53 +178,6 @@ async def test_the_virtual_clock_moves_forward_and_never_back(pool: asyncpg.Pool
     moves = [json.loads(r["body"])["to"] for r in await outbox(pool)]
     assert datetime.fromisoformat(moves[0]) == datetime.fromisoformat("2013-03-01T08:00:00+01:00")
     assert datetime.fromisoformat(moves[1]) >= datetime.fromisoformat(moves[0])
-
-
-async def test_deliveries_that_arrive_together_share_one_transaction(pool: asyncpg.Pool) -> None:
-    messages = [await delivery("withdraw_candidacy", command(ine=f"12345678{i:02d}A")) for i in range(12)]
-    handler = consumer(pool, batch_size=5)
-
-    outcomes = await asyncio.gather(*(handler.deliver(m) for m in messages + messages[:3]))
-
-    assert outcomes == [None] * 15
-    assert await effects(pool) == 12
-    assert [r["routing_key"] for r in await outbox(pool)] == ["enrollment.candidacy_withdrawn"] * 12
-    # Rows written by one transaction share its id (xmin): 12 claims in batches of 5, so 3 transactions.
-    assert await pool.fetchval("SELECT count(DISTINCT xmin::text) FROM inbox") == 3
-
-
-async def test_a_refusal_in_a_batch_costs_the_batch_a_second_pass_and_nothing_else(pool: asyncpg.Pool) -> None:
-    bodies = [command(ine=f"12345678{i:02d}A") for i in range(6)]
-    bodies[2]["reason"] = "refuse after writing"
-    bodies[4]["campaign"] = "2012"
-    messages = [await delivery("withdraw_candidacy", body) for body in bodies]
-
-    handler = consumer(pool, batch_size=8)
-    await asyncio.gather(*(handler.deliver(m) for m in messages))
-    await asyncio.gather(*(handler.deliver(m) for m in messages))  # all redelivered: no second effect
-
-    rows = [json.loads(r["body"]) | {"_key": r["routing_key"]} for r in await outbox(pool)]
-    assert await effects(pool) == 4
-    assert sorted(r["_key"] for r in rows) == ["enrollment.candidacy_withdrawn"] * 4 + [
-        "enrollment.command_rejected"] * 2
-    assert {r["command_id"]: r["reason"] for r in rows if "reason" in r and "command_id" in r} == {
-        bodies[2]["command_id"]: "unknown_candidacy", bodies[4]["command_id"]: "unknown_campaign"}
-
-
-async def test_a_failure_in_a_batch_fails_only_its_own_delivery(pool: asyncpg.Pool) -> None:
-    bodies = [command(ine=f"12345678{i:02d}A") for i in range(4)]
-    bodies[1]["reason"] = "crash"
-    messages = [await delivery("withdraw_candidacy", body) for body in bodies]
-    pause = pytest.MonkeyPatch()
-    pause.setattr("services.runtime.messaging.MAX_RETRY_PAUSE", 0.0)
-
-    handler = consumer(pool, batch_size=8)
-    outcomes = await asyncio.gather(*(handler.deliver(m) for m in messages), return_exceptions=True)
-    pause.undo()
-
-    assert [type(o).__name__ for o in outcomes] == ["NoneType", "RuntimeError", "NoneType", "NoneType"]
-    assert await effects(pool) == 3
-    assert await pool.fetchval("SELECT count(*) FROM inbox") == 3
 
 
 async def test_migrations_apply_once(schema: str) -> None:
