@@ -30,7 +30,7 @@ import aio_pika
 
 from contracts import routing
 from deploy import cpu
-from deploy.local import RUN, VAR
+from deploy.local import RUN, VAR, running
 from deploy.portal import PortalClient
 
 PORTAL_URL = "amqp://portal:portal@127.0.0.1:5672/passpro"
@@ -192,20 +192,20 @@ def _others_paused(alone: bool) -> Iterator[None]:
 
     Their queues keep the events meanwhile; they handle them once resumed (a connection the broker closed
     for missed heartbeats is reopened and its unacknowledged messages are redelivered, then deduplicated).
+    A benchmark killed with SIGKILL leaves them frozen: ``pkill -CONT -f 'python -m services'`` resumes them.
     """
-    pids = []
-    if alone:
-        for service in routing.SERVICES:
-            if service != "enrollment":
-                for pid_file in RUN.glob(f"{service}*.pid"):
-                    pids.append(int(pid_file.read_text().split()[0]))
-    for pid in pids:
-        os.kill(pid, signal.SIGSTOP)
+    stopped: list[int] = []
     try:
+        for service in routing.SERVICES if alone else ():
+            if service != "enrollment":
+                for pid in running(service).values():
+                    os.kill(pid, signal.SIGSTOP)
+                    stopped.append(pid)
         yield
     finally:
-        for pid in pids:
-            os.kill(pid, signal.SIGCONT)
+        for pid in stopped:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
 
 
 async def main(n: int, concurrency: int, alone: bool) -> None:

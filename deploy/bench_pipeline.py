@@ -36,7 +36,7 @@ from contracts import routing
 from contracts.campaign import load_campaign
 from deploy import cpu
 from deploy.bench import ADMIN_URL, PORTAL_URL, QUORUM, _rss_kib
-from deploy.local import RUN, VAR
+from deploy.local import VAR, running
 from deploy.portal import PortalClient
 
 HOPS = 3
@@ -261,10 +261,9 @@ def memory() -> dict[str, float]:
     """Peak resident memory of every running service process (replicas under their own pid files)."""
     peaks = {}
     for service in routing.SERVICES:
-        for pid_file in sorted(RUN.glob(f"{service}*.pid")):
-            pid = int(pid_file.read_text().split()[0])
+        for name, pid in sorted(running(service).items()):
             try:
-                peaks[pid_file.stem] = round(_rss_kib(pid)[1] / 1024, 1)
+                peaks[name] = round(_rss_kib(pid)[1] / 1024, 1)
             except OSError:
                 continue
     return peaks

@@ -13,7 +13,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from contracts import routing
-from deploy.local import PG, RABBIT, RUN
+from deploy.local import PG, RABBIT, RUN, _read_pid, running
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -31,13 +31,6 @@ def _seconds(pid: int, *, children: bool) -> float:
     if children:
         ticks += int(fields[13]) + int(fields[14])
     return ticks / TICKS
-
-
-def _pid(path: Path) -> int | None:
-    try:
-        return int(path.read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return None
 
 
 def _live_children(parent: int) -> list[int]:
@@ -72,19 +65,15 @@ def stack_cpu() -> dict[str, float]:
     """CPU seconds so far of every part of the stack; subtract two readings to get a run's share."""
     used: defaultdict[str, float] = defaultdict(float)
     for service in routing.SERVICES:
-        for pid_file in RUN.glob(f"{service}*.pid"):
-            stem = pid_file.stem
-            if stem == service or stem.removeprefix(f"{service}-").isdigit():
-                pid = _pid(pid_file)
-                if pid is not None:
-                    try:
-                        used[service] += _seconds(pid, children=False)
-                    except OSError:
-                        continue
-    used["rabbitmq"] = _tree(_pid(RABBIT / "rabbit.pid"))
-    used["postgresql"] = _tree(_pid(PG / "data" / "postmaster.pid"))
-    used["mail sink"] = _tree(_pid(RUN / "mail.pid"))
-    used["affelnet receiver"] = _tree(_pid(RUN / "affelnet.pid"))
+        for pid in running(service).values():
+            try:
+                used[service] += _seconds(pid, children=False)
+            except OSError:
+                continue
+    used["rabbitmq"] = _tree(_read_pid(RABBIT / "rabbit.pid"))
+    used["postgresql"] = _tree(_read_pid(PG / "data" / "postmaster.pid"))
+    used["mail sink"] = _tree(_read_pid(RUN / "mail.pid"))
+    used["affelnet receiver"] = _tree(_read_pid(RUN / "affelnet.pid"))
     used["benchmark"] = _tree(os.getpid())
     return dict(used)
 

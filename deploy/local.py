@@ -404,6 +404,12 @@ def _replicas(service: str) -> list[int]:
     return sorted(found)
 
 
+def running(service: str) -> dict[str, int]:
+    """The live processes of ``service`` this stack started, by name (``scheduling``, ``scheduling-1``…)."""
+    pids = {_replica(service, k): _read_pid(RUN / f"{_replica(service, k)}.pid") for k in _replicas(service)}
+    return {name: pid for name, pid in pids.items() if pid is not None}
+
+
 def replica_count(service: str | None = None) -> int:
     """How many processes of ``service`` the stack runs (of any service: the most), 0 when none."""
     return max((len(_replicas(name)) for name in routing.SERVICES if service in (None, name)), default=0)
