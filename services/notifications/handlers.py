@@ -12,12 +12,14 @@ from contracts.base import Event
 from contracts.events import (
     CandidacyRegistered,
     CandidacyWithdrawn,
+    CapacityShortfall,
     FinalOpinionComputed,
     InterviewBooked,
     InterviewCancelled,
     InterviewReported,
     ReportOverdue,
 )
+from services.notifications import domain, planning
 from services.notifications.repository import NotificationsRepository
 from services.runtime.messaging import Context
 
@@ -33,12 +35,16 @@ async def candidacy_registered(event: CandidacyRegistered, ctx: Context) -> Sequ
     repo = _repo(ctx)
     await repo.save_pupil(ine=event.ine, first_name=event.pupil.first_name, last_name=event.pupil.last_name,
                           origin_uai=event.origin_uai, referent_email=event.referent.email, revision=event.revision)
-    await repo.save_candidacy(event.ine, event.formation_code, event.domain_code, event.origin_opinion)
+    await repo.save_candidacy(event.ine, event.formation_code, event.domain_code, event.origin_opinion,
+                              event.origin_comment)
+    await planning.mark_pupil_days(repo, event.ine, ctx.campaign.tz)  # R9: the dossier on the sheet changed
     return []
 
 
 async def candidacy_withdrawn(event: CandidacyWithdrawn, ctx: Context) -> Sequence[Event]:
-    await _repo(ctx).remove_candidacy(event.ine, event.formation_code)
+    repo = _repo(ctx)
+    await repo.remove_candidacy(event.ine, event.formation_code)
+    await planning.mark_pupil_days(repo, event.ine, ctx.campaign.tz)
     return []
 
 
@@ -48,6 +54,7 @@ async def interview_booked(event: InterviewBooked, ctx: Context) -> Sequence[Eve
     await repo.save_interview(interview_id=event.interview_id, ine=event.ine, domain_code=event.domain_code,
                               reception_uai=event.reception_uai, place=event.place, starts_at=event.starts_at,
                               ends_at=event.ends_at, formation_codes=list(event.formation_codes))
+    await planning.mark_day(repo, event.reception_uai, event.starts_at, ctx.campaign.tz)
     await repo.request_mail(f"convocation:{event.interview_id}", "convocation", ine=event.ine,
                             interview_id=event.interview_id, domain_code=event.domain_code)
     return []
@@ -57,6 +64,9 @@ async def interview_cancelled(event: InterviewCancelled, ctx: Context) -> Sequen
     """R19: a cancellation, unless the convocation had not gone out yet (then neither goes)."""
     repo = _repo(ctx)
     await repo.cancel_interview(event.interview_id)
+    interview = await repo.get_interview(event.interview_id)
+    if interview is not None:
+        await planning.mark_day(repo, interview["reception_uai"], interview["starts_at"], ctx.campaign.tz)
     if not await repo.drop_pending(f"convocation:{event.interview_id}"):
         await repo.request_mail(f"cancellation:{event.interview_id}", "cancellation", ine=event.ine,
                                 interview_id=event.interview_id, domain_code=event.domain_code)
@@ -87,6 +97,25 @@ async def report_overdue(event: ReportOverdue, ctx: Context) -> Sequence[Event]:
     await repo.request_mail(key, "overdue_reminder", reception_uai=event.reception_uai,
                             settle_seconds=RESULTS_SETTLE_SECONDS)
     await repo.add_overdue_item(event.interview_id, event.reception_uai, event.due_on, key)
+    return []
+
+
+async def capacity_shortfall(event: CapacityShortfall, ctx: Context) -> Sequence[Event]:
+    """R15: the domain's reception schools (and operators) are told of a shortfall once per episode, and again
+    when it grows by half or more."""
+    repo = _repo(ctx)
+    notice = await repo.shortfall_notice(event.domain_code)
+    episode, told = notice if notice else (1, None)
+    if domain.shortfall_episode_over(event.waiting_pupils):
+        await repo.end_shortfall_episode(event.domain_code)
+        return []
+    if not domain.shortfall_mail_due(told, event.waiting_pupils):
+        return []
+    await repo.tell_shortfall(event.domain_code, episode, event.waiting_pupils)
+    first_day = event.first_possible_on.isoformat() if event.first_possible_on else None
+    await repo.request_mail(f"shortfall:{event.domain_code}:{episode}:{event.waiting_pupils}", "shortfall",
+                            domain_code=event.domain_code,
+                            facts={"waiting": event.waiting_pupils, "first_possible_on": first_day})
     return []
 
 

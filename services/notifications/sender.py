@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import random
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses
 from typing import Any
@@ -24,7 +25,7 @@ import structlog
 
 from contracts.campaign import Campaign
 from contracts.events import ConvocationSent, RecapSent
-from services.notifications import documents
+from services.notifications import documents, planning, reception_documents
 from services.notifications.repository import NotificationsRepository
 from services.runtime.database import runtime_queries
 from services.runtime.messaging import WorkerContext, outbox_row, write_outbox
@@ -164,6 +165,8 @@ async def prepare(repo: NotificationsRepository, campaign: Campaign, settings: S
     """Reads what the mail of ``row`` needs, as notifications knows it now; returns how to build it."""
     kind, message_id = row["kind"], f"<{row['key'].replace(':', '.')}@passpro.ac-creteil.fr>"
     tz = campaign.tz
+    if kind in ("planning", "shortfall"):
+        return _reception_mail(campaign, settings, row, message_id)
     if kind == "overdue_reminder":
         items = await repo.overdue_for_mail(row["key"])
         overdue = []
@@ -205,6 +208,28 @@ async def prepare(repo: NotificationsRepository, campaign: Campaign, settings: S
     if kind == "cancellation":
         return functools.partial(documents.cancellation_mail, convocation, "candidacies_withdrawn", **common)
     return functools.partial(documents.interview_reminder_mail, convocation, **common)
+
+
+def _reception_mail(campaign: Campaign, settings: ServiceSettings, row: Any, message_id: str) -> Build:
+    """R15, R19: the mails to reception schools whose facts were frozen when they were asked for."""
+    facts = json.loads(row["facts"])
+    if row["kind"] == "planning":
+        day = date.fromisoformat(facts["day"])
+        entries = [planning.entry_from_facts(e) for e in facts["entries"]]
+        sheet = planning.sheet(campaign, row["reception_uai"], day, entries, updated=facts["updated"])
+        return functools.partial(reception_documents.planning_mail, sheet, tz=campaign.tz, sender=settings.mail_from,
+                                 recipients=[_mailbox(row["reception_uai"], settings)], message_id=message_id)
+    found = campaign.domain(row["domain_code"])
+    schools = tuple(planning.school_name(campaign, uai) for uai in (found.reception_uais if found else ()))
+    first_day = facts["first_possible_on"]
+    shortfall = reception_documents.Shortfall(
+        _domain_label(campaign, row["domain_code"]), facts["waiting"],
+        date.fromisoformat(first_day) if first_day else None, campaign.calendar.interviews_end_on, schools)
+    recipients = [_mailbox(school.uai, settings) for school in schools]
+    if settings.operators_mailbox:
+        recipients.append(settings.operators_mailbox)
+    return functools.partial(reception_documents.shortfall_mail, shortfall, sender=settings.mail_from,
+                             recipients=recipients, message_id=message_id)
 
 
 def _domain_label(campaign: Campaign, code: str) -> str:

@@ -5,9 +5,11 @@ ON CONFLICT (campaign, ine) DO UPDATE SET first_name = excluded.first_name, last
     origin_uai = excluded.origin_uai, referent_email = excluded.referent_email, revision = excluded.revision;
 
 -- name: save_candidacy!
-INSERT INTO candidacies (campaign, ine, formation_code, domain_code, origin_opinion)
-VALUES (:campaign, :ine, :formation_code, :domain_code, :origin_opinion)
-ON CONFLICT (campaign, ine, formation_code) DO UPDATE SET origin_opinion = excluded.origin_opinion;
+-- R9: a registration again updates the origin school's opinion and comment.
+INSERT INTO candidacies (campaign, ine, formation_code, domain_code, origin_opinion, origin_comment)
+VALUES (:campaign, :ine, :formation_code, :domain_code, :origin_opinion, :origin_comment)
+ON CONFLICT (campaign, ine, formation_code) DO UPDATE SET origin_opinion = excluded.origin_opinion,
+    origin_comment = excluded.origin_comment;
 
 -- name: save_interview!
 INSERT INTO interviews (interview_id, campaign, ine, domain_code, reception_uai, place, starts_at, ends_at,
@@ -38,9 +40,9 @@ ON CONFLICT DO NOTHING;
 
 -- name: request_mail!
 -- Asks for a mail once; asking again for the same key changes nothing.
-INSERT INTO mails (key, campaign, kind, ine, interview_id, domain_code, reception_uai, state, next_attempt_at)
+INSERT INTO mails (key, campaign, kind, ine, interview_id, domain_code, reception_uai, state, next_attempt_at, facts)
 VALUES (:key, :campaign, :kind, :ine, :interview_id, :domain_code, :reception_uai, 'pending',
-        clock_timestamp() + make_interval(secs => :settle_seconds))
+        clock_timestamp() + make_interval(secs => :settle_seconds), :facts)
 ON CONFLICT (key) DO NOTHING;
 
 -- name: pending_overdue_mail$
@@ -68,7 +70,7 @@ WHERE key IN (
     LIMIT :limit
     FOR UPDATE SKIP LOCKED
 )
-RETURNING key, campaign, kind, ine, interview_id, domain_code, reception_uai, attempts;
+RETURNING key, campaign, kind, ine, interview_id, domain_code, reception_uai, attempts, facts;
 
 -- name: mark_sent$
 UPDATE mails SET state = 'sent', sent_at = clock_timestamp(), attempts = attempts + 1, recipients = :recipients,
@@ -118,7 +120,10 @@ SELECT kind, state, count(*) AS n FROM mails WHERE campaign = :campaign GROUP BY
 
 -- name: purge_campaign$
 -- A finished campaign's pupils, reports and mail records (with their recipients) deleted.
-WITH items_gone AS (DELETE FROM overdue_items WHERE interview_id IN
+WITH sheets_gone AS (DELETE FROM planning_sheets WHERE campaign = :campaign RETURNING 1),
+     days_gone AS (DELETE FROM planning_days WHERE campaign = :campaign RETURNING 1),
+     notices_gone AS (DELETE FROM shortfall_notices WHERE campaign = :campaign RETURNING 1),
+     items_gone AS (DELETE FROM overdue_items WHERE interview_id IN
                         (SELECT interview_id FROM interviews WHERE campaign = :campaign) RETURNING 1),
      mails_gone AS (DELETE FROM mails WHERE campaign = :campaign RETURNING 1),
      finals_gone AS (DELETE FROM finals WHERE campaign = :campaign RETURNING 1),
@@ -126,6 +131,71 @@ WITH items_gone AS (DELETE FROM overdue_items WHERE interview_id IN
      interviews_gone AS (DELETE FROM interviews WHERE campaign = :campaign RETURNING 1),
      candidacies_gone AS (DELETE FROM candidacies WHERE campaign = :campaign RETURNING 1),
      pupils_gone AS (DELETE FROM pupils WHERE campaign = :campaign RETURNING 1)
-SELECT (SELECT count(*) FROM items_gone) + (SELECT count(*) FROM mails_gone) + (SELECT count(*) FROM finals_gone)
+SELECT (SELECT count(*) FROM sheets_gone) + (SELECT count(*) FROM days_gone) + (SELECT count(*) FROM notices_gone)
+     + (SELECT count(*) FROM items_gone) + (SELECT count(*) FROM mails_gone) + (SELECT count(*) FROM finals_gone)
      + (SELECT count(*) FROM reports_gone) + (SELECT count(*) FROM interviews_gone)
      + (SELECT count(*) FROM candidacies_gone) + (SELECT count(*) FROM pupils_gone);
+
+-- name: mark_planning_day!
+-- R19 for reception schools: this school's list for this day changed; the planning sweep looks at it again.
+INSERT INTO planning_days (campaign, reception_uai, day, changed)
+VALUES (:campaign, :reception_uai, :day, true)
+ON CONFLICT (campaign, reception_uai, day) DO UPDATE SET changed = true WHERE NOT planning_days.changed;
+
+-- name: pupil_interview_times
+-- A pupil's interviews, cancelled ones included: a change to the pupil's dossier changes those days' sheets.
+SELECT reception_uai, starts_at FROM interviews WHERE campaign = :campaign AND ine = :ine;
+
+-- name: changed_planning_days
+-- The due days whose list changed since it was last looked at (the partial index planning_days_changed).
+SELECT reception_uai, day FROM planning_days
+WHERE campaign = :campaign AND changed AND day = ANY(:days)
+ORDER BY day, reception_uai;
+
+-- name: planning_day_seen!
+UPDATE planning_days SET changed = false
+WHERE campaign = :campaign AND reception_uai = :reception_uai AND day = :day;
+
+-- name: planning_entries
+-- One row per formation of each interview of a school's day, with the pupil and the origin school's opinion
+-- and comment: the dossier the seed says reception schools consult before the interview.
+SELECT i.interview_id, i.starts_at, i.ends_at, i.domain_code, i.place, p.first_name, p.last_name, p.origin_uai,
+       f.code AS formation_code, c.origin_opinion, c.origin_comment
+FROM interviews i
+JOIN pupils p ON p.campaign = i.campaign AND p.ine = i.ine
+CROSS JOIN LATERAL unnest(i.formation_codes) WITH ORDINALITY AS f(code, ord)
+LEFT JOIN candidacies c ON c.campaign = i.campaign AND c.ine = i.ine AND c.formation_code = f.code
+WHERE i.campaign = :campaign AND i.reception_uai = :reception_uai AND NOT i.cancelled
+  AND i.starts_at >= :day_starts AND i.starts_at < :day_ends
+ORDER BY i.starts_at, i.interview_id, f.ord;
+
+-- name: latest_planning_sheet^
+-- The last sheet asked for a school's day, whether it still waits to go, and whether any sheet of the day went.
+SELECT s.version, s.fingerprint, s.mail_key, m.state = 'pending' AS pending,
+       EXISTS (SELECT 1 FROM planning_sheets o JOIN mails om ON om.key = o.mail_key
+               WHERE o.campaign = s.campaign AND o.reception_uai = s.reception_uai AND o.day = s.day
+                 AND om.state IN ('sending', 'sent')) AS any_sent
+FROM planning_sheets s JOIN mails m ON m.key = s.mail_key
+WHERE s.campaign = :campaign AND s.reception_uai = :reception_uai AND s.day = :day
+ORDER BY s.version DESC
+LIMIT 1;
+
+-- name: record_planning_sheet!
+INSERT INTO planning_sheets (mail_key, campaign, reception_uai, day, version, fingerprint)
+VALUES (:mail_key, :campaign, :reception_uai, :day, :version, :fingerprint)
+ON CONFLICT DO NOTHING;
+
+-- name: shortfall_notice^
+SELECT episode, told_waiting FROM shortfall_notices WHERE campaign = :campaign AND domain_code = :domain_code
+FOR UPDATE;
+
+-- name: tell_shortfall!
+-- R15: the count told in this episode; the next mail is due when the count grows by half.
+INSERT INTO shortfall_notices (campaign, domain_code, episode, told_waiting)
+VALUES (:campaign, :domain_code, :episode, :waiting)
+ON CONFLICT (campaign, domain_code) DO UPDATE SET told_waiting = excluded.told_waiting;
+
+-- name: end_shortfall_episode!
+-- R15: nobody waits any more; a later shortfall is a new episode, told again.
+UPDATE shortfall_notices SET episode = episode + 1, told_waiting = NULL
+WHERE campaign = :campaign AND domain_code = :domain_code AND told_waiting IS NOT NULL;
