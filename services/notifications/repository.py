@@ -45,9 +45,10 @@ class NotificationsRepository:
     async def next_revision(self, interview_id: uuid.UUID) -> int:
         return int(await q.next_revision(self.conn, interview_id=interview_id))
 
-    async def withdrawn_formations(self, ine: str, domain_code: str) -> set[str]:
-        return {r["formation_code"] async for r in q.withdrawn_formations(self.conn, campaign=self.campaign, ine=ine,
-                                                                            domain_code=domain_code)}
+    async def domain_candidacies(self, ine: str, domain_code: str) -> dict[str, bool]:
+        """The pupil's formations of the domain, each with whether it was withdrawn."""
+        return {r["formation_code"]: r["withdrawn"] async for r in q.domain_candidacies(
+            self.conn, campaign=self.campaign, ine=ine, domain_code=domain_code)}
 
     async def save_interview(self, *, interview_id: uuid.UUID, ine: str, domain_code: str, reception_uai: str,
                              place: str, starts_at: datetime, ends_at: datetime, formation_codes: list[str]) -> None:

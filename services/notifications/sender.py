@@ -193,8 +193,9 @@ async def prepare(repo: NotificationsRepository, campaign: Campaign, settings: S
     codes = list(interview["formation_codes"])
     if kind != "cancellation":
         # R20: one letter per formation still applied for; a cancellation shows the interview as it was.
-        withdrawn = await repo.withdrawn_formations(row["ine"], interview["domain_code"])
-        codes = [code for code in codes if code not in withdrawn]
+        candidacies = await repo.domain_candidacies(row["ine"], interview["domain_code"])
+        codes = [code for code in codes if not candidacies.get(code, False)]
+        codes += [code for code, withdrawn in candidacies.items() if not withdrawn and code not in codes]
         if not codes:
             raise NotReady("the interview's cancellation")  # every formation withdrawn: scheduling cancels it
     # One calendar UID per interview: its booking, each correction, then its cancellation, in rising SEQUENCE.
@@ -209,7 +210,7 @@ async def prepare(repo: NotificationsRepository, campaign: Campaign, settings: S
         origin=origin,
         referent=documents.Referent(pupil_row["referent_name"], pupil_row["referent_email"]),
         organizer=_mailbox(interview["reception_uai"], settings),
-        stamped_at=row["stamped_at"] or interview["starts_at"],
+        stamped_at=row["stamped_at"] or interview["starts_at"],  # only reminders have none: they carry no ICS
         interviews_end_on=campaign.calendar.interviews_end_on,
         sequence=base + revision,
         corrected=kind == "convocation" and row["revision"] > 0,

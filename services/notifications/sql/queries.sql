@@ -119,10 +119,12 @@ SELECT interview_id, ine, domain_code, reception_uai, place, starts_at, ends_at,
        cancel_reason, revision
 FROM interviews WHERE interview_id = :interview_id;
 
--- name: withdrawn_formations
--- R20: a convocation lists only the formations still applied for (one motivation letter each).
-SELECT formation_code FROM candidacies
-WHERE campaign = :campaign AND ine = :ine AND domain_code = :domain_code AND withdrawn;
+-- name: domain_candidacies
+-- R20: a convocation lists the formations still applied for in the domain (one motivation letter each), also
+-- those registered after the booking, which the booking did not name.
+SELECT formation_code, withdrawn FROM candidacies
+WHERE campaign = :campaign AND ine = :ine AND domain_code = :domain_code
+ORDER BY formation_code;
 
 -- name: interview_sequence$
 -- The calendar sequence of a pupil's interview: how many were booked before it in that domain.
