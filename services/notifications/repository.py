@@ -25,17 +25,35 @@ class NotificationsRepository:
         self.campaign = campaign
 
     async def save_pupil(self, *, ine: str, first_name: str, last_name: str, origin_uai: str, referent_email: str,
-                         revision: int) -> None:
+                         referent_name: str, revision: int) -> None:
         await q.save_pupil(self.conn, campaign=self.campaign, ine=ine, first_name=first_name, last_name=last_name,
-                           origin_uai=origin_uai, referent_email=referent_email, revision=revision)
+                           origin_uai=origin_uai, referent_email=referent_email, referent_name=referent_name,
+                           revision=revision)
 
     async def save_candidacy(self, ine: str, formation_code: str, domain_code: str, origin_opinion: str,
                              origin_comment: str) -> None:
         await q.save_candidacy(self.conn, campaign=self.campaign, ine=ine, formation_code=formation_code,
                                domain_code=domain_code, origin_opinion=origin_opinion, origin_comment=origin_comment)
 
-    async def remove_candidacy(self, ine: str, formation_code: str) -> None:
-        await q.remove_candidacy(self.conn, campaign=self.campaign, ine=ine, formation_code=formation_code)
+    async def withdraw_candidacy(self, ine: str, formation_code: str) -> bool:
+        """R26: marks the candidacy withdrawn; False when it already was (a withdrawal delivered again)."""
+        return bool(await q.withdraw_candidacy(self.conn, campaign=self.campaign, ine=ine,
+                                               formation_code=formation_code))
+
+    async def interview_to_correct(self, ine: str, domain_code: str, formation_code: str,
+                                   now: datetime) -> uuid.UUID | None:
+        found: uuid.UUID | None = await q.interview_to_correct(
+            self.conn, campaign=self.campaign, ine=ine, domain_code=domain_code, formation_code=formation_code,
+            now=now)
+        return found
+
+    async def next_revision(self, interview_id: uuid.UUID) -> int:
+        return int(await q.next_revision(self.conn, interview_id=interview_id))
+
+    async def domain_candidacies(self, ine: str, domain_code: str) -> dict[str, bool]:
+        """The pupil's formations of the domain, each with whether it was withdrawn."""
+        return {r["formation_code"]: r["withdrawn"] async for r in q.domain_candidacies(
+            self.conn, campaign=self.campaign, ine=ine, domain_code=domain_code)}
 
     async def save_interview(self, *, interview_id: uuid.UUID, ine: str, domain_code: str, reception_uai: str,
                              place: str, starts_at: datetime, ends_at: datetime, formation_codes: list[str]) -> None:
@@ -43,11 +61,12 @@ class NotificationsRepository:
                                domain_code=domain_code, reception_uai=reception_uai, place=place, starts_at=starts_at,
                                ends_at=ends_at, formation_codes=formation_codes)
 
-    async def cancel_interview(self, interview_id: uuid.UUID) -> None:
-        await q.cancel_interview(self.conn, interview_id=interview_id)
+    async def cancel_interview(self, interview_id: uuid.UUID, reason: str) -> None:
+        await q.cancel_interview(self.conn, interview_id=interview_id, reason=reason)
 
-    async def drop_pending(self, key: str) -> bool:
-        return bool(await q.drop_pending_convocation(self.conn, key=key))
+    async def drop_pending_convocations(self, interview_id: uuid.UUID) -> bool:
+        """True when the first convocation had not gone out (it and any correction are dropped)."""
+        return bool(await q.drop_pending_convocations(self.conn, interview_id=interview_id))
 
     async def save_report(self, *, ine: str, domain_code: str, interview_id: uuid.UUID, attended: bool,
                           report: str) -> None:
@@ -61,10 +80,14 @@ class NotificationsRepository:
     async def request_mail(self, key: str, kind: str, *, ine: str | None = None,
                            interview_id: uuid.UUID | None = None, domain_code: str | None = None,
                            reception_uai: str | None = None, settle_seconds: float = 0.0,
+                           stamped_at: datetime | None = None, revision: int = 0,
                            facts: dict[str, Any] | None = None) -> None:
+        """``stamped_at``: when a calendar invitation was made (its DTSTAMP); ``revision`` > 0: a correction;
+        ``facts``: what the mail says, frozen now (planning sheets, shortfalls)."""
         await q.request_mail(self.conn, key=key, campaign=self.campaign, kind=kind, ine=ine,
                              interview_id=interview_id, domain_code=domain_code, reception_uai=reception_uai,
-                             settle_seconds=settle_seconds, facts=None if facts is None else json.dumps(facts))
+                             settle_seconds=settle_seconds, stamped_at=stamped_at, revision=revision,
+                             facts=None if facts is None else json.dumps(facts))
 
     async def pending_overdue_mail(self, reception_uai: str) -> str | None:
         key: str | None = await q.pending_overdue_mail(self.conn, reception_uai=reception_uai)

@@ -1,15 +1,17 @@
 -- name: save_pupil!
-INSERT INTO pupils (campaign, ine, first_name, last_name, origin_uai, referent_email, revision)
-VALUES (:campaign, :ine, :first_name, :last_name, :origin_uai, :referent_email, :revision)
+INSERT INTO pupils (campaign, ine, first_name, last_name, origin_uai, referent_email, referent_name, revision)
+VALUES (:campaign, :ine, :first_name, :last_name, :origin_uai, :referent_email, :referent_name, :revision)
 ON CONFLICT (campaign, ine) DO UPDATE SET first_name = excluded.first_name, last_name = excluded.last_name,
-    origin_uai = excluded.origin_uai, referent_email = excluded.referent_email, revision = excluded.revision;
+    origin_uai = excluded.origin_uai, referent_email = excluded.referent_email,
+    referent_name = excluded.referent_name, revision = excluded.revision;
 
 -- name: save_candidacy!
 -- R9: a registration again updates the origin school's opinion and comment.
 INSERT INTO candidacies (campaign, ine, formation_code, domain_code, origin_opinion, origin_comment)
 VALUES (:campaign, :ine, :formation_code, :domain_code, :origin_opinion, :origin_comment)
+-- A candidacy registered again after its withdrawal is active again (enrollment reactivates it).
 ON CONFLICT (campaign, ine, formation_code) DO UPDATE SET origin_opinion = excluded.origin_opinion,
-    origin_comment = excluded.origin_comment;
+    origin_comment = excluded.origin_comment, withdrawn = false;
 
 -- name: save_interview!
 INSERT INTO interviews (interview_id, campaign, ine, domain_code, reception_uai, place, starts_at, ends_at,
@@ -18,14 +20,39 @@ VALUES (:interview_id, :campaign, :ine, :domain_code, :reception_uai, :place, :s
 ON CONFLICT (interview_id) DO NOTHING;
 
 -- name: cancel_interview!
-UPDATE interviews SET cancelled = true, reminder_due = false WHERE interview_id = :interview_id;
+UPDATE interviews SET cancelled = true, reminder_due = false, cancel_reason = :reason
+WHERE interview_id = :interview_id;
 
--- name: drop_pending_convocation$
--- A convocation not yet sent for a cancelled interview is not sent; true when one was dropped.
+-- name: drop_pending_convocations$
+-- Convocations (first or corrected) not yet sent for a cancelled interview are not sent; true when the first one
+-- was among them: the family never heard of the interview, so no cancellation is owed either.
 WITH dropped AS (
-    UPDATE mails SET state = 'dropped' WHERE key = :key AND state = 'pending' RETURNING 1
+    UPDATE mails SET state = 'dropped'
+    WHERE interview_id = :interview_id AND kind = 'convocation' AND state = 'pending'
+    RETURNING revision
 )
-SELECT count(*) > 0 FROM dropped;
+SELECT coalesce(bool_or(revision = 0), false) FROM dropped;
+
+-- name: withdraw_candidacy$
+-- R26: kept, marked withdrawn; true only the first time, so a withdrawal delivered again changes nothing more.
+UPDATE candidacies SET withdrawn = true
+WHERE campaign = :campaign AND ine = :ine AND formation_code = :formation_code AND NOT withdrawn
+RETURNING true;
+
+-- name: interview_to_correct$
+-- R19, R20: the pupil's booked interview of the domain that has not started and lists the withdrawn formation;
+-- its convocation must be corrected once it has left (sent, or being sent), not while it still waits (the one
+-- convocation then lists the remaining formations).
+SELECT i.interview_id FROM interviews i
+JOIN mails m ON m.key = 'convocation:' || i.interview_id::text
+WHERE i.campaign = :campaign AND i.ine = :ine AND i.domain_code = :domain_code AND NOT i.cancelled
+  AND i.starts_at > :now AND :formation_code = ANY (i.formation_codes) AND m.state IN ('sending', 'sent')
+ORDER BY i.starts_at DESC
+LIMIT 1;
+
+-- name: next_revision$
+-- Row-locked increment: two withdrawals handled at once by two replicas get two revisions, hence two mails.
+UPDATE interviews SET revision = revision + 1 WHERE interview_id = :interview_id RETURNING revision;
 
 -- name: save_report!
 INSERT INTO reports (campaign, ine, domain_code, interview_id, attended, report)
@@ -40,9 +67,10 @@ ON CONFLICT DO NOTHING;
 
 -- name: request_mail!
 -- Asks for a mail once; asking again for the same key changes nothing.
-INSERT INTO mails (key, campaign, kind, ine, interview_id, domain_code, reception_uai, state, next_attempt_at, facts)
+INSERT INTO mails (key, campaign, kind, ine, interview_id, domain_code, reception_uai, state, next_attempt_at,
+                   stamped_at, revision, facts)
 VALUES (:key, :campaign, :kind, :ine, :interview_id, :domain_code, :reception_uai, 'pending',
-        clock_timestamp() + make_interval(secs => :settle_seconds), :facts)
+        clock_timestamp() + make_interval(secs => :settle_seconds), :stamped_at, :revision, :facts)
 ON CONFLICT (key) DO NOTHING;
 
 -- name: pending_overdue_mail$
@@ -70,7 +98,8 @@ WHERE key IN (
     LIMIT :limit
     FOR UPDATE SKIP LOCKED
 )
-RETURNING key, campaign, kind, ine, interview_id, domain_code, reception_uai, attempts, facts;
+RETURNING key, campaign, kind, ine, interview_id, domain_code, reception_uai, attempts, stamped_at, revision,
+          facts;
 
 -- name: mark_sent$
 UPDATE mails SET state = 'sent', sent_at = clock_timestamp(), attempts = attempts + 1, recipients = :recipients,
@@ -85,11 +114,19 @@ UPDATE mails SET state = 'pending', attempts = attempts + :counted, last_error =
 WHERE key = :key AND state = 'sending';
 
 -- name: get_pupil^
-SELECT first_name, last_name, origin_uai, referent_email FROM pupils WHERE campaign = :campaign AND ine = :ine;
+SELECT first_name, last_name, origin_uai, referent_email, referent_name FROM pupils WHERE campaign = :campaign AND ine = :ine;
 
 -- name: get_interview^
-SELECT interview_id, ine, domain_code, reception_uai, place, starts_at, ends_at, formation_codes, cancelled
+SELECT interview_id, ine, domain_code, reception_uai, place, starts_at, ends_at, formation_codes, cancelled,
+       cancel_reason, revision
 FROM interviews WHERE interview_id = :interview_id;
+
+-- name: domain_candidacies
+-- R20: a convocation lists the formations still applied for in the domain (one motivation letter each), also
+-- those registered after the booking, which the booking did not name.
+SELECT formation_code, withdrawn FROM candidacies
+WHERE campaign = :campaign AND ine = :ine AND domain_code = :domain_code
+ORDER BY formation_code;
 
 -- name: interview_sequence$
 -- The calendar sequence of a pupil's interview: how many were booked before it in that domain.
@@ -97,11 +134,21 @@ SELECT count(*) FROM interviews
 WHERE campaign = :campaign AND ine = :ine AND domain_code = :domain_code AND interview_id <> :interview_id;
 
 -- name: recap_lines
-SELECT c.domain_code, c.formation_code, c.origin_opinion, f.reception_opinion, f.final_opinion,
-       r.attended, r.report
+-- R26: every candidacy, withdrawn ones included; per domain the interview reported on, or else the one booked
+-- (latest first), for its reception school and date.
+SELECT c.domain_code, c.formation_code, c.origin_opinion, c.withdrawn, f.reception_opinion, f.final_opinion,
+       r.attended, r.report, i.reception_uai, i.starts_at
 FROM candidacies c
 LEFT JOIN finals f USING (campaign, ine, formation_code)
 LEFT JOIN reports r ON r.campaign = c.campaign AND r.ine = c.ine AND r.domain_code = c.domain_code
+LEFT JOIN LATERAL (
+    SELECT reception_uai, starts_at FROM interviews
+    WHERE interview_id = r.interview_id
+       OR (r.interview_id IS NULL AND campaign = c.campaign AND ine = c.ine AND domain_code = c.domain_code
+           AND NOT cancelled)
+    ORDER BY starts_at DESC
+    LIMIT 1
+) i ON true
 WHERE c.campaign = :campaign AND c.ine = :ine
 ORDER BY c.domain_code, c.formation_code;
 
@@ -110,9 +157,6 @@ SELECT o.interview_id, o.due_on, i.ine, i.domain_code, i.starts_at
 FROM overdue_items o JOIN interviews i USING (interview_id)
 WHERE o.mail_key = :key
 ORDER BY i.starts_at;
-
--- name: remove_candidacy!
-DELETE FROM candidacies WHERE campaign = :campaign AND ine = :ine AND formation_code = :formation_code;
 
 -- name: figures_mails
 -- Operators' funnel: mails by kind and delivery state.
@@ -158,16 +202,16 @@ WHERE campaign = :campaign AND reception_uai = :reception_uai AND day = :day;
 
 -- name: planning_entries
 -- One row per formation of each interview of a school's day, with the pupil and the origin school's opinion
--- and comment: the dossier the seed says reception schools consult before the interview.
+-- and comment: the dossier the seed says reception schools consult before the interview. The formations are
+-- those still applied for in the domain, as on the convocation (R20), including any registered after booking.
 SELECT i.interview_id, i.starts_at, i.ends_at, i.domain_code, i.place, p.first_name, p.last_name, p.origin_uai,
-       f.code AS formation_code, c.origin_opinion, c.origin_comment
+       c.formation_code, c.origin_opinion, c.origin_comment
 FROM interviews i
 JOIN pupils p ON p.campaign = i.campaign AND p.ine = i.ine
-CROSS JOIN LATERAL unnest(i.formation_codes) WITH ORDINALITY AS f(code, ord)
-LEFT JOIN candidacies c ON c.campaign = i.campaign AND c.ine = i.ine AND c.formation_code = f.code
+JOIN candidacies c ON c.campaign = i.campaign AND c.ine = i.ine AND c.domain_code = i.domain_code AND NOT c.withdrawn
 WHERE i.campaign = :campaign AND i.reception_uai = :reception_uai AND NOT i.cancelled
   AND i.starts_at >= :day_starts AND i.starts_at < :day_ends
-ORDER BY i.starts_at, i.interview_id, f.ord;
+ORDER BY i.starts_at, i.interview_id, c.formation_code;
 
 -- name: latest_planning_sheet^
 -- The last sheet asked for a school's day, whether it still waits to go, and whether any sheet of the day went.
