@@ -70,6 +70,8 @@ async def campaign(portal: PortalClient, clock: Clock, sink: MailSink) -> dict[s
                                       strict=True):
         pupils.append(await register(portal, FORMATION, pupil={"first_name": first, "last_name": last},
                                      origin_comment=comment))
+        if len(pupils) == 1:  # the episode's first mail tells one pupil waiting before the others come
+            await mails(sink, lambda m: shortfall_mails(sink)(m) and told(m) == 1)
     first_episode = await mails(sink, lambda m: shortfall_mails(sink)(m) and told(m) == 3)
     day = (clock.at + timedelta(days=8)).replace(hour=10, minute=0, second=0, microsecond=0)
     await send(portal, "declare_interview_slots", slots_body(SEINE_ET_MARNE, DOMAIN, (day.isoformat(), 2),
