@@ -74,6 +74,8 @@ class Slot:
     reception_uai: str
     starts_at: datetime
     free_seats: int
+    cancelled: bool = False
+    """R14: a slot its school cancelled takes no booking again."""
 
 
 @dataclass(frozen=True)
@@ -222,8 +224,9 @@ def check_new_interview_request(
 
 
 def fits(slot: Slot, *, taken: Iterable[datetime], now: datetime, policy: Policy) -> bool:
-    """R16, R17: a free seat, far enough ahead, not on a half-day (or within the gap) the pupil already has."""
-    if slot.free_seats <= 0 or slot.starts_at < earliest_start(now, policy):
+    """R14, R16, R17: a free seat in an open slot, far enough ahead, not on a half-day (or within the gap) the
+    pupil already has."""
+    if slot.cancelled or slot.free_seats <= 0 or slot.starts_at < earliest_start(now, policy):
         return False
     for other in taken:
         if policy.one_interview_per_half_day and half_day(other, policy.tz) == half_day(slot.starts_at, policy.tz):

@@ -181,3 +181,13 @@ def test_r17_a_request_is_refused_as_no_interview_possible_exactly_when_no_slot_
 )
 def test_the_new_scheduling_errors_carry_their_public_reason(error: type[domain.SchedulingError], reason: str) -> None:
     assert error("Message.", "field").reason == reason
+
+
+def test_r14_a_cancelled_slot_is_never_chosen_even_with_free_seats() -> None:
+    now = datetime(2013, 3, 1, 9, 0, tzinfo=PARIS)
+    closed = domain.Slot("a", CAREME, datetime(2013, 3, 11, 9, 0, tzinfo=PARIS), 3, cancelled=True)
+    later = domain.Slot("b", CAREME, datetime(2013, 3, 12, 9, 0, tzinfo=PARIS), 1)
+
+    chosen = domain.choose_slot([closed, later], origin_uai=ORIGIN_SCHOOL, taken=[], now=now, policy=POLICY)
+
+    assert chosen == later
