@@ -95,6 +95,9 @@ class RejectionReason(StrEnum):
     WISH_DEADLINE_PASSED = "wish_deadline_passed"
     CLOCK_NOT_VIRTUAL = "clock_not_virtual"
     CAMPAIGN_NOT_FINISHED = "campaign_not_finished"
+    OUTSIDE_PLANNING_WINDOW = "outside_planning_window"
+    NO_INTERVIEW_POSSIBLE = "no_interview_possible"
+    UNKNOWN_SLOT = "unknown_slot"
 
 
 def _not_blank(value: str) -> str:

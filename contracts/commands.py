@@ -25,6 +25,7 @@ from contracts.base import (
 
 __all__ = [
     "AdvanceClock",
+    "CancelInterviewSlots",
     "ConfirmWish",
     "DeclareInterviewSlots",
     "FormationOpinion",
@@ -116,6 +117,29 @@ class DeclareInterviewSlots(Command):
         min_length=1,
         max_length=200,
         description="The slots offered, 1 to 200 per command.",
+    )
+
+
+class CancelInterviewSlots(Command):
+    """R14, R15, R18, R12: a reception school withdraws slots it declared; their pupils are booked again.
+
+    Every interview booked in the slots that has not started is cancelled (reason `slot_cancelled`) and
+    its pupil booked like a new need, in another slot, or left waiting with a capacity shortfall. Accepted
+    until the campaign's `planning_ends_on` (`outside_planning_window` afterwards); an instant naming no
+    slot the school declared in the domain is answered `unknown_slot` and nothing is cancelled.
+    """
+
+    domain_code: Code = Field(description="Code of the domain the slots were declared for.")
+    starts_at: list[Instant] = Field(
+        min_length=1,
+        max_length=200,
+        description=(
+            "Starts of the slots to cancel, as they were declared (ISO-8601 with an offset; the same instant "
+            "written with another offset names the same slot), 1 to 200 per command."
+        ),
+    )
+    reason: ReasonText = Field(
+        description="Why the slots are cancelled, in a few words (kept for the operators, not mailed).",
     )
 
 

@@ -41,6 +41,7 @@ __all__ = [
     "InterviewRequested",
     "RecapSent",
     "ReportOverdue",
+    "SlotsCancelled",
     "SlotsDeclared",
     "WishConfirmed",
 ]
@@ -205,6 +206,27 @@ class SlotsDeclared(Event):
     reception_uai: Uai = Field(description="UAI of the reception school that declared the slots.")
     domain_code: Code = Field(description="Code of the domain.")
     slots_added: int = Field(ge=0, description="How many slots the declaration added.")
+
+
+class SlotsCancelled(Event):
+    """R14, R15: a reception school cancelled slots; the interviews booked in them were moved.
+
+    Each moved interview has its own `interview_cancelled` (reason `slot_cancelled`), then an
+    `interview_booked` in another slot or, when none fits, a `capacity_shortfall` counting its pupil.
+    """
+
+    reception_uai: Uai = Field(description="UAI of the reception school that cancelled the slots.")
+    domain_code: Code = Field(description="Code of the domain.")
+    slots_cancelled: int = Field(
+        ge=0, description="How many of the named slots this command closed (one already cancelled counts 0).",
+    )
+    interviews_moved: int = Field(
+        ge=0,
+        description=(
+            "How many interviews not yet started were cancelled in those slots; each pupil was booked again "
+            "or waits for a seat."
+        ),
+    )
 
 
 class InterviewRequested(Event):

@@ -7,6 +7,7 @@ from typing import Final, TypeVar
 from contracts.base import Command, Event, Message
 from contracts.commands import (
     AdvanceClock,
+    CancelInterviewSlots,
     ConfirmWish,
     DeclareInterviewSlots,
     PurgeCampaign,
@@ -31,6 +32,7 @@ from contracts.events import (
     InterviewRequested,
     RecapSent,
     ReportOverdue,
+    SlotsCancelled,
     SlotsDeclared,
     WishConfirmed,
 )
@@ -100,6 +102,7 @@ COMMANDS: Final[dict[str, type[Command]]] = _unique(
         ("register_candidacy", RegisterCandidacy),
         ("withdraw_candidacy", WithdrawCandidacy),
         ("declare_interview_slots", DeclareInterviewSlots),
+        ("cancel_interview_slots", CancelInterviewSlots),
         ("submit_interview_report", SubmitInterviewReport),
         ("request_new_interview", RequestNewInterview),
         ("confirm_wish", ConfirmWish),
@@ -113,6 +116,7 @@ COMMAND_OWNERS: Final[dict[str, str]] = {
     "register_candidacy": "enrollment",
     "withdraw_candidacy": "enrollment",
     "declare_interview_slots": "scheduling",
+    "cancel_interview_slots": "scheduling",
     "request_new_interview": "scheduling",
     "submit_interview_report": "opinions",
     "confirm_wish": "affelnet_export",
@@ -126,6 +130,7 @@ EVENT_NAMES: Final[dict[type[Event], str]] = {
     InterviewCancelled: "interview_cancelled",
     CapacityShortfall: "capacity_shortfall",
     SlotsDeclared: "slots_declared",
+    SlotsCancelled: "slots_cancelled",
     InterviewRequested: "interview_requested",
     FinalOpinionComputed: "final_opinion_computed",
     ReportOverdue: "report_overdue",
@@ -142,7 +147,8 @@ EVENT_NAMES: Final[dict[type[Event], str]] = {
 
 _PUBLISHED: Final[Mapping[str, tuple[type[Event], ...]]] = {
     "enrollment": (CandidacyRegistered, CandidacyWithdrawn),
-    "scheduling": (InterviewBooked, InterviewCancelled, CapacityShortfall, SlotsDeclared, InterviewRequested),
+    "scheduling": (InterviewBooked, InterviewCancelled, CapacityShortfall, SlotsDeclared, InterviewRequested,
+                   SlotsCancelled),
     "opinions": (FinalOpinionComputed, ReportOverdue, InterviewReported),
     "notifications": (ConvocationSent, RecapSent),
     "affelnet_export": (BonusExported, WishConfirmed),

@@ -193,6 +193,8 @@ FIELDS: dict[str, dict[str, str]] = {
     "declare_interview_slots": {**_COMMON, "domain_code": "code", "place": "place", "slots": "slots",
                                 "slots.0": "object", "slots.0.starts_at": "instant",
                                 "slots.0.duration_minutes": "duration", "slots.0.capacity": "capacity"},
+    "cancel_interview_slots": {**_COMMON, "domain_code": "code", "starts_at": "instants", "starts_at.0": "instant",
+                               "reason": "reason"},
     "submit_interview_report": {**_COMMON, "interview_id": "uuid", "attended": "bool", "report": "report",
                                 "opinions": "opinions", "opinions.0": "object", "opinions.0.formation_code": "code",
                                 "opinions.0.opinion": "opinion"},
@@ -207,7 +209,8 @@ OPTIONAL = {"channel", "reason", "report", "opinions"}
 MAX_LENGTH = {"campaign": 16, "uai": 16, "ine": 32, "code": 64, "name": 100, "comment": 4000, "report": 8000,
               "place": 300, "reason": 500, "email": 254, "class": 32, "channel": 9, "opinion": 15}
 STRING_KINDS = set(MAX_LENGTH)
-BOUNDED_KINDS = {"slots", "opinions", "duration", "capacity", "date", "instant", "email", "channel", "opinion", "true"}
+BOUNDED_KINDS = {"slots", "instants", "opinions", "duration", "capacity", "date", "instant", "email", "channel",
+                 "opinion", "true"}
 # Integers, booleans, floats and numeric strings are left out where the contract coerces them (dates and
 # instants from Unix timestamps, ints from "30", booleans from "yes" or 1): those would be valid, not hostile.
 WRONG_TYPES: dict[str, tuple[Any, ...]] = {
@@ -220,7 +223,8 @@ WRONG_TYPES: dict[str, tuple[Any, ...]] = {
     "list": ("x", 5, None, True, "{}", {}),
 }
 SHAPE = {"uuid": "uuid", "duration": "number", "capacity": "number", "bool": "bool", "true": "bool", "date": "time",
-         "instant": "time", "object": "object", "slots": "list", "opinions": "list"}
+         "instant": "time", "object": "object", "slots": "list", "instants": "list",
+         "opinions": "list"}
 
 
 class Hostile:
@@ -271,6 +275,10 @@ class Hostile:
             slot = {"starts_at": IN_WINDOW, "duration_minutes": 30, "capacity": 2}
             return ({**self._envelope(self.rng.choice(FOREIGN_RECEPTIONS)), "domain_code": ANCHOR_DOMAIN,
                      "place": "Atelier B", "slots": [slot]}, Expect(answerer(key), frozenset({"unauthorized"})))
+        if key == "cancel_interview_slots":  # never from the anchor's school: its slot must stay
+            return ({**self._envelope(self.rng.choice(FOREIGN_RECEPTIONS)), "domain_code": ANCHOR_DOMAIN,
+                     "starts_at": [IN_WINDOW], "reason": "Salle indisponible"},
+                    Expect(answerer(key), frozenset({"unauthorized"})))
         if key == "submit_interview_report":
             opinion = {"formation_code": ANCHOR_FORMATION, "opinion": "favorable"}
             return ({**self._envelope(ANCHOR_RECEPTION), "interview_id": self._id(), "attended": True,
@@ -391,6 +399,8 @@ class Hostile:
         if kind == "slots":
             slot = {"starts_at": IN_WINDOW, "duration_minutes": 30, "capacity": 1}
             return pick(([], [slot] * 201, [slot] * 10_000, [1] * 10_000))
+        if kind == "instants":
+            return pick(([], [IN_WINDOW] * 201, [IN_WINDOW] * 10_000, [None] * 10_000))
         if kind == "opinions":
             opinion = {"formation_code": ANCHOR_FORMATION, "opinion": "favorable"}
             return pick(([opinion] * 21, [opinion] * 10_000, [None] * 10_000))
@@ -471,6 +481,15 @@ class Hostile:
                 slots = [{"starts_at": IN_WINDOW, "duration_minutes": 30, "capacity": 1}] * self.rng.randint(0, 3)
                 slots.insert(self.rng.randint(0, len(slots)), outside)
                 body.update(actor_uai=ANCHOR_RECEPTION, slots=slots)
+        elif key == "cancel_interview_slots":
+            reason = pick(("unknown_domain", "unauthorized", "unknown_slot"))
+            if reason == "unknown_domain":
+                body["domain_code"] = pick(BAD_CODES)
+            elif reason == "unauthorized":
+                body["actor_uai"] = pick((*BAD_ACTORS, ORIGIN, SAIO))
+            else:  # the anchor's school never declared a slot at these odd minutes
+                body.update(actor_uai=ANCHOR_RECEPTION,
+                            starts_at=[pick(("2013-03-13T07:13:00+01:00", "2013-04-16T18:47:00+02:00"))])
         elif key == "submit_interview_report":
             reason = pick(("unknown_interview", "unauthorized", "interview_not_held"))
             if reason == "unknown_interview":

@@ -11,6 +11,7 @@ SERVICE = Service(
     sql_dir=SQL_DIR,
     commands={
         "declare_interview_slots": handlers.declare_interview_slots,
+        "cancel_interview_slots": handlers.cancel_interview_slots,
         "request_new_interview": handlers.request_new_interview,
     },
     events={

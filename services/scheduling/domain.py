@@ -41,11 +41,24 @@ class InvalidIneError(SchedulingError):
     reason = "invalid_ine"
 
 
+class OutsidePlanningWindowError(SchedulingError):
+    reason = "outside_planning_window"
+
+
+class NoInterviewPossibleError(SchedulingError):
+    reason = "no_interview_possible"
+
+
+class UnknownSlotError(SchedulingError):
+    reason = "unknown_slot"
+
+
 @dataclass(frozen=True)
 class Policy:
     """The campaign's scheduling settings."""
 
     tz: ZoneInfo
+    planning_ends_on: date
     interviews_start_on: date
     interviews_end_on: date
     convocation_notice_days: int
@@ -61,6 +74,8 @@ class Slot:
     reception_uai: str
     starts_at: datetime
     free_seats: int
+    cancelled: bool = False
+    """R14: a slot its school cancelled takes no booking again."""
 
 
 @dataclass(frozen=True)
@@ -94,10 +109,8 @@ def first_possible_day(now: datetime, policy: Policy) -> date | None:
     return day if day <= policy.interviews_end_on else None
 
 
-def check_declaration(
-    *, actor_uai: str, domain_code: str, slots: Sequence[NewSlot], policy: Policy
-) -> None:
-    """R14, R12: a reception school declares slots for a domain it serves, inside the interview window."""
+def _check_reception_school(*, actor_uai: str, domain_code: str, policy: Policy, act: str) -> None:
+    """R12: only a reception school of the domain acts on the domain's slots."""
     schools = policy.reception_uais.get(domain_code)
     if schools is None:
         raise UnknownDomainError(
@@ -106,9 +119,32 @@ def check_declaration(
     if actor_uai not in schools:
         raise UnauthorizedError(
             "Cet établissement n'est pas établissement d'accueil-référent pour ce domaine : "
-            "il ne peut pas y déclarer de créneaux.",
+            f"il ne peut pas y {act} de créneaux.",
             "actor_uai",
         )
+
+
+def check_planning_open(*, today: date, policy: Policy, act: str) -> None:
+    """R14: reception schools plan (declare or cancel slots) until ``planning_ends_on`` inclusive.
+
+    ``today`` is the campaign-timezone date of the service's clock; after the last planning day,
+    convocations already sent must stay as they are.
+    """
+    if today > policy.planning_ends_on:
+        raise OutsidePlanningWindowError(
+            f"La planification des entretiens est close depuis le {_fr(policy.planning_ends_on)} inclus : "
+            f"il n'est plus possible {act} de créneaux. Adressez-vous au SAIO.",
+            "domain_code",
+        )
+
+
+def check_declaration(
+    *, actor_uai: str, domain_code: str, slots: Sequence[NewSlot], today: date, policy: Policy
+) -> None:
+    """R14, R12: a reception school declares slots for a domain it serves, while planning is open, inside
+    the interview window."""
+    _check_reception_school(actor_uai=actor_uai, domain_code=domain_code, policy=policy, act="déclarer")
+    check_planning_open(today=today, policy=policy, act="de déclarer")
     for index, slot in enumerate(slots):
         start = slot.starts_at.astimezone(policy.tz)
         # A slot ending at midnight ends on the day it started.
@@ -121,11 +157,46 @@ def check_declaration(
             )
 
 
+def check_cancellation(*, actor_uai: str, domain_code: str, today: date, policy: Policy) -> None:
+    """R14, R12: a reception school of the domain cancels slots while planning is open."""
+    _check_reception_school(actor_uai=actor_uai, domain_code=domain_code, policy=policy, act="annuler")
+    check_planning_open(today=today, policy=policy, act="d'annuler")
+
+
+def check_slots_declared(*, requested: Sequence[datetime], declared: Iterable[datetime], policy: Policy) -> None:
+    """R14, R12: a school cancels only slots it declared in the domain.
+
+    ``declared`` are the starts of this school's slots in the domain among ``requested`` (cancelled ones
+    included: cancelling again changes nothing). One unknown instant refuses the whole command, so that
+    nothing is half-cancelled.
+    """
+    known = {instant.astimezone(UTC) for instant in declared}
+    for index, instant in enumerate(requested):
+        if instant.astimezone(UTC) not in known:
+            local = instant.astimezone(policy.tz)
+            raise UnknownSlotError(
+                f"Cet établissement n'a pas déclaré de créneau le {_fr(local.date())} à {local:%Hh%M} dans ce "
+                "domaine : aucun créneau n'a été annulé. Vérifiez la date et l'heure puis renvoyez la demande.",
+                f"starts_at.{index}",
+            )
+
+
+def interviews_still_possible(now: datetime, policy: Policy) -> bool:
+    """R17, R21: some day of the interview window is still far enough ahead for a convocation."""
+    return first_possible_day(now, policy) is not None
+
+
 def check_new_interview_request(
     *, ine: str, domain_code: str, actor_uai: str, origin_uai: str | None, active_formations: int,
-    missed: bool, today: date, policy: Policy,
+    missed: bool, now: datetime, policy: Policy,
 ) -> None:
-    """R21: after an absence, the origin school may ask for a new interview while the window is open."""
+    """R21, R17: after an absence, the origin school may ask for a new interview while one can still be held.
+
+    Who may ask is checked first (R12), then the calendar: a closed window, then a window whose remaining
+    days are too close for a convocation (so no pupil waits for an interview that cannot exist), and only
+    then whether an interview was missed.
+    """
+    today = now.astimezone(policy.tz).date()
     if not is_valid_ine(ine):
         raise InvalidIneError("L'INE de l'élève n'est pas valide.", "ine")
     if domain_code not in policy.reception_uais:
@@ -144,6 +215,13 @@ def check_new_interview_request(
         raise OutsideInterviewWindowError(
             f"La période des entretiens est close depuis le {_fr(policy.interviews_end_on)}.", "domain_code"
         )
+    if not interviews_still_possible(now, policy):
+        raise NoInterviewPossibleError(
+            f"Un nouvel entretien n'est plus possible : la convocation doit parvenir à la famille "
+            f"{policy.convocation_notice_days} jours avant l'entretien, et les entretiens se terminent le "
+            f"{_fr(policy.interviews_end_on)}.",
+            "domain_code",
+        )
     if not missed:
         raise UnknownInterviewError(
             "Cet élève n'a pas manqué d'entretien dans ce domaine : il a déjà un entretien ou est en attente.",
@@ -152,8 +230,9 @@ def check_new_interview_request(
 
 
 def fits(slot: Slot, *, taken: Iterable[datetime], now: datetime, policy: Policy) -> bool:
-    """R16, R17: a free seat, far enough ahead, not on a half-day (or within the gap) the pupil already has."""
-    if slot.free_seats <= 0 or slot.starts_at < earliest_start(now, policy):
+    """R14, R16, R17: a free seat in an open slot, far enough ahead, not on a half-day (or within the gap) the
+    pupil already has."""
+    if slot.cancelled or slot.free_seats <= 0 or slot.starts_at < earliest_start(now, policy):
         return False
     for other in taken:
         if policy.one_interview_per_half_day and half_day(other, policy.tz) == half_day(slot.starts_at, policy.tz):

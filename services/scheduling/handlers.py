@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from contracts.base import Event
 from contracts.campaign import Campaign
-from contracts.commands import DeclareInterviewSlots, RequestNewInterview
+from contracts.commands import CancelInterviewSlots, DeclareInterviewSlots, RequestNewInterview
 from contracts.events import (
     CandidacyRegistered,
     CandidacyWithdrawn,
@@ -16,6 +16,7 @@ from contracts.events import (
     InterviewCancelled,
     InterviewReported,
     InterviewRequested,
+    SlotsCancelled,
     SlotsDeclared,
 )
 from services.runtime.messaging import Context
@@ -29,6 +30,7 @@ DRAIN_BATCH = 500
 def policy(campaign: Campaign) -> domain.Policy:
     return domain.Policy(
         tz=campaign.tz,
+        planning_ends_on=campaign.calendar.planning_ends_on,
         interviews_start_on=campaign.calendar.interviews_start_on,
         interviews_end_on=campaign.calendar.interviews_end_on,
         convocation_notice_days=campaign.calendar.convocation_notice_days,
@@ -125,9 +127,11 @@ async def declare_interview_slots(cmd: DeclareInterviewSlots, ctx: Context) -> S
     """R14, R15: a reception school's slots are recorded, and waiting pupils of the domain booked into them."""
     rules = policy(ctx.campaign)
     slots = [domain.NewSlot(s.starts_at, s.duration_minutes, s.capacity) for s in cmd.slots]
-    domain.check_declaration(actor_uai=cmd.actor_uai, domain_code=cmd.domain_code, slots=slots, policy=rules)
+    domain.check_declaration(actor_uai=cmd.actor_uai, domain_code=cmd.domain_code, slots=slots,
+                             today=ctx.now.astimezone(rules.tz).date(), policy=rules)
     repo = SchedulingRepository(ctx.conn, ctx.campaign.campaign)
-    added = 0
+    added = await repo.reopen_slots(reception_uai=cmd.actor_uai, domain_code=cmd.domain_code,
+                                    starts=[slot.starts_at for slot in cmd.slots])
     for slot in cmd.slots:
         added += await repo.insert_slot(
             reception_uai=cmd.actor_uai, domain_code=cmd.domain_code, place=cmd.place, starts_at=slot.starts_at,
@@ -149,7 +153,7 @@ async def request_new_interview(cmd: RequestNewInterview, ctx: Context) -> Seque
         origin_uai=need.origin_uai if need else None,
         active_formations=len(need.formation_codes) if need else 0,
         missed=need is not None and need.state == "absent",
-        today=ctx.now.astimezone(rules.tz).date(), policy=rules,
+        now=ctx.now, policy=rules,
     )
     assert need is not None
     await repo.set_need_state(cmd.ine, cmd.domain_code, "waiting")
@@ -157,6 +161,43 @@ async def request_new_interview(cmd: RequestNewInterview, ctx: Context) -> Seque
     booked = await book(repo, Need(need.ine, need.domain_code, need.origin_uai, need.registered_at,
                                    need.formation_codes, "waiting"), ctx)
     return [requested, booked] if booked else [requested]
+
+
+SLOT_CANCELLED = "slot_cancelled"
+"""Reason of the interviews cancelled with their slot; the cancellation mail words it in French."""
+
+
+async def cancel_interview_slots(cmd: CancelInterviewSlots, ctx: Context) -> Sequence[Event]:
+    """R14, R15, R18: the school's slots close; their interviews not yet started are cancelled and each pupil
+    booked again like a new need (next fitting seat, never in a closed slot) or left waiting for the sweep's
+    shortfall.
+
+    Locks are taken pupils first, then slots, the order every other use case takes them in, so that
+    replicas handling a withdrawal or a booking at the same time wait for each other instead of deadlocking.
+    """
+    rules = policy(ctx.campaign)
+    domain.check_cancellation(actor_uai=cmd.actor_uai, domain_code=cmd.domain_code,
+                              today=ctx.now.astimezone(rules.tz).date(), policy=rules)
+    repo = SchedulingRepository(ctx.conn, ctx.campaign.campaign)
+    where = {"reception_uai": cmd.actor_uai, "domain_code": cmd.domain_code, "starts": list(cmd.starts_at)}
+    for ine in await repo.pupils_booked_in_slots(**where, now=ctx.now):
+        await repo.lock_pupil(ine)
+    slots = await repo.lock_slots(**where)
+    domain.check_slots_declared(requested=cmd.starts_at, declared=[s.starts_at for s in slots], policy=rules)
+    # A pupil booked between the first read and the slots' lock: locked now (the booking has committed).
+    for ine in await repo.pupils_booked_in_slots(**where, now=ctx.now):
+        await repo.lock_pupil(ine)
+    slot_ids = [s.slot_id for s in slots]
+    closed = await repo.close_slots(slot_ids, reason=cmd.reason, now=ctx.now)
+    moved = await repo.cancel_interviews_in_slots(slot_ids, reason=SLOT_CANCELLED, now=ctx.now)
+    events: list[Event] = [ctx.event(SlotsCancelled, reception_uai=cmd.actor_uai, domain_code=cmd.domain_code,
+                                     slots_cancelled=closed, interviews_moved=len(moved))]
+    for interview in moved:  # oldest registration first: they choose first among the remaining seats
+        events.append(ctx.event(InterviewCancelled, interview_id=interview.interview_id, ine=interview.ine,
+                                domain_code=interview.domain_code, reason=SLOT_CANCELLED))
+        if interview.need is not None and (booked := await book(repo, interview.need, ctx)) is not None:
+            events.append(booked)
+    return events
 
 
 async def sweep(ctx: Context) -> Sequence[Event]:

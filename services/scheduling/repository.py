@@ -38,6 +38,25 @@ class Booking:
     formation_codes: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class DeclaredSlot:
+    """A slot of one school in one domain, as the cancellation finds it (locked)."""
+
+    slot_id: uuid.UUID
+    starts_at: datetime
+    cancelled: bool
+
+
+@dataclass(frozen=True)
+class MovedInterview:
+    """An interview cancelled with its slot; ``need`` is the pupil's need waiting again, to be booked anew."""
+
+    interview_id: uuid.UUID
+    ine: str
+    domain_code: str
+    need: Need | None
+
+
 def _need(row: Any) -> Need | None:
     if row is None:
         return None
@@ -104,6 +123,34 @@ class SchedulingRepository:
             domain_code=domain_code, place=place, starts_at=starts_at, ends_at=ends_at, half_day=half_day,
             capacity=capacity,
         ))
+
+    async def reopen_slots(self, *, reception_uai: str, domain_code: str, starts: list[datetime]) -> int:
+        return int(await q.reopen_slots(self.conn, campaign=self.campaign, reception_uai=reception_uai,
+                                        domain_code=domain_code, starts=starts))
+
+    async def pupils_booked_in_slots(self, *, reception_uai: str, domain_code: str, starts: list[datetime],
+                                     now: datetime) -> list[str]:
+        return [r["ine"] async for r in q.pupils_booked_in_slots(
+            self.conn, campaign=self.campaign, reception_uai=reception_uai, domain_code=domain_code,
+            starts=starts, now=now)]
+
+    async def lock_slots(self, *, reception_uai: str, domain_code: str, starts: list[datetime]) -> list[DeclaredSlot]:
+        return [DeclaredSlot(r["slot_id"], r["starts_at"], r["cancelled"]) async for r in q.lock_slots(
+            self.conn, campaign=self.campaign, reception_uai=reception_uai, domain_code=domain_code, starts=starts)]
+
+    async def close_slots(self, slot_ids: list[uuid.UUID], *, reason: str, now: datetime) -> int:
+        return int(await q.close_slots(self.conn, slot_ids=slot_ids, reason=reason, now=now))
+
+    async def cancel_interviews_in_slots(self, slot_ids: list[uuid.UUID], *, reason: str,
+                                         now: datetime) -> list[MovedInterview]:
+        return [
+            MovedInterview(r["interview_id"], r["ine"], r["domain_code"],
+                           None if r["origin_uai"] is None else
+                           Need(r["ine"], r["domain_code"], r["origin_uai"], r["registered_at"],
+                                tuple(r["formation_codes"]), "waiting"))
+            async for r in q.cancel_interviews_in_slots(self.conn, campaign=self.campaign, slot_ids=slot_ids,
+                                                        reason=reason, now=now)
+        ]
 
     async def waiting_pupils(self, domain_code: str, limit: int) -> list[Need]:
         return [n for r in [r async for r in q.waiting_pupils(

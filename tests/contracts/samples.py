@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from contracts.base import FinalOpinion, Message, Opinion, RejectionReason
 from contracts.commands import (
     AdvanceClock,
+    CancelInterviewSlots,
     ConfirmWish,
     DeclareInterviewSlots,
     FormationOpinion,
@@ -36,6 +37,7 @@ from contracts.events import (
     InterviewRequested,
     RecapSent,
     ReportOverdue,
+    SlotsCancelled,
     SlotsDeclared,
     WishConfirmed,
 )
@@ -81,6 +83,12 @@ SAMPLES: dict[type[Message], Message] = {
         domain_code="hotellerie-restauration",
         place="Salle B12, bâtiment B",
         slots=[SlotDeclaration(starts_at=INTERVIEW_AT, duration_minutes=30, capacity=4)],
+    ),
+    CancelInterviewSlots: CancelInterviewSlots(
+        **{**COMMAND_ENVELOPE, "actor_uai": RECEPTION_UAI},
+        domain_code="hotellerie-restauration",
+        starts_at=[INTERVIEW_AT],
+        reason="Salle B12 indisponible ce matin-là",
     ),
     SubmitInterviewReport: SubmitInterviewReport(
         **{**COMMAND_ENVELOPE, "actor_uai": RECEPTION_UAI},
@@ -174,6 +182,10 @@ SAMPLES: dict[type[Message], Message] = {
     ),
     SlotsDeclared: SlotsDeclared(
         **EVENT_ENVELOPE, reception_uai=RECEPTION_UAI, domain_code="hotellerie-restauration", slots_added=1
+    ),
+    SlotsCancelled: SlotsCancelled(
+        **EVENT_ENVELOPE, reception_uai=RECEPTION_UAI, domain_code="hotellerie-restauration", slots_cancelled=1,
+        interviews_moved=3,
     ),
     InterviewRequested: InterviewRequested(**EVENT_ENVELOPE, ine=INE, domain_code="hotellerie-restauration"),
     InterviewReported: InterviewReported(

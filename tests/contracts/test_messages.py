@@ -37,6 +37,7 @@ PUBLIC_FIELDS: dict[str, set[str]] = {
     "register_candidacy": {"pupil", "origin_uai", "referent", "formation_code", "origin_opinion", "origin_comment"},
     "withdraw_candidacy": {"ine", "formation_code", "reason"},
     "declare_interview_slots": {"domain_code", "place", "slots"},
+    "cancel_interview_slots": {"domain_code", "starts_at", "reason"},
     "submit_interview_report": {"interview_id", "attended", "report", "opinions"},
     "request_new_interview": {"ine", "domain_code"},
     "confirm_wish": {"ine", "formation_code", "family_confirmed", "wish_entered_on"},
@@ -69,6 +70,7 @@ PUBLIC_FIELDS: dict[str, set[str]] = {
     "notifications.recap_sent": {"ine", "domain_code", "recipients"},
     "affelnet_export.bonus_exported": {"ine", "formation_code", "final_opinion", "bonus_points"},
     "scheduling.slots_declared": {"reception_uai", "domain_code", "slots_added"},
+    "scheduling.slots_cancelled": {"reception_uai", "domain_code", "slots_cancelled", "interviews_moved"},
     "scheduling.interview_requested": {"ine", "domain_code"},
     "opinions.interview_reported": {"interview_id", "ine", "domain_code", "attended"},
     "affelnet_export.wish_confirmed": {"ine", "formation_code", "wish_entered_on"},
@@ -335,6 +337,9 @@ def test_the_rejection_reasons_are_the_public_codes() -> None:
         "wish_deadline_passed",
         "clock_not_virtual",
         "campaign_not_finished",  # extension: operators' purge_campaign before the campaign is over
+        "outside_planning_window",
+        "no_interview_possible",
+        "unknown_slot",
     }
 
 

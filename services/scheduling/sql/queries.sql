@@ -33,10 +33,10 @@ RETURNING ine, domain_code, origin_uai, registered_at, formation_codes, state;
 UPDATE needs SET state = :state WHERE campaign = :campaign AND ine = :ine AND domain_code = :domain_code;
 
 -- name: book_waiting_need^
--- R13–R18 in one statement. The need must still wait; the fitting slot with a free seat — a
+-- R13–R18 in one statement. The need must still wait; the fitting open slot with a free seat — a
 -- reception school of the origin school's département first, then the earliest — is locked and
--- loses a seat (a slot another transaction fills meanwhile is re-checked after its commit and
--- skipped if full); the interview is recorded and the need marked booked. No row: nothing fits.
+-- loses a seat (a slot another transaction fills or cancels meanwhile is re-checked after its
+-- commit and skipped if full or cancelled); the interview is recorded and the need marked booked. No row: nothing fits.
 WITH need AS (
     SELECT ine, domain_code, origin_uai, formation_codes FROM needs
     WHERE campaign = :campaign AND ine = :ine AND domain_code = :domain_code AND state = 'waiting'
@@ -47,7 +47,7 @@ WITH need AS (
     SELECT s.slot_id
     FROM slots s, need
     WHERE s.campaign = :campaign AND s.domain_code = :domain_code AND s.booked < s.capacity
-      AND s.starts_at >= :earliest
+      AND s.cancelled_at IS NULL AND s.starts_at >= :earliest
       AND NOT (:half_day_rule AND s.half_day IN (SELECT half_day FROM taken WHERE half_day IS NOT NULL))
       AND NOT EXISTS (SELECT 1 FROM taken t
                       WHERE abs(extract(epoch FROM (t.starts_at - s.starts_at))) < greatest(:gap_seconds, 60))
@@ -98,6 +98,69 @@ ON CONFLICT (campaign, reception_uai, domain_code, starts_at) DO UPDATE SET
     capacity = greatest(slots.capacity, excluded.capacity), place = excluded.place, ends_at = excluded.ends_at
 RETURNING (xmax = 0);
 
+-- name: reopen_slots$
+-- R14: a cancelled slot declared again opens again, empty of the pupils it lost (they keep the
+-- interviews they were moved to); insert_slot then gives it the capacity now declared. The row
+-- lock makes a concurrent cancellation and re-declaration of one slot apply one after the other.
+WITH reopened AS (
+    UPDATE slots SET cancelled_at = NULL, cancel_reason = NULL, capacity = greatest(booked, 1)
+    WHERE campaign = :campaign AND reception_uai = :reception_uai AND domain_code = :domain_code
+      AND starts_at = ANY(CAST(:starts AS timestamptz[])) AND cancelled_at IS NOT NULL
+    RETURNING 1
+)
+SELECT count(*) FROM reopened;
+
+-- name: pupils_booked_in_slots
+-- Pupils whose interview in these slots has not started, read without locks: the cancellation takes
+-- their locks before the slots' row locks, in the order every other use case takes them.
+SELECT DISTINCT i.ine
+FROM slots s JOIN interviews i ON i.slot_id = s.slot_id AND i.status = 'booked' AND i.starts_at > :now
+WHERE s.campaign = :campaign AND s.reception_uai = :reception_uai AND s.domain_code = :domain_code
+  AND s.starts_at = ANY(CAST(:starts AS timestamptz[]))
+ORDER BY i.ine;
+
+-- name: lock_slots
+-- The school's slots at these instants, locked until the transaction ends: from then on no booking
+-- can land in them (bookers wait, then re-check and skip them once cancelled).
+SELECT slot_id, starts_at, cancelled_at IS NOT NULL AS cancelled
+FROM slots
+WHERE campaign = :campaign AND reception_uai = :reception_uai AND domain_code = :domain_code
+  AND starts_at = ANY(CAST(:starts AS timestamptz[]))
+ORDER BY slot_id
+FOR UPDATE;
+
+-- name: close_slots$
+WITH closed AS (
+    UPDATE slots SET cancelled_at = :now, cancel_reason = :reason
+    WHERE slot_id = ANY(CAST(:slot_ids AS uuid[])) AND cancelled_at IS NULL
+    RETURNING 1
+)
+SELECT count(*) FROM closed;
+
+-- name: cancel_interviews_in_slots
+-- R15: the interviews of the cancelled slots that have not started are cancelled, their seats freed
+-- and their pupils' needs waiting again (keeping their place in line). Interviews already started
+-- stay: they take place or took place.
+WITH cancelled AS (
+    UPDATE interviews SET status = 'cancelled', cancel_reason = :reason
+    WHERE slot_id = ANY(CAST(:slot_ids AS uuid[])) AND status = 'booked' AND starts_at > :now
+    RETURNING interview_id, slot_id, ine, domain_code
+), freed AS (
+    UPDATE slots SET booked = slots.booked - c.n
+    FROM (SELECT slot_id, count(*) AS n FROM cancelled GROUP BY slot_id) c
+    WHERE slots.slot_id = c.slot_id
+), waiting AS (
+    UPDATE needs SET state = 'waiting'
+    FROM cancelled c
+    WHERE needs.campaign = :campaign AND needs.ine = c.ine AND needs.domain_code = c.domain_code
+      AND needs.state = 'booked'
+    RETURNING needs.ine, needs.domain_code, needs.origin_uai, needs.registered_at, needs.formation_codes
+)
+-- A need not booked (none is, in practice) still gets its cancellation told, but is not booked again.
+SELECT c.interview_id, c.ine, c.domain_code, w.origin_uai, w.registered_at, w.formation_codes
+FROM cancelled c LEFT JOIN waiting w ON w.ine = c.ine AND w.domain_code = c.domain_code
+ORDER BY w.registered_at NULLS LAST, c.ine;
+
 -- name: waiting_pupils
 SELECT ine, domain_code, origin_uai, registered_at, formation_codes, state
 FROM needs
@@ -111,7 +174,8 @@ SELECT DISTINCT n.domain_code
 FROM needs n
 WHERE n.campaign = :campaign AND n.state = 'waiting'
   AND EXISTS (SELECT 1 FROM slots s WHERE s.campaign = n.campaign AND s.domain_code = n.domain_code
-                                      AND s.booked < s.capacity AND s.starts_at >= :earliest);
+                                      AND s.booked < s.capacity AND s.cancelled_at IS NULL
+                                      AND s.starts_at >= :earliest);
 
 -- name: shortfall_changes
 -- Per domain, the waiting count when it differs from the last one published. Only waiting pupils
@@ -159,7 +223,9 @@ LEFT JOIN (SELECT domain_code,
                   count(*) FILTER (WHERE state = 'absent') AS absent,
                   count(*) FILTER (WHERE state = 'withdrawn') AS withdrawn
            FROM needs WHERE campaign = :campaign GROUP BY domain_code) n USING (domain_code)
-LEFT JOIN (SELECT domain_code, sum(capacity) AS seats, sum(booked) AS taken
+-- A cancelled slot keeps only the seats of the interviews held in it.
+LEFT JOIN (SELECT domain_code, sum(CASE WHEN cancelled_at IS NULL THEN capacity ELSE booked END) AS seats,
+                  sum(booked) AS taken
            FROM slots WHERE campaign = :campaign GROUP BY domain_code) s USING (domain_code)
 ORDER BY d.domain_code;
 

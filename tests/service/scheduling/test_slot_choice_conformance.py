@@ -1,4 +1,4 @@
-"""The booking statement and the pure rule agree: on random slots, the SQL books the slot ``choose_slot`` picks.
+"""The booking statement and the pure rule agree: on random slots, some cancelled, SQL books what ``choose_slot`` picks.
 
 R13–R18 are written twice on purpose: as a pure function (tested under hypothesis) and as one SQL
 statement (fast and safe under concurrency). This test keeps the two the same rule.
@@ -44,7 +44,8 @@ async def test_r13_r18_the_booking_statement_books_the_slot_the_rule_chooses(poo
     for _ in range(rng.randint(1, 12)):
         start = (NOW + timedelta(days=rng.randint(0, 14))).replace(hour=rng.choice([8, 9, 11, 13, 14, 16]))
         school = rng.choice(SCHOOLS)
-        slots[school, start] = domain.Slot(str(uuid.uuid4()), school, start, rng.randint(0, 2))
+        slots[school, start] = domain.Slot(str(uuid.uuid4()), school, start, rng.randint(0, 2),
+                                           cancelled=rng.random() < 0.25)
     taken = sorted({(NOW + timedelta(days=rng.randint(5, 14))).replace(hour=rng.choice([9, 14]))
                     for _ in range(rng.randint(0, 3))})
     origin = rng.choice(["0930122C", "0771234Y", "0941918Z"])
@@ -53,10 +54,10 @@ async def test_r13_r18_the_booking_statement_books_the_slot_the_rule_chooses(poo
             capacity = max(slot.free_seats, 1)
             await conn.execute(
                 "INSERT INTO slots (slot_id, campaign, reception_uai, domain_code, place, starts_at, ends_at, half_day,"
-                " capacity, booked) VALUES ($1, '2013', $2, 'paysage-horticulture', 'Serre', $3,"
-                " $3::timestamptz + interval '30 min', $4, $5, $6)",
+                " capacity, booked, cancelled_at) VALUES ($1, '2013', $2, 'paysage-horticulture', 'Serre', $3,"
+                " $3::timestamptz + interval '30 min', $4, $5, $6, CASE WHEN $7 THEN $3::timestamptz END)",
                 uuid.UUID(slot.slot_id), slot.reception_uai, slot.starts_at, domain.half_day(slot.starts_at, rules.tz),
-                capacity, capacity - slot.free_seats)
+                capacity, capacity - slot.free_seats, slot.cancelled)
         for instant in taken:
             other = uuid.uuid4()
             await conn.execute(

@@ -27,6 +27,7 @@ WINDOW_END = date(2013, 4, 17)
 
 POLICY = domain.Policy(
     tz=PARIS,
+    planning_ends_on=date(2013, 4, 3),
     interviews_start_on=WINDOW_START,
     interviews_end_on=WINDOW_END,
     convocation_notice_days=5,

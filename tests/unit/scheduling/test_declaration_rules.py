@@ -1,6 +1,6 @@
 """Scheduling's pure declaration rules: R14 (slot declarations) and R21 (a new interview after an absence)."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -23,6 +23,7 @@ INE = "1234567890A"
 
 POLICY = domain.Policy(
     tz=PARIS,
+    planning_ends_on=date(2013, 4, 3),
     interviews_start_on=date(2013, 2, 11),
     interviews_end_on=date(2013, 4, 17),
     convocation_notice_days=5,
@@ -40,9 +41,11 @@ def a_slot(starts_at: datetime, duration_minutes: int = 60, capacity: int = 2) -
 
 
 def declare(
-    *slots: domain.NewSlot, actor_uai: str = CAREME, domain_code: str = HOTELLERIE, policy: domain.Policy = POLICY
+    *slots: domain.NewSlot, actor_uai: str = CAREME, domain_code: str = HOTELLERIE, policy: domain.Policy = POLICY,
+    today: date = date(2013, 2, 4),
 ) -> None:
-    domain.check_declaration(actor_uai=actor_uai, domain_code=domain_code, slots=list(slots), policy=policy)
+    domain.check_declaration(actor_uai=actor_uai, domain_code=domain_code, slots=list(slots), today=today,
+                             policy=policy)
 
 
 def request_new_interview(
@@ -54,6 +57,7 @@ def request_new_interview(
     active_formations: int = 1,
     missed: bool = True,
     today: date = date(2013, 3, 20),
+    at: time = time(10, 0),
 ) -> None:
     domain.check_new_interview_request(
         ine=ine,
@@ -62,7 +66,7 @@ def request_new_interview(
         origin_uai=origin_uai,
         active_formations=active_formations,
         missed=missed,
-        today=today,
+        now=datetime.combine(today, at, PARIS),
         policy=POLICY,
     )
 
@@ -223,10 +227,11 @@ def test_r21_the_origin_school_may_ask_a_new_interview_after_an_absence_while_th
     assert result is None
 
 
-def test_r21_a_new_interview_may_be_asked_on_the_last_day_of_the_window() -> None:
-    result = request_new_interview(today=date(2013, 4, 17))
+def test_r21_a_new_interview_asked_on_the_last_day_of_the_window_is_refused_as_no_interview_possible() -> None:
+    with pytest.raises(domain.NoInterviewPossibleError) as refused:
+        request_new_interview(today=date(2013, 4, 17))
 
-    assert result is None
+    assert refused.value.reason == "no_interview_possible"
 
 
 def test_r21_a_new_interview_asked_after_the_last_day_is_refused_as_outside_interview_window() -> None:
