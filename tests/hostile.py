@@ -34,7 +34,7 @@ IN_WINDOW = "2013-03-12T14:00:00+01:00"
 
 _CATALOG = load_campaign()
 FOREIGN_RECEPTIONS = tuple(sorted(
-    {s.uai for s in _CATALOG.schools} - set(next(d for d in _CATALOG.domains if d.code == ANCHOR_DOMAIN).reception_uais)
+    {s.uai for s in _CATALOG.reception_schools} - set(next(d for d in _CATALOG.domains if d.code == ANCHOR_DOMAIN).reception_uais)
 ))
 """Reception schools that do not serve the anchor's domain."""
 

@@ -68,7 +68,7 @@ def compute(result: Result, campaign: Campaign, mail_subjects: list[str]) -> Fig
 
     overdue = Counter(str(e["reception_uai"]) for e in tally.overdue)
     per_school = []
-    for school in campaign.schools:
+    for school in campaign.reception_schools:
         mine = [i for i in interviews if i.reception_uai == school.uai]
         per_school.append((school.uai, school.name, sum(i.status == "attended" for i in mine),
                            sum(i.status == "absent" for i in mine), overdue[school.uai]))

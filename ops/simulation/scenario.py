@@ -204,7 +204,7 @@ class _Generator:
                 return value
 
     def origin_schools(self, count: int) -> list[OriginSchool]:
-        reception = {s.uai for s in self.campaign.schools}
+        taken = {s.uai for s in self.campaign.schools}
         departements = self.campaign.academie_departements
         schools: list[OriginSchool] = []
         numbers: set[str] = set()
@@ -212,7 +212,7 @@ class _Generator:
             departement = departements[index % len(departements)]
             while True:
                 code = uai(departement, self.rng.randrange(1000, 9999))
-                if code not in numbers and code not in reception:
+                if code not in numbers and code not in taken:
                     numbers.add(code)
                     break
             towns = samples.TOWNS.get(departement, ("Créteil",))
@@ -372,7 +372,7 @@ def generate(campaign: Campaign, *, seed: int, pupils: int = 3000, origin_school
     rates = {s.uai: s.no_show_rate for s in schools}
     attempts = {(p.ine, d, n): gen.attempt(p, d, n, rates[p.origin_uai])
                 for p in entitled for d in p.domains for n in (1, 2)}
-    lateness = {s.uai: 0.04 for s in campaign.schools}
+    lateness = {s.uai: 0.04 for s in campaign.reception_schools}
     for code in rng.sample(sorted(lateness), max(1, len(lateness) // 8)):
         lateness[code] = 0.4
     demand = Counter(d for p in entitled for d in p.domains)
@@ -468,7 +468,7 @@ def _mistakes(gen: _Generator, campaign: Campaign, pupils: Sequence[Pupil], scho
                                         if f.code not in {c.formation_code for c in unknown.candidacies})}, day),
     ]
     domain = campaign.domains[0]
-    outsider = next(s.uai for s in campaign.schools if s.uai not in domain.reception_uais)
+    outsider = next(s.uai for s in campaign.reception_schools if s.uai not in domain.reception_uais)
     too_late = datetime.combine(campaign.calendar.interviews_end_on + timedelta(days=3), time(10, 0), campaign.tz)
     inside = datetime.combine(campaign.calendar.interviews_end_on - timedelta(days=7), time(10, 0), campaign.tz)
     declare_on = campaign.calendar.opens_on

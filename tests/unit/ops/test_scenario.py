@@ -105,7 +105,7 @@ def test_r22_late_reports_come_after_the_overdue_reminder(scenario: Scenario) ->
     attempts = list(scenario.attempts.values())
     assert all(a.on_time_delay <= delay < delay + 3 <= a.late_delay for a in attempts)
     late_schools = [uai for uai, share in scenario.lateness.items() if share > 0.1]
-    assert late_schools and set(scenario.lateness) == {s.uai for s in CAMPAIGN.schools}
+    assert late_schools and set(scenario.lateness) == {s.uai for s in CAMPAIGN.reception_schools}
 
 
 def test_r28_some_wishes_are_entered_after_the_deadline_none_for_withdrawn_candidacies(scenario: Scenario) -> None:
