@@ -98,6 +98,8 @@ class Recap:
     pupil: Pupil
     origin_uai: str
     domains: tuple[RecapDomain, ...]
+    origin_name: str | None = None
+    """The origin school's name, when the campaign's directory knows it."""
 
 
 @dataclass(frozen=True)
@@ -252,7 +254,7 @@ def _recap_context(r: Recap) -> dict[str, Any]:
     return {
         "pupil_name": _name(r.pupil),
         "ine": _one_line(r.pupil.ine),
-        "origin_uai": _one_line(r.origin_uai),
+        "origin_school": _one_line(f"{r.origin_name} (UAI {r.origin_uai})" if r.origin_name else r.origin_uai),
         "domains": domains,
         "signature": _SIGNATURE,
     }
@@ -723,7 +725,7 @@ def recap_pdf(r: Recap, *, tz: ZoneInfo) -> bytes:
     pdf.facts([
         ("Élève", ctx["pupil_name"]),
         ("INE", ctx["ine"]),
-        ("Collège d'origine (UAI)", ctx["origin_uai"]),
+        ("Établissement d'origine", ctx["origin_school"]),
     ], label_width=50)
     pdf.ln(3)
     pdf.paragraph(

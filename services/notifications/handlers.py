@@ -32,7 +32,8 @@ def _repo(ctx: Context) -> NotificationsRepository:
 async def candidacy_registered(event: CandidacyRegistered, ctx: Context) -> Sequence[Event]:
     repo = _repo(ctx)
     await repo.save_pupil(ine=event.ine, first_name=event.pupil.first_name, last_name=event.pupil.last_name,
-                          origin_uai=event.origin_uai, referent_email=event.referent.email, revision=event.revision)
+                          origin_uai=event.origin_uai, referent_email=event.referent.email, revision=event.revision,
+                          origin_mailbox=event.origin_mailbox)
     await repo.save_candidacy(event.ine, event.formation_code, event.domain_code, event.origin_opinion)
     return []
 

@@ -25,6 +25,7 @@ import structlog
 from contracts.campaign import Campaign
 from contracts.events import ConvocationSent, RecapSent
 from services.notifications import documents
+from services.notifications.mailboxes import school_mailbox
 from services.notifications.repository import NotificationsRepository
 from services.runtime.database import runtime_queries
 from services.runtime.messaging import WorkerContext, outbox_row, write_outbox
@@ -146,14 +147,15 @@ async def _sent_event(conn: Any, campaign: Campaign, row: Any, recipients: list[
     return None
 
 
-def _mailbox(uai: str, settings: ServiceSettings) -> str:
-    """The school's functional mailbox: ce.<uai in lower case>@<domain>."""
-    return f"ce.{uai.lower()}@{settings.mail_domain}"
+def _mailbox(uai: str, settings: ServiceSettings, campaign: Campaign, pupil_origin_mailbox: str | None = None) -> str:
+    """The school's mailbox, as ``mailboxes.school_mailbox`` resolves it for every mail."""
+    return school_mailbox(uai, campaign=campaign, mail_domain=settings.mail_domain,
+                          pupil_origin_mailbox=pupil_origin_mailbox)
 
 
 def _school(campaign: Campaign, uai: str) -> documents.School:
     school = campaign.school(uai)
-    return documents.School(uai, school.name if school else uai, school.address if school else "")
+    return documents.School(uai, school.name if school else uai, (school.address or "") if school else "")
 
 
 Build = Callable[[], EmailMessage]
@@ -177,12 +179,13 @@ async def prepare(repo: NotificationsRepository, campaign: Campaign, settings: S
             raise NotReady("overdue interviews")
         return functools.partial(
             documents.overdue_reminder_mail, _school(campaign, row["reception_uai"]), overdue, tz=tz,
-            sender=settings.mail_from, recipients=[_mailbox(row["reception_uai"], settings)], message_id=message_id)
+            sender=settings.mail_from, recipients=[_mailbox(row["reception_uai"], settings, campaign)],
+            message_id=message_id)
     pupil_row = await repo.get_pupil(row["ine"])
     if pupil_row is None:
         raise NotReady("pupil")
     pupil = documents.Pupil(row["ine"], pupil_row["first_name"], pupil_row["last_name"])
-    origin_box = _mailbox(pupil_row["origin_uai"], settings)
+    origin_box = _mailbox(pupil_row["origin_uai"], settings, campaign, pupil_row["origin_mailbox"])
     if kind == "recap":
         return functools.partial(documents.recap_mail, await _recap(repo, campaign, pupil, pupil_row["origin_uai"]),
                                  tz=tz, sender=settings.mail_from, recipients=[origin_box], message_id=message_id)
@@ -234,4 +237,5 @@ async def _recap(repo: NotificationsRepository, campaign: Campaign, pupil: docum
         )
         for code, lines in sorted(by_domain.items())
     )
-    return documents.Recap(pupil, origin_uai, domains)
+    origin = campaign.school(origin_uai)
+    return documents.Recap(pupil, origin_uai, domains, origin_name=origin.name if origin else None)

@@ -1,8 +1,10 @@
 -- name: save_pupil!
-INSERT INTO pupils (campaign, ine, first_name, last_name, origin_uai, referent_email, revision)
-VALUES (:campaign, :ine, :first_name, :last_name, :origin_uai, :referent_email, :revision)
+-- A registration that gives no origin mailbox keeps the one given before (the last one given wins).
+INSERT INTO pupils (campaign, ine, first_name, last_name, origin_uai, referent_email, revision, origin_mailbox)
+VALUES (:campaign, :ine, :first_name, :last_name, :origin_uai, :referent_email, :revision, :origin_mailbox)
 ON CONFLICT (campaign, ine) DO UPDATE SET first_name = excluded.first_name, last_name = excluded.last_name,
-    origin_uai = excluded.origin_uai, referent_email = excluded.referent_email, revision = excluded.revision;
+    origin_uai = excluded.origin_uai, referent_email = excluded.referent_email, revision = excluded.revision,
+    origin_mailbox = coalesce(excluded.origin_mailbox, pupils.origin_mailbox);
 
 -- name: save_candidacy!
 INSERT INTO candidacies (campaign, ine, formation_code, domain_code, origin_opinion)
@@ -83,7 +85,8 @@ UPDATE mails SET state = 'pending', attempts = attempts + :counted, last_error =
 WHERE key = :key AND state = 'sending';
 
 -- name: get_pupil^
-SELECT first_name, last_name, origin_uai, referent_email FROM pupils WHERE campaign = :campaign AND ine = :ine;
+SELECT first_name, last_name, origin_uai, referent_email, origin_mailbox FROM pupils
+WHERE campaign = :campaign AND ine = :ine;
 
 -- name: get_interview^
 SELECT interview_id, ine, domain_code, reception_uai, place, starts_at, ends_at, formation_codes, cancelled
