@@ -89,7 +89,7 @@ def test_a_school_without_kind_is_a_reception_school_when_a_domain_names_it(camp
 
 
 def test_a_school_is_shown_by_name_with_its_uai_when_the_directory_knows_it(campaign: Campaign) -> None:
-    assert campaign.school_label("0931500A") == "Collège Jean Jaurès (0931500A)"
+    assert campaign.school_label("0941702P") == "Collège privé hors contrat Les Tilleuls (0941702P)"
     assert campaign.school_label("0750654D") == "0750654D"
 
 
@@ -337,10 +337,10 @@ def test_a_reception_school_needs_an_address(tmp_path: Path, campaign: Campaign)
 
 
 def test_an_origin_school_may_go_without_address_or_kind(tmp_path: Path) -> None:
-    path = _broken(tmp_path, 'name = "Collège Jean Jaurès"\nkind = "origin"\n', 'name = "Collège Jean Jaurès"\n')
+    path = _broken(tmp_path, 'name = "Collège privé hors contrat Les Tilleuls"\nkind = "origin"\n', 'name = "Collège privé hors contrat Les Tilleuls"\n')
 
     campaign = load_campaign(path)
 
-    school = campaign.school("0931500A")
+    school = campaign.school("0941702P")
     assert school is not None and school.address is None and school.kind is None
     assert campaign.kind_of(school) is SchoolKind.ORIGIN

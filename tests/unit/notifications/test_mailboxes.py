@@ -14,7 +14,7 @@ from tests.unit.notifications.test_documents import PARIS, RECAP, body, parsed, 
 DOMAIN = "ac-creteil.fr"
 CFA = "0932045T"
 """In the bundled directory with its own mailbox."""
-JAURES = "0931500A"
+PRIVATE = "0941702P"
 """In the bundled directory, without a mailbox."""
 PARIS_COLLEGE = "0750654D"
 """Not in the directory."""
@@ -28,7 +28,7 @@ def test_r19_a_school_outside_the_directory_gets_the_academie_mailbox() -> None:
 
 
 def test_r19_a_directory_school_without_mailbox_gets_the_academie_mailbox() -> None:
-    assert school_mailbox(JAURES, campaign=CAMPAIGN, mail_domain=DOMAIN) == "ce.0931500a@ac-creteil.fr"
+    assert school_mailbox(PRIVATE, campaign=CAMPAIGN, mail_domain=DOMAIN) == "ce.0941702p@ac-creteil.fr"
 
 
 def test_r19_a_directory_school_with_a_mailbox_gets_it() -> None:

@@ -19,7 +19,7 @@ def _funnel() -> dict[str, Any]:
             {"reception_uai": "0771280Y", "reported": 4, "due": 2, "overdue": 1},
         ],
         "no_shows_by_origin": [
-            {"origin_uai": "0931500A", "reported": 10, "absent": 3, "rate": 0.3},
+            {"origin_uai": "0941702P", "reported": 10, "absent": 3, "rate": 0.3},
             {"origin_uai": "0750654D", "reported": 5, "absent": 1, "rate": 0.2},
         ],
     }
@@ -35,7 +35,7 @@ def test_r21_r22_school_tables_show_the_name_with_the_uai() -> None:
     text = _text(CAMPAIGN)
 
     assert "Lycée professionnel Camille Claudel (0771280Y)" in text
-    assert "Collège Jean Jaurès (0931500A)" in text
+    assert "Collège privé hors contrat Les Tilleuls (0941702P)" in text
 
 
 def test_a_school_the_directory_does_not_know_is_shown_by_its_uai() -> None:
