@@ -337,7 +337,8 @@ def test_a_reception_school_needs_an_address(tmp_path: Path, campaign: Campaign)
 
 
 def test_an_origin_school_may_go_without_address_or_kind(tmp_path: Path) -> None:
-    path = _broken(tmp_path, 'name = "Collège privé hors contrat Les Tilleuls"\nkind = "origin"\n', 'name = "Collège privé hors contrat Les Tilleuls"\n')
+    name = 'name = "Collège privé hors contrat Les Tilleuls"\n'
+    path = _broken(tmp_path, name + 'kind = "origin"\n', name)
 
     campaign = load_campaign(path)
 
