@@ -146,6 +146,13 @@ class CapacityShortfall(Event):
 
     domain_code: Code = Field(description="Code of the domain lacking slots.")
     waiting_pupils: int = Field(ge=0, description="How many pupils of the domain wait for an interview.")
+    first_possible_on: date | None = Field(
+        default=None,
+        description=(
+            "Extension: the first day an interview booked now could take place (R17: the convocation's notice), "
+            "or null when no day of the interview window remains far enough ahead."
+        ),
+    )
 
 
 class FinalOpinionComputed(Event):

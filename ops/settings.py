@@ -29,6 +29,10 @@ class OpsSettings(BaseSettings):
     management_url: str = "http://127.0.0.1:15672"
     admin_user: str = "passpro-admin"
     admin_password: str = "passpro-admin"  # noqa: S105 - the local stack's; set PASSPRO_ADMIN_PASSWORD elsewhere
+    ops_token: str = Field(
+        "passpro-ops",  # the local stack's; set PASSPRO_OPS_TOKEN elsewhere (the services check the same)
+        description="bearer token for the services' views that carry personal data (planning sheets)",
+    )
     vhost: str = routing.VHOST
     amqp_host: str = Field("127.0.0.1:5672", description="host:port of the broker, for replays")
     service_urls: dict[str, str] = Field(

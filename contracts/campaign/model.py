@@ -95,6 +95,15 @@ class Calendar(_Section):
         le=60,
         description="Days before an interview the reminder mail goes out (R20b).",
     )
+    planning_notice_days: int = Field(
+        default=1,
+        ge=0,
+        le=30,
+        description=(
+            "Days before an interview day a reception school gets its planning sheet for that day, at 16:00 "
+            "campaign time (R14, R19)."
+        ),
+    )
     affelnet_entry_starts_on: date = Field(description="First day wishes can be entered in Affelnet (R28).")
     commission_wish_deadline: date = Field(
         description="Last day to enter wishes subject to a commission in Affelnet (R28).",

@@ -12,6 +12,8 @@ KINDS = {
     "Rappel Passpro": "Rappel avant l'entretien",
     "Fiche récapitulative Passpro": "Fiche récapitulative",
     "Relance Passpro": "Relance des comptes rendus en retard",
+    "Planning Passpro": "Planning d'une journée d'entretiens",
+    "Manque de places Passpro": "Manque de places",
 }
 """Subject prefix -> the kind of mail, in French."""
 

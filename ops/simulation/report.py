@@ -28,6 +28,8 @@ EXAMPLE_FILES = {
     "Rappel avant l'entretien": "rappel",
     "Fiche récapitulative": "fiche-recapitulative",
     "Relance des comptes rendus en retard": "relance",
+    "Planning d'une journée d'entretiens": "planning",
+    "Manque de places": "manque-de-places",
 }
 
 

@@ -1,4 +1,4 @@
-"""The documents the notifications service sends (R19, R20, R20c, R23, R26): e-mails, PDF sheets, calendar entries.
+"""The documents the notifications service sends (R19-R21, R23, R26-R28): e-mails, PDF sheets, calendar entries.
 
 Pure rendering: the functions below turn plain values into an ``EmailMessage``, PDF bytes or iCalendar bytes.
 They read their Jinja2 templates and nothing else; they never read the clock (the sender adds the ``Date``
@@ -26,17 +26,19 @@ from zoneinfo import ZoneInfo
 from fpdf import FPDF
 from fpdf.enums import TableCellFillMode, XPos, YPos
 from fpdf.fonts import FontFace
-from icalendar import Calendar, Event, Timezone
+from icalendar import Calendar, Event, Timezone, vCalAddress, vText
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 __all__ = [
     "OPINION_LABELS",
+    "AffelnetDates",
     "Convocation",
     "OverdueInterview",
     "Pupil",
     "Recap",
     "RecapDomain",
     "RecapLine",
+    "Referent",
     "School",
     "cancellation_mail",
     "convocation_ics",
@@ -65,7 +67,20 @@ class Pupil:
 
 
 @dataclass(frozen=True)
+class Referent:
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
 class Convocation:
+    """An interview as its convocation, correction, cancellation or reminder shows it.
+
+    ``organizer`` is the reception school's mailbox (the calendar ORGANIZER), ``stamped_at`` when this invitation
+    was made (the calendar DTSTAMP: booking, correction or cancellation), ``interviews_end_on`` the last day a new
+    interview can take place (R21); ``corrected`` marks a convocation that replaces an earlier one.
+    """
+
     interview_id: str
     pupil: Pupil
     domain_label: str
@@ -74,7 +89,13 @@ class Convocation:
     place: str
     reception: School
     formation_labels: tuple[str, ...]
+    origin: School
+    referent: Referent
+    organizer: str
+    stamped_at: datetime
+    interviews_end_on: date
     sequence: int = 0
+    corrected: bool = False
 
 
 @dataclass(frozen=True)
@@ -83,23 +104,36 @@ class RecapLine:
     origin_opinion: str | None
     reception_opinion: str | None
     final_opinion: str | None
+    withdrawn: bool = False
 
 
 @dataclass(frozen=True)
 class RecapDomain:
+    """A domain of the recap: its interview (reception school and start, when one was booked) and its formations."""
+
     domain_label: str
     attended: bool | None
     report: str | None
     lines: tuple[RecapLine, ...]
+    reception: School | None = None
+    interview_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AffelnetDates:
+    """R28: when wishes are entered in Affelnet; commission wishes have an earlier deadline."""
+
+    entry_starts_on: date
+    commission_wish_deadline: date
+    wish_deadline: date
 
 
 @dataclass(frozen=True)
 class Recap:
     pupil: Pupil
-    origin_uai: str
+    origin: School
     domains: tuple[RecapDomain, ...]
-    origin_name: str | None = None
-    """The origin school's name, when the campaign's directory knows it."""
+    affelnet: AffelnetDates
 
 
 @dataclass(frozen=True)
@@ -123,10 +157,42 @@ PENDING_OPINION = "en attente"
 ABSENT = "Élève absent à l'entretien"
 REPORT_PENDING = "Compte rendu en attente"
 
-CANCELLATION_REASONS: dict[str, str] = {
-    "candidacies_withdrawn": "les candidatures de l'élève dans ce domaine ont été retirées",
+WITHDRAWN = "Candidature retirée"
+NO_FINAL_WITHDRAWN = "Aucun, pas de bonus"
+ALL_WITHDRAWN = "Candidatures retirées : pas d'avis final ni de bonus Affelnet pour ce domaine"
+CORRECTED = (
+    "Cette convocation remplace la précédente : la liste des formations a changé (une candidature a été "
+    "retirée). La date, l'heure et le lieu de l'entretien ne changent pas."
+)
+ABSENT_MEANS = "Sans entretien, le lycée d'accueil ne donne pas d'avis : pas d'avis final ni de bonus Affelnet."
+
+
+@dataclass(frozen=True)
+class _Reason:
+    motive: str
+    next_step: str
+
+
+CANCELLATION_REASONS: dict[str, _Reason] = {
+    "candidacies_withdrawn": _Reason(
+        "les candidatures de l'élève dans ce domaine ont été retirées",
+        "Aucun autre entretien n'est prévu dans ce domaine.",
+    ),
+    "slot_cancelled": _Reason(
+        "le lycée d'accueil a annulé ce créneau d'entretien",
+        "L'élève n'a rien à faire : une nouvelle convocation vous sera envoyée dès qu'un nouvel entretien sera "
+        "fixé. Si aucune place n'est libre pour le moment, l'élève reste inscrit en attente d'un entretien et "
+        "l'établissement d'origine en sera informé.",
+    ),
+    "interview_moved": _Reason(
+        "l'entretien a été déplacé pour que l'élève puisse passer tous ses entretiens",
+        "Une nouvelle convocation, avec la nouvelle date, vous est envoyée séparément.",
+    ),
 }
-GENERIC_CANCELLATION = "l'entretien a été annulé dans le cadre de l'organisation de la procédure Passpro"
+GENERIC_CANCELLATION = _Reason(
+    "l'entretien a été annulé dans le cadre de l'organisation de la procédure Passpro",
+    "Si un nouvel entretien est fixé, une nouvelle convocation vous sera envoyée.",
+)
 
 ICS_DOMAIN = "passpro.ac-creteil.fr"
 ICS_METHODS = frozenset({"REQUEST", "CANCEL", "PUBLISH"})
@@ -212,6 +278,30 @@ def _when(c: Convocation, tz: tzinfo) -> _When:
     return _When(weekday=_WEEKDAYS[start.weekday()], day=_date(start.date()), start=_time(start), end=_time(end))
 
 
+def school_label(school: School) -> str:
+    """A school as people read it: its name with the UAI, or the UAI alone when the directory lacks the name."""
+    uai, name = _one_line(school.uai), _one_line(school.name)
+    return f"{name} (UAI {uai})" if name and name != uai else f"UAI {uai}"
+
+
+def _cannot_come(c: Convocation) -> str:
+    """R21: what to do when the pupil cannot come."""
+    return (
+        f"Si l'élève ne peut pas venir, merci de prévenir au plus tôt son établissement d'origine, "
+        f"{school_label(c.origin)}, qui peut demander un nouvel entretien tant que la période des entretiens "
+        f"n'est pas terminée (jusqu'au {_date(c.interviews_end_on)})."
+    )
+
+
+# R21: the 2012 no-shows are the procedure's weak point; said plainly, for a family.
+ABSENCE_MEANS = (
+    "Venir à l'entretien compte : sans entretien, le lycée d'accueil ne peut pas donner son avis, et l'élève "
+    "n'aura alors ni avis final ni bonus Passpro dans Affelnet pour ces formations. En 2012, plus de 30 % des "
+    "élèves convoqués ne sont pas venus, et ces places ont manqué à d'autres élèves : prévenir à temps permet de "
+    "proposer un autre rendez-vous."
+)
+
+
 def _convocation_context(c: Convocation, tz: tzinfo) -> dict[str, Any]:
     formations = [_one_line(label) for label in c.formation_labels]
     return {
@@ -220,9 +310,15 @@ def _convocation_context(c: Convocation, tz: tzinfo) -> dict[str, Any]:
         "when": _when(c, tz),
         "place": _one_line(c.place),
         "school_name": _one_line(c.reception.name),
+        "school": school_label(c.reception),
         "school_address": _address(c.reception.address),
+        "origin": school_label(c.origin),
+        "referent_name": _one_line(c.referent.name) or _one_line(c.referent.email),
         "formations": formations,
         "letters": _letters(len(formations)),
+        "corrected": CORRECTED if c.corrected else None,
+        "cannot_come": _cannot_come(c),
+        "absence_means": ABSENCE_MEANS,
         "signature": _SIGNATURE,
     }
 
@@ -230,32 +326,60 @@ def _convocation_context(c: Convocation, tz: tzinfo) -> dict[str, Any]:
 def _domain_status(d: RecapDomain) -> tuple[str, str | None]:
     """What the recap says of an interview: a status line and, when there is one, the report."""
     if d.attended is False:
-        return ABSENT, None
+        return f"{ABSENT}. {ABSENT_MEANS}", None
     report = (d.report or "").strip()
     if report:
         return "Élève présent à l'entretien", report
+    if d.lines and all(line.withdrawn for line in d.lines):
+        return ALL_WITHDRAWN, None
     return REPORT_PENDING, None
 
 
-def _recap_context(r: Recap) -> dict[str, Any]:
+def _recap_line(line: RecapLine) -> dict[str, str]:
+    """R26: a withdrawn candidacy stays listed, with no reception or final opinion and no bonus."""
+    if line.withdrawn:
+        return {"formation": f"{_one_line(line.formation_label)} ({WITHDRAWN.lower()})",
+                "origin": _opinion(line.origin_opinion), "reception": "-", "final": NO_FINAL_WITHDRAWN}
+    return {
+        "formation": _one_line(line.formation_label),
+        "origin": _opinion(line.origin_opinion),
+        "reception": _opinion(line.reception_opinion),
+        "final": _opinion(line.final_opinion),
+    }
+
+
+def _next_steps(dates: AffelnetDates) -> list[str]:
+    """R27, R28: what turns the final opinions into bonuses, with the campaign's dates."""
+    return [
+        "La famille confirme le choix de chaque formation qu'elle souhaite demander : sans cette confirmation, "
+        "l'avis final ne donne pas de bonus.",
+        f"L'établissement d'origine saisit les vœux dans Affelnet du {_date(dates.entry_starts_on)} au "
+        f"{_date(dates.wish_deadline)} inclus ; les vœux soumis à commission doivent être saisis au plus tard "
+        f"le {_date(dates.commission_wish_deadline)}.",
+        "L'avis final devient alors un bonus dans Affelnet, quel que soit le rang du vœu. Une candidature retirée "
+        "ne donne ni avis final ni bonus.",
+    ]
+
+
+def _recap_context(r: Recap, tz: tzinfo) -> dict[str, Any]:
     domains = []
     for d in r.domains:
         status, report = _domain_status(d)
-        lines = [
-            {
-                "formation": _one_line(line.formation_label),
-                "origin": _opinion(line.origin_opinion),
-                "reception": _opinion(line.reception_opinion),
-                "final": _opinion(line.final_opinion),
-            }
-            for line in d.lines
-        ]
-        domains.append({"label": _one_line(d.domain_label), "status": status, "report": report, "lines": lines})
+        interview = None
+        if d.interview_at is not None:
+            start = _local(d.interview_at, tz)
+            interview = f"{_WEEKDAYS[start.weekday()]} {_date(start.date())} à {_time(start)}"
+        domains.append({
+            "label": _one_line(d.domain_label), "status": status, "report": report,
+            "reception": school_label(d.reception) if d.reception else None, "interview": interview,
+            "lines": [_recap_line(line) for line in d.lines],
+        })
     return {
         "pupil_name": _name(r.pupil),
         "ine": _one_line(r.pupil.ine),
-        "origin_school": _one_line(f"{r.origin_name} (UAI {r.origin_uai})" if r.origin_name else r.origin_uai),
+        "origin": school_label(r.origin),
         "domains": domains,
+        "next_steps": _next_steps(r.affelnet),
         "signature": _SIGNATURE,
     }
 
@@ -307,15 +431,23 @@ def _attach_ics(msg: EmailMessage, data: bytes, method: str) -> None:
 
 def _subject(kind: str, c: Convocation, tz: tzinfo) -> str:
     when = _when(c, tz)
-    return f"{kind} Passpro – {_one_line(c.domain_label)} – {_name(c.pupil)} – {when.day} {when.start}"
+    return f"{kind} – {_one_line(c.domain_label)} – {_name(c.pupil)} – {when.day} {when.start}"
+
+
+def _convocation_kind(c: Convocation) -> str:
+    """The subject still starts ``Convocation Passpro``, so mail rules that file convocations keep working."""
+    return "Convocation Passpro (modifiée)" if c.corrected else "Convocation Passpro"
 
 
 def convocation_mail(
     c: Convocation, *, tz: ZoneInfo, sender: str, recipients: Sequence[str], message_id: str
 ) -> EmailMessage:
-    """R19, R20, R23: the convocation, for the origin school and the referent, with its PDF and calendar entry."""
+    """R19-R21, R23: the convocation, for the origin school and the referent, with its PDF and calendar entry.
+
+    A corrected one (``c.corrected``) replaces the previous: same calendar UID, a higher ``c.sequence``.
+    """
     msg = _message(
-        subject=_subject("Convocation", c, tz),
+        subject=_subject(_convocation_kind(c), c, tz),
         body=_render("convocation.txt.j2", _convocation_context(c, tz)),
         sender=sender, recipients=recipients, message_id=message_id,
     )
@@ -327,10 +459,14 @@ def convocation_mail(
 def cancellation_mail(
     c: Convocation, reason: str, *, tz: ZoneInfo, sender: str, recipients: Sequence[str], message_id: str
 ) -> EmailMessage:
-    """R10, R19: an interview is cancelled; its calendar entry is withdrawn (``c.sequence`` must have grown)."""
-    context = _convocation_context(c, tz) | {"reason": CANCELLATION_REASONS.get(reason, GENERIC_CANCELLATION)}
+    """R10, R19: an interview is cancelled, and why; its calendar entry is withdrawn (``c.sequence`` must have grown).
+
+    An unknown reason code is worded generically, never shown as is.
+    """
+    why = CANCELLATION_REASONS.get(reason, GENERIC_CANCELLATION)
+    context = _convocation_context(c, tz) | {"reason": why.motive, "follow_up": why.next_step}
     msg = _message(
-        subject=_subject("Annulation", c, tz),
+        subject=_subject("Annulation Passpro", c, tz),
         body=_render("cancellation.txt.j2", context),
         sender=sender, recipients=recipients, message_id=message_id,
     )
@@ -343,17 +479,19 @@ def interview_reminder_mail(
 ) -> EmailMessage:
     """R20: a reminder shortly before the interview, with its motivation letters."""
     return _message(
-        subject=_subject("Rappel", c, tz),
+        subject=_subject("Rappel Passpro", c, tz),
         body=_render("reminder.txt.j2", _convocation_context(c, tz)),
         sender=sender, recipients=recipients, message_id=message_id,
     )
 
 
 def recap_mail(r: Recap, *, tz: ZoneInfo, sender: str, recipients: Sequence[str], message_id: str) -> EmailMessage:
-    """R26: the pupil's recap sheet, for the origin school, with its PDF."""
+    """R26-R28: the pupil's recap sheet, for the origin school, with its PDF; never without a domain."""
+    if not r.domains:
+        raise ValueError("a recap sheet needs at least one domain")
     msg = _message(
         subject=f"Fiche récapitulative Passpro – {_name(r.pupil)}",
-        body=_render("recap.txt.j2", _recap_context(r)),
+        body=_render("recap.txt.j2", _recap_context(r, tz)),
         sender=sender, recipients=recipients, message_id=message_id,
     )
     _attach_pdf(msg, recap_pdf(r, tz=tz), "fiche-recapitulative.pdf")
@@ -421,14 +559,29 @@ def _ics(c: Convocation, method: str, tz: tzinfo | None) -> bytes:
     description = (
         f"Entretien d'information Passpro – élève : {_name(c.pupil)} – domaine : {domain}.\n"
         f"Formations concernées :\n{formations}\n"
-        f"Apporter une lettre de motivation par formation ({_letters(len(c.formation_labels))})."
+        f"Apporter une lettre de motivation par formation ({_letters(len(c.formation_labels))}).\n"
+        f"{_cannot_come(c)}"
     )
 
     event = Event()
     event.add("uid", f"{c.interview_id}@{ICS_DOMAIN}")
     event.add("sequence", c.sequence)
-    # No clock here: the stamp is derived from the interview itself; SEQUENCE orders the updates.
-    event.add("dtstamp", _aware(c.starts_at).astimezone(UTC))
+    # When the invitation was made (booking, correction, cancellation), as recorded: no clock read here.
+    event.add("dtstamp", _aware(c.stamped_at).astimezone(UTC))
+    # Outlook and Exchange process a REQUEST or CANCEL only with an organizer and the attendees it concerns.
+    organizer = vCalAddress(f"mailto:{c.organizer.strip()}")
+    organizer.params["CN"] = vText(_one_line(c.reception.name) or _one_line(c.reception.uai))
+    event.add("organizer", organizer)
+    attendee = vCalAddress(f"mailto:{c.referent.email.strip()}")
+    if _one_line(c.referent.name):
+        attendee.params["CN"] = vText(_one_line(c.referent.name))
+    attendee.params["CUTYPE"] = vText("INDIVIDUAL")
+    attendee.params["ROLE"] = vText("REQ-PARTICIPANT")
+    attendee.params["PARTSTAT"] = vText("NEEDS-ACTION")
+    # No reply is expected: answers would only fill the reception school's mailbox; absences go through the
+    # origin school (R21).
+    attendee.params["RSVP"] = vText("FALSE")
+    event.add("attendee", attendee)
     event.add("dtstart", start)
     event.add("dtend", end)
     event.add("summary", f"Entretien Passpro – {domain}")
@@ -676,11 +829,17 @@ class _Sheet(FPDF):
 
 
 def convocation_pdf(c: Convocation, *, tz: ZoneInfo) -> bytes:
-    """R19, R20, R23: the one-page convocation a family can print and keep."""
+    """R19-R21, R23: the one-page convocation a family can print and keep."""
     ctx = _convocation_context(c, tz)
     when: _When = ctx["when"]
     pdf = _Sheet("Convocation Passpro")
-    pdf.masthead("Procédure Passpro post-3ème", "Convocation à un entretien d'information Passpro")
+    title = "Convocation à un entretien d'information Passpro"
+    if c.corrected:
+        title = "Convocation modifiée - entretien Passpro"  # one line, so the sheet stays on one page
+    pdf.masthead("Procédure Passpro post-3ème", title)
+    if c.corrected:
+        pdf.paragraph(CORRECTED, size=10, style="B", height=5)
+        pdf.ln(2)
     pdf.paragraph(
         f"{ctx['pupil_name']} est convoqué(e) à un entretien d'information au lycée d'accueil "
         f"pour le domaine professionnel «\u00a0{ctx['domain']}\u00a0»."
@@ -692,8 +851,10 @@ def convocation_pdf(c: Convocation, *, tz: ZoneInfo) -> bytes:
         ("Date", when.long_day),
         ("Horaire", f"de {when.start} à {when.end}"),
         ("Lieu", ctx["place"]),
-        ("Lycée d'accueil", ctx["school_name"]),
+        ("Lycée d'accueil", ctx["school"]),
         ("Adresse", ctx["school_address"]),
+        ("Établissement d'origine", ctx["origin"]),
+        ("Personne référente", ctx["referent_name"]),
     ])
     pdf.ln(5)
     pdf.boxed(
@@ -701,7 +862,7 @@ def convocation_pdf(c: Convocation, *, tz: ZoneInfo) -> bytes:
         ctx["formations"],
         f"Apporter une lettre de motivation par formation, soit {ctx['letters']}.",
     )
-    pdf.ln(6)
+    pdf.ln(4)
     pdf.heading("L'entretien")
     pdf.paragraph(
         "Cet entretien sert à informer l'élève sur les formations qu'il ou elle a demandées et à échanger "
@@ -709,23 +870,28 @@ def convocation_pdf(c: Convocation, *, tz: ZoneInfo) -> bytes:
     )
     pdf.ln(2)
     pdf.paragraph("Merci de se présenter quelques minutes avant l'heure indiquée, muni(e) de cette convocation.")
-    pdf.ln(8)
+    pdf.ln(4)
+    pdf.heading("En cas d'empêchement", keep_with=40)
+    pdf.paragraph(ctx["cannot_come"], size=10, height=5)
+    pdf.ln(1.5)
+    pdf.paragraph(ctx["absence_means"], size=10, height=5)
+    pdf.ln(4)
     pdf.paragraph("Document à conserver par la famille.", size=9.5, style="I")
     return pdf.render()
 
 
 def recap_pdf(r: Recap, *, tz: ZoneInfo) -> bytes:
-    """R26: the recap sheet: per domain the report, per formation the two opinions and the final one.
-
-    ``tz`` keeps the signature of the other documents; a recap carries no time to show.
-    """
-    ctx = _recap_context(r)
+    """R26-R28: the recap sheet: per domain the interview and its report, per formation the two opinions and the
+    final one (a withdrawn candidacy marked so), then what turns them into Affelnet bonuses."""
+    if not r.domains:
+        raise ValueError("a recap sheet needs at least one domain")
+    ctx = _recap_context(r, tz)
     pdf = _Sheet("Fiche récapitulative Passpro")
     pdf.masthead("Procédure Passpro post-3ème", "Fiche récapitulative Passpro")
     pdf.facts([
         ("Élève", ctx["pupil_name"]),
         ("INE", ctx["ine"]),
-        ("Établissement d'origine", ctx["origin_school"]),
+        ("Établissement d'origine", ctx["origin"]),
     ], label_width=50)
     pdf.ln(3)
     pdf.paragraph(
@@ -733,13 +899,15 @@ def recap_pdf(r: Recap, *, tz: ZoneInfo) -> bytes:
         "d'origine, l'avis du lycée d'accueil et l'avis final qui en résulte.",
         size=9.5, height=5,
     )
-    if not ctx["domains"]:
-        pdf.ln(4)
-        pdf.paragraph("Aucun domaine.")
     headings = FontFace(emphasis="BOLD", color=_INK, fill_color=_FILL)
     for domain in ctx["domains"]:
         pdf.ln(6)
         pdf.heading(f"Domaine : {domain['label']}")
+        interview = [("Lycée d'accueil", domain["reception"])] if domain["reception"] else []
+        interview += [("Entretien", domain["interview"])] if domain["interview"] else []
+        if interview:
+            pdf.facts(interview, label_width=40)
+            pdf.ln(1)
         pdf.paragraph(domain["status"], style="B")
         if domain["report"]:
             pdf.ln(1)
@@ -760,4 +928,11 @@ def recap_pdf(r: Recap, *, tz: ZoneInfo) -> bytes:
                     for key in ("formation", "origin", "reception"):
                         row.cell(pdf_text(line[key]))
                     row.cell(pdf_text(line["final"]), style=FontFace(emphasis="BOLD"))
+    pdf.ln(6)
+    pdf.heading("Et maintenant : la confirmation des vœux et Affelnet")
+    for step in ctx["next_steps"]:
+        pdf.set_font("Helvetica", size=10.5)
+        pdf.cell(6, 5.5, "-")
+        pdf.lines(0, 5.5, step)
+        pdf.ln(1)
     return pdf.render()

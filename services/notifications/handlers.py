@@ -1,4 +1,4 @@
-"""Notifications' use cases: remember what mails need, and ask for each mail once (R19, R20, R20b, R22, R26).
+"""Notifications' use cases: remember what mails need, and ask for each mail once (R19, R20, R20b, R21, R22, R26).
 
 Mails are composed and sent by the sender, from what is recorded when it sends them.
 """
@@ -12,12 +12,14 @@ from contracts.base import Event
 from contracts.events import (
     CandidacyRegistered,
     CandidacyWithdrawn,
+    CapacityShortfall,
     FinalOpinionComputed,
     InterviewBooked,
     InterviewCancelled,
     InterviewReported,
     ReportOverdue,
 )
+from services.notifications import domain, planning
 from services.notifications.repository import NotificationsRepository
 from services.runtime.messaging import Context
 
@@ -32,14 +34,36 @@ def _repo(ctx: Context) -> NotificationsRepository:
 async def candidacy_registered(event: CandidacyRegistered, ctx: Context) -> Sequence[Event]:
     repo = _repo(ctx)
     await repo.save_pupil(ine=event.ine, first_name=event.pupil.first_name, last_name=event.pupil.last_name,
-                          origin_uai=event.origin_uai, referent_email=event.referent.email, revision=event.revision,
+                          origin_uai=event.origin_uai, referent_email=event.referent.email,
+                          referent_name=event.referent.name, revision=event.revision,
                           origin_mailbox=event.origin_mailbox)
-    await repo.save_candidacy(event.ine, event.formation_code, event.domain_code, event.origin_opinion)
+    await repo.save_candidacy(event.ine, event.formation_code, event.domain_code, event.origin_opinion,
+                              event.origin_comment)
+    await planning.mark_pupil_days(repo, event.ine, ctx.campaign.tz)  # R9: the dossier on the sheet changed
     return []
 
 
 async def candidacy_withdrawn(event: CandidacyWithdrawn, ctx: Context) -> Sequence[Event]:
-    await _repo(ctx).remove_candidacy(event.ine, event.formation_code)
+    """R19, R20, R26: the candidacy stays on the recap as withdrawn; a convocation already sent is corrected.
+
+    With formations left in the domain the interview holds, but the family must know it needs one motivation
+    letter fewer: a corrected convocation (same calendar UID, higher SEQUENCE), one per withdrawal. A convocation
+    still waiting simply lists the remaining formations when it goes; with none left, the interview's
+    cancellation (from scheduling) is the mail.
+    """
+    repo = _repo(ctx)
+    withdrawn = await repo.withdraw_candidacy(event.ine, event.formation_code)
+    if withdrawn:
+        await planning.mark_pupil_days(repo, event.ine, ctx.campaign.tz)  # the sheets list the formations
+    if not withdrawn or event.remaining_in_domain == 0:
+        return []
+    interview_id = await repo.interview_to_correct(event.ine, event.domain_code, event.formation_code, ctx.now)
+    if interview_id is None:
+        return []
+    revision = await repo.next_revision(interview_id)
+    await repo.request_mail(f"convocation:{interview_id}:{revision}", "convocation", ine=event.ine,
+                            interview_id=interview_id, domain_code=event.domain_code, stamped_at=event.occurred_at,
+                            revision=revision)
     return []
 
 
@@ -49,18 +73,27 @@ async def interview_booked(event: InterviewBooked, ctx: Context) -> Sequence[Eve
     await repo.save_interview(interview_id=event.interview_id, ine=event.ine, domain_code=event.domain_code,
                               reception_uai=event.reception_uai, place=event.place, starts_at=event.starts_at,
                               ends_at=event.ends_at, formation_codes=list(event.formation_codes))
+    await planning.mark_day(repo, event.reception_uai, event.starts_at, ctx.campaign.tz)
     await repo.request_mail(f"convocation:{event.interview_id}", "convocation", ine=event.ine,
-                            interview_id=event.interview_id, domain_code=event.domain_code)
+                            interview_id=event.interview_id, domain_code=event.domain_code,
+                            stamped_at=event.occurred_at)
     return []
 
 
 async def interview_cancelled(event: InterviewCancelled, ctx: Context) -> Sequence[Event]:
-    """R19: a cancellation, unless the convocation had not gone out yet (then neither goes)."""
+    """R19: a cancellation, saying why, unless the convocation had not gone out yet (then neither goes).
+
+    A correction still waiting is dropped too: after the cancellation it would only confuse the family.
+    """
     repo = _repo(ctx)
-    await repo.cancel_interview(event.interview_id)
-    if not await repo.drop_pending(f"convocation:{event.interview_id}"):
+    await repo.cancel_interview(event.interview_id, event.reason)
+    interview = await repo.get_interview(event.interview_id)
+    if interview is not None:
+        await planning.mark_day(repo, interview["reception_uai"], interview["starts_at"], ctx.campaign.tz)
+    if not await repo.drop_pending_convocations(event.interview_id):
         await repo.request_mail(f"cancellation:{event.interview_id}", "cancellation", ine=event.ine,
-                                interview_id=event.interview_id, domain_code=event.domain_code)
+                                interview_id=event.interview_id, domain_code=event.domain_code,
+                                stamped_at=event.occurred_at)
     return []
 
 
@@ -88,6 +121,25 @@ async def report_overdue(event: ReportOverdue, ctx: Context) -> Sequence[Event]:
     await repo.request_mail(key, "overdue_reminder", reception_uai=event.reception_uai,
                             settle_seconds=RESULTS_SETTLE_SECONDS)
     await repo.add_overdue_item(event.interview_id, event.reception_uai, event.due_on, key)
+    return []
+
+
+async def capacity_shortfall(event: CapacityShortfall, ctx: Context) -> Sequence[Event]:
+    """R15: the domain's reception schools (and operators) are told of a shortfall once per episode, and again
+    when it grows by half or more."""
+    repo = _repo(ctx)
+    notice = await repo.shortfall_notice(event.domain_code)
+    episode, told = notice if notice else (1, None)
+    if domain.shortfall_episode_over(event.waiting_pupils):
+        await repo.end_shortfall_episode(event.domain_code)
+        return []
+    if not domain.shortfall_mail_due(told, event.waiting_pupils):
+        return []
+    await repo.tell_shortfall(event.domain_code, episode, event.waiting_pupils)
+    first_day = event.first_possible_on.isoformat() if event.first_possible_on else None
+    await repo.request_mail(f"shortfall:{event.domain_code}:{episode}:{event.waiting_pupils}", "shortfall",
+                            domain_code=event.domain_code,
+                            facts={"waiting": event.waiting_pupils, "first_possible_on": first_day})
     return []
 
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 
+from services.notifications.domain import PlanningEntry, PlanningFormation, SheetRecord
 from services.runtime.database import load_queries
 
 SQL_DIR = Path(__file__).parent / "sql"
@@ -21,17 +25,35 @@ class NotificationsRepository:
         self.campaign = campaign
 
     async def save_pupil(self, *, ine: str, first_name: str, last_name: str, origin_uai: str, referent_email: str,
-                         revision: int, origin_mailbox: str | None = None) -> None:
+                         referent_name: str, revision: int, origin_mailbox: str | None = None) -> None:
         await q.save_pupil(self.conn, campaign=self.campaign, ine=ine, first_name=first_name, last_name=last_name,
-                           origin_uai=origin_uai, referent_email=referent_email, revision=revision,
-                           origin_mailbox=origin_mailbox)
+                           origin_uai=origin_uai, referent_email=referent_email, referent_name=referent_name,
+                           revision=revision, origin_mailbox=origin_mailbox)
 
-    async def save_candidacy(self, ine: str, formation_code: str, domain_code: str, origin_opinion: str) -> None:
+    async def save_candidacy(self, ine: str, formation_code: str, domain_code: str, origin_opinion: str,
+                             origin_comment: str) -> None:
         await q.save_candidacy(self.conn, campaign=self.campaign, ine=ine, formation_code=formation_code,
-                               domain_code=domain_code, origin_opinion=origin_opinion)
+                               domain_code=domain_code, origin_opinion=origin_opinion, origin_comment=origin_comment)
 
-    async def remove_candidacy(self, ine: str, formation_code: str) -> None:
-        await q.remove_candidacy(self.conn, campaign=self.campaign, ine=ine, formation_code=formation_code)
+    async def withdraw_candidacy(self, ine: str, formation_code: str) -> bool:
+        """R26: marks the candidacy withdrawn; False when it already was (a withdrawal delivered again)."""
+        return bool(await q.withdraw_candidacy(self.conn, campaign=self.campaign, ine=ine,
+                                               formation_code=formation_code))
+
+    async def interview_to_correct(self, ine: str, domain_code: str, formation_code: str,
+                                   now: datetime) -> uuid.UUID | None:
+        found: uuid.UUID | None = await q.interview_to_correct(
+            self.conn, campaign=self.campaign, ine=ine, domain_code=domain_code, formation_code=formation_code,
+            now=now)
+        return found
+
+    async def next_revision(self, interview_id: uuid.UUID) -> int:
+        return int(await q.next_revision(self.conn, interview_id=interview_id))
+
+    async def domain_candidacies(self, ine: str, domain_code: str) -> dict[str, bool]:
+        """The pupil's formations of the domain, each with whether it was withdrawn."""
+        return {r["formation_code"]: r["withdrawn"] async for r in q.domain_candidacies(
+            self.conn, campaign=self.campaign, ine=ine, domain_code=domain_code)}
 
     async def save_interview(self, *, interview_id: uuid.UUID, ine: str, domain_code: str, reception_uai: str,
                              place: str, starts_at: datetime, ends_at: datetime, formation_codes: list[str]) -> None:
@@ -39,11 +61,12 @@ class NotificationsRepository:
                                domain_code=domain_code, reception_uai=reception_uai, place=place, starts_at=starts_at,
                                ends_at=ends_at, formation_codes=formation_codes)
 
-    async def cancel_interview(self, interview_id: uuid.UUID) -> None:
-        await q.cancel_interview(self.conn, interview_id=interview_id)
+    async def cancel_interview(self, interview_id: uuid.UUID, reason: str) -> None:
+        await q.cancel_interview(self.conn, interview_id=interview_id, reason=reason)
 
-    async def drop_pending(self, key: str) -> bool:
-        return bool(await q.drop_pending_convocation(self.conn, key=key))
+    async def drop_pending_convocations(self, interview_id: uuid.UUID) -> bool:
+        """True when the first convocation had not gone out (it and any correction are dropped)."""
+        return bool(await q.drop_pending_convocations(self.conn, interview_id=interview_id))
 
     async def save_report(self, *, ine: str, domain_code: str, interview_id: uuid.UUID, attended: bool,
                           report: str) -> None:
@@ -56,10 +79,15 @@ class NotificationsRepository:
 
     async def request_mail(self, key: str, kind: str, *, ine: str | None = None,
                            interview_id: uuid.UUID | None = None, domain_code: str | None = None,
-                           reception_uai: str | None = None, settle_seconds: float = 0.0) -> None:
+                           reception_uai: str | None = None, settle_seconds: float = 0.0,
+                           stamped_at: datetime | None = None, revision: int = 0,
+                           facts: dict[str, Any] | None = None) -> None:
+        """``stamped_at``: when a calendar invitation was made (its DTSTAMP); ``revision`` > 0: a correction;
+        ``facts``: what the mail says, frozen now (planning sheets, shortfalls)."""
         await q.request_mail(self.conn, key=key, campaign=self.campaign, kind=kind, ine=ine,
                              interview_id=interview_id, domain_code=domain_code, reception_uai=reception_uai,
-                             settle_seconds=settle_seconds)
+                             settle_seconds=settle_seconds, stamped_at=stamped_at, revision=revision,
+                             facts=None if facts is None else json.dumps(facts))
 
     async def pending_overdue_mail(self, reception_uai: str) -> str | None:
         key: str | None = await q.pending_overdue_mail(self.conn, reception_uai=reception_uai)
@@ -96,6 +124,65 @@ class NotificationsRepository:
 
     async def overdue_for_mail(self, key: str) -> list[Any]:
         return [r async for r in q.overdue_for_mail(self.conn, key=key)]
+
+
+    # -- planning sheets (R19 for reception schools) --
+
+    async def mark_planning_day(self, reception_uai: str, day: date) -> None:
+        await q.mark_planning_day(self.conn, campaign=self.campaign, reception_uai=reception_uai, day=day)
+
+    async def pupil_interview_times(self, ine: str) -> list[tuple[str, datetime]]:
+        return [(r["reception_uai"], r["starts_at"])
+                async for r in q.pupil_interview_times(self.conn, campaign=self.campaign, ine=ine)]
+
+    async def changed_planning_days(self, days: Sequence[date]) -> list[tuple[str, date]]:
+        return [(r["reception_uai"], r["day"])
+                async for r in q.changed_planning_days(self.conn, campaign=self.campaign, days=list(days))]
+
+    async def planning_day_seen(self, reception_uai: str, day: date) -> None:
+        await q.planning_day_seen(self.conn, campaign=self.campaign, reception_uai=reception_uai, day=day)
+
+    async def planning_entries(self, reception_uai: str, day_starts: datetime,
+                               day_ends: datetime) -> list[PlanningEntry]:
+        """The school's interviews starting in [day_starts, day_ends), each with its formations in order."""
+        entries: dict[uuid.UUID, PlanningEntry] = {}
+        async for r in q.planning_entries(self.conn, campaign=self.campaign, reception_uai=reception_uai,
+                                          day_starts=day_starts, day_ends=day_ends):
+            formation = PlanningFormation(r["formation_code"], r["origin_opinion"], r["origin_comment"])
+            entry = entries.get(r["interview_id"])
+            if entry is None:
+                entries[r["interview_id"]] = PlanningEntry(
+                    str(r["interview_id"]), r["starts_at"], r["ends_at"], r["domain_code"], r["place"],
+                    r["first_name"], r["last_name"], r["origin_uai"], (formation,))
+            else:
+                entries[r["interview_id"]] = replace(entry, formations=(*entry.formations, formation))
+        return list(entries.values())
+
+    async def latest_planning_sheet(self, reception_uai: str, day: date) -> tuple[int, str, SheetRecord] | None:
+        """The last sheet asked for this day: its version, its mail's key, and what the rules need of it."""
+        r = await q.latest_planning_sheet(self.conn, campaign=self.campaign, reception_uai=reception_uai, day=day)
+        if r is None:
+            return None
+        return r["version"], r["mail_key"], SheetRecord(r["fingerprint"], r["pending"], r["any_sent"])
+
+    async def record_planning_sheet(self, mail_key: str, reception_uai: str, day: date, version: int,
+                                    fingerprint: str) -> None:
+        await q.record_planning_sheet(self.conn, mail_key=mail_key, campaign=self.campaign,
+                                      reception_uai=reception_uai, day=day, version=version, fingerprint=fingerprint)
+
+    # -- shortfalls (R15) --
+
+    async def shortfall_notice(self, domain_code: str) -> tuple[int, int | None] | None:
+        """The domain's shortfall episode and the count last told in it (locked until the transaction ends)."""
+        r = await q.shortfall_notice(self.conn, campaign=self.campaign, domain_code=domain_code)
+        return None if r is None else (r["episode"], r["told_waiting"])
+
+    async def tell_shortfall(self, domain_code: str, episode: int, waiting: int) -> None:
+        await q.tell_shortfall(self.conn, campaign=self.campaign, domain_code=domain_code, episode=episode,
+                               waiting=waiting)
+
+    async def end_shortfall_episode(self, domain_code: str) -> None:
+        await q.end_shortfall_episode(self.conn, campaign=self.campaign, domain_code=domain_code)
 
 
 async def purge_campaign(conn: asyncpg.Connection, campaign: str) -> int:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import random
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses
 from typing import Any
@@ -24,7 +25,7 @@ import structlog
 
 from contracts.campaign import Campaign
 from contracts.events import ConvocationSent, RecapSent
-from services.notifications import documents
+from services.notifications import documents, planning, reception_documents
 from services.notifications.mailboxes import school_mailbox
 from services.notifications.repository import NotificationsRepository
 from services.runtime.database import runtime_queries
@@ -140,7 +141,7 @@ async def _retry(ctx: WorkerContext, key: str, error: str, delay: float, *, coun
 async def _sent_event(conn: Any, campaign: Campaign, row: Any, recipients: list[str]) -> Any:
     now = await runtime_queries.current_instant(conn)
     common = {"event_id": uuid.uuid4(), "occurred_at": now, "campaign": campaign.campaign, "causation_id": None}
-    if row["kind"] == "convocation":
+    if row["kind"] == "convocation" and row["revision"] == 0:  # a correction is not a second convocation
         return ConvocationSent(**common, ine=row["ine"], interview_id=row["interview_id"], recipients=recipients)
     if row["kind"] == "recap":
         return RecapSent(**common, ine=row["ine"], domain_code=row["domain_code"], recipients=recipients)
@@ -166,6 +167,8 @@ async def prepare(repo: NotificationsRepository, campaign: Campaign, settings: S
     """Reads what the mail of ``row`` needs, as notifications knows it now; returns how to build it."""
     kind, message_id = row["kind"], f"<{row['key'].replace(':', '.')}@passpro.ac-creteil.fr>"
     tz = campaign.tz
+    if kind in ("planning", "shortfall"):
+        return _reception_mail(campaign, settings, row, message_id)
     if kind == "overdue_reminder":
         items = await repo.overdue_for_mail(row["key"])
         overdue = []
@@ -186,28 +189,69 @@ async def prepare(repo: NotificationsRepository, campaign: Campaign, settings: S
         raise NotReady("pupil")
     pupil = documents.Pupil(row["ine"], pupil_row["first_name"], pupil_row["last_name"])
     origin_box = _mailbox(pupil_row["origin_uai"], settings, campaign, pupil_row["origin_mailbox"])
+    origin = _school(campaign, pupil_row["origin_uai"])
     if kind == "recap":
-        return functools.partial(documents.recap_mail, await _recap(repo, campaign, pupil, pupil_row["origin_uai"]),
+        return functools.partial(documents.recap_mail, await _recap(repo, campaign, pupil, origin),
                                  tz=tz, sender=settings.mail_from, recipients=[origin_box], message_id=message_id)
     interview = await repo.get_interview(row["interview_id"])
     if interview is None:
         raise NotReady("interview")
-    sequence = await repo.interview_sequence(row["ine"], interview["domain_code"], interview["interview_id"])
+    codes = list(interview["formation_codes"])
+    if kind != "cancellation":
+        # R20: one letter per formation still applied for; a cancellation shows the interview as it was.
+        candidacies = await repo.domain_candidacies(row["ine"], interview["domain_code"])
+        codes = [code for code in codes if not candidacies.get(code, False)]
+        codes += [code for code, withdrawn in candidacies.items() if not withdrawn and code not in codes]
+        if not codes:
+            raise NotReady("the interview's cancellation")  # every formation withdrawn: scheduling cancels it
+    # One calendar UID per interview: its booking, each correction, then its cancellation, in rising SEQUENCE.
+    base = await repo.interview_sequence(row["ine"], interview["domain_code"], interview["interview_id"]) * 2
+    revision = interview["revision"] + 1 if kind == "cancellation" else row["revision"]
     convocation = documents.Convocation(
         interview_id=str(interview["interview_id"]), pupil=pupil,
         domain_label=_domain_label(campaign, interview["domain_code"]),
         starts_at=interview["starts_at"], ends_at=interview["ends_at"], place=interview["place"],
         reception=_school(campaign, interview["reception_uai"]),
-        formation_labels=tuple(_formation_label(campaign, c) for c in interview["formation_codes"]),
-        sequence=sequence * 2 + (1 if kind == "cancellation" else 0),
+        formation_labels=tuple(_formation_label(campaign, c) for c in codes),
+        origin=origin,
+        referent=documents.Referent(pupil_row["referent_name"], pupil_row["referent_email"]),
+        organizer=_mailbox(interview["reception_uai"], settings, campaign),
+        stamped_at=row["stamped_at"] or interview["starts_at"],  # only reminders have none: they carry no ICS
+        interviews_end_on=campaign.calendar.interviews_end_on,
+        sequence=base + revision,
+        corrected=kind == "convocation" and row["revision"] > 0,
     )
     recipients = [origin_box, pupil_row["referent_email"]]
     common = {"tz": tz, "sender": settings.mail_from, "recipients": recipients, "message_id": message_id}
     if kind == "convocation":
         return functools.partial(documents.convocation_mail, convocation, **common)
     if kind == "cancellation":
-        return functools.partial(documents.cancellation_mail, convocation, "candidacies_withdrawn", **common)
+        return functools.partial(documents.cancellation_mail, convocation, interview["cancel_reason"] or "",
+                                 **common)
     return functools.partial(documents.interview_reminder_mail, convocation, **common)
+
+
+def _reception_mail(campaign: Campaign, settings: ServiceSettings, row: Any, message_id: str) -> Build:
+    """R15, R19: the mails to reception schools whose facts were frozen when they were asked for."""
+    facts = json.loads(row["facts"])
+    if row["kind"] == "planning":
+        day = date.fromisoformat(facts["day"])
+        entries = [planning.entry_from_facts(e) for e in facts["entries"]]
+        sheet = planning.sheet(campaign, row["reception_uai"], day, entries, updated=facts["updated"])
+        return functools.partial(reception_documents.planning_mail, sheet, tz=campaign.tz, sender=settings.mail_from,
+                                 recipients=[_mailbox(row["reception_uai"], settings, campaign)],
+                                 message_id=message_id)
+    found = campaign.domain(row["domain_code"])
+    schools = tuple(planning.school_name(campaign, uai) for uai in (found.reception_uais if found else ()))
+    first_day = facts["first_possible_on"]
+    shortfall = reception_documents.Shortfall(
+        _domain_label(campaign, row["domain_code"]), facts["waiting"],
+        date.fromisoformat(first_day) if first_day else None, campaign.calendar.interviews_end_on, schools)
+    recipients = [_mailbox(school.uai, settings, campaign) for school in schools]
+    if settings.operators_mailbox:
+        recipients.append(settings.operators_mailbox)
+    return functools.partial(reception_documents.shortfall_mail, shortfall, sender=settings.mail_from,
+                             recipients=recipients, message_id=message_id)
 
 
 def _domain_label(campaign: Campaign, code: str) -> str:
@@ -221,21 +265,29 @@ def _formation_label(campaign: Campaign, code: str) -> str:
 
 
 async def _recap(repo: NotificationsRepository, campaign: Campaign, pupil: documents.Pupil,
-                 origin_uai: str) -> documents.Recap:
-    """R26: every formation of the pupil, per domain, with both opinions and the final one, and each report."""
+                 origin: documents.School) -> documents.Recap:
+    """R26-R28: every formation of the pupil (withdrawn ones marked), per domain its interview and report, and
+    the campaign's Affelnet dates."""
     by_domain: dict[str, list[Any]] = defaultdict(list)
     for line in await repo.recap_lines(pupil.ine):
         by_domain[line["domain_code"]].append(line)
+    if not by_domain:
+        raise NotReady("candidacies")
     domains = tuple(
         documents.RecapDomain(
             domain_label=_domain_label(campaign, code),
             attended=lines[0]["attended"],
             report=lines[0]["report"],
             lines=tuple(documents.RecapLine(_formation_label(campaign, line["formation_code"]),
-                                            line["origin_opinion"], line["reception_opinion"], line["final_opinion"])
+                                            line["origin_opinion"], line["reception_opinion"], line["final_opinion"],
+                                            withdrawn=line["withdrawn"])
                         for line in lines),
+            reception=_school(campaign, lines[0]["reception_uai"]) if lines[0]["reception_uai"] else None,
+            interview_at=lines[0]["starts_at"],
         )
         for code, lines in sorted(by_domain.items())
     )
-    origin = campaign.school(origin_uai)
-    return documents.Recap(pupil, origin_uai, domains, origin_name=origin.name if origin else None)
+    calendar = campaign.calendar
+    dates = documents.AffelnetDates(calendar.affelnet_entry_starts_on, calendar.commission_wish_deadline,
+                                    calendar.affelnet_wish_deadline)
+    return documents.Recap(pupil, origin, domains, dates)

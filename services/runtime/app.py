@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import signal
 import sys
 from collections.abc import Iterator
@@ -27,7 +28,7 @@ from contracts.campaign import Campaign, CampaignFileError, load_campaign
 from services.runtime import failover, logs
 from services.runtime.database import RUNTIME_SQL, create_pool, migrate, pending_migrations
 from services.runtime.database import runtime_queries as q
-from services.runtime.messaging import Consumer, Periodic, Service, WorkerContext, run_periodic
+from services.runtime.messaging import Consumer, Periodic, ReadRefused, Service, WorkerContext, run_periodic
 from services.runtime.relay import OutboxRelay
 from services.runtime.settings import ServiceSettings
 
@@ -167,6 +168,7 @@ class ServiceProcess:
             Route("/health/ready", self._ready),
             Route("/metrics", self._metrics),
             Route("/campaign", self._campaign),
+            Route("/read/{name}", self._read),
         ])
         config = uvicorn.Config(app, host=self.settings.health_host, port=self.settings.health_port,
                                 log_level="warning", access_log=False, lifespan="off")
@@ -230,6 +232,22 @@ class ServiceProcess:
             figures = await self.service.figures(conn, self.campaign, now)
         return JSONResponse({"service": self.service.name, "campaign": self.campaign.campaign,
                              "now": now.isoformat(), "figures": figures})
+
+    async def _read(self, request: Request) -> Response:
+        """An operators' view with personal data: only with the operators' token, read in one snapshot."""
+        given = request.headers.get("authorization", "")
+        if not hmac.compare_digest(given.encode(), f"Bearer {self.settings.ops_token}".encode()):
+            return JSONResponse({"error": "the operators' token is required"}, status_code=401)
+        read = self.service.reads.get(request.path_params["name"])
+        if read is None or self.pool is None:
+            return JSONResponse({"error": f"{self.service.name} has no such view"}, status_code=404)
+        async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+            now = await q.current_instant(conn)
+            try:
+                answer = await read(conn, self.campaign, now, dict(request.query_params))
+            except ReadRefused as refused:
+                return JSONResponse({"error": str(refused)}, status_code=400)
+        return JSONResponse(answer)
 
     async def _metrics(self, _: Request) -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

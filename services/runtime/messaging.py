@@ -99,6 +99,11 @@ class WorkerContext:
 Worker = Callable[[WorkerContext], Awaitable[None]]
 Purge = Callable[[asyncpg.Connection, str], Awaitable[int]]
 Figures = Callable[[asyncpg.Connection, Campaign, datetime], Awaitable[dict[str, Any]]]
+Read = Callable[[asyncpg.Connection, Campaign, datetime, Mapping[str, str]], Awaitable[dict[str, Any]]]
+
+
+class ReadRefused(Exception):
+    """An operator's read cannot be answered as asked (unknown school, malformed date): said in plain words."""
 
 
 @dataclass(frozen=True)
@@ -118,6 +123,8 @@ class Service:
     """Deletes the campaign's rows about its pupils from the service's tables; returns how many."""
     figures: Figures | None = None
     """The service's own counts for operators (``GET /campaign``): identifiers and numbers, no personal data."""
+    reads: Mapping[str, Read] = field(default_factory=dict)
+    """Operators' views that carry personal data (``GET /read/<name>?…``), behind the operators' token."""
 
 
 def _routing_key_of(event: Event, service: str) -> str:

@@ -35,6 +35,11 @@ class ServiceSettings(BaseSettings):
     mail_from: str = "passpro@ac-creteil.fr"
     mail_domain: str = "ac-creteil.fr"
     operator_user: str = Field("passpro-admin", description="the broker account whose commands operators send")
+    operators_mailbox: str | None = Field(None, description="the SAIO operators' mailbox: shortfall mails (R15)")
+    ops_token: str = Field(
+        "passpro-ops",  # the local stack's; set PASSPRO_OPS_TOKEN elsewhere
+        description="bearer token of operators' reads that carry personal data (GET /read/...)",
+    )
 
     def broker_url(self, service: str) -> str:
         """The broker URL with this service's account, unless the URL already names one.

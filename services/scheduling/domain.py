@@ -88,6 +88,12 @@ def earliest_start(now: datetime, policy: Policy) -> datetime:
     return now.astimezone(policy.tz) + timedelta(days=policy.convocation_notice_days)
 
 
+def first_possible_day(now: datetime, policy: Policy) -> date | None:
+    """R14, R17: the first day an interview booked now could take place; None when no day of the window remains."""
+    day = max(earliest_start(now, policy).date(), policy.interviews_start_on)
+    return day if day <= policy.interviews_end_on else None
+
+
 def check_declaration(
     *, actor_uai: str, domain_code: str, slots: Sequence[NewSlot], policy: Policy
 ) -> None:

@@ -165,7 +165,9 @@ async def sweep(ctx: Context) -> Sequence[Event]:
     events: list[Event] = []
     for domain_code in await repo.domains_to_drain(domain.earliest_start(ctx.now, policy(ctx.campaign))):
         events += await drain(repo, domain_code, ctx)
+    first_day = domain.first_possible_day(ctx.now, policy(ctx.campaign))
     for domain_code, waiting in await repo.shortfall_changes():
         await repo.record_shortfall(domain_code, waiting, ctx.now)
-        events.append(ctx.event(CapacityShortfall, domain_code=domain_code, waiting_pupils=waiting))
+        events.append(ctx.event(CapacityShortfall, domain_code=domain_code, waiting_pupils=waiting,
+                                first_possible_on=first_day))
     return events

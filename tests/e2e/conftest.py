@@ -38,6 +38,7 @@ async def affelnet() -> AsyncIterator[AffelnetReceiver]:
 
 
 SMTP_PORT = 18025
+OPERATORS_MAILBOX = "saio-passpro@ac-creteil.fr"
 
 
 class SmtpServer:
@@ -68,7 +69,8 @@ async def fresh_stack(clock: str) -> AsyncIterator[ServiceStack]:
     await reset_state()
     services = ServiceStack(clock=clock, extra_env={
         "PASSPRO_AFFELNET_URL": f"http://127.0.0.1:{AFFELNET_PORT}", "PASSPRO_AFFELNET_TOKEN": AFFELNET_TOKEN,
-        "PASSPRO_SMTP_HOST": "127.0.0.1", "PASSPRO_SMTP_PORT": str(SMTP_PORT)})
+        "PASSPRO_SMTP_HOST": "127.0.0.1", "PASSPRO_SMTP_PORT": str(SMTP_PORT),
+        "PASSPRO_OPERATORS_MAILBOX": OPERATORS_MAILBOX})
     try:
         await services.start_all()
         yield services

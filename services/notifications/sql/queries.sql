@@ -1,15 +1,21 @@
 -- name: save_pupil!
 -- A registration that gives no origin mailbox keeps the one given before (the last one given wins).
-INSERT INTO pupils (campaign, ine, first_name, last_name, origin_uai, referent_email, revision, origin_mailbox)
-VALUES (:campaign, :ine, :first_name, :last_name, :origin_uai, :referent_email, :revision, :origin_mailbox)
+INSERT INTO pupils (campaign, ine, first_name, last_name, origin_uai, referent_email, referent_name, revision,
+                    origin_mailbox)
+VALUES (:campaign, :ine, :first_name, :last_name, :origin_uai, :referent_email, :referent_name, :revision,
+        :origin_mailbox)
 ON CONFLICT (campaign, ine) DO UPDATE SET first_name = excluded.first_name, last_name = excluded.last_name,
-    origin_uai = excluded.origin_uai, referent_email = excluded.referent_email, revision = excluded.revision,
+    origin_uai = excluded.origin_uai, referent_email = excluded.referent_email,
+    referent_name = excluded.referent_name, revision = excluded.revision,
     origin_mailbox = coalesce(excluded.origin_mailbox, pupils.origin_mailbox);
 
 -- name: save_candidacy!
-INSERT INTO candidacies (campaign, ine, formation_code, domain_code, origin_opinion)
-VALUES (:campaign, :ine, :formation_code, :domain_code, :origin_opinion)
-ON CONFLICT (campaign, ine, formation_code) DO UPDATE SET origin_opinion = excluded.origin_opinion;
+-- R9: a registration again updates the origin school's opinion and comment.
+INSERT INTO candidacies (campaign, ine, formation_code, domain_code, origin_opinion, origin_comment)
+VALUES (:campaign, :ine, :formation_code, :domain_code, :origin_opinion, :origin_comment)
+-- A candidacy registered again after its withdrawal is active again (enrollment reactivates it).
+ON CONFLICT (campaign, ine, formation_code) DO UPDATE SET origin_opinion = excluded.origin_opinion,
+    origin_comment = excluded.origin_comment, withdrawn = false;
 
 -- name: save_interview!
 INSERT INTO interviews (interview_id, campaign, ine, domain_code, reception_uai, place, starts_at, ends_at,
@@ -18,14 +24,39 @@ VALUES (:interview_id, :campaign, :ine, :domain_code, :reception_uai, :place, :s
 ON CONFLICT (interview_id) DO NOTHING;
 
 -- name: cancel_interview!
-UPDATE interviews SET cancelled = true, reminder_due = false WHERE interview_id = :interview_id;
+UPDATE interviews SET cancelled = true, reminder_due = false, cancel_reason = :reason
+WHERE interview_id = :interview_id;
 
--- name: drop_pending_convocation$
--- A convocation not yet sent for a cancelled interview is not sent; true when one was dropped.
+-- name: drop_pending_convocations$
+-- Convocations (first or corrected) not yet sent for a cancelled interview are not sent; true when the first one
+-- was among them: the family never heard of the interview, so no cancellation is owed either.
 WITH dropped AS (
-    UPDATE mails SET state = 'dropped' WHERE key = :key AND state = 'pending' RETURNING 1
+    UPDATE mails SET state = 'dropped'
+    WHERE interview_id = :interview_id AND kind = 'convocation' AND state = 'pending'
+    RETURNING revision
 )
-SELECT count(*) > 0 FROM dropped;
+SELECT coalesce(bool_or(revision = 0), false) FROM dropped;
+
+-- name: withdraw_candidacy$
+-- R26: kept, marked withdrawn; true only the first time, so a withdrawal delivered again changes nothing more.
+UPDATE candidacies SET withdrawn = true
+WHERE campaign = :campaign AND ine = :ine AND formation_code = :formation_code AND NOT withdrawn
+RETURNING true;
+
+-- name: interview_to_correct$
+-- R19, R20: the pupil's booked interview of the domain that has not started and lists the withdrawn formation;
+-- its convocation must be corrected once it has left (sent, or being sent), not while it still waits (the one
+-- convocation then lists the remaining formations).
+SELECT i.interview_id FROM interviews i
+JOIN mails m ON m.key = 'convocation:' || i.interview_id::text
+WHERE i.campaign = :campaign AND i.ine = :ine AND i.domain_code = :domain_code AND NOT i.cancelled
+  AND i.starts_at > :now AND :formation_code = ANY (i.formation_codes) AND m.state IN ('sending', 'sent')
+ORDER BY i.starts_at DESC
+LIMIT 1;
+
+-- name: next_revision$
+-- Row-locked increment: two withdrawals handled at once by two replicas get two revisions, hence two mails.
+UPDATE interviews SET revision = revision + 1 WHERE interview_id = :interview_id RETURNING revision;
 
 -- name: save_report!
 INSERT INTO reports (campaign, ine, domain_code, interview_id, attended, report)
@@ -40,9 +71,10 @@ ON CONFLICT DO NOTHING;
 
 -- name: request_mail!
 -- Asks for a mail once; asking again for the same key changes nothing.
-INSERT INTO mails (key, campaign, kind, ine, interview_id, domain_code, reception_uai, state, next_attempt_at)
+INSERT INTO mails (key, campaign, kind, ine, interview_id, domain_code, reception_uai, state, next_attempt_at,
+                   stamped_at, revision, facts)
 VALUES (:key, :campaign, :kind, :ine, :interview_id, :domain_code, :reception_uai, 'pending',
-        clock_timestamp() + make_interval(secs => :settle_seconds))
+        clock_timestamp() + make_interval(secs => :settle_seconds), :stamped_at, :revision, :facts)
 ON CONFLICT (key) DO NOTHING;
 
 -- name: pending_overdue_mail$
@@ -70,7 +102,8 @@ WHERE key IN (
     LIMIT :limit
     FOR UPDATE SKIP LOCKED
 )
-RETURNING key, campaign, kind, ine, interview_id, domain_code, reception_uai, attempts;
+RETURNING key, campaign, kind, ine, interview_id, domain_code, reception_uai, attempts, stamped_at, revision,
+          facts;
 
 -- name: mark_sent$
 UPDATE mails SET state = 'sent', sent_at = clock_timestamp(), attempts = attempts + 1, recipients = :recipients,
@@ -85,12 +118,20 @@ UPDATE mails SET state = 'pending', attempts = attempts + :counted, last_error =
 WHERE key = :key AND state = 'sending';
 
 -- name: get_pupil^
-SELECT first_name, last_name, origin_uai, referent_email, origin_mailbox FROM pupils
+SELECT first_name, last_name, origin_uai, referent_email, referent_name, origin_mailbox FROM pupils
 WHERE campaign = :campaign AND ine = :ine;
 
 -- name: get_interview^
-SELECT interview_id, ine, domain_code, reception_uai, place, starts_at, ends_at, formation_codes, cancelled
+SELECT interview_id, ine, domain_code, reception_uai, place, starts_at, ends_at, formation_codes, cancelled,
+       cancel_reason, revision
 FROM interviews WHERE interview_id = :interview_id;
+
+-- name: domain_candidacies
+-- R20: a convocation lists the formations still applied for in the domain (one motivation letter each), also
+-- those registered after the booking, which the booking did not name.
+SELECT formation_code, withdrawn FROM candidacies
+WHERE campaign = :campaign AND ine = :ine AND domain_code = :domain_code
+ORDER BY formation_code;
 
 -- name: interview_sequence$
 -- The calendar sequence of a pupil's interview: how many were booked before it in that domain.
@@ -98,11 +139,21 @@ SELECT count(*) FROM interviews
 WHERE campaign = :campaign AND ine = :ine AND domain_code = :domain_code AND interview_id <> :interview_id;
 
 -- name: recap_lines
-SELECT c.domain_code, c.formation_code, c.origin_opinion, f.reception_opinion, f.final_opinion,
-       r.attended, r.report
+-- R26: every candidacy, withdrawn ones included; per domain the interview reported on, or else the one booked
+-- (latest first), for its reception school and date.
+SELECT c.domain_code, c.formation_code, c.origin_opinion, c.withdrawn, f.reception_opinion, f.final_opinion,
+       r.attended, r.report, i.reception_uai, i.starts_at
 FROM candidacies c
 LEFT JOIN finals f USING (campaign, ine, formation_code)
 LEFT JOIN reports r ON r.campaign = c.campaign AND r.ine = c.ine AND r.domain_code = c.domain_code
+LEFT JOIN LATERAL (
+    SELECT reception_uai, starts_at FROM interviews
+    WHERE interview_id = r.interview_id
+       OR (r.interview_id IS NULL AND campaign = c.campaign AND ine = c.ine AND domain_code = c.domain_code
+           AND NOT cancelled)
+    ORDER BY starts_at DESC
+    LIMIT 1
+) i ON true
 WHERE c.campaign = :campaign AND c.ine = :ine
 ORDER BY c.domain_code, c.formation_code;
 
@@ -112,16 +163,16 @@ FROM overdue_items o JOIN interviews i USING (interview_id)
 WHERE o.mail_key = :key
 ORDER BY i.starts_at;
 
--- name: remove_candidacy!
-DELETE FROM candidacies WHERE campaign = :campaign AND ine = :ine AND formation_code = :formation_code;
-
 -- name: figures_mails
 -- Operators' funnel: mails by kind and delivery state.
 SELECT kind, state, count(*) AS n FROM mails WHERE campaign = :campaign GROUP BY kind, state ORDER BY kind, state;
 
 -- name: purge_campaign$
 -- A finished campaign's pupils, reports and mail records (with their recipients) deleted.
-WITH items_gone AS (DELETE FROM overdue_items WHERE interview_id IN
+WITH sheets_gone AS (DELETE FROM planning_sheets WHERE campaign = :campaign RETURNING 1),
+     days_gone AS (DELETE FROM planning_days WHERE campaign = :campaign RETURNING 1),
+     notices_gone AS (DELETE FROM shortfall_notices WHERE campaign = :campaign RETURNING 1),
+     items_gone AS (DELETE FROM overdue_items WHERE interview_id IN
                         (SELECT interview_id FROM interviews WHERE campaign = :campaign) RETURNING 1),
      mails_gone AS (DELETE FROM mails WHERE campaign = :campaign RETURNING 1),
      finals_gone AS (DELETE FROM finals WHERE campaign = :campaign RETURNING 1),
@@ -129,6 +180,71 @@ WITH items_gone AS (DELETE FROM overdue_items WHERE interview_id IN
      interviews_gone AS (DELETE FROM interviews WHERE campaign = :campaign RETURNING 1),
      candidacies_gone AS (DELETE FROM candidacies WHERE campaign = :campaign RETURNING 1),
      pupils_gone AS (DELETE FROM pupils WHERE campaign = :campaign RETURNING 1)
-SELECT (SELECT count(*) FROM items_gone) + (SELECT count(*) FROM mails_gone) + (SELECT count(*) FROM finals_gone)
+SELECT (SELECT count(*) FROM sheets_gone) + (SELECT count(*) FROM days_gone) + (SELECT count(*) FROM notices_gone)
+     + (SELECT count(*) FROM items_gone) + (SELECT count(*) FROM mails_gone) + (SELECT count(*) FROM finals_gone)
      + (SELECT count(*) FROM reports_gone) + (SELECT count(*) FROM interviews_gone)
      + (SELECT count(*) FROM candidacies_gone) + (SELECT count(*) FROM pupils_gone);
+
+-- name: mark_planning_day!
+-- R19 for reception schools: this school's list for this day changed; the planning sweep looks at it again.
+INSERT INTO planning_days (campaign, reception_uai, day, changed)
+VALUES (:campaign, :reception_uai, :day, true)
+ON CONFLICT (campaign, reception_uai, day) DO UPDATE SET changed = true WHERE NOT planning_days.changed;
+
+-- name: pupil_interview_times
+-- A pupil's interviews, cancelled ones included: a change to the pupil's dossier changes those days' sheets.
+SELECT reception_uai, starts_at FROM interviews WHERE campaign = :campaign AND ine = :ine;
+
+-- name: changed_planning_days
+-- The due days whose list changed since it was last looked at (the partial index planning_days_changed).
+SELECT reception_uai, day FROM planning_days
+WHERE campaign = :campaign AND changed AND day = ANY(:days)
+ORDER BY day, reception_uai;
+
+-- name: planning_day_seen!
+UPDATE planning_days SET changed = false
+WHERE campaign = :campaign AND reception_uai = :reception_uai AND day = :day;
+
+-- name: planning_entries
+-- One row per formation of each interview of a school's day, with the pupil and the origin school's opinion
+-- and comment: the dossier the seed says reception schools consult before the interview. The formations are
+-- those still applied for in the domain, as on the convocation (R20), including any registered after booking.
+SELECT i.interview_id, i.starts_at, i.ends_at, i.domain_code, i.place, p.first_name, p.last_name, p.origin_uai,
+       c.formation_code, c.origin_opinion, c.origin_comment
+FROM interviews i
+JOIN pupils p ON p.campaign = i.campaign AND p.ine = i.ine
+JOIN candidacies c ON c.campaign = i.campaign AND c.ine = i.ine AND c.domain_code = i.domain_code AND NOT c.withdrawn
+WHERE i.campaign = :campaign AND i.reception_uai = :reception_uai AND NOT i.cancelled
+  AND i.starts_at >= :day_starts AND i.starts_at < :day_ends
+ORDER BY i.starts_at, i.interview_id, c.formation_code;
+
+-- name: latest_planning_sheet^
+-- The last sheet asked for a school's day, whether it still waits to go, and whether any sheet of the day went.
+SELECT s.version, s.fingerprint, s.mail_key, m.state = 'pending' AS pending,
+       EXISTS (SELECT 1 FROM planning_sheets o JOIN mails om ON om.key = o.mail_key
+               WHERE o.campaign = s.campaign AND o.reception_uai = s.reception_uai AND o.day = s.day
+                 AND om.state IN ('sending', 'sent')) AS any_sent
+FROM planning_sheets s JOIN mails m ON m.key = s.mail_key
+WHERE s.campaign = :campaign AND s.reception_uai = :reception_uai AND s.day = :day
+ORDER BY s.version DESC
+LIMIT 1;
+
+-- name: record_planning_sheet!
+INSERT INTO planning_sheets (mail_key, campaign, reception_uai, day, version, fingerprint)
+VALUES (:mail_key, :campaign, :reception_uai, :day, :version, :fingerprint)
+ON CONFLICT DO NOTHING;
+
+-- name: shortfall_notice^
+SELECT episode, told_waiting FROM shortfall_notices WHERE campaign = :campaign AND domain_code = :domain_code
+FOR UPDATE;
+
+-- name: tell_shortfall!
+-- R15: the count told in this episode; the next mail is due when the count grows by half.
+INSERT INTO shortfall_notices (campaign, domain_code, episode, told_waiting)
+VALUES (:campaign, :domain_code, :episode, :waiting)
+ON CONFLICT (campaign, domain_code) DO UPDATE SET told_waiting = excluded.told_waiting;
+
+-- name: end_shortfall_episode!
+-- R15: nobody waits any more; a later shortfall is a new episode, told again.
+UPDATE shortfall_notices SET episode = episode + 1, told_waiting = NULL
+WHERE campaign = :campaign AND domain_code = :domain_code AND told_waiting IS NOT NULL;

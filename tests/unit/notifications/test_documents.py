@@ -19,12 +19,14 @@ from pypdf import PdfReader
 from services.notifications import documents
 from services.notifications.documents import (
     OPINION_LABELS,
+    AffelnetDates,
     Convocation,
     OverdueInterview,
     Pupil,
     Recap,
     RecapDomain,
     RecapLine,
+    Referent,
     School,
     cancellation_mail,
     convocation_ics,
@@ -54,6 +56,11 @@ CONVOCATION = Convocation(
     place="Salle B12",
     reception=RABELAIS,
     formation_labels=FORMATIONS,
+    origin=School(uai="0941234A", name="Collège Louise Michel", address=""),
+    referent=Referent(name="Mme Durand", email="referent.passpro@ac-creteil.fr"),
+    organizer="ce.0940001a@ac-creteil.fr",
+    stamped_at=datetime(2013, 2, 12, 10, 15, tzinfo=UTC),
+    interviews_end_on=date(2013, 4, 17),
     sequence=0,
 )
 AFTER_SUMMER_TIME = replace(
@@ -63,7 +70,8 @@ AFTER_SUMMER_TIME = replace(
 )
 RECAP = Recap(
     pupil=INES,
-    origin_uai="0941234A",
+    origin=School(uai="0941234A", name="Collège Louise Michel", address=""),
+    affelnet=AffelnetDates(date(2013, 5, 13), date(2013, 5, 17), date(2013, 5, 31)),
     domains=(
         RecapDomain(
             domain_label="Hôtellerie-restauration",
@@ -393,21 +401,20 @@ def test_r26_the_recap_pdf_shows_the_reports_and_the_french_opinion_labels() -> 
     _, text = pdf_of(recap_pdf(RECAP, tz=PARIS))
     flat = single_line(text)
 
-    for expected in ("Fiche récapitulative Passpro", "Lefèvre", "123456789AB", "0941234A",
+    for expected in ("Fiche récapitulative Passpro", "Lefèvre", "123456789AB", "Collège Louise Michel (UAI 0941234A)",
                      "Hôtellerie-restauration", "connaît bien le métier de cuisinier", "Élève absent à l'entretien",
                      "Compte rendu en attente", "Très favorable", "Peu favorable", "Assez favorable", "Réservé",
                      "en attente", "CAP Maintenance des véhicules"):
         assert expected in flat, expected
 
 
-def test_r26_a_recap_without_domain_still_renders() -> None:
-    empty = Recap(pupil=INES, origin_uai="0941234A", domains=())
+def test_r26_a_recap_without_domain_is_refused_rather_than_sent_empty() -> None:
+    empty = replace(RECAP, domains=())
 
-    text = body(parsed(recap_mail(empty, tz=PARIS, sender=SENDER, recipients=RECIPIENTS[:1],
-                                  message_id="<recap@passpro>")))
-
-    assert "Aucun domaine." in text
-    assert "Aucun domaine." in pdf_of(recap_pdf(empty, tz=PARIS))[1]
+    with pytest.raises(ValueError, match="domain"):
+        recap_mail(empty, tz=PARIS, sender=SENDER, recipients=RECIPIENTS[:1], message_id="<recap@passpro>")
+    with pytest.raises(ValueError, match="domain"):
+        recap_pdf(empty, tz=PARIS)
 
 
 # --- overdue reports --------------------------------------------------------------------------------------------

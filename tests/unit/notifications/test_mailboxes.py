@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 from contracts.campaign import BUNDLED_CAMPAIGN, Campaign, load_campaign
-from services.notifications import documents
-from services.notifications.documents import Pupil, Recap, recap_mail, recap_pdf
 from services.notifications.mailboxes import school_mailbox
-from tests.unit.notifications.test_documents import PARIS, RECAP, body, parsed, pdf_of, single_line
 
 DOMAIN = "ac-creteil.fr"
 CFA = "0932045T"
@@ -55,22 +51,3 @@ def test_r22_a_reception_school_given_a_mailbox_in_the_directory_gets_its_mails_
 
     assert school_mailbox("0771280Y", campaign=campaign, mail_domain=DOMAIN) == "passpro@lycee-claudel.example.org"
 
-
-def test_r26_the_recap_names_the_origin_school_with_its_uai() -> None:
-    recap = replace(RECAP, origin_name="Collège Jean Jaurès")
-
-    text = body(parsed(recap_mail(recap, tz=PARIS, sender="passpro@ac-creteil.fr", recipients=["a@example.org"],
-                                  message_id="<recap@passpro>")))
-    _, pdf = pdf_of(recap_pdf(recap, tz=PARIS))
-
-    assert f"Établissement d'origine : Collège Jean Jaurès (UAI {RECAP.origin_uai})" in text
-    assert f"Collège Jean Jaurès (UAI {RECAP.origin_uai})" in single_line(pdf)
-
-
-def test_r26_a_recap_for_a_school_the_directory_does_not_know_shows_its_uai() -> None:
-    recap = Recap(pupil=Pupil("123456789AB", "Inès", "Lefèvre"), origin_uai=PARIS_COLLEGE, domains=())
-
-    text = body(parsed(documents.recap_mail(recap, tz=PARIS, sender="passpro@ac-creteil.fr",
-                                            recipients=["a@example.org"], message_id="<recap@passpro>")))
-
-    assert f"Établissement d'origine : {PARIS_COLLEGE}" in text
