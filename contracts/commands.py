@@ -88,6 +88,15 @@ class RegisterCandidacy(Command):
     origin_comment: CommentText = Field(
         description="The origin school's comment on the pupil's involvement and motivation, mandatory (R8).",
     )
+    origin_mailbox: Email | None = Field(
+        default=None,
+        description=(
+            "The origin school's functional mailbox, where mails about this pupil for the school go (R19, "
+            "R26). Optional; required when `channel` is `saio_form` and the campaign's schools directory "
+            "gives the school no mailbox (rejection `invalid` naming `origin_mailbox`). The last value "
+            "given for a pupil wins; a registration without one keeps it."
+        ),
+    )
 
 
 class WithdrawCandidacy(Command):

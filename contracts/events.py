@@ -77,6 +77,13 @@ class CandidacyRegistered(Event):
         ge=1,
         description="Extension: 1 when the candidacy is created, +1 at each update of opinion/comment (R9).",
     )
+    origin_mailbox: Email | None = Field(
+        default=None,
+        description=(
+            "Extension: the origin school's mailbox for this pupil's mails, as last given by a registration "
+            "of the pupil; absent when none was given (then the directory's or ce.<uai>@<domain>)."
+        ),
+    )
 
 
 class CandidacyWithdrawn(Event):

@@ -19,6 +19,7 @@ from rich.table import Table
 
 from contracts import routing
 from contracts.base import FinalOpinion
+from contracts.campaign import Campaign, CampaignFileError, load_campaign
 from ops.settings import OpsSettings
 
 FINAL_LABELS = {
@@ -104,7 +105,9 @@ def _table(title: str, *columns: str) -> Table:
     return table
 
 
-def render(f: dict[str, Any], *, top: int = 10) -> Group:
+def render(f: dict[str, Any], *, top: int = 10, campaign: Campaign | None = None) -> Group:
+    """The funnel's tables; schools by name with their UAI when ``campaign``'s directory knows them."""
+    school = campaign.school_label if campaign else str
     parts: list[Any] = []
     steps = _table("Funnel", "step", "count")
     c = f.get("candidacies")
@@ -150,14 +153,15 @@ def render(f: dict[str, Any], *, top: int = 10) -> Group:
     if late:
         table = _table("Reports per reception school", "school", "received", "due", "overdue")
         for s in sorted(late, key=lambda s: (-s["overdue"], -s["due"], s["reception_uai"]))[:top]:
-            table.add_row(s["reception_uai"], str(s["reported"]), str(s["due"]),
+            table.add_row(school(s["reception_uai"]), str(s["reported"]), str(s["due"]),
                           f"[red]{s['overdue']}[/]" if s["overdue"] else "0")
         parts.append(table)
     no_shows = f.get("no_shows_by_origin")
     if no_shows:
         table = _table("No-show rates per origin school", "school", "reported", "absent", "rate")
         for s in sorted(no_shows, key=lambda s: (-s["rate"], s["origin_uai"]))[:top]:
-            table.add_row(s["origin_uai"], str(s["reported"]), str(s["absent"]), f"{100 * s['rate']:.0f} %")
+            table.add_row(school(s["origin_uai"]), str(s["reported"]), str(s["absent"]),
+                          f"{100 * s['rate']:.0f} %")
         parts.append(table)
     if f.get("mails"):
         table = _table("Mails", "kind", "sent", "waiting")
@@ -176,13 +180,19 @@ def show(
     top: int = typer.Option(10, help="rows shown per school table"),
 ) -> None:
     """The running campaign's funnel: candidacies, interviews, reports, final opinions, bonuses."""
-    snapshot = asyncio.run(collect(OpsSettings()))
+    settings = OpsSettings()
+    snapshot = asyncio.run(collect(settings))
     f = funnel(snapshot)
     if as_json:
         typer.echo(json.dumps(f, indent=2, ensure_ascii=False))
     else:
         console = Console()
+        try:
+            campaign: Campaign | None = load_campaign(settings.campaign_file)
+        except CampaignFileError as error:  # the figures still help; schools are then shown by UAI only
+            campaign = None
+            console.print(f"[yellow]{error}: schools are shown by UAI[/]")
         console.print(f"[bold]Campaign funnel[/] at {f['now'] or 'unknown time'} (campaign clock)")
-        console.print(render(f, top=top))
+        console.print(render(f, top=top, campaign=campaign))
     if snapshot.unreachable:
         raise typer.Exit(1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -37,6 +38,10 @@ class OpsSettings(BaseSettings):
     service_urls: dict[str, str] = Field(
         default_factory=local_service_urls,
         description="each service's health/read address, as JSON: {\"enrollment\": \"http://…\", …}",
+    )
+
+    campaign_file: Path | None = Field(
+        None, description="the campaign file the services run (PASSPRO_CAMPAIGN_FILE), for schools' names",
     )
 
     @property

@@ -34,7 +34,8 @@ IN_WINDOW = "2013-03-12T14:00:00+01:00"
 
 _CATALOG = load_campaign()
 FOREIGN_RECEPTIONS = tuple(sorted(
-    {s.uai for s in _CATALOG.schools} - set(next(d for d in _CATALOG.domains if d.code == ANCHOR_DOMAIN).reception_uais)
+    {s.uai for s in _CATALOG.reception_schools}
+    - set(next(d for d in _CATALOG.domains if d.code == ANCHOR_DOMAIN).reception_uais)
 ))
 """Reception schools that do not serve the anchor's domain."""
 
@@ -188,7 +189,7 @@ FIELDS: dict[str, dict[str, str]] = {
                            "pupil.first_name": "name", "pupil.birth_date": "date", "pupil.class_level": "class",
                            "origin_uai": "uai", "referent": "object", "referent.name": "name",
                            "referent.email": "email", "formation_code": "code", "origin_opinion": "opinion",
-                           "origin_comment": "comment"},
+                           "origin_comment": "comment", "origin_mailbox": "email"},
     "withdraw_candidacy": {**_COMMON, "ine": "ine", "formation_code": "code", "reason": "reason"},
     "declare_interview_slots": {**_COMMON, "domain_code": "code", "place": "place", "slots": "slots",
                                 "slots.0": "object", "slots.0.starts_at": "instant",
@@ -247,7 +248,10 @@ class Hostile:
     def registration(self) -> dict[str, Any]:
         """A valid registration of a fresh pupil by the origin school, with unusual but acceptable text."""
         pick = self.rng.choice
-        return {**self._envelope(), "channel": pick(("portal", "saio_form")),
+        channel = pick(("portal", "saio_form"))
+        # The origin school has no mailbox in the directory: through the SAIO form it must give one.
+        mailbox = {"origin_mailbox": pick(EMAILS)} if channel == "saio_form" else {}
+        return {**self._envelope(), "channel": channel, **mailbox,
                 "pupil": {"ine": new_ine(self.rng), "last_name": pick(NAMES), "first_name": pick(NAMES),
                           "birth_date": f"{self.rng.randint(1996, 2000)}-{self.rng.randint(1, 12):02d}-"
                                         f"{self.rng.randint(1, 28):02d}",

@@ -1,4 +1,4 @@
-"""The campaign file (TOML): calendar, bonus points, reception schools and the catalog, validated on load."""
+"""The campaign file (TOML): calendar, bonus points, schools directory and the catalog, validated on load."""
 
 from contracts.campaign.loader import BUNDLED_CAMPAIGN, CampaignFileError, CampaignProblem, load_campaign
 from contracts.campaign.model import (
@@ -9,6 +9,7 @@ from contracts.campaign.model import (
     Formation,
     SchedulingPolicy,
     School,
+    SchoolKind,
 )
 
 __all__ = [
@@ -22,5 +23,6 @@ __all__ = [
     "Formation",
     "SchedulingPolicy",
     "School",
+    "SchoolKind",
     "load_campaign",
 ]

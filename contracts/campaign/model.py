@@ -1,8 +1,9 @@
-"""The campaign-file model: calendar, bonus points, reception schools and catalog, checked across sections."""
+"""The campaign-file model: calendar, bonus points, schools directory and catalog, checked across sections."""
 
 import re
 from collections import Counter
 from datetime import date, timedelta
+from enum import StrEnum
 from typing import Annotated, Any, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -56,8 +57,15 @@ Slug = Annotated[
     str,
     StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$"),
 ]
+def _mailbox(value: str) -> str:
+    if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value) or len(value) > 254:
+        raise ValueError(f"{value!r} is not an e-mail address, e.g. secretariat@cfa-exemple.fr")
+    return value
+
+
 Label = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 SchoolUai = Annotated[str, AfterValidator(_school_uai)]
+Mailbox = Annotated[str, AfterValidator(_mailbox)]
 
 
 class _Section(BaseModel):
@@ -161,15 +169,31 @@ class SchedulingPolicy(_Section):
     )
 
 
+class SchoolKind(StrEnum):
+    """Reception schools hold interviews (établissements d'accueil); origin schools register pupils."""
+
+    RECEPTION = "reception"
+    ORIGIN = "origin"
+
+
 class School(_Section):
-    """A reception school (établissement d'accueil-référent)."""
+    """A school of the campaign's directory: a reception school, or an origin school mails must reach."""
 
     uai: SchoolUai = Field(
         description="UAI: 7 digits and the check letter; the first 3 digits are the département.",
     )
-    name: Label = Field(description="The school's name, as printed on convocations.")
-    address: Annotated[str, StringConstraints(min_length=1, max_length=300)] = Field(
-        description="Postal address, as printed on convocations.",
+    name: Label = Field(description="The school's name, as printed on convocations, recap sheets and tables.")
+    address: Annotated[str, StringConstraints(min_length=1, max_length=300)] | None = Field(
+        default=None,
+        description="Postal address, as printed on convocations; required for reception schools.",
+    )
+    mailbox: Mailbox | None = Field(
+        default=None,
+        description="Optional: the school's functional mailbox when it is not ce.<uai>@<mail domain>.",
+    )
+    kind: SchoolKind | None = Field(
+        default=None,
+        description='Optional: "reception" (the default for a school serving a domain) or "origin".',
     )
 
 
@@ -210,7 +234,10 @@ class Campaign(_Section):
     calendar: Calendar = Field(description="Dates and delays.")
     scheduling: SchedulingPolicy = Field(default=SchedulingPolicy(), description="Interview spacing (R16).")
     bonus_points: BonusPoints = Field(description="Affelnet points per final opinion (R29).")
-    schools: list[School] = Field(min_length=1, description="Reception schools.")
+    schools: list[School] = Field(
+        min_length=1,
+        description="The directory: reception schools, and origin schools whose name or mailbox mails need.",
+    )
     domains: list[Domain] = Field(min_length=1, description="Domains of the catalog.")
     formations: list[Formation] = Field(min_length=1, description="Formations of the catalog.")
 
@@ -233,13 +260,22 @@ class Campaign(_Section):
         problems += _duplicates("schools", "uai", [school.uai for school in self.schools])
         problems += _duplicates("domains", "code", [domain.code for domain in self.domains])
         problems += _duplicates("formations", "code", [formation.code for formation in self.formations])
-        uais = {school.uai for school in self.schools}
+        kinds = {school.uai: school.kind for school in self.schools}
         for index, domain in enumerate(self.domains):
             for position, uai in enumerate(domain.reception_uais):
-                if uai not in uais:
-                    where: Loc = ("domains", index, "reception_uais", position)
+                where: Loc = ("domains", index, "reception_uais", position)
+                if uai not in kinds:
                     problems.append((where, f"{uai} is not declared in [[schools]]"))
+                elif kinds[uai] is SchoolKind.ORIGIN:
+                    message = f'{uai} is declared kind = "origin" in [[schools]]: an origin school holds no interview'
+                    problems.append((where, message))
             problems += _duplicates(("domains", index, "reception_uais"), None, domain.reception_uais)
+        serving = {uai for domain in self.domains for uai in domain.reception_uais}
+        for index, school in enumerate(self.schools):
+            receives = school.kind is SchoolKind.RECEPTION or school.uai in serving
+            if receives and school.address is None:
+                message = "is missing; a reception school needs its address, printed on convocations"
+                problems.append((("schools", index, "address"), message))
         codes = {domain.code for domain in self.domains}
         for index, formation in enumerate(self.formations):
             if formation.domain not in codes:
@@ -264,8 +300,30 @@ class Campaign(_Section):
         return ZoneInfo(self.timezone)
 
     def school(self, uai: str) -> School | None:
-        """The reception school with this UAI, if declared."""
+        """The school of the directory with this UAI, if declared."""
         return self._schools.get(uai)
+
+    def kind_of(self, school: School) -> SchoolKind:
+        """A school's kind: as declared, else reception when a domain names it, else origin."""
+        if school.kind is not None:
+            return school.kind
+        serving = any(school.uai in domain.reception_uais for domain in self.domains)
+        return SchoolKind.RECEPTION if serving else SchoolKind.ORIGIN
+
+    @property
+    def reception_schools(self) -> tuple[School, ...]:
+        """The directory's reception schools (établissements d'accueil), in file order."""
+        return tuple(school for school in self.schools if self.kind_of(school) is SchoolKind.RECEPTION)
+
+    @property
+    def origin_schools(self) -> tuple[School, ...]:
+        """The directory's origin schools, in file order: those mails must reach by name or own mailbox."""
+        return tuple(school for school in self.schools if self.kind_of(school) is SchoolKind.ORIGIN)
+
+    def school_label(self, uai: str) -> str:
+        """How people read a school: its name and UAI when the directory knows it, else the UAI."""
+        school = self._schools.get(uai)
+        return f"{school.name} ({uai})" if school else uai
 
     def domain(self, code: str) -> Domain | None:
         """The domain with this code, if any."""

@@ -68,7 +68,7 @@ def compute(result: Result, campaign: Campaign, mail_subjects: list[str]) -> Fig
 
     overdue = Counter(str(e["reception_uai"]) for e in tally.overdue)
     per_school = []
-    for school in campaign.schools:
+    for school in campaign.reception_schools:
         mine = [i for i in interviews if i.reception_uai == school.uai]
         per_school.append((school.uai, school.name, sum(i.status == "attended" for i in mine),
                            sum(i.status == "absent" for i in mine), overdue[school.uai]))
@@ -117,6 +117,8 @@ def compute(result: Result, campaign: Campaign, mail_subjects: list[str]) -> Fig
     wishes_late = sum(1 for r in tally.rejections if r["reason"] == "wish_deadline_passed")
     funnel = [
         ("pupils_registered", "Élèves inscrits", len({ine for ine, _ in tally.registered})),
+        ("pupils_via_saio_form", "dont élèves inscrits par le formulaire du SAIO (sans accès au portail)",
+         len({ine for (ine, _), e in tally.registered.items() if e.get("channel") == "saio_form"})),
         ("candidacies_registered", "Candidatures enregistrées", tally.candidacies),
         ("commands_rejected", "Commandes refusées (avec leur motif)", tally.rejected),
         ("candidacies_withdrawn", "Candidatures retirées", counts["enrollment.candidacy_withdrawn"]),

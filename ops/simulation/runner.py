@@ -394,7 +394,7 @@ class Runner:
                 {"campaign": name, "actor_uai": pupil.origin_uai, "ine": first.ine, "domain_code": first.domain_code})
         if ahead:
             add("late:early", "Compte rendu saisi avant l'entretien", "submit_interview_report", self._report(ahead[0]))
-            other = next(s.uai for s in self.campaign.schools if s.uai != ahead[-1].reception_uai)
+            other = next(s.uai for s in self.campaign.reception_schools if s.uai != ahead[-1].reception_uai)
             add("late:stranger", "Compte rendu saisi par un autre lycée", "submit_interview_report",
                 self._report(ahead[-1], actor=other))
         return out

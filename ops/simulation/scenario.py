@@ -50,6 +50,10 @@ class OriginSchool:
     name: str
     no_show_rate: float
     """Share of this school's pupils who miss their interview: the 2012 figure on average, varying per school."""
+    channel: str = "portal"
+    """``saio_form`` for the schools without portal access (R12)."""
+    form_mailbox: str | None = None
+    """The mailbox the school gives on the SAIO form, when the campaign's directory gives it none."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,7 @@ class Pupil:
     registered_on: date
     channel: str
     candidacies: tuple[Candidacy, ...]
+    origin_mailbox: str | None = None
 
     @property
     def domains(self) -> tuple[str, ...]:
@@ -204,7 +209,7 @@ class _Generator:
                 return value
 
     def origin_schools(self, count: int) -> list[OriginSchool]:
-        reception = {s.uai for s in self.campaign.schools}
+        taken = {s.uai for s in self.campaign.schools}
         departements = self.campaign.academie_departements
         schools: list[OriginSchool] = []
         numbers: set[str] = set()
@@ -212,7 +217,7 @@ class _Generator:
             departement = departements[index % len(departements)]
             while True:
                 code = uai(departement, self.rng.randrange(1000, 9999))
-                if code not in numbers and code not in reception:
+                if code not in numbers and code not in taken:
                     numbers.add(code)
                     break
             towns = samples.TOWNS.get(departement, ("Créteil",))
@@ -220,6 +225,20 @@ class _Generator:
             rate = min(0.75, max(0.03, self.rng.gauss(self.no_show_rate, 0.08)))
             schools.append(OriginSchool(code, name, round(rate, 3)))
         return schools
+
+    def form_schools(self, no_show_rate: float) -> list[OriginSchool]:
+        """R12: the directory's origin schools (CFA, private schools, other académies) and a Paris collège.
+
+        They have no portal access and register through the SAIO form, giving their mailbox when the
+        directory has none for them.
+        """
+        schools = [(s.uai, s.name, s.mailbox) for s in self.campaign.origin_schools]
+        paris = uai("075", 654)
+        if self.campaign.school(paris) is None:
+            schools.append((paris, "Collège de Paris (formulaire SAIO)", None))
+        return [OriginSchool(code, name, round(no_show_rate, 3), "saio_form",
+                             None if mailbox else f"secretariat.{code.lower()}@example.org")
+                for code, name, mailbox in schools]
 
     def pupil(self, school: OriginSchool, referents: Sequence[tuple[str, str]], registered_on: date,
               channel: str = "portal", with_decisions: bool = True) -> Pupil:
@@ -233,6 +252,7 @@ class _Generator:
             birth_date=date(year, rng.randint(1, 12), rng.randint(1, 28)), class_level=rng.choice(CLASS_LEVELS),
             origin_uai=school.uai, referent_name=referent[0], referent_email=referent[1],
             registered_on=registered_on, channel=channel, candidacies=candidacies,
+            origin_mailbox=school.form_mailbox if channel == "saio_form" else None,
         )
 
     def choose_formations(self, count: int) -> list[str]:
@@ -357,22 +377,28 @@ def generate(campaign: Campaign, *, seed: int, pupils: int = 3000, origin_school
     day_weights[-1] += 0.3
     late_day = _next_weekday(cal.registration_deadline + timedelta(days=4))
     late = max(2, pupils // 400)
+    form_schools = gen.form_schools(no_show_rate)
+    # One pupil per school using the SAIO form, and one more per 300 pupils: they come on the first days.
+    by_form = [form_schools[i % len(form_schools)] for i in range(len(form_schools) + pupils // 300)]
+    by_portal = pupils - len(by_form)
     cast: list[Pupil] = []
-    for index in range(pupils - 1):
+    for index in range(by_portal):
         school = rng.choices(schools, weights=sizes)[0]
-        on_time = index < pupils - 1 - late
+        on_time = index < by_portal - late
         day = rng.choices(days, weights=day_weights)[0] if on_time else late_day
         cast.append(gen.pupil(school, referents[school.uai], day, with_decisions=on_time))
-    paris = OriginSchool(uai("075", 654), "Collège de Paris (formulaire SAIO)", round(no_show_rate, 3))
-    cast.append(gen.pupil(paris, [("Mme Lambert", "referente.paris@example.org")], days[0], channel="saio_form"))
+    for index, form_school in enumerate(by_form):
+        referent = (f"{rng.choice(('M.', 'Mme'))} {rng.choice(samples.LAST_NAMES)}",
+                    f"referent.{form_school.uai.lower()}@example.org")
+        cast.append(gen.pupil(form_school, [referent], days[index % 3], channel="saio_form"))
     cast.sort(key=lambda p: (p.registered_on, p.ine))
-    schools.append(paris)
+    schools += form_schools
 
     entitled = [p for p in cast if p.registered_on <= cal.registration_deadline]
     rates = {s.uai: s.no_show_rate for s in schools}
     attempts = {(p.ine, d, n): gen.attempt(p, d, n, rates[p.origin_uai])
                 for p in entitled for d in p.domains for n in (1, 2)}
-    lateness = {s.uai: 0.04 for s in campaign.schools}
+    lateness = {s.uai: 0.04 for s in campaign.reception_schools}
     for code in rng.sample(sorted(lateness), max(1, len(lateness) // 8)):
         lateness[code] = 0.4
     demand = Counter(d for p in entitled for d in p.domains)
@@ -404,6 +430,8 @@ def registration_body(campaign: str, pupil: Pupil, candidacy: Candidacy, /, **ov
         "origin_opinion": candidacy.origin_opinion,
         "origin_comment": candidacy.origin_comment,
     }
+    if pupil.origin_mailbox is not None:
+        body["origin_mailbox"] = pupil.origin_mailbox
     body.update(overrides)
     return body
 
@@ -468,7 +496,7 @@ def _mistakes(gen: _Generator, campaign: Campaign, pupils: Sequence[Pupil], scho
                                         if f.code not in {c.formation_code for c in unknown.candidacies})}, day),
     ]
     domain = campaign.domains[0]
-    outsider = next(s.uai for s in campaign.schools if s.uai not in domain.reception_uais)
+    outsider = next(s.uai for s in campaign.reception_schools if s.uai not in domain.reception_uais)
     too_late = datetime.combine(campaign.calendar.interviews_end_on + timedelta(days=3), time(10, 0), campaign.tz)
     inside = datetime.combine(campaign.calendar.interviews_end_on - timedelta(days=7), time(10, 0), campaign.tz)
     declare_on = campaign.calendar.opens_on

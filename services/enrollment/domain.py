@@ -28,6 +28,10 @@ class Channel(StrEnum):
 class EnrollmentError(Refused):
     """A rule refused the command; ``reason`` is the public rejection code, the message is for a secretary."""
 
+
+class MissingOriginMailboxError(EnrollmentError):
+    reason = "invalid"
+
 class InvalidIneError(EnrollmentError):
     reason = "invalid_ine"
 
@@ -72,6 +76,8 @@ class CampaignRules:
     registration_deadline: date
     formation_domains: Mapping[str, str]
     academie_departements: frozenset[str]
+    schools_with_mailbox: frozenset[str] = frozenset()
+    """UAIs of the schools the campaign's directory gives a mailbox of their own."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +92,7 @@ class Registration:
     formation_code: str
     origin_opinion: Opinion
     origin_comment: str
+    origin_mailbox: str | None = None
 
 
 @dataclass(frozen=True)
@@ -178,6 +185,23 @@ def check_acts_for_origin(*, actor_uai: str, origin_uai: str, channel: Channel, 
         )
 
 
+def check_origin_mailbox(*, channel: Channel, origin_uai: str, origin_mailbox: str | None,
+                         rules: CampaignRules) -> None:
+    """R11, R12, R19: a school registering through the SAIO form says where its mails go.
+
+    Schools without portal access (CFA, private schools, schools of another académie) have no
+    académie mailbox ce.<uai>@…; unless the directory gives one, the form must carry it, or the
+    convocation would reach nobody at the origin school.
+    """
+    if channel is Channel.SAIO_FORM and origin_mailbox is None and origin_uai not in rules.schools_with_mailbox:
+        raise MissingOriginMailboxError(
+            "Pour une inscription par le formulaire du SAIO, indiquez l'adresse électronique de "
+            "l'établissement d'origine (champ origin_mailbox) : c'est là que partiront la convocation "
+            "et la fiche récapitulative de l'élève.",
+            "origin_mailbox",
+        )
+
+
 def decide_registration(
     reg: Registration,
     *,
@@ -187,7 +211,7 @@ def decide_registration(
     pupil_origin_uai: str | None,
     interview_held: bool,
 ) -> RegistrationDecision:
-    """R2–R4, R6–R9, R12: accept a registration, or an update of it, or say why not.
+    """R2–R4, R6–R9, R11, R12: accept a registration, or an update of it, or say why not.
 
     ``pupil_origin_uai`` is the school that already registered this pupil, if any;
     ``interview_held`` tells whether the pupil's interview of that domain has taken place.
@@ -198,6 +222,8 @@ def decide_registration(
     check_eligible(reg.class_level)
     domain = domain_of(reg.formation_code, rules)
     check_acts_for_origin(actor_uai=reg.actor_uai, origin_uai=reg.origin_uai, channel=reg.channel, rules=rules)
+    check_origin_mailbox(channel=reg.channel, origin_uai=reg.origin_uai, origin_mailbox=reg.origin_mailbox,
+                         rules=rules)
     if pupil_origin_uai is not None and pupil_origin_uai != reg.origin_uai:
         raise UnauthorizedError(
             "Cet élève est déjà inscrit dans Passpro par un autre établissement d'origine.", "pupil.ine"

@@ -25,11 +25,15 @@ def campaign_rules(campaign: Campaign) -> domain.CampaignRules:
         registration_deadline=campaign.calendar.registration_deadline,
         formation_domains={f.code: f.domain for f in campaign.formations},
         academie_departements=frozenset(campaign.academie_departements),
+        schools_with_mailbox=frozenset(school.uai for school in campaign.schools if school.mailbox),
     )
 
 
 async def register_candidacy(cmd: RegisterCandidacy, ctx: Context) -> Sequence[Event]:
-    """R2–R4, R6–R9, R11, R12: record a candidacy or update its opinion, then publish it."""
+    """R2–R4, R6–R9, R11, R12: record a candidacy or update its opinion, then publish it.
+
+    The origin mailbox a registration gives is the pupil's from then on; one that gives none keeps it.
+    """
     repo = CandidacyRepository(ctx.conn, ctx.campaign.campaign)
     reg = domain.Registration(
         ine=cmd.pupil.ine,
@@ -40,6 +44,7 @@ async def register_candidacy(cmd: RegisterCandidacy, ctx: Context) -> Sequence[E
         formation_code=cmd.formation_code,
         origin_opinion=domain.Opinion(cmd.origin_opinion),
         origin_comment=cmd.origin_comment,
+        origin_mailbox=cmd.origin_mailbox,
     )
     rules = campaign_rules(ctx.campaign)
     domain.check_identifiers(ine=reg.ine, uais={"origin_uai": reg.origin_uai, "actor_uai": reg.actor_uai})
@@ -54,6 +59,7 @@ async def register_candidacy(cmd: RegisterCandidacy, ctx: Context) -> Sequence[E
         pupil_origin_uai=state.pupil_origin_uai,
         interview_held=state.interview_held,
     )
+    origin_mailbox = reg.origin_mailbox or state.pupil_origin_mailbox
     registered_at = await repo.save_registration(
         ine=reg.ine,
         formation_code=reg.formation_code,
@@ -70,6 +76,7 @@ async def register_candidacy(cmd: RegisterCandidacy, ctx: Context) -> Sequence[E
         origin_comment=reg.origin_comment,
         revision=decision.revision,
         now=ctx.now,
+        origin_mailbox=origin_mailbox,
     )
     return [
         ctx.event(
@@ -85,6 +92,7 @@ async def register_candidacy(cmd: RegisterCandidacy, ctx: Context) -> Sequence[E
             channel=reg.channel.value,
             registered_at=registered_at,
             revision=decision.revision,
+            origin_mailbox=origin_mailbox,
         )
     ]
 

@@ -21,6 +21,7 @@ class PupilState:
     candidacy: Candidacy | None
     pupil_origin_uai: str | None
     interview_held: bool
+    pupil_origin_mailbox: str | None = None
 
 
 class CandidacyRepository:
@@ -51,7 +52,8 @@ class CandidacyRepository:
                 active=row["active"],
                 revision=row["revision"],
             )
-        return PupilState(candidacy, row["pupil_origin_uai"], bool(row["interview_held"]))
+        return PupilState(candidacy, row["pupil_origin_uai"], bool(row["interview_held"]),
+                          row["pupil_origin_mailbox"])
 
     async def save_registration(
         self,
@@ -71,8 +73,12 @@ class CandidacyRepository:
         origin_comment: str,
         revision: int,
         now: datetime,
+        origin_mailbox: str | None = None,
     ) -> datetime:
-        """Creates or updates the candidacy; returns its first registration instant."""
+        """Creates or updates the candidacy; returns its first registration instant.
+
+        ``origin_mailbox`` is the pupil's: a new value is set on every candidacy of the pupil.
+        """
         registered_at: datetime = await q.save_registration(
             self.conn,
             campaign=self.campaign,
@@ -91,7 +97,10 @@ class CandidacyRepository:
             origin_comment=origin_comment,
             revision=revision,
             now=now,
+            origin_mailbox=origin_mailbox,
         )
+        if origin_mailbox is not None:
+            await q.share_origin_mailbox(self.conn, campaign=self.campaign, ine=ine, origin_mailbox=origin_mailbox)
         return registered_at
 
     async def withdraw(self, ine: str, formation_code: str, reason: str | None, now: datetime) -> None:

@@ -35,7 +35,8 @@ async def candidacy_registered(event: CandidacyRegistered, ctx: Context) -> Sequ
     repo = _repo(ctx)
     await repo.save_pupil(ine=event.ine, first_name=event.pupil.first_name, last_name=event.pupil.last_name,
                           origin_uai=event.origin_uai, referent_email=event.referent.email,
-                          referent_name=event.referent.name, revision=event.revision)
+                          referent_name=event.referent.name, revision=event.revision,
+                          origin_mailbox=event.origin_mailbox)
     await repo.save_candidacy(event.ine, event.formation_code, event.domain_code, event.origin_opinion,
                               event.origin_comment)
     await planning.mark_pupil_days(repo, event.ine, ctx.campaign.tz)  # R9: the dossier on the sheet changed

@@ -25,10 +25,10 @@ class NotificationsRepository:
         self.campaign = campaign
 
     async def save_pupil(self, *, ine: str, first_name: str, last_name: str, origin_uai: str, referent_email: str,
-                         referent_name: str, revision: int) -> None:
+                         referent_name: str, revision: int, origin_mailbox: str | None = None) -> None:
         await q.save_pupil(self.conn, campaign=self.campaign, ine=ine, first_name=first_name, last_name=last_name,
                            origin_uai=origin_uai, referent_email=referent_email, referent_name=referent_name,
-                           revision=revision)
+                           revision=revision, origin_mailbox=origin_mailbox)
 
     async def save_candidacy(self, ine: str, formation_code: str, domain_code: str, origin_opinion: str,
                              origin_comment: str) -> None:

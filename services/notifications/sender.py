@@ -26,6 +26,7 @@ import structlog
 from contracts.campaign import Campaign
 from contracts.events import ConvocationSent, RecapSent
 from services.notifications import documents, planning, reception_documents
+from services.notifications.mailboxes import school_mailbox
 from services.notifications.repository import NotificationsRepository
 from services.runtime.database import runtime_queries
 from services.runtime.messaging import WorkerContext, outbox_row, write_outbox
@@ -147,9 +148,10 @@ async def _sent_event(conn: Any, campaign: Campaign, row: Any, recipients: list[
     return None
 
 
-def _mailbox(uai: str, settings: ServiceSettings) -> str:
-    """The school's functional mailbox: ce.<uai in lower case>@<domain>."""
-    return f"ce.{uai.lower()}@{settings.mail_domain}"
+def _mailbox(uai: str, settings: ServiceSettings, campaign: Campaign, pupil_origin_mailbox: str | None = None) -> str:
+    """The school's mailbox, as ``mailboxes.school_mailbox`` resolves it for every mail."""
+    return school_mailbox(uai, campaign=campaign, mail_domain=settings.mail_domain,
+                          pupil_origin_mailbox=pupil_origin_mailbox)
 
 
 def _school(campaign: Campaign, uai: str) -> documents.School:
@@ -180,12 +182,13 @@ async def prepare(repo: NotificationsRepository, campaign: Campaign, settings: S
             raise NotReady("overdue interviews")
         return functools.partial(
             documents.overdue_reminder_mail, _school(campaign, row["reception_uai"]), overdue, tz=tz,
-            sender=settings.mail_from, recipients=[_mailbox(row["reception_uai"], settings)], message_id=message_id)
+            sender=settings.mail_from, recipients=[_mailbox(row["reception_uai"], settings, campaign)],
+            message_id=message_id)
     pupil_row = await repo.get_pupil(row["ine"])
     if pupil_row is None:
         raise NotReady("pupil")
     pupil = documents.Pupil(row["ine"], pupil_row["first_name"], pupil_row["last_name"])
-    origin_box = _mailbox(pupil_row["origin_uai"], settings)
+    origin_box = _mailbox(pupil_row["origin_uai"], settings, campaign, pupil_row["origin_mailbox"])
     origin = _school(campaign, pupil_row["origin_uai"])
     if kind == "recap":
         return functools.partial(documents.recap_mail, await _recap(repo, campaign, pupil, origin),
@@ -212,7 +215,7 @@ async def prepare(repo: NotificationsRepository, campaign: Campaign, settings: S
         formation_labels=tuple(_formation_label(campaign, c) for c in codes),
         origin=origin,
         referent=documents.Referent(pupil_row["referent_name"], pupil_row["referent_email"]),
-        organizer=_mailbox(interview["reception_uai"], settings),
+        organizer=_mailbox(interview["reception_uai"], settings, campaign),
         stamped_at=row["stamped_at"] or interview["starts_at"],  # only reminders have none: they carry no ICS
         interviews_end_on=campaign.calendar.interviews_end_on,
         sequence=base + revision,
@@ -236,14 +239,15 @@ def _reception_mail(campaign: Campaign, settings: ServiceSettings, row: Any, mes
         entries = [planning.entry_from_facts(e) for e in facts["entries"]]
         sheet = planning.sheet(campaign, row["reception_uai"], day, entries, updated=facts["updated"])
         return functools.partial(reception_documents.planning_mail, sheet, tz=campaign.tz, sender=settings.mail_from,
-                                 recipients=[_mailbox(row["reception_uai"], settings)], message_id=message_id)
+                                 recipients=[_mailbox(row["reception_uai"], settings, campaign)],
+                                 message_id=message_id)
     found = campaign.domain(row["domain_code"])
     schools = tuple(planning.school_name(campaign, uai) for uai in (found.reception_uais if found else ()))
     first_day = facts["first_possible_on"]
     shortfall = reception_documents.Shortfall(
         _domain_label(campaign, row["domain_code"]), facts["waiting"],
         date.fromisoformat(first_day) if first_day else None, campaign.calendar.interviews_end_on, schools)
-    recipients = [_mailbox(school.uai, settings) for school in schools]
+    recipients = [_mailbox(school.uai, settings, campaign) for school in schools]
     if settings.operators_mailbox:
         recipients.append(settings.operators_mailbox)
     return functools.partial(reception_documents.shortfall_mail, shortfall, sender=settings.mail_from,

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from contracts.base import FinalOpinion, FormationKind
-from contracts.campaign import BUNDLED_CAMPAIGN, Campaign, CampaignFileError, load_campaign
+from contracts.campaign import BUNDLED_CAMPAIGN, Campaign, CampaignFileError, SchoolKind, load_campaign
 from contracts.identifiers import departement_of_uai, is_valid_uai
 
 
@@ -60,14 +60,37 @@ def test_every_domain_has_a_formation_and_a_declared_reception_school(campaign: 
 
 
 def test_every_reception_school_has_a_valid_uai_in_the_academie(campaign: Campaign) -> None:
-    for school in campaign.schools:
+    for school in campaign.reception_schools:
         assert is_valid_uai(school.uai), school.uai
         assert departement_of_uai(school.uai) in campaign.academie_departements
 
 
 def test_every_reception_school_serves_a_domain(campaign: Campaign) -> None:
     serving = {uai for domain in campaign.domains for uai in domain.reception_uais}
-    assert serving == {school.uai for school in campaign.schools}
+    assert serving == {school.uai for school in campaign.reception_schools}
+
+
+def test_the_directory_also_lists_origin_schools_some_with_their_own_mailbox(campaign: Campaign) -> None:
+    origins = campaign.origin_schools
+    cfa = campaign.school("0932045T")
+
+    assert origins and all(school.kind is SchoolKind.ORIGIN for school in origins)
+    assert cfa is not None and cfa in origins
+    assert cfa.mailbox == "secretariat.cfa-hotellerie@example.org"
+    assert any(school.mailbox is None for school in origins)
+    assert all(school.address for school in campaign.reception_schools)
+
+
+def test_a_school_without_kind_is_a_reception_school_when_a_domain_names_it(campaign: Campaign) -> None:
+    school = campaign.school("0930830X")
+
+    assert school is not None and school.kind is None
+    assert campaign.kind_of(school) is SchoolKind.RECEPTION
+
+
+def test_a_school_is_shown_by_name_with_its_uai_when_the_directory_knows_it(campaign: Campaign) -> None:
+    assert campaign.school_label("0941702P") == "Collège privé hors contrat Les Tilleuls (0941702P)"
+    assert campaign.school_label("0750654D") == "0750654D"
 
 
 def test_r18_hotellerie_restauration_is_served_in_the_three_departements(campaign: Campaign) -> None:
@@ -234,3 +257,91 @@ def test_the_campaign_is_over_once_wishes_are_entered_and_the_last_report_is_due
     assert calendar.last_day == max(calendar.affelnet_wish_deadline,
                                     calendar.interviews_end_on + timedelta(days=calendar.report_delay_days))
     assert calendar.last_day.isoformat() == "2013-05-31"
+
+
+CFA = '''uai = "0932045T"
+name = "CFA des métiers de l'hôtellerie de Saint-Denis"
+address = "3 rue de la Briche, 93200 Saint-Denis"
+mailbox = "secretariat.cfa-hotellerie@example.org"
+kind = "origin"'''
+
+
+def _index_of(campaign: Campaign, uai: str) -> int:
+    return [school.uai for school in campaign.schools].index(uai)
+
+
+def test_a_malformed_school_mailbox_names_the_key(tmp_path: Path, campaign: Campaign) -> None:
+    path = _broken(tmp_path, 'mailbox = "secretariat.cfa-hotellerie@example.org"', 'mailbox = "secretariat du CFA"')
+
+    message = _error_of(path)
+
+    assert str(path) in message
+    assert f"schools[{_index_of(campaign, '0932045T')}].mailbox" in message
+    assert "'secretariat du CFA' is not an e-mail address" in message
+
+
+def test_an_unknown_key_in_a_school_is_an_error(tmp_path: Path, campaign: Campaign) -> None:
+    path = _broken(tmp_path, CFA, CFA.replace("mailbox =", "mail_box ="))
+
+    message = _error_of(path)
+
+    assert f"schools[{_index_of(campaign, '0932045T')}].mail_box" in message
+    assert "not a key of the campaign file format" in message
+
+
+def test_an_unknown_school_kind_is_an_error(tmp_path: Path, campaign: Campaign) -> None:
+    path = _broken(tmp_path, CFA, CFA.replace('kind = "origin"', 'kind = "cfa"'))
+
+    message = _error_of(path)
+
+    assert f"schools[{_index_of(campaign, '0932045T')}].kind" in message
+    assert "'reception'" in message and "'origin'" in message
+
+
+def test_a_malformed_school_uai_names_the_key(tmp_path: Path, campaign: Campaign) -> None:
+    path = _broken(tmp_path, 'uai = "0941702P"', 'uai = "094170P"')
+
+    message = _error_of(path)
+
+    assert f"schools[{_index_of(campaign, '0941702P')}].uai" in message
+    assert "'094170P' is not a UAI" in message
+
+
+def test_an_origin_school_named_as_a_reception_school_is_an_error(tmp_path: Path, campaign: Campaign) -> None:
+    index = [domain.code for domain in campaign.domains].index("photographie")
+    path = _broken(tmp_path, 'reception_uais = ["0931238R", "0940617K"]', 'reception_uais = ["0931238R", "0932045T"]')
+
+    message = _error_of(path)
+
+    assert f"domains[{index}].reception_uais[1]" in message
+    assert '0932045T is declared kind = "origin"' in message
+
+
+def test_a_domain_naming_a_school_outside_the_directory_is_an_error(tmp_path: Path, campaign: Campaign) -> None:
+    index = [domain.code for domain in campaign.domains].index("photographie")
+    path = _broken(tmp_path, 'reception_uais = ["0931238R", "0940617K"]', 'reception_uais = ["0931238R", "0941918Z"]')
+
+    message = _error_of(path)
+
+    assert f"domains[{index}].reception_uais[1]" in message
+    assert "0941918Z is not declared in [[schools]]" in message
+
+
+def test_a_reception_school_needs_an_address(tmp_path: Path, campaign: Campaign) -> None:
+    path = _broken(tmp_path, 'address = "4 rue des Potiers, 77500 Chelles"\n', "")
+
+    message = _error_of(path)
+
+    assert f"schools[{_index_of(campaign, '0771280Y')}].address" in message
+    assert "a reception school needs its address" in message
+
+
+def test_an_origin_school_may_go_without_address_or_kind(tmp_path: Path) -> None:
+    name = 'name = "Collège privé hors contrat Les Tilleuls"\n'
+    path = _broken(tmp_path, name + 'kind = "origin"\n', name)
+
+    campaign = load_campaign(path)
+
+    school = campaign.school("0941702P")
+    assert school is not None and school.address is None and school.kind is None
+    assert campaign.kind_of(school) is SchoolKind.ORIGIN

@@ -150,7 +150,8 @@ async def test_each_bad_registration_gets_one_rejection_with_its_reason(
 
 
 async def test_r12_a_school_outside_the_academie_registers_through_the_saio_form(portal: PortalClient) -> None:
-    body = register_body(origin_uai="0750654D", actor_uai="0750654D", channel="saio_form")
+    body = register_body(origin_uai="0750654D", actor_uai="0750654D", channel="saio_form",
+                         origin_mailbox="secretariat.college-paris@example.org")
 
     event = await outcome_of(portal, "register_candidacy", body)
 

@@ -140,3 +140,19 @@ def test_example_mails_come_with_their_documents(run: Run) -> None:
     assert b"BEGIN:VCALENDAR" in (examples / "convocation.ics").read_bytes()
     assert (examples / "fiche-recapitulative.pdf").read_bytes().startswith(b"%PDF")
     assert (examples / "relance.eml").is_file()
+
+
+def test_r12_r19_schools_without_portal_register_through_the_form_and_get_their_mails(run: Run) -> None:
+    pupils = {p.ine: p for p in run.result.scenario.pupils if p.channel == "saio_form"}
+    registered = {e["ine"] for e in run.witness
+                  if e["_routing_key"] == "enrollment.candidacy_registered" and e["channel"] == "saio_form"}
+    convoked = [e for e in run.witness
+                if e["_routing_key"] == "notifications.convocation_sent" and e["ine"] in pupils]
+
+    assert run.figure("pupils_via_saio_form") == len(registered) == len(pupils) > 0
+    assert convoked
+    for event in convoked:
+        pupil = pupils[event["ine"]]
+        school = CAMPAIGN.school(pupil.origin_uai)
+        expected = school.mailbox if school is not None and school.mailbox else pupil.origin_mailbox
+        assert expected is not None and expected in event["recipients"], pupil.origin_uai

@@ -4,12 +4,16 @@
 SELECT pg_advisory_xact_lock(hashtext(:campaign || '/' || :ine));
 
 -- name: pupil_state^
--- What the rules need, in one round trip: the candidacy, the pupil's origin school, and whether
+-- What the rules need, in one round trip: the candidacy, the pupil's origin school (and the mailbox
+-- last given for it, the same on all the pupil's rows), and whether
 -- the interview of the formation's domain took place (R9: reported attended, or a booked one started).
 SELECT c.formation_code, c.domain_code, c.origin_uai, c.origin_opinion, c.origin_comment, c.active,
        c.revision, c.registered_at,
        (SELECT p.origin_uai FROM candidacies p WHERE p.campaign = :campaign AND p.ine = :ine LIMIT 1)
            AS pupil_origin_uai,
+       (SELECT p.origin_mailbox FROM candidacies p
+        WHERE p.campaign = :campaign AND p.ine = :ine AND p.origin_mailbox IS NOT NULL LIMIT 1)
+           AS pupil_origin_mailbox,
        EXISTS (
            SELECT 1 FROM interviews i
            WHERE i.campaign = :campaign AND i.ine = :ine AND i.domain_code = :domain_code
@@ -23,11 +27,11 @@ LEFT JOIN candidacies c
 INSERT INTO candidacies (
     campaign, ine, formation_code, domain_code, origin_uai, channel, last_name, first_name, birth_date,
     class_level, referent_name, referent_email, origin_opinion, origin_comment, active, revision,
-    registered_at, updated_at
+    registered_at, updated_at, origin_mailbox
 ) VALUES (
     :campaign, :ine, :formation_code, :domain_code, :origin_uai, :channel, :last_name, :first_name,
     :birth_date, :class_level, :referent_name, :referent_email, :origin_opinion, :origin_comment, true,
-    :revision, :now, :now
+    :revision, :now, :now, :origin_mailbox
 )
 ON CONFLICT (campaign, ine, formation_code) DO UPDATE SET
     channel = excluded.channel, last_name = excluded.last_name, first_name = excluded.first_name,
@@ -35,8 +39,14 @@ ON CONFLICT (campaign, ine, formation_code) DO UPDATE SET
     referent_name = excluded.referent_name, referent_email = excluded.referent_email,
     origin_opinion = excluded.origin_opinion, origin_comment = excluded.origin_comment,
     active = true, revision = excluded.revision, updated_at = excluded.updated_at,
-    withdrawn_at = NULL, withdrawal_reason = NULL
+    withdrawn_at = NULL, withdrawal_reason = NULL, origin_mailbox = excluded.origin_mailbox
 RETURNING registered_at;
+
+-- name: share_origin_mailbox!
+-- R9: the mailbox a registration gives becomes the pupil's, on every candidacy, so that the next
+-- registration of any formation reads it back.
+UPDATE candidacies SET origin_mailbox = :origin_mailbox
+WHERE campaign = :campaign AND ine = :ine AND origin_mailbox IS DISTINCT FROM :origin_mailbox;
 
 -- name: withdraw!
 UPDATE candidacies

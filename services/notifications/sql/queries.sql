@@ -1,9 +1,13 @@
 -- name: save_pupil!
-INSERT INTO pupils (campaign, ine, first_name, last_name, origin_uai, referent_email, referent_name, revision)
-VALUES (:campaign, :ine, :first_name, :last_name, :origin_uai, :referent_email, :referent_name, :revision)
+-- A registration that gives no origin mailbox keeps the one given before (the last one given wins).
+INSERT INTO pupils (campaign, ine, first_name, last_name, origin_uai, referent_email, referent_name, revision,
+                    origin_mailbox)
+VALUES (:campaign, :ine, :first_name, :last_name, :origin_uai, :referent_email, :referent_name, :revision,
+        :origin_mailbox)
 ON CONFLICT (campaign, ine) DO UPDATE SET first_name = excluded.first_name, last_name = excluded.last_name,
     origin_uai = excluded.origin_uai, referent_email = excluded.referent_email,
-    referent_name = excluded.referent_name, revision = excluded.revision;
+    referent_name = excluded.referent_name, revision = excluded.revision,
+    origin_mailbox = coalesce(excluded.origin_mailbox, pupils.origin_mailbox);
 
 -- name: save_candidacy!
 -- R9: a registration again updates the origin school's opinion and comment.
@@ -114,7 +118,8 @@ UPDATE mails SET state = 'pending', attempts = attempts + :counted, last_error =
 WHERE key = :key AND state = 'sending';
 
 -- name: get_pupil^
-SELECT first_name, last_name, origin_uai, referent_email, referent_name FROM pupils WHERE campaign = :campaign AND ine = :ine;
+SELECT first_name, last_name, origin_uai, referent_email, referent_name, origin_mailbox FROM pupils
+WHERE campaign = :campaign AND ine = :ine;
 
 -- name: get_interview^
 SELECT interview_id, ine, domain_code, reception_uai, place, starts_at, ends_at, formation_codes, cancelled,

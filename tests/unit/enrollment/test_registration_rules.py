@@ -351,6 +351,7 @@ def test_r6_any_new_valid_registration_within_the_window_is_created_at_revision_
         origin_uai=school,
         actor_uai=school,
         channel=channel,
+        origin_mailbox="secretariat.college@example.org" if channel is domain.Channel.SAIO_FORM else None,
     )
 
     decision = decide(reg, today=today)
@@ -514,7 +515,8 @@ def test_r12_the_portal_refusal_of_a_school_outside_the_academie_points_to_the_s
 
 
 def test_r12_a_paris_school_registers_through_the_saio_form() -> None:
-    reg = a_registration(origin_uai=PARIS_SCHOOL, actor_uai=PARIS_SCHOOL, channel=domain.Channel.SAIO_FORM)
+    reg = a_registration(origin_uai=PARIS_SCHOOL, actor_uai=PARIS_SCHOOL, channel=domain.Channel.SAIO_FORM,
+                         origin_mailbox=PARIS_MAILBOX)
 
     decision = decide(reg)
 
@@ -522,7 +524,7 @@ def test_r12_a_paris_school_registers_through_the_saio_form() -> None:
 
 
 def test_r12_a_school_of_the_academie_may_also_use_the_saio_form() -> None:
-    reg = a_registration(channel=domain.Channel.SAIO_FORM)
+    reg = a_registration(channel=domain.Channel.SAIO_FORM, origin_mailbox="secretariat.college@example.org")
 
     decision = decide(reg)
 
@@ -534,6 +536,54 @@ def test_r12_the_saio_form_does_not_let_a_school_register_another_schools_pupil(
 
     with pytest.raises(domain.UnauthorizedError):
         decide(reg)
+
+
+# R11, R12, R19: a school using the SAIO form says where its mails go, unless the directory knows it.
+
+PARIS_MAILBOX = "secretariat.college-paris@example.org"
+CFA_WITH_MAILBOX = "0932045T"  # 932045 % 23 == 16
+
+
+def test_r19_a_saio_form_registration_without_origin_mailbox_is_invalid_naming_the_field() -> None:
+    reg = a_registration(origin_uai=PARIS_SCHOOL, actor_uai=PARIS_SCHOOL, channel=domain.Channel.SAIO_FORM)
+
+    with pytest.raises(domain.EnrollmentError) as raised:
+        decide(reg)
+
+    assert (raised.value.reason, raised.value.field) == ("invalid", "origin_mailbox")
+    assert "formulaire du SAIO" in raised.value.message and "adresse électronique" in raised.value.message
+
+
+def test_r19_a_school_the_directory_gives_a_mailbox_needs_no_origin_mailbox_on_the_saio_form() -> None:
+    rules = replace(RULES, schools_with_mailbox=frozenset({CFA_WITH_MAILBOX}))
+    reg = a_registration(origin_uai=CFA_WITH_MAILBOX, actor_uai=CFA_WITH_MAILBOX, channel=domain.Channel.SAIO_FORM)
+
+    decision = domain.decide_registration(reg, rules=rules, today=IN_WINDOW, existing=None, pupil_origin_uai=None,
+                                          interview_held=False)
+
+    assert decision.outcome is domain.Outcome.CREATED
+
+
+def test_r19_the_portal_needs_no_origin_mailbox_but_may_carry_one() -> None:
+    assert decide(a_registration()).outcome is domain.Outcome.CREATED
+    assert decide(a_registration(origin_mailbox=PARIS_MAILBOX)).outcome is domain.Outcome.CREATED
+
+
+@given(uai=st.sampled_from([CRETEIL_SCHOOL, OTHER_CRETEIL_SCHOOL, SEINE_ET_MARNE_SCHOOL, PARIS_SCHOOL]),
+       listed=st.booleans(), given_mailbox=st.booleans())
+def test_r19_the_saio_form_needs_a_mailbox_exactly_when_none_is_known(uai: str, listed: bool,
+                                                                       given_mailbox: bool) -> None:
+    rules = replace(RULES, schools_with_mailbox=frozenset({uai} if listed else set()))
+    mailbox = PARIS_MAILBOX if given_mailbox else None
+
+    try:
+        domain.check_origin_mailbox(channel=domain.Channel.SAIO_FORM, origin_uai=uai, origin_mailbox=mailbox,
+                                    rules=rules)
+        refused = False
+    except domain.MissingOriginMailboxError:
+        refused = True
+
+    assert refused is (not listed and not given_mailbox)
 
 
 # Rejection messages: French, for a secretary, never echoing the pupil's comment (privacy).

@@ -9,7 +9,7 @@ import pytest
 
 from contracts.campaign import load_campaign
 from contracts.identifiers import is_valid_ine, is_valid_uai
-from ops.simulation.scenario import Scenario, generate
+from ops.simulation.scenario import Scenario, generate, registration_body
 
 CAMPAIGN = load_campaign()
 
@@ -32,7 +32,8 @@ def test_another_seed_gives_another_campaign(scenario: Scenario) -> None:
 def test_sizes_are_the_ones_asked_for(scenario: Scenario) -> None:
     candidacies = sum(len(p.candidacies) for p in scenario.pupils)
     assert len(scenario.pupils) == 1200
-    assert len(scenario.origin_schools) == 40 + 1  # and the Paris collège registering through the SAIO form
+    # and the directory's origin schools and a Paris collège, which register through the SAIO form
+    assert len(scenario.origin_schools) == 40 + len(CAMPAIGN.origin_schools) + 1
     assert 1.5 <= candidacies / len(scenario.pupils) <= 1.9
     assert all(1 <= len(p.candidacies) <= 4 for p in scenario.pupils)
     assert all(len({c.formation_code for c in p.candidacies}) == len(p.candidacies) for p in scenario.pupils)
@@ -45,7 +46,24 @@ def test_identifiers_are_well_formed_and_unique(scenario: Scenario) -> None:
     assert all(is_valid_uai(s.uai) for s in scenario.origin_schools)
     academie = set(CAMPAIGN.academie_departements)
     outside = [p for p in scenario.pupils if p.origin_uai[:3] not in academie]
-    assert [p.channel for p in outside] == ["saio_form"]
+    assert outside and {p.channel for p in outside} == {"saio_form"}
+
+
+def test_r12_pupils_of_schools_without_portal_register_through_the_saio_form(scenario: Scenario) -> None:
+    form = [p for p in scenario.pupils if p.channel == "saio_form"]
+
+    assert {p.origin_uai for p in form} == {s.uai for s in CAMPAIGN.origin_schools} | {"0750654D"}
+    assert len(form) == len(CAMPAIGN.origin_schools) + 1 + 1200 // 300
+
+
+def test_r19_a_saio_form_pupil_gives_a_mailbox_exactly_when_the_directory_has_none(scenario: Scenario) -> None:
+    for pupil in scenario.pupils:
+        school = CAMPAIGN.school(pupil.origin_uai)
+        needs = pupil.channel == "saio_form" and (school is None or school.mailbox is None)
+        body = registration_body(scenario.campaign, pupil, pupil.candidacies[0])
+
+        assert (pupil.origin_mailbox is not None) is needs, pupil.origin_uai
+        assert body.get("origin_mailbox") == pupil.origin_mailbox
 
 
 def test_r6_registrations_fall_in_the_window_but_a_few_come_too_late(scenario: Scenario) -> None:
@@ -105,7 +123,7 @@ def test_r22_late_reports_come_after_the_overdue_reminder(scenario: Scenario) ->
     attempts = list(scenario.attempts.values())
     assert all(a.on_time_delay <= delay < delay + 3 <= a.late_delay for a in attempts)
     late_schools = [uai for uai, share in scenario.lateness.items() if share > 0.1]
-    assert late_schools and set(scenario.lateness) == {s.uai for s in CAMPAIGN.schools}
+    assert late_schools and set(scenario.lateness) == {s.uai for s in CAMPAIGN.reception_schools}
 
 
 def test_r28_some_wishes_are_entered_after_the_deadline_none_for_withdrawn_candidacies(scenario: Scenario) -> None:
