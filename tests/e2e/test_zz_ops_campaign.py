@@ -30,6 +30,8 @@ SUBJECT_KINDS = {
     "Rappel Passpro": "interview_reminder",
     "Fiche récapitulative Passpro": "recap",
     "Relance Passpro": "overdue_reminder",
+    "Planning Passpro": "planning",
+    "Manque de places Passpro": "shortfall",
 }
 
 
