@@ -125,8 +125,12 @@ def compute(result: Result, campaign: Campaign, mail_subjects: list[str]) -> Fig
         ("slots_declared", "Créneaux déclarés", sum(int(e.get("slots_added", 0)) for e in result.events
                                                      if e["_routing_key"] == "scheduling.slots_declared")),
         ("interviews_booked", "Entretiens réservés", counts["scheduling.interview_booked"]),
-        ("interviews_cancelled", "Entretiens annulés (candidatures retirées)",
+        ("interviews_cancelled", "Entretiens annulés (candidatures retirées, créneaux fermés)",
          counts["scheduling.interview_cancelled"]),
+        ("slots_cancelled", "Créneaux fermés par un lycée d'accueil (enseignant absent)",
+         sum(int(e.get("slots_cancelled", 0)) for e in result.slot_cancellations)),
+        ("interviews_moved", "dont entretiens reprogrammés ailleurs ou en attente d'un nouveau créneau",
+         sum(int(e.get("interviews_moved", 0)) for e in result.slot_cancellations)),
         ("interviews_held", "Entretiens tenus", len(held)),
         ("interviews_absent", "Absences", len(absent)),
         ("new_interviews_requested", "Nouveaux entretiens demandés après une absence",

@@ -64,6 +64,8 @@ class Result:
     first_day: date
     last_day: date
     events: list[dict[str, Any]] = field(default_factory=list)
+    slot_cancellations: list[dict[str, Any]] = field(default_factory=list)
+    """What each sick teacher's cancellation caused: ``slots_cancelled`` (or its refusal)."""
 
 
 class Runner:
@@ -135,7 +137,7 @@ class Runner:
             scenario=self.scenario, tally=self.tally, seats_declared=self._seats_declared(),
             mistakes=self._mistake_outcomes(), warnings=self.warnings, seconds=time.monotonic() - started,
             first_day=self.cal.opens_on, last_day=(self.now or self._at(self.cal.opens_on, EVENING)).date(),
-            events=self.portal.events,
+            events=self.portal.events, slot_cancellations=self.slot_cancellations(),
         )
 
     def _today(self, day: date) -> None:
@@ -253,7 +255,7 @@ class Runner:
         registrations = [(registration_ref(p, c), "register_candidacy", registration_body(name, p, c))
                          for p in self.by_day.get(day, []) for c in p.candidacies]
         declarations = [d for d in self.scenario.declarations if d.declared_on == day]
-        others = self._withdrawals(day) + self._new_interview_requests(day)
+        others = self._withdrawals(day) + self._new_interview_requests(day) + self._cancellations(day)
         mistakes = [(m.ref, m.routing_key, m.body) for m in self.scenario.mistakes if m.on == day]
         due = sorted((i for i in self.tally.interviews_in("booked")
                       if i.interview_id not in self.reported and self._report_day(i) <= day),
@@ -336,6 +338,25 @@ class Runner:
                 out.append((f"withdraw:{pupil.ine}:{candidacy.formation_code}", "withdraw_candidacy", {
                     "campaign": self.scenario.campaign, "actor_uai": pupil.origin_uai, "ine": pupil.ine,
                     "formation_code": candidacy.formation_code, "reason": candidacy.withdrawal_reason}))
+        return out
+
+    def _cancellations(self, day: date) -> list[Command]:
+        """R14, R15: a reception school closes a day's slots (a sick teacher); its pupils are booked again."""
+        return [(f"cancel:{c.reception_uai}:{c.domain_code}:{c.on}", "cancel_interview_slots", {
+            "campaign": self.scenario.campaign, "actor_uai": c.reception_uai, "domain_code": c.domain_code,
+            "starts_at": [start.isoformat() for start in c.starts_at], "reason": c.reason})
+            for c in self.scenario.cancellations if c.on == day]
+
+    def slot_cancellations(self) -> list[dict[str, Any]]:
+        """What each cancellation the scenario sent caused: its ``slots_cancelled`` event, or its refusal."""
+        out = []
+        for c in self.scenario.cancellations:
+            command_id = self.ids.get(f"cancel:{c.reception_uai}:{c.domain_code}:{c.on}")
+            caused = self.portal.caused_by(command_id) if command_id else []
+            answer = next((e for e in caused if e["_routing_key"] in ("scheduling.slots_cancelled",
+                                                                         "scheduling.command_rejected")), None)
+            if answer is not None:
+                out.append(dict(answer))
         return out
 
     def _new_interview_requests(self, day: date) -> list[Command]:

@@ -33,6 +33,9 @@ SEATS_MARGIN = 1.2
 SHORT_SHARE = 0.5
 """A short domain's reception schools first declare seats for this share of its pupils (R15)."""
 SLOT_MINUTES = 30
+SICK_NOTICE_DAYS = 2
+"""A sick teacher's interviews are cancelled this many days before they were to take place."""
+SICK_REASON = "Enseignant absent (arrêt maladie) : les entretiens de la journée sont annulés."
 
 
 def _times(first: time, count: int) -> tuple[time, ...]:
@@ -122,6 +125,18 @@ class SlotDeclaration:
 
 
 @dataclass(frozen=True)
+class SlotCancellation:
+    """A teacher falls ill: a reception school closes its slots of one day in a domain (R14, R15, R18)."""
+
+    reception_uai: str
+    domain_code: str
+    on: date
+    """The day the school cancels, a few days before the interviews."""
+    starts_at: tuple[datetime, ...]
+    reason: str
+
+
+@dataclass(frozen=True)
 class Mistake:
     """A command carrying a mistake real portals send; the same ``ref`` is the same command (same command_id)."""
 
@@ -150,6 +165,8 @@ class Scenario:
     """Day the short domains' reception schools declare the seats they lacked."""
     late_mistakes_on: date
     """Day the runner sends the mistakes that need interviews already held."""
+    cancellations: tuple[SlotCancellation, ...] = ()
+    """Slots reception schools close after declaring them (a teacher falls ill)."""
 
     def candidacies(self) -> Iterator[tuple[Pupil, Candidacy]]:
         for pupil in self.pupils:
@@ -408,12 +425,39 @@ def generate(campaign: Campaign, *, seed: int, pupils: int = 3000, origin_school
     recovery_on = recovery if recovery <= cal.planning_ends_on else None
     declarations = gen.declarations(entitled, short, recovery_on, ASK_AGAIN_RATE)
     mistakes = _mistakes(gen, campaign, entitled, schools, referents, days[0])
+    cancellations = _sick_teacher(rng, campaign, declarations, short)
     return Scenario(
         seed=seed, campaign=campaign.campaign, no_show_rate=no_show_rate, origin_schools=tuple(schools),
         pupils=tuple(cast), declarations=tuple(declarations), mistakes=tuple(mistakes), attempts=attempts,
         lateness=lateness, short_domains=tuple(sorted(short)), recovery_on=recovery_on,
         late_mistakes_on=_next_weekday(cal.registration_deadline + timedelta(days=3)),
+        cancellations=cancellations,
     )
+
+
+def _sick_teacher(rng: random.Random, campaign: Campaign, declarations: Sequence[SlotDeclaration],
+                  short: set[str]) -> tuple[SlotCancellation, ...]:
+    """One reception school, in a domain with seats to spare, closes one day's slots: its teacher is ill.
+
+    The day is in the busy middle of the window, late enough that its interviews are booked, and the
+    cancellation comes ``SICK_NOTICE_DAYS`` before it, inside the planning window (R14).
+    """
+    cal, tz = campaign.calendar, campaign.tz
+    first = cal.interviews_start_on + timedelta(days=21)
+    last = cal.planning_ends_on + timedelta(days=SICK_NOTICE_DAYS)
+    days: dict[tuple[str, str, date], list[datetime]] = {}
+    for declaration in declarations:
+        if declaration.domain_code in short:
+            continue
+        for start, _ in declaration.slots:
+            day = start.astimezone(tz).date()
+            if first <= day <= last:
+                days.setdefault((declaration.reception_uai, declaration.domain_code, day), []).append(start)
+    if not days:
+        return ()
+    school, domain, day = rng.choice(sorted(days))
+    return (SlotCancellation(school, domain, day - timedelta(days=SICK_NOTICE_DAYS), tuple(sorted(days[
+        (school, domain, day)])), SICK_REASON),)
 
 
 def registration_body(campaign: str, pupil: Pupil, candidacy: Candidacy, /, **overrides: Any) -> dict[str, Any]:

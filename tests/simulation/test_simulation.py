@@ -11,6 +11,7 @@ import csv
 import time
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -156,3 +157,21 @@ def test_r12_r19_schools_without_portal_register_through_the_form_and_get_their_
         school = CAMPAIGN.school(pupil.origin_uai)
         expected = school.mailbox if school is not None and school.mailbox else pupil.origin_mailbox
         assert expected is not None and expected in event["recipients"], pupil.origin_uai
+
+
+def test_r14_r15_a_sick_teachers_slots_close_and_their_pupils_are_booked_again_or_told(run: Run) -> None:
+    [sick] = run.result.scenario.cancellations
+    [answer] = run.result.slot_cancellations
+    moved = [e for e in run.witness if e["_routing_key"] == "scheduling.interview_cancelled"
+             and e["reason"] == "slot_cancelled"]
+
+    assert answer["_routing_key"] == "scheduling.slots_cancelled", answer
+    assert answer["slots_cancelled"] == len(sick.starts_at)
+    assert answer["interviews_moved"] == len(moved)
+    assert run.figure("slots_cancelled") == len(sick.starts_at)
+    since = datetime.fromisoformat(answer["occurred_at"])
+    rebooked = {e["ine"] for e in run.witness if e["_routing_key"] == "scheduling.interview_booked"
+                and e["domain_code"] == sick.domain_code and datetime.fromisoformat(e["occurred_at"]) >= since}
+    for event in moved:  # R15: booked again, unless the pupil withdrew meanwhile
+        state = run.result.tally.pairs[(event["ine"], sick.domain_code)]
+        assert event["ine"] in rebooked or state == "withdrawn", state

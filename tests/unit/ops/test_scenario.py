@@ -153,3 +153,21 @@ def test_the_mistakes_real_portals_send_are_all_there(scenario: Scenario) -> Non
 def test_too_small_a_campaign_is_refused() -> None:
     with pytest.raises(ValueError, match="at least 20 pupils"):
         generate(CAMPAIGN, seed=1, pupils=5)
+
+
+def test_r14_r15_a_sick_teacher_closes_one_days_slots_a_few_days_ahead_in_the_planning_window(
+    scenario: Scenario,
+) -> None:
+    [sick] = scenario.cancellations
+    tz, cal = CAMPAIGN.tz, CAMPAIGN.calendar
+    declared = {start for d in scenario.declarations
+                if (d.reception_uai, d.domain_code) == (sick.reception_uai, sick.domain_code) for start, _ in d.slots}
+    days = {start.astimezone(tz).date() for start in sick.starts_at}
+
+    assert len(days) == 1
+    [day] = days
+    assert set(sick.starts_at) <= declared
+    assert {s for s in declared if s.astimezone(tz).date() == day} == set(sick.starts_at)  # the whole day
+    assert sick.on == day - timedelta(days=2) and sick.on <= cal.planning_ends_on
+    assert sick.domain_code not in scenario.short_domains
+    assert sick.reason
