@@ -60,7 +60,9 @@ unit: install
 ## test: lint, every level of tests against the real broker and database, a simulated campaign, the short fault run, the cluster's node loss
 test: install lint
 	$(PY) -m deploy.local infra-up
-	$(PY) -m pytest -q -p no:cacheprovider tests --ignore=tests/cluster --ignore=tests/faults --ignore=tests/simulation
+	$(PY) -m pytest -q -p no:cacheprovider tests --ignore=tests/cluster --ignore=tests/faults --ignore=tests/simulation \
+		--ignore=tests/e2e/schools
+	$(PY) -m pytest -q -p no:cacheprovider tests/e2e/schools
 	$(PY) -m pytest -q -p no:cacheprovider tests/simulation
 	$(PY) -m pytest -q -p no:cacheprovider tests/faults
 	$(PY) -m pytest -q -p no:cacheprovider tests/cluster

@@ -1,9 +1,7 @@
 """Reception schools end to end (R14, R15, R19): the shortfall mail once per episode, the planning sheet the day
 before at 16:00 with its PDF and CSV, the updated sheet after a withdrawal, and the operators' view of a day.
 
-One domain no earlier file uses (the hostile-input fuzz works in another), so the counts below are this
-file's own; the file runs after the scheduling files, whose slots are on fixed dates, and before the
-opinions and notifications files, which move the clock on from wherever it is.
+One domain no other file of this session uses, so the counts below are this file's own.
 """
 
 from __future__ import annotations
