@@ -18,8 +18,7 @@ import asyncpg
 from contracts.base import Event
 from contracts.campaign import Campaign
 from services.notifications import domain
-from services.notifications.domain import PlanningEntry, PlanningFormation
-from services.notifications.reception_documents import (
+from services.notifications.documents import (
     PlanningSheet,
     SchoolName,
     SheetFormation,
@@ -27,6 +26,7 @@ from services.notifications.reception_documents import (
     planning_csv,
     sheet_rows,
 )
+from services.notifications.domain import PlanningEntry, PlanningFormation
 from services.notifications.repository import NotificationsRepository
 from services.runtime.messaging import Context, ReadRefused
 

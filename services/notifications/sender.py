@@ -25,7 +25,7 @@ import structlog
 
 from contracts.campaign import Campaign
 from contracts.events import ConvocationSent, RecapSent
-from services.notifications import documents, planning, reception_documents
+from services.notifications import documents, planning
 from services.notifications.mailboxes import school_mailbox
 from services.notifications.repository import NotificationsRepository
 from services.runtime.database import runtime_queries
@@ -238,19 +238,19 @@ def _reception_mail(campaign: Campaign, settings: ServiceSettings, row: Any, mes
         day = date.fromisoformat(facts["day"])
         entries = [planning.entry_from_facts(e) for e in facts["entries"]]
         sheet = planning.sheet(campaign, row["reception_uai"], day, entries, updated=facts["updated"])
-        return functools.partial(reception_documents.planning_mail, sheet, tz=campaign.tz, sender=settings.mail_from,
+        return functools.partial(documents.planning_mail, sheet, tz=campaign.tz, sender=settings.mail_from,
                                  recipients=[_mailbox(row["reception_uai"], settings, campaign)],
                                  message_id=message_id)
     found = campaign.domain(row["domain_code"])
     schools = tuple(planning.school_name(campaign, uai) for uai in (found.reception_uais if found else ()))
     first_day = facts["first_possible_on"]
-    shortfall = reception_documents.Shortfall(
+    shortfall = documents.Shortfall(
         _domain_label(campaign, row["domain_code"]), facts["waiting"],
         date.fromisoformat(first_day) if first_day else None, campaign.calendar.interviews_end_on, schools)
     recipients = [_mailbox(school.uai, settings, campaign) for school in schools]
     if settings.operators_mailbox:
         recipients.append(settings.operators_mailbox)
-    return functools.partial(reception_documents.shortfall_mail, shortfall, sender=settings.mail_from,
+    return functools.partial(documents.shortfall_mail, shortfall, sender=settings.mail_from,
                              recipients=recipients, message_id=message_id)
 
 
