@@ -6,7 +6,6 @@ Mails are composed and sent by the sender, from what is recorded when it sends t
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
 
 from contracts.base import Event
 from contracts.events import (
@@ -20,11 +19,9 @@ from contracts.events import (
     ReportOverdue,
 )
 from services.notifications import domain, planning
+from services.notifications.domain import MailKind
 from services.notifications.repository import NotificationsRepository
 from services.runtime.messaging import Context
-
-RESULTS_SETTLE_SECONDS = 2.0
-"""A report and its final opinions arrive as separate events: the recap waits this long to hold them all."""
 
 
 def _repo(ctx: Context) -> NotificationsRepository:
@@ -44,24 +41,19 @@ async def candidacy_registered(event: CandidacyRegistered, ctx: Context) -> Sequ
 
 
 async def candidacy_withdrawn(event: CandidacyWithdrawn, ctx: Context) -> Sequence[Event]:
-    """R19, R20, R26: the candidacy stays on the recap as withdrawn; a convocation already sent is corrected.
-
-    With formations left in the domain the interview holds, but the family must know it needs one motivation
-    letter fewer: a corrected convocation (same calendar UID, higher SEQUENCE), one per withdrawal. A convocation
-    still waiting simply lists the remaining formations when it goes; with none left, the interview's
-    cancellation (from scheduling) is the mail.
-    """
+    """R19, R20, R26: the candidacy stays on the recap as withdrawn; a convocation already sent is corrected
+    (``domain.interview_to_correct``), one corrected convocation per withdrawal."""
     repo = _repo(ctx)
     withdrawn = await repo.withdraw_candidacy(event.ine, event.formation_code)
-    if withdrawn:
-        await planning.mark_pupil_days(repo, event.ine, ctx.campaign.tz)  # the sheets list the formations
-    if not withdrawn or event.remaining_in_domain == 0:
-        return []
-    interview_id = await repo.interview_to_correct(event.ine, event.domain_code, event.formation_code, ctx.now)
+    if not withdrawn:
+        return []  # delivered again: done the first time
+    await planning.mark_pupil_days(repo, event.ine, ctx.campaign.tz)  # the sheets list the formations
+    interviews = await repo.domain_interviews(event.ine, event.domain_code)
+    interview_id = domain.interview_to_correct(event.remaining_in_domain, event.formation_code, interviews, ctx.now)
     if interview_id is None:
         return []
     revision = await repo.next_revision(interview_id)
-    await repo.request_mail(f"convocation:{interview_id}:{revision}", "convocation", ine=event.ine,
+    await repo.request_mail(domain.convocation_key(interview_id, revision), MailKind.CONVOCATION, ine=event.ine,
                             interview_id=interview_id, domain_code=event.domain_code, stamped_at=event.occurred_at,
                             revision=revision)
     return []
@@ -74,14 +66,15 @@ async def interview_booked(event: InterviewBooked, ctx: Context) -> Sequence[Eve
                               reception_uai=event.reception_uai, place=event.place, starts_at=event.starts_at,
                               ends_at=event.ends_at, formation_codes=list(event.formation_codes))
     await planning.mark_day(repo, event.reception_uai, event.starts_at, ctx.campaign.tz)
-    await repo.request_mail(f"convocation:{event.interview_id}", "convocation", ine=event.ine,
+    await repo.request_mail(domain.convocation_key(event.interview_id), MailKind.CONVOCATION, ine=event.ine,
                             interview_id=event.interview_id, domain_code=event.domain_code,
                             stamped_at=event.occurred_at)
     return []
 
 
 async def interview_cancelled(event: InterviewCancelled, ctx: Context) -> Sequence[Event]:
-    """R19: a cancellation, saying why, unless the convocation had not gone out yet (then neither goes).
+    """R10, R19: a cancellation, saying why, unless the convocation had not gone out yet
+    (``domain.cancellation_mailed``: then neither goes).
 
     A correction still waiting is dropped too: after the cancellation it would only confuse the family.
     """
@@ -90,8 +83,8 @@ async def interview_cancelled(event: InterviewCancelled, ctx: Context) -> Sequen
     interview = await repo.get_interview(event.interview_id)
     if interview is not None:
         await planning.mark_day(repo, interview["reception_uai"], interview["starts_at"], ctx.campaign.tz)
-    if not await repo.drop_pending_convocations(event.interview_id):
-        await repo.request_mail(f"cancellation:{event.interview_id}", "cancellation", ine=event.ine,
+    if domain.cancellation_mailed(await repo.drop_pending_convocations(event.interview_id)):
+        await repo.request_mail(domain.cancellation_key(event.interview_id), MailKind.CANCELLATION, ine=event.ine,
                                 interview_id=event.interview_id, domain_code=event.domain_code,
                                 stamped_at=event.occurred_at)
     return []
@@ -102,10 +95,10 @@ async def interview_reported(event: InterviewReported, ctx: Context) -> Sequence
     repo = _repo(ctx)
     await repo.save_report(ine=event.ine, domain_code=event.domain_code, interview_id=event.interview_id,
                            attended=event.attended, report=event.report)
-    if event.attended:
-        await repo.request_mail(f"recap:{event.interview_id}", "recap", ine=event.ine,
+    if domain.recap_due(event.attended):
+        await repo.request_mail(domain.recap_key(event.interview_id), MailKind.RECAP, ine=event.ine,
                                 interview_id=event.interview_id, domain_code=event.domain_code,
-                                settle_seconds=RESULTS_SETTLE_SECONDS)
+                                settle_seconds=domain.settle_seconds(MailKind.RECAP))
     return []
 
 
@@ -117,9 +110,9 @@ async def final_opinion_computed(event: FinalOpinionComputed, ctx: Context) -> S
 async def report_overdue(event: ReportOverdue, ctx: Context) -> Sequence[Event]:
     """R22: the reception school is reminded of its overdue reports, grouped in one mail while it waits."""
     repo = _repo(ctx)
-    key = await repo.pending_overdue_mail(event.reception_uai) or f"overdue:{event.reception_uai}:{event.event_id}"
-    await repo.request_mail(key, "overdue_reminder", reception_uai=event.reception_uai,
-                            settle_seconds=RESULTS_SETTLE_SECONDS)
+    key = domain.overdue_key(event.reception_uai, event.event_id, await repo.pending_overdue_mail(event.reception_uai))
+    await repo.request_mail(key, MailKind.OVERDUE_REMINDER, reception_uai=event.reception_uai,
+                            settle_seconds=domain.settle_seconds(MailKind.OVERDUE_REMINDER))
     await repo.add_overdue_item(event.interview_id, event.reception_uai, event.due_on, key)
     return []
 
@@ -137,8 +130,8 @@ async def capacity_shortfall(event: CapacityShortfall, ctx: Context) -> Sequence
         return []
     await repo.tell_shortfall(event.domain_code, episode, event.waiting_pupils)
     first_day = event.first_possible_on.isoformat() if event.first_possible_on else None
-    await repo.request_mail(f"shortfall:{event.domain_code}:{episode}:{event.waiting_pupils}", "shortfall",
-                            domain_code=event.domain_code,
+    await repo.request_mail(domain.shortfall_key(event.domain_code, episode, event.waiting_pupils),
+                            MailKind.SHORTFALL, domain_code=event.domain_code,
                             facts={"waiting": event.waiting_pupils, "first_possible_on": first_day})
     return []
 
@@ -146,8 +139,8 @@ async def capacity_shortfall(event: CapacityShortfall, ctx: Context) -> Sequence
 async def interview_reminders(ctx: Context) -> Sequence[Event]:
     """R20b: a reminder ``interview_reminder_days`` before each interview, against no-shows."""
     repo = _repo(ctx)
-    until = ctx.now + timedelta(days=ctx.campaign.calendar.interview_reminder_days)
+    until = domain.reminders_until(ctx.now, ctx.campaign.calendar.interview_reminder_days)
     for row in await repo.reminders_due(ctx.now, until):
-        await repo.request_mail(f"reminder:{row['interview_id']}", "interview_reminder", ine=row["ine"],
-                                interview_id=row["interview_id"], domain_code=row["domain_code"])
+        await repo.request_mail(domain.reminder_key(row["interview_id"]), MailKind.INTERVIEW_REMINDER,
+                                ine=row["ine"], interview_id=row["interview_id"], domain_code=row["domain_code"])
     return []

@@ -18,8 +18,7 @@ import asyncpg
 from contracts.base import Event
 from contracts.campaign import Campaign
 from services.notifications import domain
-from services.notifications.domain import PlanningEntry, PlanningFormation
-from services.notifications.reception_documents import (
+from services.notifications.documents import (
     PlanningSheet,
     SchoolName,
     SheetFormation,
@@ -27,6 +26,7 @@ from services.notifications.reception_documents import (
     planning_csv,
     sheet_rows,
 )
+from services.notifications.domain import PlanningEntry, PlanningFormation
 from services.notifications.repository import NotificationsRepository
 from services.runtime.messaging import Context, ReadRefused
 
@@ -74,11 +74,11 @@ async def ask_sheet(repo: NotificationsRepository, reception_uai: str, day: date
     if not decision.send:
         return None
     version = latest[0] + 1 if latest else 1
-    key = f"planning:{reception_uai}:{day.isoformat()}:{version}"
+    key = domain.planning_key(reception_uai, day, version)
     await repo.record_planning_sheet(key, reception_uai, day, version, fingerprint)
     facts = {"day": day.isoformat(), "updated": decision.updated,
              "entries": [entry_facts(e) for e in domain.planning_order(entries)]}
-    await repo.request_mail(key, "planning", reception_uai=reception_uai, facts=facts)
+    await repo.request_mail(key, domain.MailKind.PLANNING, reception_uai=reception_uai, facts=facts)
     return key
 
 

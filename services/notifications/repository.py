@@ -12,7 +12,7 @@ from typing import Any
 
 import asyncpg
 
-from services.notifications.domain import PlanningEntry, PlanningFormation, SheetRecord
+from services.notifications.domain import BookedInterview, PlanningEntry, PlanningFormation, SheetRecord
 from services.runtime.database import load_queries
 
 SQL_DIR = Path(__file__).parent / "sql"
@@ -40,12 +40,12 @@ class NotificationsRepository:
         return bool(await q.withdraw_candidacy(self.conn, campaign=self.campaign, ine=ine,
                                                formation_code=formation_code))
 
-    async def interview_to_correct(self, ine: str, domain_code: str, formation_code: str,
-                                   now: datetime) -> uuid.UUID | None:
-        found: uuid.UUID | None = await q.interview_to_correct(
-            self.conn, campaign=self.campaign, ine=ine, domain_code=domain_code, formation_code=formation_code,
-            now=now)
-        return found
+    async def domain_interviews(self, ine: str, domain_code: str) -> list[BookedInterview]:
+        """The pupil's interviews of the domain, cancelled ones included, with their first convocation's state."""
+        return [BookedInterview(r["interview_id"], r["starts_at"], r["cancelled"], tuple(r["formation_codes"]),
+                                r["convocation_state"])
+                async for r in q.domain_interviews(self.conn, campaign=self.campaign, ine=ine,
+                                                   domain_code=domain_code)]
 
     async def next_revision(self, interview_id: uuid.UUID) -> int:
         return int(await q.next_revision(self.conn, interview_id=interview_id))
@@ -64,9 +64,9 @@ class NotificationsRepository:
     async def cancel_interview(self, interview_id: uuid.UUID, reason: str) -> None:
         await q.cancel_interview(self.conn, interview_id=interview_id, reason=reason)
 
-    async def drop_pending_convocations(self, interview_id: uuid.UUID) -> bool:
-        """True when the first convocation had not gone out (it and any correction are dropped)."""
-        return bool(await q.drop_pending_convocations(self.conn, interview_id=interview_id))
+    async def drop_pending_convocations(self, interview_id: uuid.UUID) -> list[int]:
+        """Drops the interview's convocations still waiting (first or corrected); returns their revisions."""
+        return list(await q.drop_pending_convocations(self.conn, interview_id=interview_id))
 
     async def save_report(self, *, ine: str, domain_code: str, interview_id: uuid.UUID, attended: bool,
                           report: str) -> None:

@@ -25,7 +25,8 @@ import structlog
 
 from contracts.campaign import Campaign
 from contracts.events import ConvocationSent, RecapSent
-from services.notifications import documents, planning, reception_documents
+from services.notifications import documents, domain, planning
+from services.notifications.domain import Mailboxes, MailKind
 from services.notifications.mailboxes import school_mailbox
 from services.notifications.repository import NotificationsRepository
 from services.runtime.database import runtime_queries
@@ -141,9 +142,10 @@ async def _retry(ctx: WorkerContext, key: str, error: str, delay: float, *, coun
 async def _sent_event(conn: Any, campaign: Campaign, row: Any, recipients: list[str]) -> Any:
     now = await runtime_queries.current_instant(conn)
     common = {"event_id": uuid.uuid4(), "occurred_at": now, "campaign": campaign.campaign, "causation_id": None}
-    if row["kind"] == "convocation" and row["revision"] == 0:  # a correction is not a second convocation
+    announced = domain.sent_event(MailKind(row["kind"]), row["revision"])
+    if announced == "convocation_sent":
         return ConvocationSent(**common, ine=row["ine"], interview_id=row["interview_id"], recipients=recipients)
-    if row["kind"] == "recap":
+    if announced == "recap_sent":
         return RecapSent(**common, ine=row["ine"], domain_code=row["domain_code"], recipients=recipients)
     return None
 
@@ -165,11 +167,11 @@ Build = Callable[[], EmailMessage]
 
 async def prepare(repo: NotificationsRepository, campaign: Campaign, settings: ServiceSettings, row: Any) -> Build:
     """Reads what the mail of ``row`` needs, as notifications knows it now; returns how to build it."""
-    kind, message_id = row["kind"], f"<{row['key'].replace(':', '.')}@passpro.ac-creteil.fr>"
+    kind, message_id = MailKind(row["kind"]), domain.message_id(row["key"])
     tz = campaign.tz
-    if kind in ("planning", "shortfall"):
-        return _reception_mail(campaign, settings, row, message_id)
-    if kind == "overdue_reminder":
+    if kind in (MailKind.PLANNING, MailKind.SHORTFALL):
+        return _reception_mail(campaign, settings, kind, row, message_id)
+    if kind is MailKind.OVERDUE_REMINDER:
         items = await repo.overdue_for_mail(row["key"])
         overdue = []
         for item in items:
@@ -182,31 +184,29 @@ async def prepare(repo: NotificationsRepository, campaign: Campaign, settings: S
             raise NotReady("overdue interviews")
         return functools.partial(
             documents.overdue_reminder_mail, _school(campaign, row["reception_uai"]), overdue, tz=tz,
-            sender=settings.mail_from, recipients=[_mailbox(row["reception_uai"], settings, campaign)],
+            sender=settings.mail_from,
+            recipients=domain.recipients(kind, Mailboxes(reception=_mailbox(row["reception_uai"], settings, campaign))),
             message_id=message_id)
     pupil_row = await repo.get_pupil(row["ine"])
     if pupil_row is None:
         raise NotReady("pupil")
     pupil = documents.Pupil(row["ine"], pupil_row["first_name"], pupil_row["last_name"])
-    origin_box = _mailbox(pupil_row["origin_uai"], settings, campaign, pupil_row["origin_mailbox"])
+    boxes = Mailboxes(origin=_mailbox(pupil_row["origin_uai"], settings, campaign, pupil_row["origin_mailbox"]),
+                      referent=pupil_row["referent_email"])
     origin = _school(campaign, pupil_row["origin_uai"])
-    if kind == "recap":
-        return functools.partial(documents.recap_mail, await _recap(repo, campaign, pupil, origin),
-                                 tz=tz, sender=settings.mail_from, recipients=[origin_box], message_id=message_id)
+    if kind is MailKind.RECAP:
+        return functools.partial(documents.recap_mail, await _recap(repo, campaign, pupil, origin), tz=tz,
+                                 sender=settings.mail_from, recipients=domain.recipients(kind, boxes),
+                                 message_id=message_id)
     interview = await repo.get_interview(row["interview_id"])
     if interview is None:
         raise NotReady("interview")
-    codes = list(interview["formation_codes"])
-    if kind != "cancellation":
-        # R20: one letter per formation still applied for; a cancellation shows the interview as it was.
-        candidacies = await repo.domain_candidacies(row["ine"], interview["domain_code"])
-        codes = [code for code in codes if not candidacies.get(code, False)]
-        codes += [code for code, withdrawn in candidacies.items() if not withdrawn and code not in codes]
-        if not codes:
-            raise NotReady("the interview's cancellation")  # every formation withdrawn: scheduling cancels it
-    # One calendar UID per interview: its booking, each correction, then its cancellation, in rising SEQUENCE.
-    base = await repo.interview_sequence(row["ine"], interview["domain_code"], interview["interview_id"]) * 2
-    revision = interview["revision"] + 1 if kind == "cancellation" else row["revision"]
+    candidacies = ({} if kind is MailKind.CANCELLATION
+                   else await repo.domain_candidacies(row["ine"], interview["domain_code"]))
+    codes = domain.listed_formations(kind, interview["formation_codes"], candidacies)
+    if codes is None:
+        raise NotReady("the interview's cancellation")  # every formation withdrawn: scheduling cancels it
+    others = await repo.interview_sequence(row["ine"], interview["domain_code"], interview["interview_id"])
     convocation = documents.Convocation(
         interview_id=str(interview["interview_id"]), pupil=pupil,
         domain_label=_domain_label(campaign, interview["domain_code"]),
@@ -218,45 +218,47 @@ async def prepare(repo: NotificationsRepository, campaign: Campaign, settings: S
         organizer=_mailbox(interview["reception_uai"], settings, campaign),
         stamped_at=row["stamped_at"] or interview["starts_at"],  # only reminders have none: they carry no ICS
         interviews_end_on=campaign.calendar.interviews_end_on,
-        sequence=base + revision,
-        corrected=kind == "convocation" and row["revision"] > 0,
+        sequence=domain.calendar_sequence(kind, other_interviews=others, mail_revision=row["revision"],
+                                          interview_revision=interview["revision"]),
+        corrected=domain.is_correction(kind, row["revision"]),
     )
-    recipients = [origin_box, pupil_row["referent_email"]]
-    common = {"tz": tz, "sender": settings.mail_from, "recipients": recipients, "message_id": message_id}
-    if kind == "convocation":
+    common = {"tz": tz, "sender": settings.mail_from, "recipients": domain.recipients(kind, boxes),
+              "message_id": message_id}
+    if kind is MailKind.CONVOCATION:
         return functools.partial(documents.convocation_mail, convocation, **common)
-    if kind == "cancellation":
-        return functools.partial(documents.cancellation_mail, convocation, interview["cancel_reason"] or "",
-                                 **common)
+    if kind is MailKind.CANCELLATION:
+        return functools.partial(documents.cancellation_mail, convocation,
+                                 domain.cancellation_reason(interview["cancel_reason"]), **common)
     return functools.partial(documents.interview_reminder_mail, convocation, **common)
 
 
-def _reception_mail(campaign: Campaign, settings: ServiceSettings, row: Any, message_id: str) -> Build:
+def _reception_mail(campaign: Campaign, settings: ServiceSettings, kind: MailKind, row: Any,
+                    message_id: str) -> Build:
     """R15, R19: the mails to reception schools whose facts were frozen when they were asked for."""
     facts = json.loads(row["facts"])
-    if row["kind"] == "planning":
+    if kind is MailKind.PLANNING:
         day = date.fromisoformat(facts["day"])
         entries = [planning.entry_from_facts(e) for e in facts["entries"]]
         sheet = planning.sheet(campaign, row["reception_uai"], day, entries, updated=facts["updated"])
-        return functools.partial(reception_documents.planning_mail, sheet, tz=campaign.tz, sender=settings.mail_from,
-                                 recipients=[_mailbox(row["reception_uai"], settings, campaign)],
+        return functools.partial(documents.planning_mail, sheet, tz=campaign.tz, sender=settings.mail_from,
+                                 recipients=domain.recipients(kind, Mailboxes(
+                                     reception=_mailbox(row["reception_uai"], settings, campaign))),
                                  message_id=message_id)
     found = campaign.domain(row["domain_code"])
     schools = tuple(planning.school_name(campaign, uai) for uai in (found.reception_uais if found else ()))
     first_day = facts["first_possible_on"]
-    shortfall = reception_documents.Shortfall(
+    shortfall = documents.Shortfall(
         _domain_label(campaign, row["domain_code"]), facts["waiting"],
         date.fromisoformat(first_day) if first_day else None, campaign.calendar.interviews_end_on, schools)
-    recipients = [_mailbox(school.uai, settings, campaign) for school in schools]
-    if settings.operators_mailbox:
-        recipients.append(settings.operators_mailbox)
-    return functools.partial(reception_documents.shortfall_mail, shortfall, sender=settings.mail_from,
-                             recipients=recipients, message_id=message_id)
+    boxes = Mailboxes(domain_receptions=tuple(_mailbox(school.uai, settings, campaign) for school in schools),
+                      operators=settings.operators_mailbox)
+    return functools.partial(documents.shortfall_mail, shortfall, sender=settings.mail_from,
+                             recipients=domain.recipients(kind, boxes), message_id=message_id)
 
 
 def _domain_label(campaign: Campaign, code: str) -> str:
-    domain = campaign.domain(code)
-    return domain.label if domain else code
+    found = campaign.domain(code)
+    return found.label if found else code
 
 
 def _formation_label(campaign: Campaign, code: str) -> str:

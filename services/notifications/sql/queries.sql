@@ -28,14 +28,14 @@ UPDATE interviews SET cancelled = true, reminder_due = false, cancel_reason = :r
 WHERE interview_id = :interview_id;
 
 -- name: drop_pending_convocations$
--- Convocations (first or corrected) not yet sent for a cancelled interview are not sent; true when the first one
--- was among them: the family never heard of the interview, so no cancellation is owed either.
+-- Convocations (first or corrected) not yet sent for a cancelled interview are not sent; the revisions dropped
+-- tell whether the first one was among them (domain.cancellation_mailed decides what that means).
 WITH dropped AS (
     UPDATE mails SET state = 'dropped'
     WHERE interview_id = :interview_id AND kind = 'convocation' AND state = 'pending'
     RETURNING revision
 )
-SELECT coalesce(bool_or(revision = 0), false) FROM dropped;
+SELECT coalesce(array_agg(revision), ARRAY[]::integer[]) FROM dropped;
 
 -- name: withdraw_candidacy$
 -- R26: kept, marked withdrawn; true only the first time, so a withdrawal delivered again changes nothing more.
@@ -43,16 +43,13 @@ UPDATE candidacies SET withdrawn = true
 WHERE campaign = :campaign AND ine = :ine AND formation_code = :formation_code AND NOT withdrawn
 RETURNING true;
 
--- name: interview_to_correct$
--- R19, R20: the pupil's booked interview of the domain that has not started and lists the withdrawn formation;
--- its convocation must be corrected once it has left (sent, or being sent), not while it still waits (the one
--- convocation then lists the remaining formations).
-SELECT i.interview_id FROM interviews i
-JOIN mails m ON m.key = 'convocation:' || i.interview_id::text
-WHERE i.campaign = :campaign AND i.ine = :ine AND i.domain_code = :domain_code AND NOT i.cancelled
-  AND i.starts_at > :now AND :formation_code = ANY (i.formation_codes) AND m.state IN ('sending', 'sent')
-ORDER BY i.starts_at DESC
-LIMIT 1;
+-- name: domain_interviews
+-- R19, R20: the pupil's interviews of the domain, each with the state of its first convocation mail (keyed as
+-- domain.convocation_key keys it); domain.interview_to_correct picks the one a withdrawal corrects.
+SELECT i.interview_id, i.starts_at, i.cancelled, i.formation_codes, m.state AS convocation_state
+FROM interviews i
+LEFT JOIN mails m ON m.key = 'convocation:' || i.interview_id::text
+WHERE i.campaign = :campaign AND i.ine = :ine AND i.domain_code = :domain_code;
 
 -- name: next_revision$
 -- Row-locked increment: two withdrawals handled at once by two replicas get two revisions, hence two mails.

@@ -510,8 +510,9 @@ def test_documents_are_the_same_bytes_for_the_same_facts() -> None:
     assert convocation_ics(CONVOCATION) == convocation_ics(CONVOCATION)
 
 
-def test_the_rendering_module_does_no_io_messaging_or_logging() -> None:
-    tree = ast.parse(Path(documents.__file__).read_text(encoding="utf-8"))
+@pytest.mark.parametrize("module", sorted(Path(documents.__file__).parent.glob("*.py")), ids=lambda p: p.name)
+def test_the_rendering_modules_do_no_io_messaging_or_logging(module: Path) -> None:
+    tree = ast.parse(module.read_text(encoding="utf-8"))
     imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
                 for alias in node.names}
     imported |= {node.module.split(".")[0] for node in ast.walk(tree)

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from pypdf import PdfReader
 
-from services.notifications.reception_documents import (
+from services.notifications.documents import (
     PlanningSheet,
     SchoolName,
     SheetFormation,

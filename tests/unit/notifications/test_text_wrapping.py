@@ -6,7 +6,7 @@ from fpdf import FPDF
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.notifications.documents import _CORE_WIDTHS, _POINTS_PER_MM, _wrap, pdf_text
+from services.notifications.documents.pdf import _CORE_WIDTHS, _POINTS_PER_MM, _wrap, pdf_text
 
 SIZE = 10.5
 

@@ -1,8 +1,5 @@
 """The documents for reception schools and operators (R14, R15, R19): a day's planning sheet (mail, PDF, CSV)
-and the capacity-shortfall mail.
-
-Pure rendering, like ``documents``: plain values in, an ``EmailMessage``, PDF or CSV bytes out; no clock, no log.
-"""
+and the capacity-shortfall mail."""
 
 from __future__ import annotations
 
@@ -19,23 +16,19 @@ from zoneinfo import ZoneInfo
 from fpdf.enums import TableCellFillMode
 from fpdf.fonts import FontFace
 
-from services.notifications.documents import (
-    _FILL,
-    _INK,
-    _SIGNATURE,
-    _WEEKDAYS,
-    _attach_pdf,
-    _date,
-    _local,
-    _message,
-    _one_line,
-    _opinion,
-    _plural,
-    _render,
-    _Sheet,
-    _time,
-    pdf_text,
+from services.notifications.documents.formatting import (
+    SIGNATURE,
+    WEEKDAYS,
+    format_date,
+    format_time,
+    local,
+    one_line,
+    opinion_label,
+    plural,
+    render,
 )
+from services.notifications.documents.mail import attach_csv, attach_pdf, message
+from services.notifications.documents.pdf import FILL, INK, Sheet, pdf_text
 
 CSV_COLUMNS = (
     "Date", "Heure de début", "Heure de fin", "Domaine", "Lieu", "Nom", "Prénom", "Collège d'origine",
@@ -52,7 +45,7 @@ class SchoolName:
     @property
     def shown(self) -> str:
         """A school as people read it: its name and its UAI; the UAI alone only when no name is known."""
-        name = _one_line(self.name)
+        name = one_line(self.name)
         return f"{name} ({self.uai})" if name and name != self.uai else self.uai
 
 
@@ -87,20 +80,20 @@ class PlanningSheet:
 
 
 def _long_day(day: date) -> str:
-    return f"{_WEEKDAYS[day.weekday()]} {_date(day)}"
+    return f"{WEEKDAYS[day.weekday()]} {format_date(day)}"
 
 
 def _pupil(line: SheetLine) -> str:
-    return _one_line(f"{line.first_name} {line.last_name.upper()}")
+    return one_line(f"{line.first_name} {line.last_name.upper()}")
 
 
 def _hours(line: SheetLine, tz: ZoneInfo) -> str:
-    return f"{_time(_local(line.starts_at, tz))}–{_time(_local(line.ends_at, tz))}"
+    return f"{format_time(local(line.starts_at, tz))}–{format_time(local(line.ends_at, tz))}"
 
 
 def _formation_text(f: SheetFormation) -> str:
-    comment = _one_line(f.origin_comment or "")
-    text = f"{_one_line(f.label)} – avis du collège : {_opinion(f.origin_opinion)}"
+    comment = one_line(f.origin_comment or "")
+    text = f"{one_line(f.label)} – avis du collège : {opinion_label(f.origin_opinion)}"
     return f"{text} – « {comment} »" if comment else text
 
 
@@ -118,12 +111,13 @@ def planning_csv(sheet: PlanningSheet, *, tz: ZoneInfo) -> bytes:
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for line in sheet.lines:
-        start, end = _local(line.starts_at, tz), _local(line.ends_at, tz)
+        start, end = local(line.starts_at, tz), local(line.ends_at, tz)
         for f in line.formations:
             writer.writerow([
-                _date(start.date()), _time(start), _time(end), _one_line(line.domain_label), _one_line(line.place),
-                _one_line(line.last_name), _one_line(line.first_name), _one_line(line.origin.name),
-                line.origin.uai, _one_line(f.label), _opinion(f.origin_opinion), _one_line(f.origin_comment or ""),
+                format_date(start.date()), format_time(start), format_time(end), one_line(line.domain_label),
+                one_line(line.place), one_line(line.last_name), one_line(line.first_name), one_line(line.origin.name),
+                line.origin.uai, one_line(f.label), opinion_label(f.origin_opinion),
+                one_line(f.origin_comment or ""),
                 line.interview_id,
             ])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
@@ -131,14 +125,14 @@ def planning_csv(sheet: PlanningSheet, *, tz: ZoneInfo) -> bytes:
 
 def planning_pdf(sheet: PlanningSheet, *, tz: ZoneInfo) -> bytes:
     """The printable sheet: per domain, one line per interview in time order, with the pupil's dossier."""
-    pdf = _Sheet("Planning Passpro")
+    pdf = Sheet("Planning Passpro")
     title = "Planning des entretiens Passpro" + (" (mis à jour)" if sheet.updated else "")
     pdf.masthead("Procédure Passpro post-3ème – établissement d'accueil", title)
     count = len(sheet.lines)
     pdf.facts([
         ("Établissement d'accueil", sheet.school.shown),
         ("Journée", _long_day(sheet.day)),
-        ("Entretiens", _plural(count, "entretien", "entretiens") if count else "aucun entretien ce jour"),
+        ("Entretiens", plural(count, "entretien", "entretiens") if count else "aucun entretien ce jour"),
     ], label_width=50)
     pdf.ln(3)
     if sheet.updated:
@@ -152,9 +146,9 @@ def planning_pdf(sheet: PlanningSheet, *, tz: ZoneInfo) -> bytes:
         "consulter avant l'entretien. L'élève apporte une lettre de motivation par formation.",
         size=9.5, height=5,
     )
-    headings = FontFace(emphasis="BOLD", color=_INK, fill_color=_FILL)
-    for label, group in groupby(sorted(sheet.lines, key=lambda ln: (_one_line(ln.domain_label), ln.starts_at)),
-                                key=lambda ln: _one_line(ln.domain_label)):
+    headings = FontFace(emphasis="BOLD", color=INK, fill_color=FILL)
+    for label, group in groupby(sorted(sheet.lines, key=lambda ln: (one_line(ln.domain_label), ln.starts_at)),
+                                key=lambda ln: one_line(ln.domain_label)):
         lines = list(group)
         pdf.ln(5)
         pdf.heading(f"Domaine : {label}")
@@ -169,7 +163,7 @@ def planning_pdf(sheet: PlanningSheet, *, tz: ZoneInfo) -> bytes:
             for line in lines:
                 table.row([pdf_text(_hours(line, tz)), pdf_text(_pupil(line)), pdf_text(line.origin.shown),
                            pdf_text("\n".join(_formation_text(f) for f in line.formations))])
-        places = sorted({_one_line(line.place) for line in lines})
+        places = sorted({one_line(line.place) for line in lines})
         pdf.ln(2)
         pdf.paragraph("Lieu : " + " ; ".join(places), size=9, height=4.8)
     return pdf.render()
@@ -179,7 +173,7 @@ def sheet_rows(sheet: PlanningSheet, tz: ZoneInfo) -> list[dict[str, Any]]:
     """The sheet's lines as text, in time order: for the mail's body and the operators' view."""
     return [
         {"hours": _hours(line, tz), "pupil": _pupil(line), "origin": line.origin.shown,
-         "domain": _one_line(line.domain_label), "place": _one_line(line.place),
+         "domain": one_line(line.domain_label), "place": one_line(line.place),
          "formations": [_formation_text(f) for f in line.formations]}
         for line in sheet.lines
     ]
@@ -188,17 +182,16 @@ def sheet_rows(sheet: PlanningSheet, tz: ZoneInfo) -> list[dict[str, Any]]:
 def _sheet_context(sheet: PlanningSheet, tz: ZoneInfo) -> dict[str, Any]:
     lines = sheet_rows(sheet, tz)
     return {"school": sheet.school.shown, "day": _long_day(sheet.day), "updated": sheet.updated, "lines": lines,
-            "count": _plural(len(lines), "entretien", "entretiens"), "signature": _SIGNATURE}
+            "count": plural(len(lines), "entretien", "entretiens"), "signature": SIGNATURE}
 
 
 def planning_mail(sheet: PlanningSheet, *, tz: ZoneInfo, sender: str, recipients: Sequence[str],
                   message_id: str) -> EmailMessage:
     """R19 for reception schools: who comes on the day, with their dossiers, as a PDF to print and a CSV."""
-    msg = _message(subject=planning_subject(sheet), body=_render("planning.txt.j2", _sheet_context(sheet, tz)),
+    msg = message(subject=planning_subject(sheet), body=render("planning.txt.j2", _sheet_context(sheet, tz)),
                    sender=sender, recipients=recipients, message_id=message_id)
-    _attach_pdf(msg, planning_pdf(sheet, tz=tz), "planning.pdf")
-    msg.add_attachment(planning_csv(sheet, tz=tz), maintype="text", subtype="csv", filename="planning.csv",
-                       params={"charset": "utf-8"})
+    attach_pdf(msg, planning_pdf(sheet, tz=tz), "planning.pdf")
+    attach_csv(msg, planning_csv(sheet, tz=tz), "planning.csv")
     return msg
 
 
@@ -213,19 +206,19 @@ class Shortfall:
 
 
 def shortfall_subject(s: Shortfall) -> str:
-    waiting = _plural(s.waiting_pupils, "élève en attente", "élèves en attente")
-    return f"Manque de places Passpro – {_one_line(s.domain_label)} – {waiting}"
+    waiting = plural(s.waiting_pupils, "élève en attente", "élèves en attente")
+    return f"Manque de places Passpro – {one_line(s.domain_label)} – {waiting}"
 
 
 def shortfall_mail(s: Shortfall, *, sender: str, recipients: Sequence[str], message_id: str) -> EmailMessage:
     """R15: the reception schools of a domain (and operators) learn that pupils wait for lack of seats."""
     context = {
-        "domain": _one_line(s.domain_label),
-        "waiting": _plural(s.waiting_pupils, "élève attend", "élèves attendent"),
+        "domain": one_line(s.domain_label),
+        "waiting": plural(s.waiting_pupils, "élève attend", "élèves attendent"),
         "first_day": _long_day(s.first_possible_on) if s.first_possible_on else None,
-        "end": _date(s.interviews_end_on),
+        "end": format_date(s.interviews_end_on),
         "schools": [school.shown for school in s.reception_schools],
-        "signature": _SIGNATURE,
+        "signature": SIGNATURE,
     }
-    return _message(subject=shortfall_subject(s), body=_render("shortfall.txt.j2", context), sender=sender,
+    return message(subject=shortfall_subject(s), body=render("shortfall.txt.j2", context), sender=sender,
                     recipients=recipients, message_id=message_id)
