@@ -13,7 +13,7 @@ from pathlib import Path
 
 from contracts import routing
 from ops.simulation.fresh import empty_campaign
-from tests.conftest import ADMIN_URL, AMQP_HOST, TEST_DATABASE_URL, TEST_VHOST
+from tests.conftest import ADMIN_URL, AMQP_HOST, TEST_DATABASE_URL, TEST_SERVICES_DATABASE_URL, TEST_VHOST
 
 ROOT = Path(__file__).resolve().parent.parent
 LOGS = ROOT / "var" / "log" / "tests"
@@ -21,7 +21,7 @@ HEALTH_BASE_PORT = 18081
 
 
 async def reset_state() -> None:
-    """An empty database and empty queues, so the run starts a fresh campaign."""
+    """Empty service schemas (each owned by its service's role) and empty queues: the run starts a fresh campaign."""
     await empty_campaign(TEST_DATABASE_URL, ADMIN_URL)
 
 
@@ -42,7 +42,7 @@ class ServiceStack:
         env = dict(os.environ)
         env.update(
             PASSPRO_AMQP_URL=f"{AMQP_HOST}/{TEST_VHOST}",
-            PASSPRO_DATABASE_URL=TEST_DATABASE_URL,
+            PASSPRO_DATABASE_URL=TEST_SERVICES_DATABASE_URL,
             PASSPRO_CLOCK=self.clock,
             PASSPRO_HEALTH_PORT=str(self.port(service)),
             PYTHONPATH=str(ROOT),
