@@ -14,15 +14,17 @@ from contracts.base import (
     Event,
     FinalOpinion,
     Ine,
+    Line,
     Message,
     Opinion,
+    PersonName,
     PlaceText,
     ReasonText,
     RejectionReason,
     ReportText,
     Uai,
 )
-from contracts.commands import Pupil, Referent
+from contracts.commands import Referent
 
 __all__ = [
     "BonusExported",
@@ -47,6 +49,27 @@ __all__ = [
 ]
 
 
+class RegisteredPupil(Message):
+    """The pupil as the consumers of a registration need them: the INE and the names the mails carry.
+
+    Data minimisation: the birth date and class level are collected (R3, eligibility) and kept by
+    enrollment only; no consumer uses them, so they are not broadcast. Events published before say
+    them: they are still accepted, and never written out again.
+    """
+
+    ine: Ine = Field(description="INE (national pupil identifier) of the pupil.")
+    last_name: PersonName = Field(description="Family name, for the convocation and the recap sheet (R19, R26).")
+    first_name: PersonName = Field(description="Given name, for the convocation and the recap sheet (R19, R26).")
+    birth_date: date | None = Field(
+        default=None, exclude=True,
+        description="No longer sent (data minimisation): accepted from older events, never published.",
+    )
+    class_level: Annotated[str, StringConstraints(max_length=32), Line] | None = Field(
+        default=None, exclude=True,
+        description="No longer sent (data minimisation): accepted from older events, never published.",
+    )
+
+
 class CandidacyRegistered(Event):
     """R2-R9: a candidacy was created, or its origin opinion and comment were updated (R9).
 
@@ -59,7 +82,9 @@ class CandidacyRegistered(Event):
     domain_code: Code = Field(description="Code of the formation's domain (R1).")
     origin_uai: Uai = Field(description="UAI of the origin school (établissement d'origine).")
     origin_opinion: Opinion = Field(description="The origin school's opinion on this formation (R8).")
-    pupil: Pupil = Field(description="Extension: the pupil, as registered.")
+    pupil: RegisteredPupil = Field(
+        description="Extension: the pupil's INE and names (not the birth date or class level: minimisation).",
+    )
     referent: Referent = Field(
         description="Extension: the referent person, who receives the convocation (R11).",
     )

@@ -28,7 +28,7 @@ PORT = 18190
 
 
 async def main(n: int, latency: float, concurrency: int) -> dict[str, object]:
-    dsn = os.environ.get("PASSPRO_DATABASE_URL", Addresses.database)
+    dsn = os.environ.get("PASSPRO_ADMIN_DATABASE_URL", Addresses.admin_database)
     schema = f"bench_affelnet_{uuid.uuid4().hex[:8]}"
     await migrate(dsn, schema, {"runtime": RUNTIME_SQL / "migrations", "affelnet_export": SQL_DIR / "migrations"})
     pool = await create_pool(dsn, schema, 20)

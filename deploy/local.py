@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import json
@@ -54,7 +55,10 @@ AFFELNET_PORT = int(os.environ.get("PASSPRO_AFFELNET_PORT", "8090"))
 class Addresses:
     amqp: str = f"amqp://127.0.0.1:{AMQP_PORT}/{routing.VHOST}"
     management: str = f"http://127.0.0.1:{MANAGEMENT_PORT}/"
-    database: str = f"postgresql://{DB_USER}:{DB_PASSWORD}@127.0.0.1:{PG_PORT}/passpro"
+    database: str = f"postgresql://127.0.0.1:{PG_PORT}/passpro"
+    """The services': naming no user, each connects as its own role (``passpro_<service>``)."""
+    admin_database: str = f"postgresql://{DB_USER}:{DB_PASSWORD}@127.0.0.1:{PG_PORT}/passpro"
+    """Operators' and tools' administrative connection (schema drops of a fresh campaign, benchmarks)."""
 
 
 def say(text: str) -> None:
@@ -293,7 +297,8 @@ def pg_up() -> None:
     data = PG / "data"
     pid_file = data / "postmaster.pid"
     if _read_pid(pid_file) and _port_open(PG_PORT):
-        say(f"PostgreSQL already running on 127.0.0.1:{PG_PORT}")
+        asyncio.run(_provision(fresh=False))
+        say(f"PostgreSQL already running on 127.0.0.1:{PG_PORT}; service roles and schemas up to date")
         return
     if _port_open(PG_PORT):
         raise SystemExit(f"[passpro] port {PG_PORT} is taken by a process this stack did not start")
@@ -317,15 +322,35 @@ def pg_up() -> None:
          "start"],
         stdout=subprocess.DEVNULL,
     )
-    if fresh:
-        psql = [str(PG_BIN.parent / "bin" / "psql"), "-h", str(PG / "run"), "-p", str(PG_PORT), "-U",
-                "postgres", "-v", "ON_ERROR_STOP=1", "-q"]
-        if not Path(psql[0]).exists():
-            psql[0] = "psql"
-        _pg([*psql, "-c", f"CREATE ROLE {DB_USER} LOGIN PASSWORD '{DB_PASSWORD}'"])
-        for db in DATABASES:
-            _pg([*psql, "-c", f"CREATE DATABASE {db} OWNER {DB_USER}"])
+    asyncio.run(_provision(fresh))
     say(f"PostgreSQL up on 127.0.0.1:{PG_PORT}")
+
+
+async def _provision(fresh: bool) -> None:
+    """The administrator role and databases (fresh data directory), then each service's role and schemas.
+
+    As the ``postgres`` superuser over the server's Unix socket (local trust): no password of any role
+    is ever on a command line; each goes to the server as a SCRAM verifier.
+    """
+    import asyncpg
+
+    from deploy import database
+
+    conn = await asyncpg.connect(host=str(PG / "run"), port=PG_PORT, user="postgres", database="postgres")
+    try:
+        if fresh:
+            await database.ensure_login_role(conn, DB_USER, DB_PASSWORD)
+            for db in DATABASES:
+                await conn.execute(f'CREATE DATABASE "{db}" OWNER "{DB_USER}"')
+        await database.ensure_service_roles(conn, DB_USER, DATABASES)
+    finally:
+        await conn.close()
+    for db in DATABASES:
+        conn = await asyncpg.connect(host=str(PG / "run"), port=PG_PORT, user=DB_USER, database=db)
+        try:
+            await database.ensure_service_schemas(conn)
+        finally:
+            await conn.close()
 
 
 def pg_down() -> None:
@@ -505,7 +530,7 @@ def status() -> int:
     else:
         print(f"broker         {rabbit:5} {addr.amqp}")
         print(f"management UI  {rabbit:5} {addr.management}  (user {topology.ADMIN_USER})")
-    print(f"database       {pg:5} {addr.database.replace(':' + DB_PASSWORD + '@', '@')}")
+    print(f"database       {pg:5} {addr.database}  (one role per service: passpro_<service>)")
     receiver = "up" if _read_pid(RUN / "affelnet.pid") and _port_open(AFFELNET_PORT) else "down"
     print(f"affelnet       {receiver:5} http://127.0.0.1:{AFFELNET_PORT}/bonuses  (local receiver)")
     sink = "up" if _read_pid(RUN / "mail.pid") and _port_open(MAIL_PORT) else "down"

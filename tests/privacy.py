@@ -1,4 +1,4 @@
-"""Looking for pupils' personal data where it must never be: the lines services log and the metrics they expose."""
+"""Looking for pupils' personal data where it must never be: every log the stack writes, metrics, mail headers."""
 
 from __future__ import annotations
 
@@ -11,10 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 
 PERSONAL_FIELDS = (
+    ("pupil", "ine"), ("ine",),
     ("pupil", "last_name"), ("pupil", "first_name"), ("pupil", "birth_date"), ("referent", "name"),
     ("referent", "email"), ("origin_comment",), ("report",), ("reason",),
 )
-"""Where a command carries a pupil's personal data: names, birth date, referent, comments, reports."""
+"""Where a command carries a pupil's personal data: INE, names, birth date, referent, comments, reports."""
+INE_FIELDS = ("pupil.ine", "ine")
 MIN_LENGTH = 4
 """Shorter values (initials, "Léa") would be found by chance in any identifier; they are not looked for."""
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -94,3 +96,8 @@ def find_personal_data(sources: Mapping[str, str], values: Mapping[str, str]) ->
                 findings.add(Finding(source, bisect.bisect_right(starts, at), field))
                 at = haystack.find(needle, at + 1)
     return sorted(findings, key=lambda f: (f.source, f.line, f.field))
+
+
+def ines(values: Mapping[str, str]) -> dict[str, str]:
+    """Only the INEs among ``values``: what no mail header may carry (mail relays log headers)."""
+    return {value: field for value, field in values.items() if field in INE_FIELDS}

@@ -12,16 +12,26 @@ import urllib.request
 from pathlib import Path
 
 from contracts import routing
+from deploy.local import LOG, PG
 from ops.simulation.fresh import empty_campaign
-from tests.conftest import ADMIN_URL, AMQP_HOST, TEST_DATABASE_URL, TEST_VHOST
+from tests.conftest import ADMIN_URL, AMQP_HOST, TEST_DATABASE_URL, TEST_SERVICES_DATABASE_URL, TEST_VHOST
 
 ROOT = Path(__file__).resolve().parent.parent
 LOGS = ROOT / "var" / "log" / "tests"
 HEALTH_BASE_PORT = 18081
+INFRASTRUCTURE_LOGS = {"rabbitmq.log": LOG / "rabbitmq.log", "postgres.log": PG / "postgres.log"}
+"""What the broker and the database log (under PASSPRO_VAR, where ``deploy.local infra-up`` started them)."""
+
+
+def log_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
 
 
 async def reset_state() -> None:
-    """An empty database and empty queues, so the run starts a fresh campaign."""
+    """Empty service schemas (each owned by its service's role) and empty queues: the run starts a fresh campaign."""
     await empty_campaign(TEST_DATABASE_URL, ADMIN_URL)
 
 
@@ -32,6 +42,8 @@ class ServiceStack:
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.log_starts: dict[str, int] = {}
         """Size of each process's log file when this stack first started it: this run's lines come after."""
+        self.infrastructure_log_starts = {name: log_size(path) for name, path in INFRASTRUCTURE_LOGS.items()}
+        """The same for the broker's and the database's logs."""
 
     def port(self, service: str) -> int:
         replica = service.partition("#")[2]
@@ -42,7 +54,7 @@ class ServiceStack:
         env = dict(os.environ)
         env.update(
             PASSPRO_AMQP_URL=f"{AMQP_HOST}/{TEST_VHOST}",
-            PASSPRO_DATABASE_URL=TEST_DATABASE_URL,
+            PASSPRO_DATABASE_URL=TEST_SERVICES_DATABASE_URL,
             PASSPRO_CLOCK=self.clock,
             PASSPRO_HEALTH_PORT=str(self.port(service)),
             PYTHONPATH=str(ROOT),

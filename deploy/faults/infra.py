@@ -53,7 +53,13 @@ class Infra:
 
     @property
     def database_url(self) -> str:
+        """The administrator's, for the run's checks (a member of every service role)."""
         return f"postgresql://passpro:passpro@127.0.0.1:{self.pg_port}/passpro"
+
+    @property
+    def services_database_url(self) -> str:
+        """Naming no user: each service connects as its own role, as on the local stack."""
+        return f"postgresql://127.0.0.1:{self.pg_port}/passpro"
 
     def _log_file(self) -> Any:
         self.log.mkdir(parents=True, exist_ok=True)

@@ -48,7 +48,7 @@ class Run:
         self.infra = Infra(plan.var, plan.amqp_port, plan.management_port, plan.pg_port, plan.node)
         self.started = time.monotonic()
         env = {**self.infra.env(), "PASSPRO_AMQP_URL": self.infra.amqp_url(), "PASSPRO_CLOCK": s.START,
-               "PASSPRO_DATABASE_URL": self.infra.database_url,
+               "PASSPRO_DATABASE_URL": self.infra.services_database_url,
                "PASSPRO_SMTP_HOST": "127.0.0.1", "PASSPRO_SMTP_PORT": str(plan.smtp_port),
                "PASSPRO_AFFELNET_URL": f"http://127.0.0.1:{plan.affelnet_port}",
                "PASSPRO_AFFELNET_TOKEN": AFFELNET_TOKEN}

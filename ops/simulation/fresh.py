@@ -18,6 +18,7 @@ import asyncpg
 
 from contracts import routing
 from contracts.campaign import Campaign
+from deploy.database import ensure_service_schemas
 from deploy.local import ROOT, VAR, Addresses, replica_count
 from ops.settings import OpsSettings
 
@@ -32,7 +33,8 @@ def fresh_local_campaign(campaign: Campaign) -> None:
     # A stack started with replicas gets them back (the cluster, if any, is remembered by deploy.local).
     replicas = os.environ.get("PASSPRO_REPLICAS") or str(max(replica_count(), 1))
     _local("services-down")
-    database_url = os.environ.get("PASSPRO_DATABASE_URL", Addresses.database)
+    # The operators' administrative role, not a service's: it drops every service's schema.
+    database_url = os.environ.get("PASSPRO_ADMIN_DATABASE_URL", Addresses.admin_database)
     asyncio.run(empty_campaign(database_url, OpsSettings().admin_amqp_url))
     for sub in ("mail", "affelnet"):
         shutil.rmtree(VAR / sub, ignore_errors=True)
@@ -48,14 +50,16 @@ def _local(*argv: str, clock: str | None = None, replicas: str | None = None) ->
 
 
 async def empty_campaign(database_url: str, admin_url: str) -> None:
-    """Every service schema of ``database_url`` dropped and every queue of ``admin_url``'s vhost emptied.
+    """Every service schema of ``database_url`` dropped and made again, every queue of ``admin_url``'s vhost emptied.
 
-    The services recreate their schemas at their next start; the queues themselves stay declared.
+    ``database_url`` is the administrator's (a member of every service role). Each schema comes back
+    owned by its service's role, which then migrates it at its next start; the queues stay declared.
     """
     conn = await asyncpg.connect(database_url)
     try:
         for service in routing.SERVICES:
             await conn.execute(f'DROP SCHEMA IF EXISTS "{service}" CASCADE')
+        await ensure_service_schemas(conn)
     finally:
         await conn.close()
     connection = await aio_pika.connect(admin_url)

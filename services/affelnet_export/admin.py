@@ -25,7 +25,8 @@ COLUMNS = ("campaign", "ine", "formation_code", "final_opinion", "bonus_points",
 async def _run(args: argparse.Namespace) -> int:
     settings = ServiceSettings()
     campaign = load_campaign(settings.campaign_file).campaign
-    conn = await asyncpg.connect(settings.database_url, server_settings={"search_path": "affelnet_export"})
+    conn = await asyncpg.connect(**settings.database_login("affelnet_export").arguments(),
+                                 server_settings={"search_path": "affelnet_export"})
     try:
         repo = ExportRepository(conn, campaign)
         if args.command == "csv":

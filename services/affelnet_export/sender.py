@@ -18,6 +18,7 @@ from contracts.base import FinalOpinion
 from contracts.events import BonusExported
 from services.affelnet_export import domain
 from services.affelnet_export.repository import ExportRepository
+from services.runtime import logs
 from services.runtime.database import runtime_queries
 from services.runtime.messaging import WorkerContext, outbox_row, write_outbox
 from services.runtime.retry import retry_delay
@@ -66,7 +67,8 @@ async def deliver_due(ctx: WorkerContext, client: httpx.AsyncClient, concurrency
 async def _deliver(ctx: WorkerContext, client: httpx.AsyncClient, row: Any) -> None:
     body = {"campaign": row["campaign"], "ine": row["ine"], "formation_code": row["formation_code"],
             "final_opinion": row["final_opinion"], "bonus_points": row["bonus_points"]}
-    correlation = row["correlation_id"] or row["idempotency_key"]
+    # The key names the INE: a bonus without a causing message is correlated by its pseudonym.
+    correlation = row["correlation_id"] or logs.pseudonym(row["idempotency_key"])
     with structlog.contextvars.bound_contextvars(correlation_id=correlation):
         await _post(ctx, client, row, body, correlation)
 
@@ -81,7 +83,7 @@ async def _post(ctx: WorkerContext, client: httpx.AsyncClient, row: Any, body: d
     except httpx.HTTPError as error:
         status, answer = None, f"{type(error).__name__}: {error}"[:2000]
     outcome = domain.classify(status)
-    log.info("bonus_attempt", ine_key=row["idempotency_key"], status=status, outcome=outcome.value,
+    log.info("bonus_attempt", ine_key=logs.pseudonym(row["idempotency_key"]), status=status, outcome=outcome.value,
              attempt=row["attempts"] + 1)
     async with ctx.pool.acquire() as conn, conn.transaction():
         repo = ExportRepository(conn, ctx.campaign.campaign)

@@ -13,6 +13,7 @@ from contracts.events import (
     InterviewBooked,
     InterviewCancelled,
     InterviewReported,
+    RegisteredPupil,
 )
 from services.enrollment import domain
 from services.enrollment.repository import CandidacyRepository
@@ -86,7 +87,9 @@ async def register_candidacy(cmd: RegisterCandidacy, ctx: Context) -> Sequence[E
             domain_code=decision.domain_code,
             origin_uai=reg.origin_uai,
             origin_opinion=reg.origin_opinion.value,
-            pupil=cmd.pupil,
+            # Minimisation: the birth date and class level stay here (R3); consumers need the names only.
+            pupil=RegisteredPupil(ine=cmd.pupil.ine, last_name=cmd.pupil.last_name,
+                                  first_name=cmd.pupil.first_name),
             referent=cmd.referent,
             origin_comment=reg.origin_comment,
             channel=reg.channel.value,

@@ -82,9 +82,10 @@ class ServiceProcess:
 
     async def start(self) -> None:
         s = self.settings
-        applied = await migrate(s.database_url, self.service.name, self.streams)
-        log.info("migrations_applied", applied=applied)
-        self.pool = await create_pool(s.database_url, self.service.name, s.db_pool_size)
+        database = s.database_login(self.service.name)
+        applied = await migrate(database, self.service.name, self.streams)
+        log.info("migrations_applied", applied=applied, role=database.user or "named in the URL")
+        self.pool = await create_pool(database, self.service.name, s.db_pool_size)
         async with self.pool.acquire() as conn:
             await q.init_clock(conn, base=self.start_clock)
             if self.start_clock is not None:

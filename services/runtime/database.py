@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,27 @@ import asyncpg
 
 RUNTIME_SQL = Path(__file__).parent / "sql"
 _MIGRATION = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+@dataclass(frozen=True)
+class DatabaseLogin:
+    """Where to connect and as whom; ``user``/``password`` None: the ones the URL names."""
+
+    url: str
+    user: str | None
+    password: str | None
+
+    def __repr__(self) -> str:  # never the password, should the login itself be logged
+        return f"DatabaseLogin(url={self.url!r}, user={self.user!r})"
+
+    def arguments(self) -> dict[str, Any]:
+        """asyncpg's connection arguments: the password as an argument, never on a command line or in a URL."""
+        extra = {"user": self.user, "password": self.password} if self.user else {}
+        return {"dsn": self.url, **extra}
+
+
+def _login(database: str | DatabaseLogin) -> DatabaseLogin:
+    return database if isinstance(database, DatabaseLogin) else DatabaseLogin(database, None, None)
 
 
 def load_queries(sql_dir: Path) -> Any:
@@ -25,10 +47,10 @@ async def _keep_session(_: asyncpg.Connection) -> None:
     """Services set no session state (only transaction-scoped locks): skip the RESET ALL round trip."""
 
 
-async def create_pool(dsn: str, schema: str, size: int) -> asyncpg.Pool:
+async def create_pool(database: str | DatabaseLogin, schema: str, size: int) -> asyncpg.Pool:
     """A pool whose connections see the service's own schema first."""
     return await asyncpg.create_pool(
-        dsn,
+        **_login(database).arguments(),
         min_size=1,
         max_size=size,
         reset=_keep_session,
@@ -46,17 +68,20 @@ def _migrations(directory: Path) -> list[tuple[int, Path]]:
     return found
 
 
-async def migrate(dsn: str, schema: str, streams: dict[str, Path]) -> list[str]:
+async def migrate(database: str | DatabaseLogin, schema: str, streams: dict[str, Path]) -> list[str]:
     """Applies each stream's numbered migrations once, in order, under an advisory lock.
 
-    Replicas starting together wait for each other; every migration runs in its own transaction.
+    Replicas starting together wait for each other; every migration runs in its own transaction, as
+    the role the service connects with, so what it creates belongs to that role. A role without the
+    right to create schemas finds its schema made for it by the administrator (``deploy.database``).
     """
     applied: list[str] = []
-    conn = await asyncpg.connect(dsn, server_settings={"search_path": schema})
+    conn = await asyncpg.connect(**_login(database).arguments(), server_settings={"search_path": schema})
     try:
         await conn.execute("SELECT pg_advisory_lock(hashtext($1))", f"passpro.migrate.{schema}")
         try:
-            await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+            if not await conn.fetchval("SELECT EXISTS (SELECT FROM pg_namespace WHERE nspname = $1)", schema):
+                await conn.execute(f'CREATE SCHEMA "{schema}"')
             await conn.execute(
                 "CREATE TABLE IF NOT EXISTS schema_migrations ("
                 " stream text NOT NULL, version int NOT NULL,"

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
+import os
 import sys
 from collections.abc import MutableMapping
 from typing import Any
@@ -11,8 +14,18 @@ import structlog
 
 PERSONAL_KEYS = frozenset(
     {"last_name", "first_name", "name", "email", "referent", "pupil", "origin_comment", "comment",
-     "report", "birth_date", "body", "recipients"}
+     "report", "birth_date", "body", "recipients", "ine", "idempotency_key"}
 )
+
+
+def pseudonym(value: str) -> str:
+    """A stable stand-in for a value holding an INE, where logs need a correlation key (keyed hash).
+
+    Keyed (``PASSPRO_LOG_KEY``) because INEs are few enough to be hashed one by one: without the key,
+    the log line does not give the INE back; with it, an operator finds the lines of a known pupil.
+    """
+    key = os.environ.get("PASSPRO_LOG_KEY", "passpro-local").encode()
+    return "h:" + hmac.new(key, value.encode(), hashlib.sha256).hexdigest()[:20]
 
 
 def redact_personal_data(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:

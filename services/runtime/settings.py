@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from contracts.database import role_of, role_password_variable
+from services.runtime.database import DatabaseLogin
 from services.runtime.failover import nodes
 
 
@@ -19,7 +22,14 @@ class ServiceSettings(BaseSettings):
     amqp_url: str = "amqp://127.0.0.1:5672/passpro"
     amqp_user: str | None = Field(None, description="broker account; defaults to the service's name")
     amqp_password: str | None = None
-    database_url: str = "postgresql://passpro:passpro@127.0.0.1:5432/passpro"
+    database_url: str = Field(
+        "postgresql://127.0.0.1:5432/passpro",
+        description="the PostgreSQL server and database; a URL naming no user gets the service's own role",
+    )
+    database_user: str | None = Field(None, description="database role; defaults to passpro_<service>")
+    database_password: str | None = Field(
+        None, description="the role's password; else PASSPRO_<SERVICE>_DATABASE_PASSWORD, else the role's name",
+    )
     campaign_file: Path | None = None
     clock: str = "wall"
     health_host: str = "127.0.0.1"
@@ -41,6 +51,20 @@ class ServiceSettings(BaseSettings):
         description="bearer token of operators' reads that carry personal data (GET /read/...)",
     )
 
+    def database_login(self, service: str) -> DatabaseLogin:
+        """This service's own role on the database, unless the URL already names a user (then that one).
+
+        Like the broker accounts: the role is ``passpro_<service>`` and its password comes from
+        ``PASSPRO_DATABASE_PASSWORD`` or ``PASSPRO_<SERVICE>_DATABASE_PASSWORD``, else (local stack) the role's
+        name. The password travels beside the URL, never inside it, so a logged URL carries none.
+        """
+        parts = urlsplit(self.database_url)
+        if parts.username:
+            return DatabaseLogin(self.database_url, None, None)
+        user = self.database_user or role_of(service)
+        password = (self.database_password or os.environ.get(role_password_variable(service)) or user)
+        return DatabaseLogin(self.database_url, user, password)
+
     def broker_url(self, service: str) -> str:
         """The broker URL with this service's account, unless the URL already names one.
 
@@ -56,3 +80,4 @@ class ServiceSettings(BaseSettings):
         password = self.amqp_password or user
         netloc = f"{user}:{password}@{parts.hostname}:{parts.port or 5672}"
         return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+

@@ -23,7 +23,8 @@ from services.scheduling.repository import q
 async def _run(args: argparse.Namespace) -> int:
     settings = ServiceSettings()
     campaign = load_campaign(settings.campaign_file).campaign
-    conn = await asyncpg.connect(settings.database_url, server_settings={"search_path": "scheduling"})
+    conn = await asyncpg.connect(**settings.database_login("scheduling").arguments(),
+                                 server_settings={"search_path": "scheduling"})
     try:
         rows = [dict(r) async for r in q.no_shows_by_origin(conn, campaign=campaign)]
     finally:

@@ -48,6 +48,17 @@ async def test_a_valid_registration_is_recorded_and_published(portal: PortalClie
     assert event["_correlation_id"] == body["command_id"]
 
 
+async def test_a_registration_broadcasts_the_pupils_ine_and_names_but_not_the_birth_date_or_class(
+    portal: PortalClient,
+) -> None:
+    body = register_body()
+
+    event = await outcome_of(portal, "register_candidacy", body)
+
+    sent = body["pupil"]
+    assert event["pupil"] == {"ine": sent["ine"], "last_name": sent["last_name"], "first_name": sent["first_name"]}
+
+
 async def test_the_same_command_id_is_processed_once(portal: PortalClient) -> None:
     body = register_body()
 

@@ -1,4 +1,8 @@
-"""Pupils' personal data never reaches the services' logs or metrics: everything the session's portal sent, looked for.
+"""Pupils' personal data never reaches a log or a metric: everything the session's portal sent, looked for.
+
+Every log the stack writes (the services', the broker's, the database's) and the services' metrics
+hold no INE, name, birth date, referent, comment or report; the mails' headers (which mail relays
+log) hold no INE.
 
 Runs last (name order), once every other file has played its part of the campaign; run alone, it plays
 a small campaign itself (registration, booking and convocation, report and recap sheet). Being last, it
@@ -9,14 +13,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
 
 from deploy.portal import PortalClient
-from tests.e2e.conftest import OPEN, Clock, register_body
-from tests.privacy import find_personal_data, personal_values
-from tests.stack import LOGS, ServiceStack
+from tests.e2e.conftest import OPEN, Clock, SmtpServer, register_body
+from tests.privacy import find_personal_data, ines, personal_values
+from tests.stack import INFRASTRUCTURE_LOGS, LOGS, ServiceStack
 
 pytestmark = pytest.mark.e2e
 
@@ -67,21 +72,42 @@ async def campaign_played(portal: PortalClient, clock: Clock) -> None:
     await portal.wait_for(lambda e: e["_routing_key"] == "notifications.recap_sent" and e["ine"] == ine, timeout=60)
 
 
-async def test_no_personal_data_the_portal_sent_is_in_a_service_log_or_metric(
+def tail(path: Path, start: int) -> str:
+    with path.open("rb") as log:
+        log.seek(start)
+        return log.read().decode("utf-8", "replace")
+
+
+async def test_no_personal_data_the_portal_sent_is_in_a_log_or_metric(
     stack: ServiceStack, portal: PortalClient, campaign_played: None
 ) -> None:
     values = personal_values(body for _, body in portal.sent)
     sources = {}
     for process, start in stack.log_starts.items():
-        with (LOGS / f"{process}.log").open("rb") as log:
-            log.seek(start)
-            sources[f"{process}.log"] = log.read().decode("utf-8", "replace")
+        sources[f"{process}.log"] = tail(LOGS / f"{process}.log", start)
+    for name, path in INFRASTRUCTURE_LOGS.items():
+        assert path.exists(), f"{path} not found: run with PASSPRO_VAR set where `deploy.local infra-up` ran"
+        sources[name] = tail(path, stack.infrastructure_log_starts[name])
     async with httpx.AsyncClient(timeout=10) as client:
         for process in stack.procs:
             sources[f"{process} /metrics"] = (await client.get(f"http://127.0.0.1:{stack.port(process)}/metrics")).text
 
     findings = find_personal_data(sources, values)
 
-    assert values and all(sources.values()), "nothing to look for, or nowhere to look"
+    assert values and all(sources[f"{p}.log"] for p in stack.log_starts), "nothing to look for, or nowhere to look"
     assert findings == [], "personal data found (source, line, field sent in):\n" + "\n".join(
+        f"  {f.source}:{f.line} {f.field}" for f in findings[:50])
+
+
+async def test_no_ine_the_portal_sent_is_in_a_mail_header(
+    smtp: SmtpServer, portal: PortalClient, campaign_played: None
+) -> None:
+    values = ines(personal_values(body for _, body in portal.sent))
+    mails = smtp.sink.received()
+    headers = {f"mail {n} headers": "\n".join(f"{k}: {v}" for k, v in mail.items()) for n, mail in enumerate(mails)}
+
+    findings = find_personal_data(headers, values)
+
+    assert values and mails, "no INE to look for, or no mail to look in"
+    assert findings == [], "INE found in mail headers (mail, line, field):\n" + "\n".join(
         f"  {f.source}:{f.line} {f.field}" for f in findings[:50])

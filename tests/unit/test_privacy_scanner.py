@@ -31,8 +31,9 @@ def planted(line: str) -> dict[str, str]:
     return {"enrollment.log": "\n".join([*lines[:2], line, *lines[2:]])}
 
 
-def test_the_personal_values_of_a_command_are_its_names_birth_date_referent_comment_and_report() -> None:
+def test_the_personal_values_of_a_command_are_its_ine_names_birth_date_referent_comment_and_report() -> None:
     assert VALUES == {
+        "1234567890A": "pupil.ine",
         "Lefèvre": "pupil.last_name", "Inès": "pupil.first_name", "1998-05-14": "pupil.birth_date",
         "Mme Durand": "referent.name", "referente.durand@example.org": "referent.email",
         REGISTRATION["origin_comment"]: "origin_comment", REPORT["report"]: "report",
@@ -86,3 +87,13 @@ def test_a_value_in_a_metric_label_is_found() -> None:
 
 def test_short_values_are_not_looked_for() -> None:
     assert find_personal_data(planted('{"event": "x", "detail": "Léa"}'), {"Léa": "pupil.first_name"}) == []
+
+
+def test_an_ine_in_clear_in_a_log_line_is_found() -> None:
+    line = json.dumps({"event": "bonus_attempt", "ine_key": "passpro-2013-1234567890A-cap-cuisine"})
+
+    assert find_personal_data(planted(line), VALUES) == [Finding("enrollment.log", 3, "pupil.ine")]
+
+
+def test_a_withdrawal_gives_its_ine() -> None:
+    assert personal_values([{"ine": "123456789AB", "formation_code": "cap-cuisine"}]) == {"123456789AB": "ine"}
