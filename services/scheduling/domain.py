@@ -1,4 +1,4 @@
-"""Scheduling's pure rules: which slots may be declared, which slot a pupil gets (R13–R18, R21)."""
+"""Scheduling's pure rules: which slots may be declared, how a pupil's domains are planned (R13–R18, R21)."""
 
 from __future__ import annotations
 
@@ -76,6 +76,7 @@ class Slot:
     free_seats: int
     cancelled: bool = False
     """R14: a slot its school cancelled takes no booking again."""
+    domain_code: str = ""
 
 
 @dataclass(frozen=True)
@@ -229,19 +230,20 @@ def check_new_interview_request(
         )
 
 
+def spaced(a: datetime, b: datetime, policy: Policy) -> bool:
+    """R16: two interviews of one pupil are on different half-days (when the rule is on) and the gap apart."""
+    if policy.one_interview_per_half_day and half_day(a, policy.tz) == half_day(b, policy.tz):
+        return False
+    # Real elapsed time (UTC), never two interviews at the same moment even with no gap configured.
+    return abs(a.astimezone(UTC) - b.astimezone(UTC)) >= max(timedelta(hours=policy.min_gap_hours), SAME_MOMENT)
+
+
 def fits(slot: Slot, *, taken: Iterable[datetime], now: datetime, policy: Policy) -> bool:
     """R14, R16, R17: a free seat in an open slot, far enough ahead, not on a half-day (or within the gap) the
     pupil already has."""
     if slot.cancelled or slot.free_seats <= 0 or slot.starts_at < earliest_start(now, policy):
         return False
-    for other in taken:
-        if policy.one_interview_per_half_day and half_day(other, policy.tz) == half_day(slot.starts_at, policy.tz):
-            return False
-        # Real elapsed time (UTC), never two interviews at the same moment even with no gap configured.
-        apart = abs(other.astimezone(UTC) - slot.starts_at.astimezone(UTC))
-        if apart < max(timedelta(hours=policy.min_gap_hours), SAME_MOMENT):
-            return False
-    return True
+    return all(spaced(slot.starts_at, other, policy) for other in taken)
 
 
 def preference(slot: Slot, origin_uai: str) -> tuple[bool, datetime, str]:
@@ -249,10 +251,116 @@ def preference(slot: Slot, origin_uai: str) -> tuple[bool, datetime, str]:
     return (departement_of_uai(slot.reception_uai) != departement_of_uai(origin_uai), slot.starts_at, slot.slot_id)
 
 
-def choose_slot(
-    slots: Iterable[Slot], *, origin_uai: str, taken: Iterable[datetime], now: datetime, policy: Policy
-) -> Slot | None:
-    """R13–R18: the slot a waiting pupil gets, or None when none fits (the pupil waits, R15)."""
-    taken = list(taken)
-    candidates = [s for s in slots if fits(s, taken=taken, now=now, policy=policy)]
-    return min(candidates, key=lambda s: preference(s, origin_uai), default=None)
+PLANNED_SEATS_PER_DOMAIN = 20
+"""Fitting seats the planner looks at per domain, in R18 order: enough for any pupil's handful of domains."""
+
+
+@dataclass(frozen=True)
+class WaitingNeed:
+    """A domain where the pupil needs an interview and has none."""
+
+    domain_code: str
+    registered_at: datetime
+
+
+@dataclass(frozen=True)
+class Held:
+    """An interview the pupil has (booked or attended), in the slot it is in."""
+
+    interview_id: str
+    domain_code: str
+    registered_at: datetime
+    slot: Slot
+    attended: bool = False
+
+
+@dataclass(frozen=True)
+class Move:
+    interview_id: str
+    domain_code: str
+    slot: Slot
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the planner decides for one pupil: new bookings, moved interviews, domains left waiting."""
+
+    bookings: Mapping[str, Slot]
+    moves: Sequence[Move]
+    waiting: tuple[str, ...]
+
+
+def movable(interview: Held, *, now: datetime, policy: Policy) -> bool:
+    """R17, R19: an interview may move while it has not started and a new convocation still reaches the
+    family in time for its slot."""
+    return not interview.attended and interview.slot.starts_at >= earliest_start(now, policy)
+
+
+def plan_pupil(
+    needs: Sequence[WaitingNeed], interviews: Sequence[Held], candidates: Iterable[Slot], *,
+    origin_uai: str, now: datetime, policy: Policy,
+) -> Plan:
+    """R13, R15–R18: the plan of all a pupil's domains.
+
+    Best plan first by: as many waiting domains booked as possible, earliest registered first (R15: a
+    pupil waits only when no plan of all their domains exists); then as few interviews moved as possible
+    (a movable interview keeps its slot unless a new need fits no other way); then R18 per domain in
+    registration order. Interviews that were attended or are too close to move stay fixed.
+    ``candidates`` are open slots of the pupil's domains with a free seat; each domain gets one (R13).
+    """
+    fixed = [i.slot.starts_at for i in interviews if not movable(i, now=now, policy=policy)]
+    by_domain: dict[str, list[Slot]] = {}
+    for slot in candidates:
+        if fits(slot, taken=fixed, now=now, policy=policy):
+            by_domain.setdefault(slot.domain_code, []).append(slot)
+    # Domains in registration order, each with its options: a movable interview's current slot first,
+    # a waiting need's "stays waiting" last.
+    items: list[WaitingNeed | Held] = [*needs, *(i for i in interviews if movable(i, now=now, policy=policy))]
+    order: list[tuple[str, Held | None, list[Slot | None]]] = []
+    for item in sorted(items, key=lambda x: (x.registered_at, x.domain_code)):
+        held = item if isinstance(item, Held) else None
+        others = (s for s in by_domain.get(item.domain_code, ()) if held is None or s.slot_id != held.slot.slot_id)
+        fitting = sorted(others, key=lambda s: preference(s, origin_uai))[:PLANNED_SEATS_PER_DOMAIN]
+        order.append((item.domain_code, held, [held.slot, *fitting] if held else [*fitting, None]))
+
+    def rank(plan: Mapping[str, Slot | None]) -> tuple[object, ...]:
+        left = tuple(plan[d] is None for d, held, _ in order if held is None)
+        moves = sum(1 for d, held, _ in order if held is not None and plan[d] != held.slot)
+        prefs = tuple(_preference_or_last(plan[d], origin_uai) for d, _, _ in order)
+        return (sum(left), left, moves, prefs)
+
+    best: list[tuple[tuple[object, ...], dict[str, Slot | None], int]] = []
+    chosen: dict[str, Slot | None] = {}
+
+    def search(index: int, starts: list[datetime], left: int) -> None:
+        if best and left > best[0][2]:
+            return  # already more domains waiting than the best plan found
+        if index == len(order):
+            ranked = rank(chosen)
+            if not best or ranked < best[0][0]:
+                best[:] = [(ranked, dict(chosen), left)]
+            return
+        domain_code, _, options = order[index]
+        for option in options:
+            if option is None:
+                chosen[domain_code] = None
+                search(index + 1, starts, left + 1)
+            elif all(spaced(option.starts_at, t, policy) for t in starts):
+                chosen[domain_code] = option
+                search(index + 1, [*starts, option.starts_at], left)
+        chosen.pop(domain_code, None)
+
+    search(0, [], 0)
+    if not best:  # movable interviews that no longer keep R16 between themselves: touch nothing
+        return Plan({}, (), tuple(n.domain_code for n in needs))
+    plan = best[0][1]
+    return Plan(
+        bookings={d: s for d, held, _ in order if held is None and (s := plan[d]) is not None},
+        moves=tuple(Move(held.interview_id, d, s) for d, held, _ in order
+                    if held is not None and (s := plan[d]) is not None and s != held.slot),
+        waiting=tuple(d for d, held, _ in order if held is None and plan[d] is None),
+    )
+
+
+def _preference_or_last(slot: Slot | None, origin_uai: str) -> tuple[object, ...]:
+    return (1,) if slot is None else (0, *preference(slot, origin_uai))
