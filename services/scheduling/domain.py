@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from itertools import product
 from zoneinfo import ZoneInfo
 
 from contracts.identifiers import departement_of_uai, is_valid_ine
@@ -313,54 +314,68 @@ def plan_pupil(
     for slot in candidates:
         if fits(slot, taken=fixed, now=now, policy=policy):
             by_domain.setdefault(slot.domain_code, []).append(slot)
-    # Domains in registration order, each with its options: a movable interview's current slot first,
-    # a waiting need's "stays waiting" last.
+    # Domains in registration order, each with its options in R18 order (a movable interview's current
+    # slot among them); which waiting domains stay waiting and how many interviews move is searched outside.
     items: list[WaitingNeed | Held] = [*needs, *(i for i in interviews if movable(i, now=now, policy=policy))]
-    order: list[tuple[str, Held | None, list[Slot | None]]] = []
+    order: list[tuple[str, Held | None, list[Slot]]] = []
     for item in sorted(items, key=lambda x: (x.registered_at, x.domain_code)):
         held = item if isinstance(item, Held) else None
         others = (s for s in by_domain.get(item.domain_code, ()) if held is None or s.slot_id != held.slot.slot_id)
         fitting = sorted(others, key=lambda s: preference(s, origin_uai))[:PLANNED_SEATS_PER_DOMAIN]
-        order.append((item.domain_code, held, [held.slot, *fitting] if held else [*fitting, None]))
+        options = sorted([held.slot, *fitting], key=lambda s: preference(s, origin_uai)) if held else fitting
+        order.append((item.domain_code, held, options))
+    waiting_at = [n for n, (_, held, _) in enumerate(order) if held is None]
+    movables = len(order) - len(waiting_at)
+    # Fewest domains waiting, earliest registered booked first: every choice of domains left waiting, best first.
+    for left in sorted(product((False, True), repeat=len(waiting_at)), key=lambda flags: (sum(flags), flags)):
+        skip = frozenset(n for n, flag in zip(waiting_at, left, strict=True) if flag)
+        if _first_plan(order, skip, movables, policy) is None:
+            continue
+        for max_moves in range(movables + 1):  # then fewest moves; the first plan found is R18's best
+            if (found := _first_plan(order, skip, max_moves, policy)) is not None:
+                return Plan(
+                    bookings={d: s for (d, held, _), s in zip(order, found, strict=True)
+                              if held is None and s is not None},
+                    moves=tuple(Move(held.interview_id, d, s) for (d, held, _), s in zip(order, found, strict=True)
+                                if held is not None and s is not None and s != held.slot),
+                    waiting=tuple(order[n][0] for n in sorted(skip)),
+                )
+    # Movable interviews that no longer keep R16 between themselves: touch nothing.
+    return Plan({}, (), tuple(n.domain_code for n in needs))
 
-    def rank(plan: Mapping[str, Slot | None]) -> tuple[object, ...]:
-        left = tuple(plan[d] is None for d, held, _ in order if held is None)
-        moves = sum(1 for d, held, _ in order if held is not None and plan[d] != held.slot)
-        prefs = tuple(_preference_or_last(plan[d], origin_uai) for d, _, _ in order)
-        return (sum(left), left, moves, prefs)
 
-    best: list[tuple[tuple[object, ...], dict[str, Slot | None], int]] = []
-    chosen: dict[str, Slot | None] = {}
+def _first_plan(order: Sequence[tuple[str, Held | None, Sequence[Slot]]], skip: frozenset[int], max_moves: int,
+                policy: Policy) -> list[Slot | None] | None:
+    """R16: the first plan in R18 order (domain after domain in registration order) booking every domain
+    but ``skip`` with at most ``max_moves`` interviews moved; None when there is none.
 
-    def search(index: int, starts: list[datetime], left: int) -> None:
-        if best and left > best[0][2]:
-            return  # already more domains waiting than the best plan found
+    Looking ahead (each later domain must keep one option) cuts dead ends early.
+    """
+    chosen: list[Slot | None] = []
+
+    def search(index: int, starts: list[datetime], moves: int) -> bool:
         if index == len(order):
-            ranked = rank(chosen)
-            if not best or ranked < best[0][0]:
-                best[:] = [(ranked, dict(chosen), left)]
-            return
-        domain_code, _, options = order[index]
+            return True
+        if index in skip:
+            chosen.append(None)
+            if search(index + 1, starts, moves):
+                return True
+            chosen.pop()
+            return False
+        _, held, options = order[index]
         for option in options:
-            if option is None:
-                chosen[domain_code] = None
-                search(index + 1, starts, left + 1)
-            elif all(spaced(option.starts_at, t, policy) for t in starts):
-                chosen[domain_code] = option
-                search(index + 1, [*starts, option.starts_at], left)
-        chosen.pop(domain_code, None)
+            moved = moves + (held is not None and option != held.slot)
+            if moved > max_moves or not all(spaced(option.starts_at, t, policy) for t in starts):
+                continue
+            after = [*starts, option.starts_at]
+            if any(n not in skip and not any(all(spaced(o.starts_at, t, policy) for t in after) for o in later)
+                   for n, (_, _, later) in enumerate(order[index + 1:], start=index + 1)):
+                continue
+            chosen.append(option)
+            if search(index + 1, after, moved):
+                return True
+            chosen.pop()
+        return False
 
-    search(0, [], 0)
-    if not best:  # movable interviews that no longer keep R16 between themselves: touch nothing
-        return Plan({}, (), tuple(n.domain_code for n in needs))
-    plan = best[0][1]
-    return Plan(
-        bookings={d: s for d, held, _ in order if held is None and (s := plan[d]) is not None},
-        moves=tuple(Move(held.interview_id, d, s) for d, held, _ in order
-                    if held is not None and (s := plan[d]) is not None and s != held.slot),
-        waiting=tuple(d for d, held, _ in order if held is None and plan[d] is None),
-    )
+    return chosen if search(0, [], 0) else None
 
-
-def _preference_or_last(slot: Slot | None, origin_uai: str) -> tuple[object, ...]:
-    return (1,) if slot is None else (0, *preference(slot, origin_uai))
