@@ -155,7 +155,7 @@ class BonusPoints(_Section):
 
 
 class SchedulingPolicy(_Section):
-    """R16: how far apart a pupil's interviews must be."""
+    """R15, R16: how far apart a pupil's interviews must be, and how long their candidacies gather before planning."""
 
     min_gap_hours: int = Field(
         default=0,
@@ -166,6 +166,15 @@ class SchedulingPolicy(_Section):
     one_interview_per_half_day: bool = Field(
         default=True,
         description="Never book a pupil twice on the same half-day (morning, afternoon) (R16 default).",
+    )
+    planning_round_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        le=600,
+        description=(
+            "Seconds of the service's clock a pupil's new candidacy waits for the pupil's other candidacies, "
+            "so that all their domains are planned together (R15)."
+        ),
     )
 
 

@@ -19,7 +19,10 @@ SERVICE = Service(
         "enrollment.candidacy_withdrawn": handlers.candidacy_withdrawn,
         "opinions.interview_reported": handlers.interview_reported,
     },
-    periodic=[Periodic("sweep", interval=2.0, routine=handlers.sweep)],
+    periodic=[
+        Periodic("plan", interval=0.5, routine=handlers.plan_due_pupils),
+        Periodic("sweep", interval=2.0, routine=handlers.sweep),
+    ],
     figures=figures.campaign_figures,
     purge=repository.purge_campaign,
 )

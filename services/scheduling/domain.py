@@ -1,10 +1,11 @@
-"""Scheduling's pure rules: which slots may be declared, which slot a pupil gets (R13–R18, R21)."""
+"""Scheduling's pure rules: which slots may be declared, how a pupil's domains are planned (R13–R18, R21)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from itertools import product
 from zoneinfo import ZoneInfo
 
 from contracts.identifiers import departement_of_uai, is_valid_ine
@@ -76,6 +77,7 @@ class Slot:
     free_seats: int
     cancelled: bool = False
     """R14: a slot its school cancelled takes no booking again."""
+    domain_code: str = ""
 
 
 @dataclass(frozen=True)
@@ -229,19 +231,20 @@ def check_new_interview_request(
         )
 
 
+def spaced(a: datetime, b: datetime, policy: Policy) -> bool:
+    """R16: two interviews of one pupil are on different half-days (when the rule is on) and the gap apart."""
+    if policy.one_interview_per_half_day and half_day(a, policy.tz) == half_day(b, policy.tz):
+        return False
+    # Real elapsed time (UTC), never two interviews at the same moment even with no gap configured.
+    return abs(a.astimezone(UTC) - b.astimezone(UTC)) >= max(timedelta(hours=policy.min_gap_hours), SAME_MOMENT)
+
+
 def fits(slot: Slot, *, taken: Iterable[datetime], now: datetime, policy: Policy) -> bool:
     """R14, R16, R17: a free seat in an open slot, far enough ahead, not on a half-day (or within the gap) the
     pupil already has."""
     if slot.cancelled or slot.free_seats <= 0 or slot.starts_at < earliest_start(now, policy):
         return False
-    for other in taken:
-        if policy.one_interview_per_half_day and half_day(other, policy.tz) == half_day(slot.starts_at, policy.tz):
-            return False
-        # Real elapsed time (UTC), never two interviews at the same moment even with no gap configured.
-        apart = abs(other.astimezone(UTC) - slot.starts_at.astimezone(UTC))
-        if apart < max(timedelta(hours=policy.min_gap_hours), SAME_MOMENT):
-            return False
-    return True
+    return all(spaced(slot.starts_at, other, policy) for other in taken)
 
 
 def preference(slot: Slot, origin_uai: str) -> tuple[bool, datetime, str]:
@@ -249,10 +252,130 @@ def preference(slot: Slot, origin_uai: str) -> tuple[bool, datetime, str]:
     return (departement_of_uai(slot.reception_uai) != departement_of_uai(origin_uai), slot.starts_at, slot.slot_id)
 
 
-def choose_slot(
-    slots: Iterable[Slot], *, origin_uai: str, taken: Iterable[datetime], now: datetime, policy: Policy
-) -> Slot | None:
-    """R13–R18: the slot a waiting pupil gets, or None when none fits (the pupil waits, R15)."""
-    taken = list(taken)
-    candidates = [s for s in slots if fits(s, taken=taken, now=now, policy=policy)]
-    return min(candidates, key=lambda s: preference(s, origin_uai), default=None)
+PLANNED_SEATS_PER_DOMAIN = 20
+"""Fitting seats the planner looks at per domain, in R18 order: enough for any pupil's handful of domains."""
+
+
+@dataclass(frozen=True)
+class WaitingNeed:
+    """A domain where the pupil needs an interview and has none."""
+
+    domain_code: str
+    registered_at: datetime
+
+
+@dataclass(frozen=True)
+class Held:
+    """An interview the pupil has (booked or attended), in the slot it is in."""
+
+    interview_id: str
+    domain_code: str
+    registered_at: datetime
+    slot: Slot
+    attended: bool = False
+
+
+@dataclass(frozen=True)
+class Move:
+    interview_id: str
+    domain_code: str
+    slot: Slot
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the planner decides for one pupil: new bookings, moved interviews, domains left waiting."""
+
+    bookings: Mapping[str, Slot]
+    moves: Sequence[Move]
+    waiting: tuple[str, ...]
+
+
+def movable(interview: Held, *, now: datetime, policy: Policy) -> bool:
+    """R17, R19: an interview may move while it has not started and a new convocation still reaches the
+    family in time for its slot."""
+    return not interview.attended and interview.slot.starts_at >= earliest_start(now, policy)
+
+
+def plan_pupil(
+    needs: Sequence[WaitingNeed], interviews: Sequence[Held], candidates: Iterable[Slot], *,
+    origin_uai: str, now: datetime, policy: Policy,
+) -> Plan:
+    """R13, R15–R18: the plan of all a pupil's domains.
+
+    Best plan first by: as many waiting domains booked as possible, earliest registered first (R15: a
+    pupil waits only when no plan of all their domains exists); then as few interviews moved as possible
+    (a movable interview keeps its slot unless a new need fits no other way); then R18 per domain in
+    registration order. Interviews that were attended or are too close to move stay fixed.
+    ``candidates`` are open slots of the pupil's domains with a free seat; each domain gets one (R13).
+    """
+    fixed = [i.slot.starts_at for i in interviews if not movable(i, now=now, policy=policy)]
+    by_domain: dict[str, list[Slot]] = {}
+    for slot in candidates:
+        if fits(slot, taken=fixed, now=now, policy=policy):
+            by_domain.setdefault(slot.domain_code, []).append(slot)
+    # Domains in registration order, each with its options in R18 order (a movable interview's current
+    # slot among them); which waiting domains stay waiting and how many interviews move is searched outside.
+    items: list[WaitingNeed | Held] = [*needs, *(i for i in interviews if movable(i, now=now, policy=policy))]
+    order: list[tuple[str, Held | None, list[Slot]]] = []
+    for item in sorted(items, key=lambda x: (x.registered_at, x.domain_code)):
+        held = item if isinstance(item, Held) else None
+        others = (s for s in by_domain.get(item.domain_code, ()) if held is None or s.slot_id != held.slot.slot_id)
+        fitting = sorted(others, key=lambda s: preference(s, origin_uai))[:PLANNED_SEATS_PER_DOMAIN]
+        options = sorted([held.slot, *fitting], key=lambda s: preference(s, origin_uai)) if held else fitting
+        order.append((item.domain_code, held, options))
+    waiting_at = [n for n, (_, held, _) in enumerate(order) if held is None]
+    movables = len(order) - len(waiting_at)
+    # Fewest domains waiting, earliest registered booked first: every choice of domains left waiting, best first.
+    for left in sorted(product((False, True), repeat=len(waiting_at)), key=lambda flags: (sum(flags), flags)):
+        skip = frozenset(n for n, flag in zip(waiting_at, left, strict=True) if flag)
+        if _first_plan(order, skip, movables, policy) is None:
+            continue
+        for max_moves in range(movables + 1):  # then fewest moves; the first plan found is R18's best
+            if (found := _first_plan(order, skip, max_moves, policy)) is not None:
+                return Plan(
+                    bookings={d: s for (d, held, _), s in zip(order, found, strict=True)
+                              if held is None and s is not None},
+                    moves=tuple(Move(held.interview_id, d, s) for (d, held, _), s in zip(order, found, strict=True)
+                                if held is not None and s is not None and s != held.slot),
+                    waiting=tuple(order[n][0] for n in sorted(skip)),
+                )
+    # Movable interviews that no longer keep R16 between themselves: touch nothing.
+    return Plan({}, (), tuple(n.domain_code for n in needs))
+
+
+def _first_plan(order: Sequence[tuple[str, Held | None, Sequence[Slot]]], skip: frozenset[int], max_moves: int,
+                policy: Policy) -> list[Slot | None] | None:
+    """R16: the first plan in R18 order (domain after domain in registration order) booking every domain
+    but ``skip`` with at most ``max_moves`` interviews moved; None when there is none.
+
+    Looking ahead (each later domain must keep one option) cuts dead ends early.
+    """
+    chosen: list[Slot | None] = []
+
+    def search(index: int, starts: list[datetime], moves: int) -> bool:
+        if index == len(order):
+            return True
+        if index in skip:
+            chosen.append(None)
+            if search(index + 1, starts, moves):
+                return True
+            chosen.pop()
+            return False
+        _, held, options = order[index]
+        for option in options:
+            moved = moves + (held is not None and option != held.slot)
+            if moved > max_moves or not all(spaced(option.starts_at, t, policy) for t in starts):
+                continue
+            after = [*starts, option.starts_at]
+            if any(n not in skip and not any(all(spaced(o.starts_at, t, policy) for t in after) for o in later)
+                   for n, (_, _, later) in enumerate(order[index + 1:], start=index + 1)):
+                continue
+            chosen.append(option)
+            if search(index + 1, after, moved):
+                return True
+            chosen.pop()
+        return False
+
+    return chosen if search(0, [], 0) else None
+

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from datetime import timedelta
 
@@ -21,10 +22,16 @@ from contracts.events import (
 )
 from services.runtime.messaging import Context
 from services.scheduling import domain
-from services.scheduling.repository import Need, SchedulingRepository
+from services.scheduling.repository import SchedulingRepository, SeatTaken
 
 DRAIN_BATCH = 500
 """Waiting pupils looked at per domain in one transaction; the sweep comes back for the rest."""
+PLAN_BATCH = 200
+"""Due pupils planned in one transaction; the planner comes back for the rest at once."""
+PLAN_ATTEMPTS = 3
+"""Plans computed again when seats go to other transactions before the pupil stays due for the next run."""
+RESCHEDULED = "rescheduled"
+"""Reason of an interview moved so that a new need of the same pupil fits; the mail words it in French."""
 
 
 def policy(campaign: Campaign) -> domain.Policy:
@@ -40,30 +47,58 @@ def policy(campaign: Campaign) -> domain.Policy:
     )
 
 
-async def book(repo: SchedulingRepository, need: Need, ctx: Context) -> InterviewBooked | None:
-    """R13–R18: one interview for this pupil in this domain, if a fitting seat is free; else the pupil waits."""
+async def plan(repo: SchedulingRepository, ine: str, ctx: Context) -> list[Event]:
+    """R13, R15–R18: plans all the pupil's waiting domains together and carries the plan out.
+
+    The rule is ``domain.plan_pupil``; here its inputs are read and its decision applied: moved
+    interviews are cancelled (reason ``rescheduled``) and booked again, new needs booked, all in one
+    savepoint. A seat another transaction took meanwhile undoes the whole plan, which is computed again
+    (PLAN_ATTEMPTS times at most; then the pupil stays due). The caller holds the pupil's lock.
+    """
     rules = policy(ctx.campaign)
-    booking = await repo.book_waiting_need(
-        need.ine,
-        need.domain_code,
-        earliest=domain.earliest_start(ctx.now, rules),
-        gap_hours=rules.min_gap_hours,
-        half_day_rule=rules.one_interview_per_half_day,
-        now=ctx.now,
-    )
-    if booking is None:
-        return None
-    return ctx.event(
-        InterviewBooked,
-        interview_id=booking.interview_id,
-        ine=need.ine,
-        domain_code=need.domain_code,
-        reception_uai=booking.reception_uai,
-        starts_at=booking.starts_at.astimezone(rules.tz),
-        ends_at=booking.ends_at.astimezone(rules.tz),
-        place=booking.place,
-        formation_codes=list(booking.formation_codes),
-    )
+    for _ in range(PLAN_ATTEMPTS):
+        needs = await repo.pupil_needs(ine)
+        waiting = [n for n in needs if n.state == "waiting" and (n.plan_after is None or n.plan_after <= ctx.now)]
+        if not waiting:
+            return []
+        interviews = await repo.pupil_interviews(ine)
+        registered = {n.domain_code: n.registered_at for n in needs}
+        held = [domain.Held(str(i.interview_id), i.domain_code, registered.get(i.domain_code, i.starts_at),
+                            domain.Slot(str(i.slot_id), i.reception_uai, i.starts_at, 1, domain_code=i.domain_code),
+                            attended=i.status == "attended") for i in interviews]
+        domains = sorted({n.domain_code for n in waiting} | {i.domain_code for i in interviews})
+        candidates = await repo.candidate_slots(domains, domain.earliest_start(ctx.now, rules))
+        decided = domain.plan_pupil([domain.WaitingNeed(n.domain_code, n.registered_at) for n in waiting], held,
+                                    candidates, origin_uai=waiting[0].origin_uai, now=ctx.now, policy=rules)
+        try:
+            async with repo.savepoint():
+                events = await _carry_out(repo, ine, decided, ctx)
+        except SeatTaken:
+            continue
+        await repo.end_round(ine, ctx.now)
+        return events
+    return []
+
+
+async def _carry_out(repo: SchedulingRepository, ine: str, decided: domain.Plan, ctx: Context) -> list[Event]:
+    """R19: cancellations of the moved interviews first, then every booking (seats taken in slot order)."""
+    rules = policy(ctx.campaign)
+    events: list[Event] = []
+    for move in decided.moves:
+        await repo.cancel_interview(uuid.UUID(move.interview_id), RESCHEDULED)
+        events.append(ctx.event(InterviewCancelled, interview_id=uuid.UUID(move.interview_id), ine=ine,
+                                domain_code=move.domain_code, reason=RESCHEDULED))
+    seats = [*decided.bookings.items(), *((m.domain_code, m.slot) for m in decided.moves)]
+    for domain_code, slot in sorted(seats, key=lambda seat: seat[1].slot_id):
+        booking = await repo.book(ine, domain_code, slot.slot_id, half_day_rule=rules.one_interview_per_half_day,
+                                  now=ctx.now)
+        events.append(ctx.event(
+            InterviewBooked, interview_id=booking.interview_id, ine=ine, domain_code=domain_code,
+            reception_uai=booking.reception_uai, starts_at=booking.starts_at.astimezone(rules.tz),
+            ends_at=booking.ends_at.astimezone(rules.tz), place=booking.place,
+            formation_codes=list(booking.formation_codes),
+        ))
+    return events
 
 
 async def drain(repo: SchedulingRepository, domain_code: str, ctx: Context) -> list[Event]:
@@ -74,26 +109,35 @@ async def drain(repo: SchedulingRepository, domain_code: str, ctx: Context) -> l
     """
     events: list[Event] = []
     for need in await repo.waiting_pupils(domain_code, DRAIN_BATCH):
-        if not await repo.try_lock_pupil(need.ine):
-            continue
-        booked = await book(repo, need, ctx)  # books only if the need still waits
-        if booked is not None:
-            events.append(booked)
+        if await repo.try_lock_pupil(need.ine):
+            events += await plan(repo, need.ine, ctx)  # books only what still waits
+    return events
+
+
+async def plan_due_pupils(ctx: Context) -> Sequence[Event]:
+    """R15: pupils whose planning round has ended are planned, oldest registration first; a pupil another
+    transaction holds is left for the next run."""
+    repo = SchedulingRepository(ctx.conn, ctx.campaign.campaign)
+    events: list[Event] = []
+    for ine in await repo.due_pupils(ctx.now, PLAN_BATCH):
+        if await repo.try_lock_pupil(ine):
+            events += await plan(repo, ine, ctx)
     return events
 
 
 async def candidacy_registered(event: CandidacyRegistered, ctx: Context) -> Sequence[Event]:
-    """R13: a candidacy adds its formation to the pupil's need in the domain; a waiting need is booked now."""
+    """R13, R15: a candidacy adds its formation to the pupil's need in the domain; a waiting need starts the
+    pupil's planning round, at whose end all their waiting domains are planned together."""
     repo = SchedulingRepository(ctx.conn, ctx.campaign.campaign)
     await repo.lock_pupil(event.ine)
     need = await repo.add_formation(
         ine=event.ine, domain_code=event.domain_code, origin_uai=event.origin_uai,
         registered_at=event.registered_at, formation_code=event.formation_code,
     )
-    if need.state != "waiting":
-        return []
-    booked = await book(repo, need, ctx)
-    return [booked] if booked else []
+    if need.state == "waiting":
+        # Nothing is booked yet: the pupil's other candidacies, sent with this one, are planned with it.
+        await repo.start_round(event.ine, ctx.now + timedelta(seconds=ctx.campaign.scheduling.planning_round_seconds))
+    return []
 
 
 async def candidacy_withdrawn(event: CandidacyWithdrawn, ctx: Context) -> Sequence[Event]:
@@ -158,9 +202,7 @@ async def request_new_interview(cmd: RequestNewInterview, ctx: Context) -> Seque
     assert need is not None
     await repo.set_need_state(cmd.ine, cmd.domain_code, "waiting")
     requested = ctx.event(InterviewRequested, ine=cmd.ine, domain_code=cmd.domain_code)
-    booked = await book(repo, Need(need.ine, need.domain_code, need.origin_uai, need.registered_at,
-                                   need.formation_codes, "waiting"), ctx)
-    return [requested, booked] if booked else [requested]
+    return [requested, *await plan(repo, cmd.ine, ctx)]
 
 
 SLOT_CANCELLED = "slot_cancelled"
@@ -195,8 +237,8 @@ async def cancel_interview_slots(cmd: CancelInterviewSlots, ctx: Context) -> Seq
     for interview in moved:  # oldest registration first: they choose first among the remaining seats
         events.append(ctx.event(InterviewCancelled, interview_id=interview.interview_id, ine=interview.ine,
                                 domain_code=interview.domain_code, reason=SLOT_CANCELLED))
-        if interview.need is not None and (booked := await book(repo, interview.need, ctx)) is not None:
-            events.append(booked)
+        if interview.need is not None:
+            events += await plan(repo, interview.ine, ctx)
     return events
 
 

@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+from asyncpg.transaction import Transaction
 
 from services.runtime.database import load_queries
+from services.scheduling.domain import Slot
 
 SQL_DIR = Path(__file__).parent / "sql"
 q = load_queries(SQL_DIR)
@@ -26,6 +28,8 @@ class Need:
     registered_at: datetime
     formation_codes: tuple[str, ...]
     state: str
+    plan_after: datetime | None = None
+    """The end of the need's planning round; None once planned (a waiting need then waits for a seat)."""
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,23 @@ def _need(row: Any) -> Need | None:
     if row is None:
         return None
     return Need(row["ine"], row["domain_code"], row["origin_uai"], row["registered_at"],
-                tuple(row["formation_codes"]), row["state"])
+                tuple(row["formation_codes"]), row["state"], row["plan_after"])
+
+
+@dataclass(frozen=True)
+class PupilInterview:
+    """An interview the pupil has (booked or attended), in its slot."""
+
+    interview_id: uuid.UUID
+    domain_code: str
+    slot_id: uuid.UUID
+    reception_uai: str
+    starts_at: datetime
+    status: str
+
+
+class SeatTaken(Exception):
+    """A seat the plan chose went to another transaction: the plan is computed again."""
 
 
 class SchedulingRepository:
@@ -95,16 +115,50 @@ class SchedulingRepository:
     async def set_need_state(self, ine: str, domain_code: str, state: str) -> None:
         await q.set_need_state(self.conn, campaign=self.campaign, ine=ine, domain_code=domain_code, state=state)
 
-    async def book_waiting_need(self, ine: str, domain_code: str, *, earliest: datetime, gap_hours: int,
-                                half_day_rule: bool, now: datetime) -> Booking | None:
-        """Takes a seat in the best fitting slot for a waiting need and records the interview; None if none fits."""
-        row = await q.book_waiting_need(
-            self.conn, campaign=self.campaign, ine=ine, domain_code=domain_code, earliest=earliest,
-            half_day_rule=half_day_rule, gap_seconds=gap_hours * 3600, interview_id=uuid.uuid4(), now=now,
+    async def start_round(self, ine: str, until: datetime) -> None:
+        await q.start_round(self.conn, campaign=self.campaign, ine=ine, until=until)
+
+    async def end_round(self, ine: str, now: datetime) -> None:
+        await q.end_round(self.conn, campaign=self.campaign, ine=ine, now=now)
+
+    async def due_pupils(self, now: datetime, limit: int) -> list[str]:
+        return [r["ine"] async for r in q.due_pupils(self.conn, campaign=self.campaign, now=now, limit=limit)]
+
+    async def pupil_needs(self, ine: str) -> list[Need]:
+        return [n async for r in q.pupil_needs(self.conn, campaign=self.campaign, ine=ine) if (n := _need(r))]
+
+    async def pupil_interviews(self, ine: str) -> list[PupilInterview]:
+        return [PupilInterview(r["interview_id"], r["domain_code"], r["slot_id"], r["reception_uai"], r["starts_at"],
+                               r["status"])
+                async for r in q.pupil_interviews(self.conn, campaign=self.campaign, ine=ine)]
+
+    async def candidate_slots(self, domains: list[str], earliest: datetime) -> list[Slot]:
+        """Open slots of these domains with a free seat from ``earliest`` on: what the planner chooses among."""
+        return [Slot(str(r["slot_id"]), r["reception_uai"], r["starts_at"], r["free_seats"],
+                     domain_code=r["domain_code"])
+                async for r in q.candidate_slots(self.conn, campaign=self.campaign, domains=domains,
+                                                 earliest=earliest)]
+
+    def savepoint(self) -> Transaction:
+        """A plan is carried out whole or not at all, inside the caller's transaction."""
+        return self.conn.transaction()
+
+    async def book(self, ine: str, domain_code: str, slot_id: str, *, half_day_rule: bool,
+                   now: datetime) -> Booking:
+        """Takes a seat in the slot and records the interview; SeatTaken when the seat is gone."""
+        seat = await q.take_seat(self.conn, slot_id=uuid.UUID(slot_id))
+        if seat is None:
+            raise SeatTaken(slot_id)
+        interview_id = uuid.uuid4()
+        row = await q.record_interview(
+            self.conn, interview_id=interview_id, campaign=self.campaign, ine=ine, domain_code=domain_code,
+            slot_id=uuid.UUID(slot_id), reception_uai=seat["reception_uai"], place=seat["place"],
+            starts_at=seat["starts_at"], ends_at=seat["ends_at"],
+            half_day=seat["half_day"] if half_day_rule else None, now=now,
         )
-        if row is None:
-            return None
-        return Booking(row["interview_id"], row["reception_uai"], row["place"], row["starts_at"], row["ends_at"],
+        if row is None:  # the need is gone: nothing of the plan stays
+            raise SeatTaken(slot_id)
+        return Booking(interview_id, seat["reception_uai"], seat["place"], seat["starts_at"], seat["ends_at"],
                        tuple(row["formation_codes"]))
 
     async def active_interview(self, ine: str, domain_code: str) -> Any:
@@ -147,7 +201,7 @@ class SchedulingRepository:
             MovedInterview(r["interview_id"], r["ine"], r["domain_code"],
                            None if r["origin_uai"] is None else
                            Need(r["ine"], r["domain_code"], r["origin_uai"], r["registered_at"],
-                                tuple(r["formation_codes"]), "waiting"))
+                                tuple(r["formation_codes"]), "waiting", None))
             async for r in q.cancel_interviews_in_slots(self.conn, campaign=self.campaign, slot_ids=slot_ids,
                                                         reason=reason, now=now)
         ]

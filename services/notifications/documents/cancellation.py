@@ -31,7 +31,7 @@ CANCELLATION_REASONS: dict[str, _Reason] = {
         "fixé. Si aucune place n'est libre pour le moment, l'élève reste inscrit en attente d'un entretien et "
         "l'établissement d'origine en sera informé.",
     ),
-    "interview_moved": _Reason(
+    "rescheduled": _Reason(
         "l'entretien a été déplacé pour que l'élève puisse passer tous ses entretiens",
         "Une nouvelle convocation, avec la nouvelle date, vous est envoyée séparément.",
     ),

@@ -6,7 +6,7 @@ SELECT pg_advisory_xact_lock(hashtext('scheduling/' || :campaign || '/' || :ine)
 SELECT pg_try_advisory_xact_lock(hashtext('scheduling/' || :campaign || '/' || :ine));
 
 -- name: get_need^
-SELECT ine, domain_code, origin_uai, registered_at, formation_codes, state
+SELECT ine, domain_code, origin_uai, registered_at, formation_codes, state, plan_after
 FROM needs WHERE campaign = :campaign AND ine = :ine AND domain_code = :domain_code;
 
 -- name: add_formation^
@@ -19,7 +19,7 @@ ON CONFLICT (campaign, ine, domain_code) DO UPDATE SET
                            ELSE array_append(needs.formation_codes, CAST(:formation_code AS text)) END,
     registered_at = least(needs.registered_at, excluded.registered_at),
     state = CASE WHEN needs.state = 'withdrawn' THEN 'waiting' ELSE needs.state END
-RETURNING ine, domain_code, origin_uai, registered_at, formation_codes, state;
+RETURNING ine, domain_code, origin_uai, registered_at, formation_codes, state, plan_after;
 
 -- name: remove_formation^
 UPDATE needs SET
@@ -27,50 +27,78 @@ UPDATE needs SET
     state = CASE WHEN cardinality(array_remove(formation_codes, CAST(:formation_code AS text))) = 0 THEN 'withdrawn'
                  ELSE state END
 WHERE campaign = :campaign AND ine = :ine AND domain_code = :domain_code
-RETURNING ine, domain_code, origin_uai, registered_at, formation_codes, state;
+RETURNING ine, domain_code, origin_uai, registered_at, formation_codes, state, plan_after;
 
 -- name: set_need_state!
 UPDATE needs SET state = :state WHERE campaign = :campaign AND ine = :ine AND domain_code = :domain_code;
 
--- name: book_waiting_need^
--- R13–R18 in one statement. The need must still wait; the fitting open slot with a free seat — a
--- reception school of the origin school's département first, then the earliest — is locked and
--- loses a seat (a slot another transaction fills or cancels meanwhile is re-checked after its
--- commit and skipped if full or cancelled); the interview is recorded and the need marked booked. No row: nothing fits.
+-- name: start_round!
+-- R15: a need arriving for the pupil (re)starts their planning round: every waiting need of theirs,
+-- an older one waiting for a seat included, is planned together when the round ends.
+UPDATE needs SET plan_after = :until
+WHERE campaign = :campaign AND ine = :ine AND state = 'waiting';
+
+-- name: pupil_needs
+SELECT ine, domain_code, origin_uai, registered_at, formation_codes, state, plan_after
+FROM needs WHERE campaign = :campaign AND ine = :ine
+ORDER BY registered_at, domain_code;
+
+-- name: pupil_interviews
+-- The interviews the pupil has: the planner keeps, moves or plans around them.
+SELECT i.interview_id, i.domain_code, i.slot_id, i.reception_uai, i.starts_at, i.status
+FROM interviews i
+WHERE i.campaign = :campaign AND i.ine = :ine AND i.status IN ('booked', 'attended');
+
+-- name: candidate_slots
+-- A coarse filter, never a choice: every open slot of these domains with a free seat, starting
+-- after the earliest instant a convocation allows. Which one fits and which one is preferred is the
+-- planner's rule (domain.plan_pupil); this only keeps what can never be booked out of it.
+SELECT slot_id, domain_code, reception_uai, starts_at, capacity - booked AS free_seats
+FROM slots
+WHERE campaign = :campaign AND domain_code = ANY(CAST(:domains AS text[])) AND booked < capacity
+  AND cancelled_at IS NULL AND starts_at >= :earliest
+ORDER BY domain_code, starts_at, slot_id;
+
+-- name: take_seat^
+-- The seat the plan chose, taken only if the slot is still open and not full: a transaction that
+-- took the last seat meanwhile makes this wait for its commit, then find the slot full (no row) and
+-- the plan is computed again. Callers take their seats in slot_id order, so two plans never deadlock.
+UPDATE slots SET booked = booked + 1
+WHERE slot_id = :slot_id AND booked < capacity AND cancelled_at IS NULL
+RETURNING reception_uai, place, starts_at, ends_at, half_day;
+
+-- name: record_interview^
+-- The interview in the seat just taken; the need is booked and out of any round. The unique indexes
+-- (one interview per domain, one per half-day) are the safety net under the planner's rule.
 WITH need AS (
     SELECT ine, domain_code, origin_uai, formation_codes FROM needs
-    WHERE campaign = :campaign AND ine = :ine AND domain_code = :domain_code AND state = 'waiting'
-), taken AS (
-    SELECT starts_at, half_day FROM interviews
-    WHERE campaign = :campaign AND ine = :ine AND status IN ('booked', 'attended')
-), best AS (
-    SELECT s.slot_id
-    FROM slots s, need
-    WHERE s.campaign = :campaign AND s.domain_code = :domain_code AND s.booked < s.capacity
-      AND s.cancelled_at IS NULL AND s.starts_at >= :earliest
-      AND NOT (:half_day_rule AND s.half_day IN (SELECT half_day FROM taken WHERE half_day IS NOT NULL))
-      AND NOT EXISTS (SELECT 1 FROM taken t
-                      WHERE abs(extract(epoch FROM (t.starts_at - s.starts_at))) < greatest(:gap_seconds, 60))
-    ORDER BY (left(s.reception_uai, 3) <> left(need.origin_uai, 3)), s.starts_at, s.slot_id
-    LIMIT 1
-    FOR UPDATE OF s
-), seat AS (
-    UPDATE slots SET booked = booked + 1 FROM best WHERE slots.slot_id = best.slot_id
-    RETURNING slots.slot_id, slots.reception_uai, slots.place, slots.starts_at, slots.ends_at, slots.half_day
+    WHERE campaign = :campaign AND ine = :ine AND domain_code = :domain_code AND state IN ('waiting', 'booked')
 ), interview AS (
     INSERT INTO interviews (interview_id, campaign, ine, domain_code, origin_uai, slot_id, reception_uai, place,
                             starts_at, ends_at, half_day, formation_codes, status, booked_at)
-    SELECT :interview_id, :campaign, need.ine, need.domain_code, need.origin_uai, seat.slot_id, seat.reception_uai,
-           seat.place, seat.starts_at, seat.ends_at, CASE WHEN :half_day_rule THEN seat.half_day END,
-           need.formation_codes, 'booked', :now
-    FROM seat, need
-    RETURNING interview_id, ine, domain_code, reception_uai, place, starts_at, ends_at, formation_codes
+    SELECT :interview_id, :campaign, need.ine, need.domain_code, need.origin_uai, :slot_id, :reception_uai, :place,
+           :starts_at, :ends_at, :half_day, need.formation_codes, 'booked', :now
+    FROM need
+    RETURNING formation_codes
 ), marked AS (
-    UPDATE needs SET state = 'booked'
-    FROM interview
-    WHERE needs.campaign = :campaign AND needs.ine = interview.ine AND needs.domain_code = interview.domain_code
+    UPDATE needs SET state = 'booked', plan_after = NULL
+    WHERE campaign = :campaign AND ine = :ine AND domain_code = :domain_code
 )
-SELECT interview_id, reception_uai, place, starts_at, ends_at, formation_codes FROM interview;
+SELECT formation_codes FROM interview;
+
+-- name: end_round!
+-- The pupil was planned: needs still waiting now wait for a seat (the sweep and the shortfall see
+-- them); a need whose round has not ended yet keeps it.
+UPDATE needs SET plan_after = NULL
+WHERE campaign = :campaign AND ine = :ine AND state = 'waiting' AND plan_after <= :now;
+
+-- name: due_pupils
+-- R15: pupils whose round has ended, oldest registration first.
+SELECT ine FROM needs
+WHERE campaign = :campaign AND state = 'waiting' AND plan_after <= :now
+GROUP BY ine
+ORDER BY min(registered_at), ine
+LIMIT :limit;
 
 -- name: active_interview^
 SELECT interview_id, slot_id, starts_at, status FROM interviews
@@ -162,9 +190,10 @@ FROM cancelled c LEFT JOIN waiting w ON w.ine = c.ine AND w.domain_code = c.doma
 ORDER BY w.registered_at NULLS LAST, c.ine;
 
 -- name: waiting_pupils
-SELECT ine, domain_code, origin_uai, registered_at, formation_codes, state
+-- Pupils planned and still waiting for a seat; those in a planning round are the planner's.
+SELECT ine, domain_code, origin_uai, registered_at, formation_codes, state, plan_after
 FROM needs
-WHERE campaign = :campaign AND domain_code = :domain_code AND state = 'waiting'
+WHERE campaign = :campaign AND domain_code = :domain_code AND state = 'waiting' AND plan_after IS NULL
 ORDER BY registered_at, ine
 LIMIT :limit;
 
@@ -172,17 +201,18 @@ LIMIT :limit;
 -- Domains where pupils wait while a seat far enough ahead is free.
 SELECT DISTINCT n.domain_code
 FROM needs n
-WHERE n.campaign = :campaign AND n.state = 'waiting'
+WHERE n.campaign = :campaign AND n.state = 'waiting' AND n.plan_after IS NULL
   AND EXISTS (SELECT 1 FROM slots s WHERE s.campaign = n.campaign AND s.domain_code = n.domain_code
                                       AND s.booked < s.capacity AND s.cancelled_at IS NULL
                                       AND s.starts_at >= :earliest);
 
 -- name: shortfall_changes
 -- Per domain, the waiting count when it differs from the last one published. Only waiting pupils
--- are counted (the partial index needs_waiting), so a sweep costs what waits, not the campaign's size.
+-- are counted (the partial index needs_waiting), so a sweep costs what waits, not the campaign's size;
+-- a pupil in their planning round does not wait yet.
 WITH counts AS (
     SELECT domain_code, count(*) AS waiting
-    FROM needs WHERE campaign = :campaign AND state = 'waiting' GROUP BY domain_code
+    FROM needs WHERE campaign = :campaign AND state = 'waiting' AND plan_after IS NULL GROUP BY domain_code
 ),
 published AS (
     SELECT domain_code, waiting FROM shortfalls WHERE campaign = :campaign

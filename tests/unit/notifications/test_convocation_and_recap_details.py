@@ -246,7 +246,7 @@ def test_r20_a_first_convocation_does_not_say_it_replaces_another() -> None:
 @pytest.mark.parametrize(("reason", "motive"), [
     ("candidacies_withdrawn", "Motif : les candidatures de l'élève dans ce domaine ont été retirées."),
     ("slot_cancelled", "Motif : le lycée d'accueil a annulé ce créneau d'entretien."),
-    ("interview_moved", "Motif : l'entretien a été déplacé"),
+    ("rescheduled", "Motif : l'entretien a été déplacé"),
 ])
 def test_r19_each_cancellation_reason_is_said_in_french_without_its_code(reason: str, motive: str) -> None:
     text = body(cancellation(replace(CONVOCATION, sequence=1), reason))

@@ -1,6 +1,6 @@
 """Scheduling's pure booking rules: half-days (R16), notice (R17), preference (R18) and the choice of a slot."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -39,6 +39,20 @@ NO_HALF_DAY_RULE = replace(POLICY, one_interview_per_half_day=False)
 NOW = datetime(2013, 2, 20, 10, 0, tzinfo=PARIS)
 
 
+def choose_slot(
+    slots: Iterable[domain.Slot], *, origin_uai: str, taken: Iterable[datetime], now: datetime, policy: domain.Policy
+) -> domain.Slot | None:
+    """The planner on one waiting domain, beside interviews that cannot move: the slot it books, or None."""
+    by_id = {s.slot_id: s for s in slots}
+    fixed = [domain.Held(f"i{n}", f"other-{n}", now, domain.Slot(f"t{n}", origin_uai, t, 1, domain_code=f"other-{n}"),
+                         attended=True) for n, t in enumerate(taken)]
+    plan = domain.plan_pupil([domain.WaitingNeed("hotellerie-restauration", now)], fixed,
+                             [replace(s, domain_code="hotellerie-restauration") for s in by_id.values()],
+                             origin_uai=origin_uai, now=now, policy=policy)
+    booked = plan.bookings.get("hotellerie-restauration")
+    return None if booked is None else by_id[booked.slot_id]
+
+
 def paris(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(year, month, day, hour, minute, tzinfo=PARIS)
 
@@ -63,7 +77,7 @@ def choose(
     now: datetime = NOW,
     policy: domain.Policy = POLICY,
 ) -> domain.Slot | None:
-    return domain.choose_slot(slots, origin_uai=origin_uai, taken=taken, now=now, policy=policy)
+    return choose_slot(slots, origin_uai=origin_uai, taken=taken, now=now, policy=policy)
 
 
 # --- R16: the half-day of an instant, in Paris time --------------------------------------------------------
@@ -329,7 +343,7 @@ def test_r16_choose_slot_accepts_taken_instants_as_a_one_shot_iterator() -> None
     same_half_day = a_slot(paris(2013, 3, 14, 9), slot_id="a")
     other_day = a_slot(paris(2013, 3, 15, 9), slot_id="b")
 
-    chosen = domain.choose_slot(
+    chosen = choose_slot(
         iter([same_half_day, other_day]),
         origin_uai=ORIGIN_094,
         taken=iter([paris(2013, 3, 14, 11)]),
@@ -456,7 +470,7 @@ def fits_by_hand(slot: domain.Slot, taken: Sequence[datetime], now: datetime, po
 
 
 def choose_in(scenario: Scenario) -> domain.Slot | None:
-    return domain.choose_slot(
+    return choose_slot(
         scenario.slots, origin_uai=scenario.origin_uai, taken=scenario.taken, now=scenario.now, policy=scenario.policy
     )
 
@@ -591,7 +605,7 @@ def book_everyone(queue: Queue) -> tuple[dict[str, domain.Slot], list[Pupil]]:
     pupils = [Pupil(origin_uai=origin, needs=needs) for origin, needs in queue.pupils]
     for pupil in pupils:
         for _ in range(pupil.needs):
-            chosen = domain.choose_slot(
+            chosen = choose_slot(
                 pool.values(), origin_uai=pupil.origin_uai, taken=pupil.taken, now=queue.now, policy=queue.policy
             )
             if chosen is None:

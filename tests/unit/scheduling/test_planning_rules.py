@@ -1,5 +1,7 @@
 """Scheduling's pure planning rules: R14 (planning closes), slot cancellation, R17/R21 (no interview possible)."""
 
+from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -31,6 +33,20 @@ POLICY = domain.Policy(
 )
 SLOT = domain.NewSlot(starts_at=datetime(2013, 4, 10, 9, 0, tzinfo=PARIS), duration_minutes=30, capacity=2)
 
+
+
+def choose_slot(
+    slots: Iterable[domain.Slot], *, origin_uai: str, taken: Iterable[datetime], now: datetime, policy: domain.Policy
+) -> domain.Slot | None:
+    """The planner on one waiting domain, beside interviews that cannot move: the slot it books, or None."""
+    by_id = {s.slot_id: s for s in slots}
+    fixed = [domain.Held(f"i{n}", f"other-{n}", now, domain.Slot(f"t{n}", origin_uai, t, 1, domain_code=f"other-{n}"),
+                         attended=True) for n, t in enumerate(taken)]
+    plan = domain.plan_pupil([domain.WaitingNeed("hotellerie-restauration", now)], fixed,
+                             [replace(s, domain_code="hotellerie-restauration") for s in by_id.values()],
+                             origin_uai=origin_uai, now=now, policy=policy)
+    booked = plan.bookings.get("hotellerie-restauration")
+    return None if booked is None else by_id[booked.slot_id]
 
 def declare(today: date, *, actor_uai: str = CAREME, domain_code: str = HOTELLERIE) -> None:
     domain.check_declaration(actor_uai=actor_uai, domain_code=domain_code, slots=[SLOT], today=today, policy=POLICY)
@@ -188,6 +204,6 @@ def test_r14_a_cancelled_slot_is_never_chosen_even_with_free_seats() -> None:
     closed = domain.Slot("a", CAREME, datetime(2013, 3, 11, 9, 0, tzinfo=PARIS), 3, cancelled=True)
     later = domain.Slot("b", CAREME, datetime(2013, 3, 12, 9, 0, tzinfo=PARIS), 1)
 
-    chosen = domain.choose_slot([closed, later], origin_uai=ORIGIN_SCHOOL, taken=[], now=now, policy=POLICY)
+    chosen = choose_slot([closed, later], origin_uai=ORIGIN_SCHOOL, taken=[], now=now, policy=POLICY)
 
     assert chosen == later
