@@ -82,7 +82,7 @@ async def copies(
     for campaign in {str(body.get("campaign")) for _, body in events}:
         subjects = sorted({s for _, body in events if str(body.get("campaign")) == campaign for s in _subjects(body)})
         if subjects:
-            for record in await q.linked_schools(conn, campaign=campaign, subjects=subjects):
+            async for record in q.linked_schools(conn, campaign=campaign, subjects=subjects):
                 known.setdefault((campaign, record["subject"]), set()).add(record["uai"])
     result: list[tuple[Any, ...]] = []
     for row, body in events:
