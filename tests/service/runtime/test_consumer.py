@@ -113,7 +113,8 @@ async def test_a_redelivered_command_has_no_second_effect_and_no_second_event(po
     await handler.deliver(message)
 
     assert await effects(pool) == 1
-    assert [r["routing_key"] for r in await outbox(pool)] == ["enrollment.candidacy_withdrawn"]
+    assert [r["routing_key"] for r in await outbox(pool)] == [
+        "enrollment.candidacy_withdrawn", "0930122C.enrollment.candidacy_withdrawn"]
 
 
 async def test_a_rejection_undoes_what_the_handler_wrote_and_is_the_only_event(pool: asyncpg.Pool) -> None:
@@ -123,7 +124,8 @@ async def test_a_rejection_undoes_what_the_handler_wrote_and_is_the_only_event(p
 
     rows = await outbox(pool)
     assert await effects(pool) == 0
-    assert [r["routing_key"] for r in rows] == ["enrollment.command_rejected"]
+    # Once on passpro.events, and once for the school that sent it.
+    assert [r["routing_key"] for r in rows] == ["enrollment.command_rejected", "0930122C.enrollment.command_rejected"]
     assert json.loads(rows[0]["body"])["reason"] == "unknown_candidacy"
 
 
@@ -343,4 +345,5 @@ async def test_the_operators_purge_of_a_finished_campaign_deletes_its_data_once(
 
     purged = [json.loads(r["body"]) for r in await outbox(pool) if r["routing_key"] == "enrollment.campaign_purged"]
     assert await effects(pool) == 0
-    assert [p["rows_deleted"] for p in purged] == [1]
+    # The effect row and what the runtime learnt of the pupil's school.
+    assert [p["rows_deleted"] for p in purged] == [2]
