@@ -48,11 +48,13 @@ __all__ = [
     "EVENT_NAMES",
     "OPERATOR_COMMANDS",
     "PARKING_EXCHANGE",
+    "PORTAL_COMMANDS",
     "PURGE_CAMPAIGN",
     "QUEUES",
     "REPLAY_EXCHANGE",
     "REPLAY_HEADER",
     "ROUTING_KEY_TO_MODEL",
+    "SCHOOLS_EXCHANGE",
     "SERVICES",
     "VHOST",
     "QueueSpec",
@@ -63,11 +65,16 @@ __all__ = [
     "handlers_of",
     "parking_queue",
     "queues_of",
+    "school_event_key",
+    "scoped_command_key",
+    "split_command_key",
 ]
 
 VHOST: Final = "passpro"
 COMMANDS_EXCHANGE: Final = "passpro.commands"
 EVENTS_EXCHANGE: Final = "passpro.events"
+SCHOOLS_EXCHANGE: Final = "passpro.schools"
+"""Every public event about a pupil or a school again, once per school concerned: ``<uai>.<service>.<event>``."""
 PARKING_EXCHANGE: Final = "passpro.parking"
 REPLAY_EXCHANGE: Final = "passpro.replay"
 """Operators put parked messages back here: a headers exchange that delivers each to the one queue it failed in."""
@@ -123,6 +130,22 @@ COMMAND_OWNERS: Final[dict[str, str]] = {
 }
 """Command routing key -> the one service that carries it out; `ADVANCE_CLOCK` goes to every service."""
 
+PORTAL_COMMANDS: Final = tuple(COMMAND_OWNERS)
+"""The commands a school's portal sends; only these have the scoped key form ``<command>.<uai>``."""
+
+
+def scoped_command_key(command: str, uai: str) -> str:
+    """The routing key ``<command>.<uai>`` a [[portals]] account publishes a command with, for its school ``uai``."""
+    if command not in PORTAL_COMMANDS:
+        raise ValueError(f"{command!r} has no per-school form; expected one of {', '.join(PORTAL_COMMANDS)}")
+    return f"{command}.{uai}"
+
+
+def split_command_key(key: str) -> tuple[str, str | None]:
+    """``register_candidacy.0931500A`` -> (``register_candidacy``, ``0931500A``); a bare key has no school."""
+    command, _, uai = key.partition(".")
+    return command, (uai or None)
+
 EVENT_NAMES: Final[dict[type[Event], str]] = {
     CandidacyRegistered: "candidacy_registered",
     CandidacyWithdrawn: "candidacy_withdrawn",
@@ -162,6 +185,11 @@ def event_key(service: str, name: str) -> str:
     if service not in SERVICES:
         raise ValueError(f"unknown service {service!r}; expected one of {', '.join(SERVICES)}")
     return f"{service}.{name}"
+
+
+def school_event_key(uai: str, event_routing_key: str) -> str:
+    """The routing key ``<uai>.<service>.<event>`` of an event's copy on `passpro.schools` for the school ``uai``."""
+    return f"{uai}.{event_routing_key}"
 
 
 EVENTS: Final[dict[str, type[Event]]] = _unique(
@@ -263,7 +291,8 @@ _SUBSCRIPTIONS: Final[Mapping[str, tuple[str, ...]]] = {
 
 def _command_bindings(service: str) -> tuple[str, ...]:
     owned = tuple(key for key, owner in COMMAND_OWNERS.items() if owner == service)
-    return (*owned, *BROADCAST_COMMANDS)
+    # Both key forms: the académie's portal sends ``<command>``, a school's portal ``<command>.<uai>``.
+    return (*owned, *(f"{key}.*" for key in owned), *BROADCAST_COMMANDS)
 
 
 QUEUES: Final[tuple[QueueSpec, ...]] = tuple(

@@ -165,6 +165,8 @@ def _rabbit_config(amqp_port: int, management_port: int, definitions: Path | Non
             f"prometheus.tcp.port = {management_port + 20}",
             *([f"load_definitions = {definitions}"] if definitions else []),
             "loopback_users = none",
+            # Read at boot only: a running broker keeps its limit until restarted.
+            f"max_message_size = {topology.MAX_MESSAGE_SIZE}",
             "log.console = true",
             "log.console.level = warning",
             "log.file = false",

@@ -25,8 +25,10 @@ Event = dict[str, Any]
 class PortalClient:
     """Publishes on ``passpro.commands`` and follows ``passpro.events`` through its own exclusive queue."""
 
-    def __init__(self, url: str, *, bindings: tuple[str, ...] = ("#",)) -> None:
+    def __init__(self, url: str, *, bindings: tuple[str, ...] = ("#",), events: str = routing.EVENTS_EXCHANGE) -> None:
         self.url = url
+        self.events_exchange = events
+        """`passpro.events` for the académie's portal; a school's portal reads `passpro.schools` (``<uai>.#``)."""
         # The broker refuses a user_id other than the connection's account: services can trust it.
         self.user_id = unquote(urlsplit(url).username or "guest")
         self.bindings = bindings
@@ -51,7 +53,7 @@ class PortalClient:
         self._commands = await channel.get_exchange(routing.COMMANDS_EXCHANGE, ensure=False)
         listen = await self._connection.channel()
         await listen.set_qos(prefetch_count=1000)
-        events = await listen.get_exchange(routing.EVENTS_EXCHANGE, ensure=False)
+        events = await listen.get_exchange(self.events_exchange, ensure=False)
         queue = await listen.declare_queue(None, exclusive=True, auto_delete=True)
         for key in self.bindings:
             await queue.bind(events, routing_key=key)

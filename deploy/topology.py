@@ -11,17 +11,41 @@ import hashlib
 import json
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from contracts import routing
+from contracts.campaign import Portal, load_campaign
 
 DELIVERY_LIMIT = 10
 """Deliveries of one message before the broker parks it (quorum queues have no default in 3.10)."""
 
+PARKING_DELIVERY_LIMIT = 5
+"""Deliveries of one parked message (an operator's tool that keeps failing on it) before it moves to the end of line."""
+EXHAUSTED_QUEUE = "parking.exhausted"
+"""Where a parked message goes after ``PARKING_DELIVERY_LIMIT`` deliveries: kept, never looped, for an operator."""
+MAX_MESSAGE_SIZE = 512 * 1024
+"""Bytes of one message body, at most (``max_message_size``): a command or event is a few KB; more is a mistake or
+an attack, refused by the broker before it is stored (the publisher's channel is closed with the reason)."""
+PORTAL_QUEUE_MAX_LENGTH = 100_000
+"""Messages a portal's server-named queue holds before the oldest are dropped: days of a busy school's events."""
+PORTAL_QUEUE_MAX_BYTES = 64 * 1024 * 1024
+PORTAL_QUEUE_EXPIRES_MS = 30 * 60 * 1000
+"""A portal's queue nobody has consumed from for 30 minutes is deleted by the broker."""
+
 ADMIN_USER = "passpro-admin"
 PORTAL_USER = "portal"
 TEST_VHOST = "passpro_test"
+
+
+@dataclass(frozen=True)
+class TopicPermission:
+    """Routing keys an account may publish with (write) and bind with (read) on one topic exchange."""
+
+    exchange: str
+    write: str
+    read: str
 
 
 @dataclass(frozen=True)
@@ -32,6 +56,8 @@ class Account:
     configure: str
     write: str
     read: str
+    topics: tuple[TopicPermission, ...] = field(default=())
+    """No entry for an exchange means any key there (RabbitMQ's default); the other patterns still apply."""
 
 
 def _password(user: str) -> str:
@@ -42,6 +68,38 @@ def _password(user: str) -> str:
 
 def _alternatives(names: list[str]) -> str:
     return "^(" + "|".join(n.replace(".", r"\.") for n in sorted(names)) + ")$"
+
+
+def _one_of(names: list[str] | tuple[str, ...]) -> str:
+    return "(" + "|".join(n.replace(".", r"\.") for n in sorted(names)) + ")"
+
+
+NOTHING = "^$"
+"""A pattern no routing key or name matches (keys are never empty here)."""
+
+
+def portals() -> list[Portal]:
+    """The campaign's [[portals]]: the file of ``PASSPRO_CAMPAIGN_FILE``, else the bundled campaign."""
+    path = os.environ.get("PASSPRO_CAMPAIGN_FILE")
+    return list(load_campaign(Path(path) if path else None).portals)
+
+
+def portal_account(portal: Portal) -> Account:
+    """R12 at the broker: a school's portal publishes commands for its schools and reads events about them only."""
+    schools = _one_of(portal.schools)
+    return Account(
+        portal.name,
+        _password(portal.name),
+        "",
+        configure=r"^amq\.gen-.*",
+        write=_alternatives([routing.COMMANDS_EXCHANGE]).replace(")$", r"|amq\.gen-.*)$"),
+        read=_alternatives([routing.SCHOOLS_EXCHANGE]).replace(")$", r"|amq\.gen-.*)$"),
+        topics=(
+            TopicPermission(routing.COMMANDS_EXCHANGE, write=rf"^{_one_of(routing.PORTAL_COMMANDS)}\.{schools}$",
+                            read=NOTHING),
+            TopicPermission(routing.SCHOOLS_EXCHANGE, write=NOTHING, read=rf"^{schools}\."),
+        ),
+    )
 
 
 def accounts() -> list[Account]:
@@ -67,11 +125,17 @@ def accounts() -> list[Account]:
                 "",
                 # Everything is declared in advance: a service never declares or binds.
                 configure="^$",
-                # It publishes its events and parks the messages it cannot read.
-                write=_alternatives([routing.EVENTS_EXCHANGE, routing.PARKING_EXCHANGE]),
+                # It publishes its events (and their copies per school) and parks the messages it cannot read.
+                write=_alternatives([routing.EVENTS_EXCHANGE, routing.SCHOOLS_EXCHANGE, routing.PARKING_EXCHANGE]),
                 read=_alternatives(own),
+                # Its own events only: consumers trust the routing key's service because the broker checked it.
+                topics=(
+                    TopicPermission(routing.EVENTS_EXCHANGE, write=rf"^{service}\.", read=NOTHING),
+                    TopicPermission(routing.SCHOOLS_EXCHANGE, write=rf"^[0-9]{{7}}[A-Z]\.{service}\.", read=NOTHING),
+                ),
             )
         )
+    result += [portal_account(portal) for portal in portals()]
     return result
 
 
@@ -98,9 +162,49 @@ def replay_binding(name: str) -> dict[str, str]:
     return {"x-match": "all", routing.REPLAY_HEADER: name}
 
 
+def policies(vhost: str) -> list[dict[str, Any]]:
+    """Bounds the broker holds queues to, whoever declared them.
+
+    A portal's server-named queue (``amq.gen-…``) is bounded in length and bytes, oldest dropped (a full
+    queue refusing publishes would stall every service's outbox), and deleted after 30 unused minutes, so an
+    abandoned consumer cannot fill the broker. A parking queue has an explicit delivery limit and a
+    dead-letter route to ``parking.exhausted``, so a parked message that keeps failing is kept, not looped.
+    """
+    return [
+        {
+            "vhost": vhost,
+            "name": "passpro-portal-queues",
+            "pattern": r"^amq\.gen-",
+            "apply-to": "queues",
+            "priority": 0,
+            "definition": {
+                "max-length": PORTAL_QUEUE_MAX_LENGTH,
+                "max-length-bytes": PORTAL_QUEUE_MAX_BYTES,
+                "overflow": "drop-head",
+                "expires": PORTAL_QUEUE_EXPIRES_MS,
+            },
+        },
+        {
+            "vhost": vhost,
+            "name": "passpro-parking",
+            "pattern": r"\.parking$",
+            "apply-to": "queues",
+            "priority": 0,
+            "definition": {
+                "delivery-limit": PARKING_DELIVERY_LIMIT,
+                "dead-letter-exchange": routing.PARKING_EXCHANGE,
+                "dead-letter-routing-key": EXHAUSTED_QUEUE,
+                "dead-letter-strategy": "at-least-once",
+                "overflow": "reject-publish",
+            },
+        },
+    ]
+
+
 def definitions(vhosts: tuple[str, ...] = (routing.VHOST, TEST_VHOST)) -> dict[str, Any]:
     """The definitions document for ``vhosts`` (the stack's and the test suite's, identical)."""
-    users, permissions, exchanges, queues, bindings = [], [], [], [], []
+    users, permissions, topic_permissions, exchanges, queues, bindings = [], [], [], [], [], []
+    policy_list: list[dict[str, Any]] = []
     for account in accounts():
         users.append(
             {
@@ -121,9 +225,24 @@ def definitions(vhosts: tuple[str, ...] = (routing.VHOST, TEST_VHOST)) -> dict[s
                     "read": account.read,
                 }
             )
+            for topic in account.topics:
+                topic_permissions.append(
+                    {"user": account.name, "vhost": vhost, "exchange": topic.exchange, "write": topic.write,
+                     "read": topic.read}
+                )
+        policy_list += policies(vhost)
+        queues.append(
+            {"name": EXHAUSTED_QUEUE, "vhost": vhost, "durable": True, "auto_delete": False,
+             "arguments": {"x-queue-type": "quorum"}}
+        )
+        bindings.append(
+            {"source": routing.PARKING_EXCHANGE, "vhost": vhost, "destination": EXHAUSTED_QUEUE,
+             "destination_type": "queue", "routing_key": EXHAUSTED_QUEUE, "arguments": {}}
+        )
         for name, kind in (
             (routing.COMMANDS_EXCHANGE, "topic"),
             (routing.EVENTS_EXCHANGE, "topic"),
+            (routing.SCHOOLS_EXCHANGE, "topic"),
             (routing.PARKING_EXCHANGE, "direct"),
             (routing.REPLAY_EXCHANGE, "headers"),
         ):
@@ -194,8 +313,9 @@ def definitions(vhosts: tuple[str, ...] = (routing.VHOST, TEST_VHOST)) -> dict[s
         "users": users,
         "vhosts": [{"name": v} for v in vhosts],
         "permissions": permissions,
+        "topic_permissions": topic_permissions,
         "parameters": [],
-        "policies": [],
+        "policies": policy_list,
         "exchanges": exchanges,
         "queues": queues,
         "bindings": bindings,

@@ -21,6 +21,7 @@ from pydantic import (
 
 from contracts.base import FinalOpinion, FormationKind
 from contracts.identifiers import is_valid_uai, uai_check_letter
+from contracts.routing import SERVICES
 
 Loc = tuple[str | int, ...]
 
@@ -228,6 +229,23 @@ class Formation(_Section):
     domain: Slug = Field(description="Code of the formation's domain, declared in [[domains]].")
 
 
+class Portal(_Section):
+    """R12: an upstream portal's broker account, allowed by the broker to act and read for its schools only."""
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")] = Field(
+        description="The broker account, lower-case words joined by hyphens, e.g. portal-93; its password comes "
+        "from PASSPRO_<NAME>_PASSWORD (dashes as underscores), on the local stack the name itself.",
+    )
+    schools: list[SchoolUai] = Field(
+        min_length=1,
+        description="UAIs of the schools the portal publishes for and reads events about.",
+    )
+
+
+RESERVED_ACCOUNTS = frozenset({"portal", "passpro-admin", "guest"})
+"""Broker accounts a [[portals]] entry cannot take: the académie's own portal, the operators', the default one."""
+
+
 class Campaign(_Section):
     """R1, R29: one campaign of the procedure, as operators write it in the campaign file."""
 
@@ -249,6 +267,10 @@ class Campaign(_Section):
     )
     domains: list[Domain] = Field(min_length=1, description="Domains of the catalog.")
     formations: list[Formation] = Field(min_length=1, description="Formations of the catalog.")
+    portals: list[Portal] = Field(
+        default=[],
+        description="Optional: one broker account per upstream portal, scoped to its schools.",
+    )
 
     _schools: dict[str, School] = PrivateAttr(default_factory=dict)
     _domains: dict[str, Domain] = PrivateAttr(default_factory=dict)
@@ -294,6 +316,11 @@ class Campaign(_Section):
         for index, domain in enumerate(self.domains):
             if domain.code not in served:
                 problems.append((("domains", index, "code"), f"domain {domain.code!r} has no formation"))
+        problems += _duplicates("portals", "name", [portal.name for portal in self.portals])
+        for index, portal in enumerate(self.portals):
+            if portal.name in RESERVED_ACCOUNTS or portal.name.replace("-", "_") in SERVICES:
+                problems.append((("portals", index, "name"), f"{portal.name!r} is already a Passpro account"))
+            problems += _duplicates(("portals", index, "schools"), None, portal.schools)
         if problems:
             raise CrossReferenceError(problems)
         return self

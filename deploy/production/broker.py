@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from deploy import topology
 from deploy.production import spec
 
 AMQP_PORT = 5672
@@ -22,6 +23,8 @@ def _common() -> list[str]:
         "quorum_queue.continuous_membership_reconciliation.enabled = true",
         f"quorum_queue.continuous_membership_reconciliation.target_group_size = {spec.RABBITMQ_NODES}",
         "loopback_users.guest = true",
+        # A publisher's bigger message is refused (its channel closed with the reason) before it is stored.
+        f"max_message_size = {topology.MAX_MESSAGE_SIZE}",
         f"listeners.tcp.default = {AMQP_PORT}",
         f"management.tcp.port = {MANAGEMENT_PORT}",
         f"prometheus.tcp.port = {PROMETHEUS_PORT}",

@@ -29,7 +29,7 @@ from contracts.campaign import Campaign
 from contracts.commands import AdvanceClock, PurgeCampaign
 from contracts.events import CampaignPurged, ClockAdvanced, CommandRejected, FieldError
 from contracts.refusal import Refused
-from services.runtime import metrics
+from services.runtime import metrics, schools
 from services.runtime.database import runtime_queries as q
 
 log = structlog.get_logger()
@@ -144,8 +144,10 @@ def outbox_row(event: Event, service: str, correlation_id: str | None) -> tuple[
 
 
 async def write_outbox(
-    conn: asyncpg.Connection, rows: Sequence[tuple[Any, ...]]
+    conn: asyncpg.Connection, rows: Sequence[tuple[Any, ...]], *, sender_uai: str | None = None
 ) -> None:
+    """The rows, and each public event's copies per school concerned (``sender_uai``: the command's school)."""
+    rows = [*rows, *await schools.copies(conn, rows, sender_uai)]
     if rows:
         await q.add_outbox_messages(
             conn,
@@ -219,15 +221,34 @@ class Consumer:
             if not isinstance(data, dict):
                 raise ValueError("not an object")
         except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deep to decode
-            return await self._unreadable(message, key, amqp_id, correlation, "the body is not a JSON object")
+            scoped = routing.split_command_key(key)[1] if self.is_commands else None
+            return await self._unreadable(message, key, amqp_id, correlation, "the body is not a JSON object",
+                                          sender_uai=schools.school_of(scoped))
+        # A school's portal sends ``<command>.<uai>``: the broker let it name only its own schools.
+        key_uai: str | None = None
+        if self.is_commands:
+            name, key_uai = routing.split_command_key(key)
+            if key_uai is not None and (name not in routing.PORTAL_COMMANDS or schools.school_of(key_uai) is None):
+                return await self._unreadable(message, key, amqp_id, correlation, f"unknown routing key {key!r}")
+            key = name
+        elif message.user_id not in (key.partition(".")[0], self.operator_user):
+            # The broker vouches for user_id; an event whose routing key names another service is forged.
+            return await self._unreadable(
+                message, key, amqp_id, correlation,
+                f"forged event: published by the account {message.user_id!r}, "
+                f"but its routing key names the service {key.partition('.')[0]!r}",
+            )
+        sender = key_uai or (schools.school_of(data.get("actor_uai")) if self.is_commands else None)
         model_type = self.models.get(key)
         if model_type is None:
-            return await self._unreadable(message, key, amqp_id, correlation, f"unknown routing key {key!r}")
+            return await self._unreadable(message, key, amqp_id, correlation, f"unknown routing key {key!r}",
+                                          sender_uai=sender)
         handler = self.handlers.get(key)
         if handler is None:
             # A command this version of the service cannot carry out yet: kept for operators to replay.
             return await self._unreadable(
-                message, key, amqp_id, correlation, f"{self.service.name} does not handle {key!r} yet", answer=False
+                message, key, amqp_id, correlation, f"{self.service.name} does not handle {key!r} yet", answer=False,
+                sender_uai=sender,
             )
         command_id = data.get("command_id") if self.is_commands else data.get("event_id")
         as_uuid = _as_uuid(command_id) if isinstance(command_id, str) else None
@@ -245,7 +266,19 @@ class Consumer:
                 _field_errors(error),
             )
             return await self._in_transaction(
-                inbox_key, correlation, None, key, data, rejection=rejection, command_id=answer_id
+                inbox_key, correlation, None, key, data, rejection=rejection, command_id=answer_id, sender_uai=sender
+            )
+        if key_uai is not None and key_uai != model.actor_uai:
+            # R12: a portal acts for the schools the broker let it name in the key, never for another.
+            rejection = Rejected(
+                RejectionReason.UNAUTHORIZED,
+                f"Ce message a été envoyé pour l'établissement {key_uai} mais la commande est faite au nom de "
+                f"l'établissement {model.actor_uai} : un portail n'agit que pour ses propres établissements. "
+                "Envoyez-la avec la clé de l'établissement qui agit.",
+                [("actor_uai", "not the school named by the routing key")],
+            )
+            return await self._in_transaction(
+                inbox_key, correlation, None, key, data, rejection=rejection, command_id=answer_id, sender_uai=sender
             )
         if key in routing.OPERATOR_COMMANDS and message.user_id != self.operator_user:
             # The broker validates user_id against the connection's account: a portal cannot forge it.
@@ -255,10 +288,10 @@ class Consumer:
                 [("user_id", "not the operators' account")],
             )
             return await self._in_transaction(
-                inbox_key, correlation, None, key, data, rejection=rejection, command_id=answer_id
+                inbox_key, correlation, None, key, data, rejection=rejection, command_id=answer_id, sender_uai=sender
             )
         return await self._in_transaction(
-            inbox_key, correlation, model, key, data, handler=handler, command_id=answer_id
+            inbox_key, correlation, model, key, data, handler=handler, command_id=answer_id, sender_uai=sender
         )
 
     async def _in_transaction(
@@ -272,6 +305,7 @@ class Consumer:
         handler: Handler | None = None,
         rejection: Rejected | None = None,
         command_id: str | None = None,
+        sender_uai: str | None = None,
     ) -> str:
         """Inbox claim, handler, outbox: one transaction. A rejection rolls it all back, then is recorded alone."""
         causation = _as_uuid(inbox_key)
@@ -295,8 +329,11 @@ class Consumer:
                                 [("campaign", "unknown campaign")],
                             )
                         assert handler is not None
+                        # Which schools the pupil or interview concerns, for this and later events' copies.
+                        await schools.learn(conn, [data])
                         events = await handler(model, ctx)
-                        await write_outbox(conn, [outbox_row(e, self.service.name, correlation) for e in events])
+                        await write_outbox(conn, [outbox_row(e, self.service.name, correlation) for e in events],
+                                           sender_uai=sender_uai)
                     log.info("message_handled", events=len(events))
                     return "handled"
                 except Rejected as refused:
@@ -317,7 +354,7 @@ class Consumer:
                 ctx = Context(conn, claim["now"], self.campaign, self.service.name, causation, self.virtual_clock)
                 log.info("command_rejected", reason=rejection.reason.value)
                 event = self._rejection(ctx, key, command_id or inbox_key, rejection)
-                await write_outbox(conn, [outbox_row(event, self.service.name, correlation)])
+                await write_outbox(conn, [outbox_row(event, self.service.name, correlation)], sender_uai=sender_uai)
             return "rejected"
 
     def _rejection(self, ctx: Context, key: str, command_id: str, rejection: Rejected) -> CommandRejected:
@@ -332,7 +369,7 @@ class Consumer:
 
     async def _unreadable(
         self, message: AbstractIncomingMessage, key: str, amqp_id: str, correlation: str, why: str,
-        *, answer: bool = True,
+        *, answer: bool = True, sender_uai: str | None = None,
     ) -> str:
         """Answer it (commands, once) and park the raw message with its reason, in one transaction.
 
@@ -379,7 +416,7 @@ class Consumer:
                     correlation,
                 )
             )
-            await write_outbox(conn, rows)
+            await write_outbox(conn, rows, sender_uai=sender_uai)
         return "unreadable" if claim["claimed"] else "unreadable_again"
 
     async def _advance_clock(self, command: AdvanceClock, ctx: Context) -> Sequence[Event]:
@@ -408,6 +445,7 @@ class Consumer:
                 [("campaign", "the campaign is not over")],
             )
         deleted = await self.service.purge(ctx.conn, command.campaign) if self.service.purge else 0
+        deleted += int(await q.purge_school_links(ctx.conn, campaign=command.campaign))
         log.info("campaign_purged", rows_deleted=deleted)
         return [ctx.event(CampaignPurged, rows_deleted=deleted)]
 

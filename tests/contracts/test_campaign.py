@@ -346,3 +346,24 @@ def test_an_origin_school_may_go_without_address_or_kind(tmp_path: Path) -> None
     school = campaign.school("0941702P")
     assert school is not None and school.address is None and school.kind is None
     assert campaign.kind_of(school) is SchoolKind.ORIGIN
+
+
+def test_r12_the_bundled_campaign_scopes_two_portals_to_their_schools(campaign: Campaign) -> None:
+    assert [(p.name, p.schools) for p in campaign.portals] == [
+        ("portal-93", ["0930122C", "0931500A"]), ("portal-94", ["0941918Z"])]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ('name = "portal-94"', 'name = "portal-93"', "portals[1].name: 'portal-93' is declared more than once"),
+        ('name = "portal-94"', 'name = "scheduling"', "portals[1].name: 'scheduling' is already a Passpro account"),
+        ('name = "portal-94"', 'name = "portal"', "portals[1].name: 'portal' is already a Passpro account"),
+        ('schools = ["0941918Z"]', 'schools = ["0941918A"]', "wrong check letter"),
+        ('schools = ["0941918Z"]', 'schools = []', "portals"),
+    ],
+)
+def test_r12_a_wrong_portal_stops_the_services_naming_the_key(
+    tmp_path: Path, old: str, new: str, expected: str
+) -> None:
+    assert expected in _error_of(_broken(tmp_path, old, new))

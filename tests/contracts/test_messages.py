@@ -425,11 +425,12 @@ def test_every_service_has_a_command_queue_and_an_event_queue_when_it_consumes_e
             assert queues[EVENTS_EXCHANGE].bindings
 
 
-def test_every_command_queue_receives_its_commands_and_the_broadcast_ones() -> None:
+def test_every_command_queue_receives_its_commands_in_both_key_forms_and_the_broadcast_ones() -> None:
     for spec in QUEUES:
         if spec.exchange == COMMANDS_EXCHANGE:
             owned = {key for key, owner in COMMAND_OWNERS.items() if owner == spec.service}
-            assert set(spec.bindings) == owned | set(BROADCAST_COMMANDS), spec.name
+            per_school = {f"{key}.*" for key in owned}
+            assert set(spec.bindings) == owned | per_school | set(BROADCAST_COMMANDS), spec.name
 
 
 def test_every_command_reaches_exactly_its_handlers() -> None:

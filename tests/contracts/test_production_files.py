@@ -78,7 +78,8 @@ def test_every_queue_of_the_definitions_is_quorum(filled: dict[str, str]) -> Non
     queues = secrets.definitions()["queues"]
 
     assert queues and all(q["arguments"]["x-queue-type"] == "quorum" for q in queues)
-    assert {q["name"] for q in queues} == {n for spec_ in routing.QUEUES for n in (spec_.name, spec_.parking)}
+    assert {q["name"] for q in queues} == {n for spec_ in routing.QUEUES for n in (spec_.name, spec_.parking)} | {
+        topology.EXHAUSTED_QUEUE}
 
 
 def test_every_work_queue_has_the_delivery_limit_and_parks_past_it(filled: dict[str, str]) -> None:

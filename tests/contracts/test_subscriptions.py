@@ -25,5 +25,7 @@ def test_a_service_receives_the_commands_it_owns_and_handles_only_those(service:
     definition = importlib.import_module(f"services.{service}.app").SERVICE
     owned = {key for key, owner in routing.COMMAND_OWNERS.items() if owner == service}
 
-    assert _bound(service, routing.COMMANDS_EXCHANGE) == {*owned, *routing.BROADCAST_COMMANDS}
+    # Each owned command in both forms: ``<command>`` and a school portal's ``<command>.<uai>``.
+    assert _bound(service, routing.COMMANDS_EXCHANGE) == {*owned, *(f"{key}.*" for key in owned),
+                                                          *routing.BROADCAST_COMMANDS}
     assert set(definition.commands) <= owned

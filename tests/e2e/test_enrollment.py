@@ -117,7 +117,8 @@ async def test_r9_the_origin_opinion_is_locked_once_the_interview_took_place(
         events = await channel.get_exchange("passpro.events", ensure=False)
         await events.publish(
             aio_pika.Message(json.dumps(booked).encode(), message_id=booked["event_id"],
-                             content_type="application/json", delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
+                             content_type="application/json", delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                             user_id="passpro-admin"),
             routing_key="scheduling.interview_booked",
         )
     await portal.wait_for(lambda e: e.get("event_id") == booked["event_id"])

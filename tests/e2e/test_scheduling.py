@@ -187,7 +187,8 @@ async def report_attendance(interview: dict[str, Any], attended: bool) -> None:
         events = await channel.get_exchange("passpro.events", ensure=False)
         await events.publish(
             aio_pika.Message(json.dumps(reported).encode(), message_id=reported["event_id"],
-                             content_type="application/json", delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
+                             content_type="application/json", delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                             user_id="passpro-admin"),
             routing_key="opinions.interview_reported",
         )
 

@@ -197,6 +197,7 @@ async def publish_as_scheduling(event: dict[str, Any]) -> None:
         exchange = await channel.get_exchange("passpro.events", ensure=False)
         await exchange.publish(
             aio_pika.Message(json.dumps(event).encode(), message_id=event["event_id"],
-                             content_type="application/json", delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
+                             content_type="application/json", delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                             user_id="passpro-admin"),
             routing_key="scheduling.interview_booked",
         )

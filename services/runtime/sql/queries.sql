@@ -45,3 +45,16 @@ SELECT pg_try_advisory_xact_lock(hashtext(:key));
 -- name: use_wall_clock!
 -- Started on the wall clock: a virtual instant left by an earlier run no longer applies.
 UPDATE clock SET base = NULL, set_at = clock_timestamp();
+
+-- name: link_schools*!
+-- A pupil ('pupil:<ine>') or an interview ('interview:<id>') concerns this school; learnt once, kept as a set.
+INSERT INTO school_links (campaign, subject, uai) VALUES (:campaign, :subject, :uai)
+ON CONFLICT DO NOTHING;
+
+-- name: linked_schools
+-- The schools the subjects of a batch of events concern, in one round trip.
+SELECT subject, uai FROM school_links WHERE campaign = :campaign AND subject = ANY(:subjects);
+
+-- name: purge_school_links$
+-- The pupils' INEs go with the campaign's other personal data.
+WITH gone AS (DELETE FROM school_links WHERE campaign = :campaign RETURNING 1) SELECT count(*) FROM gone;

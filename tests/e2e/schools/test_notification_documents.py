@@ -218,6 +218,7 @@ async def publish_again(event: dict[str, Any]) -> None:
         exchange = await channel.get_exchange("passpro.events", ensure=False)
         await exchange.publish(
             aio_pika.Message(json.dumps(again).encode(), message_id=again["event_id"],
-                             content_type="application/json", delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
+                             content_type="application/json", delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                             user_id="passpro-admin"),
             routing_key="enrollment.candidacy_withdrawn",
         )

@@ -22,6 +22,8 @@ from tests.conftest import TEST_VHOST
 from tests.service.broker.conftest import ACCOUNTS, Connect, Listen, Listener, account_url, probe_key
 
 PORTAL = topology.PORTAL_USER
+SCOPED = [portal.name for portal in topology.portals()]
+"""The [[portals]] accounts of the campaign: each scoped to its schools."""
 LIMITED = [name for name in ACCOUNTS if name != topology.ADMIN_USER]
 """Every account but the operators', which may do anything."""
 DEFINITIONS = topology.definitions((TEST_VHOST,))
@@ -33,10 +35,13 @@ BUILT_IN_EXCHANGES = (DEFAULT_EXCHANGE, "amq.topic")
 
 MAY_WRITE: dict[str, set[str]] = {
     PORTAL: {routing.COMMANDS_EXCHANGE},
-    **{service: {routing.EVENTS_EXCHANGE, routing.PARKING_EXCHANGE} for service in routing.SERVICES},
+    **{name: {routing.COMMANDS_EXCHANGE} for name in SCOPED},
+    **{service: {routing.EVENTS_EXCHANGE, routing.SCHOOLS_EXCHANGE, routing.PARKING_EXCHANGE}
+       for service in routing.SERVICES},
 }
 MAY_READ: dict[str, set[str]] = {
     PORTAL: set(),
+    **{name: set() for name in SCOPED},
     **{service: {spec.name for spec in routing.queues_of(service)} for service in routing.SERVICES},
 }
 """The durable queues each account consumes; the portal reads only its own server-named queues."""
@@ -83,7 +88,17 @@ async def test_an_account_cannot_publish_to_an_exchange_it_has_no_business_on(
     target = await _exchange(channel, exchange)
 
     with pytest.raises(ChannelAccessRefused, match=f"exchange '{re.escape(exchange or 'amq.default')}'"):
-        await target.publish(aio_pika.Message(b"{}", content_type="application/json"), routing_key=probe_key())
+        await target.publish(aio_pika.Message(b"{}", content_type="application/json"),
+                             routing_key=allowed_key(account, exchange))
+
+
+def allowed_key(account: str, exchange: str) -> str:
+    """A fresh key the account's topic permissions on ``exchange`` would let through, were the exchange its own."""
+    if account in routing.SERVICES and exchange == routing.EVENTS_EXCHANGE:
+        return f"{account}.{probe_key()}"
+    if account in routing.SERVICES and exchange == routing.SCHOOLS_EXCHANGE:
+        return f"0930122C.{account}.{probe_key()}"
+    return probe_key()
 
 
 FORBIDDEN_READS = [
@@ -137,14 +152,19 @@ async def test_a_service_cannot_bind_its_own_queue_to_more_keys(connect: Connect
         await queue.bind(await channel.get_exchange(spec.exchange, ensure=False), probe_key())
 
 
-@pytest.mark.parametrize("exchange", [e for e in EXCHANGES if e != routing.EVENTS_EXCHANGE])
-async def test_the_portal_cannot_bind_its_queue_to_an_exchange_other_than_events(
-    connect: Connect, exchange: str
+READABLE_EXCHANGE = {PORTAL: routing.EVENTS_EXCHANGE, **{name: routing.SCHOOLS_EXCHANGE for name in SCOPED}}
+"""The académie's portal reads every event; a school's portal reads the copies about its schools only."""
+
+
+@pytest.mark.parametrize(("portal", "exchange"), [(portal, e) for portal, readable in READABLE_EXCHANGE.items()
+                                                  for e in EXCHANGES if e != readable])
+async def test_a_portal_cannot_bind_its_queue_to_an_exchange_it_does_not_read(
+    connect: Connect, portal: str, exchange: str
 ) -> None:
-    channel = await (await connect(PORTAL)).channel()
+    channel = await (await connect(portal)).channel()
     queue = await channel.declare_queue(None, exclusive=True, auto_delete=True)
 
-    with pytest.raises(ChannelAccessRefused, match=f"exchange '{re.escape(exchange)}'.*{_refused_for(PORTAL)}"):
+    with pytest.raises(ChannelAccessRefused, match=f"exchange '{re.escape(exchange)}'.*{_refused_for(portal)}"):
         await queue.bind(await channel.get_exchange(exchange, ensure=False), probe_key())
 
 
@@ -201,7 +221,7 @@ ALLOWED_WRITES = [
     pytest.param(account, exchange, id=f"{account}->{exchange}")
     for account in LIMITED
     for exchange in sorted(MAY_WRITE.get(account, set()))
-    if account != PORTAL
+    if account != PORTAL and account not in SCOPED
 ]
 
 
@@ -209,7 +229,7 @@ ALLOWED_WRITES = [
 async def test_a_service_publishes_its_events_and_parks_messages(
     connect: Connect, listen: Listen, account: str, exchange: str
 ) -> None:
-    key = probe_key()
+    key = allowed_key(account, exchange)
     listener = await listen(exchange, key)
     channel = await (await connect(account)).channel(publisher_confirms=True, on_return_raises=True)
     target = await channel.get_exchange(exchange, ensure=False)

@@ -26,6 +26,11 @@ PUBLISHERS = {topology.PORTAL_USER: routing.COMMANDS_EXCHANGE,
 """Each account that publishes, and an exchange it may publish to."""
 
 
+def own_key(account: str) -> str:
+    """A fresh key the account may publish with: a service only its own ``<service>.…`` events."""
+    return f"{account}.{probe_key()}" if account in routing.SERVICES else probe_key()
+
+
 def _impostures() -> list[object]:
     names = list(PUBLISHERS)
     return [
@@ -46,14 +51,14 @@ async def test_the_broker_refuses_a_message_claiming_another_account(
     # aiormq raises this class for the channel's close code 406 only.
     with pytest.raises(ChannelPreconditionFailed, match=f"^PRECONDITION_FAILED - user_id property set to "
                        f"'{re.escape(claimed)}' but authenticated user was '{re.escape(account)}'"):
-        await exchange.publish(aio_pika.Message(b"{}", user_id=claimed), routing_key=probe_key())
+        await exchange.publish(aio_pika.Message(b"{}", user_id=claimed), routing_key=own_key(account))
 
 
 @pytest.mark.parametrize("account", list(PUBLISHERS))
 async def test_the_broker_delivers_a_message_carrying_the_accounts_own_user_id(
     connect: Connect, listen: Listen, account: str
 ) -> None:
-    key = probe_key()
+    key = own_key(account)
     listener = await listen(PUBLISHERS[account], key)
     channel = await (await connect(account)).channel(publisher_confirms=True, on_return_raises=True)
     exchange = await channel.get_exchange(PUBLISHERS[account], ensure=False)
@@ -83,7 +88,7 @@ async def pool() -> AsyncIterator[asyncpg.Pool]:
 async def test_the_outbox_relay_publishes_as_its_own_account(
     pool: asyncpg.Pool, listen: Listen, service: str
 ) -> None:
-    key = probe_key()
+    key = own_key(service)
     listener = await listen(routing.EVENTS_EXCHANGE, key)
     async with pool.acquire() as conn:
         await write_outbox(conn, [(key, routing.EVENTS_EXCHANGE, key, b"{}", json.dumps({}), key)])

@@ -113,7 +113,8 @@ async def test_a_redelivered_command_has_no_second_effect_and_no_second_event(po
     await handler.deliver(message)
 
     assert await effects(pool) == 1
-    assert [r["routing_key"] for r in await outbox(pool)] == ["enrollment.candidacy_withdrawn"]
+    assert [r["routing_key"] for r in await outbox(pool)] == [
+        "enrollment.candidacy_withdrawn", "0930122C.enrollment.candidacy_withdrawn"]
 
 
 async def test_a_rejection_undoes_what_the_handler_wrote_and_is_the_only_event(pool: asyncpg.Pool) -> None:
@@ -123,7 +124,8 @@ async def test_a_rejection_undoes_what_the_handler_wrote_and_is_the_only_event(p
 
     rows = await outbox(pool)
     assert await effects(pool) == 0
-    assert [r["routing_key"] for r in rows] == ["enrollment.command_rejected"]
+    # Once on passpro.events, and once for the school that sent it.
+    assert [r["routing_key"] for r in rows] == ["enrollment.command_rejected", "0930122C.enrollment.command_rejected"]
     assert json.loads(rows[0]["body"])["reason"] == "unknown_candidacy"
 
 
@@ -229,8 +231,65 @@ async def test_a_command_parked_because_it_was_not_handled_yet_is_handled_when_r
     assert [(r["exchange"], r["routing_key"]) for r in await outbox(pool)] == [
         ("passpro.parking", "enrollment.commands.parking"),
         ("passpro.events", "enrollment.candidacy_withdrawn"),
+        ("passpro.schools", "0930122C.enrollment.candidacy_withdrawn"),
     ]
     assert await effects(pool) == 1
+
+
+async def test_r12_a_command_whose_key_names_another_school_than_its_actor_is_unauthorized(pool: asyncpg.Pool) -> None:
+    message = await delivery("withdraw_candidacy.0941918Z", command())
+
+    await consumer(pool).deliver(message)
+
+    rows = await outbox(pool)
+    assert [(r["exchange"], r["routing_key"]) for r in rows] == [
+        ("passpro.events", "enrollment.command_rejected"),
+        ("passpro.schools", "0941918Z.enrollment.command_rejected"),
+    ]
+    rejection = json.loads(bytes(rows[0]["body"]))
+    assert (rejection["reason"], rejection["command"], rejection["errors"][0]["field"]) == (
+        "unauthorized", "withdraw_candidacy", "actor_uai")
+    assert bytes(rows[1]["body"]) == bytes(rows[0]["body"])
+    assert await effects(pool) == 0
+
+
+async def test_r12_a_command_whose_key_names_its_actor_is_carried_out_and_copied_to_that_school(
+    pool: asyncpg.Pool,
+) -> None:
+    body = command()
+    await consumer(pool).deliver(await delivery("withdraw_candidacy.0930122C", body))
+
+    rows = await outbox(pool)
+    assert [(r["exchange"], r["routing_key"]) for r in rows] == [
+        ("passpro.events", "enrollment.candidacy_withdrawn"),
+        ("passpro.schools", "0930122C.enrollment.candidacy_withdrawn"),
+    ]
+    assert json.loads(bytes(rows[0]["body"]))["causation_id"] == body["command_id"]
+    assert bytes(rows[1]["body"]) == bytes(rows[0]["body"]) and await effects(pool) == 1
+
+
+async def test_an_event_whose_account_is_not_its_routing_keys_service_is_parked_with_its_reason(
+    pool: asyncpg.Pool,
+) -> None:
+    async def booked(event: Any, ctx: Context) -> Sequence[Event]:
+        raise AssertionError("a forged event must not be handled")
+
+    service = Service(name="enrollment", sql_dir=SQL, events={"scheduling.interview_booked": booked})
+    queue = routing.QueueSpec("enrollment.events", "enrollment", routing.EVENTS_EXCHANGE,
+                              ("scheduling.interview_booked",))
+    handler = Consumer(service=service, queue=queue, pool=pool, campaign=load_campaign(), virtual_clock=True)
+
+    await handler.deliver(await delivery("scheduling.interview_booked", {"event_id": str(uuid.uuid4())},
+                                         user_id="passpro-admin"))
+    await handler.deliver(await delivery("scheduling.interview_booked", {"event_id": str(uuid.uuid4())}))
+
+    rows = await pool.fetch("SELECT exchange, routing_key, headers FROM outbox ORDER BY id")
+    reasons = [json.loads(r["headers"])["x-passpro-reason"] for r in rows]
+    assert {r["routing_key"] for r in rows} == {"enrollment.events.parking"}
+    # The operators' account is trusted (it replays parked events); a message vouched for by nobody is not.
+    assert reasons[0].startswith("invalid event")
+    assert reasons[1].startswith("forged event: published by the account None, but its routing key names "
+                                 "the service 'scheduling'")
 
 
 OPERATORS = "passpro-admin"
@@ -286,4 +345,5 @@ async def test_the_operators_purge_of_a_finished_campaign_deletes_its_data_once(
 
     purged = [json.loads(r["body"]) for r in await outbox(pool) if r["routing_key"] == "enrollment.campaign_purged"]
     assert await effects(pool) == 0
-    assert [p["rows_deleted"] for p in purged] == [1]
+    # The effect row and what the runtime learnt of the pupil's school.
+    assert [p["rows_deleted"] for p in purged] == [2]
