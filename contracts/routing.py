@@ -46,6 +46,7 @@ __all__ = [
     "EVENTS",
     "EVENTS_EXCHANGE",
     "EVENT_NAMES",
+    "EXHAUSTED_PARKING_QUEUE",
     "OPERATOR_COMMANDS",
     "PARKING_EXCHANGE",
     "PORTAL_COMMANDS",
@@ -76,6 +77,8 @@ EVENTS_EXCHANGE: Final = "passpro.events"
 SCHOOLS_EXCHANGE: Final = "passpro.schools"
 """Every public event about a pupil or a school again, once per school concerned: ``<uai>.<service>.<event>``."""
 PARKING_EXCHANGE: Final = "passpro.parking"
+EXHAUSTED_PARKING_QUEUE: Final = "parking.exhausted"
+"""Where a parked message goes once it has been delivered from its parking queue too often: kept for operators."""
 REPLAY_EXCHANGE: Final = "passpro.replay"
 """Operators put parked messages back here: a headers exchange that delivers each to the one queue it failed in."""
 REPLAY_HEADER: Final = "passpro-replay-to"

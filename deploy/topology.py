@@ -21,9 +21,10 @@ from contracts.campaign import Portal, load_campaign
 DELIVERY_LIMIT = 10
 """Deliveries of one message before the broker parks it (quorum queues have no default in 3.10)."""
 
-PARKING_DELIVERY_LIMIT = 5
-"""Deliveries of one parked message (an operator's tool that keeps failing on it) before it moves to the end of line."""
-EXHAUSTED_QUEUE = "parking.exhausted"
+PARKING_DELIVERY_LIMIT = 1000
+"""Operators browse a parking queue by taking its messages and putting them back, and each return counts as a
+delivery on a quorum queue: the limit is explicit, so nothing loops forever, and far above any browsing."""
+EXHAUSTED_QUEUE = routing.EXHAUSTED_PARKING_QUEUE
 """Where a parked message goes after ``PARKING_DELIVERY_LIMIT`` deliveries: kept, never looped, for an operator."""
 MAX_MESSAGE_SIZE = 512 * 1024
 """Bytes of one message body, at most (``max_message_size``): a command or event is a few KB; more is a mistake or

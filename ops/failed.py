@@ -24,7 +24,7 @@ def parking_queues(queue: str | None) -> list[str]:
     """The parking queues a command looks at: all of them, or the one of ``queue`` (a service or parking queue)."""
     names = [spec.parking for spec in routing.QUEUES]
     if queue is None:
-        return names
+        return [*names, routing.EXHAUSTED_PARKING_QUEUE]
     parking = queue if queue.endswith(".parking") else routing.parking_queue(queue)
     if parking not in names:
         known = ", ".join(spec.name for spec in routing.QUEUES)
