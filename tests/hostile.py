@@ -17,6 +17,7 @@ from typing import Any
 
 from contracts import routing
 from contracts.campaign import load_campaign
+from deploy.topology import MAX_MESSAGE_SIZE
 
 CAMPAIGN = "2013"
 ORIGIN = "0930122C"
@@ -106,7 +107,9 @@ def new_ine(rng: random.Random) -> str:
 
 
 # Values a person would never type but a broken portal or an attacker might send.
-HUGE = ("x" * 100_000, "é" * 100_000, "😀" * 50_000, "e\u0301" * 50_000, "\u200f" * 100_000)
+HUGE = ("x" * 100_000, "é" * 20_000, "😀" * 10_000, "e\u0301" * 17_000, "\u200f" * 20_000)
+"""Far over every field's limit, and about 120 KB each once JSON escapes them (6 to 12 bytes per character): a
+body carrying several stays mostly under the broker's 512 KB message limit (``Hostile.case`` draws again when not)."""
 SQL = ("'; DROP TABLE candidacies; --", "0930122C' OR '1'='1", "1; DELETE FROM inbox", "$$; TRUNCATE outbox; $$",
        "') UNION SELECT * FROM pg_user --", "%' AND 1=1 --", "\\'; SELECT pg_sleep(10); --")
 UNICODE = ("\u200f\u202e0930122C", "０９３０１２２Ｃ", "٠٩٣٠١٢٢C", "0930122C\u0301", "093O122C", "😀", "e\u0301",
@@ -301,7 +304,18 @@ class Hostile:
         raise AssertionError(key)
 
     def case(self) -> Case:
-        """One hostile command of a family drawn at random."""
+        """One hostile command of a family drawn at random, small enough for the broker to accept.
+
+        A message over the broker's ``max_message_size`` never reaches a service (the broker refuses it and
+        closes the publisher's channel, tests/service/broker/test_message_size.py): such a draw is drawn again.
+        """
+        while True:
+            case = self._draw()
+            raw = case.body if isinstance(case.body, bytes) else json.dumps(case.body, default=str).encode()
+            if len(raw) < MAX_MESSAGE_SIZE:
+                return case
+
+    def _draw(self) -> Case:
         key = self.rng.choice(self.keys)
         family = self.rng.choices(
             ("unreadable", "invalid", "rule", "campaign", "ids"), weights=(10, 55, 27, 4, 4))[0]
@@ -402,12 +416,12 @@ class Hostile:
         pick = self.rng.choice
         if kind == "slots":
             slot = {"starts_at": IN_WINDOW, "duration_minutes": 30, "capacity": 1}
-            return pick(([], [slot] * 201, [slot] * 10_000, [1] * 10_000))
+            return pick(([], [slot] * 201, [slot] * 3_000, [1] * 10_000))  # under the broker's 512 KB
         if kind == "instants":
             return pick(([], [IN_WINDOW] * 201, [IN_WINDOW] * 10_000, [None] * 10_000))
         if kind == "opinions":
             opinion = {"formation_code": ANCHOR_FORMATION, "opinion": "favorable"}
-            return pick(([opinion] * 21, [opinion] * 10_000, [None] * 10_000))
+            return pick(([opinion] * 21, [opinion] * 3_000, [None] * 10_000))  # under the broker's 512 KB
         choices: dict[str, tuple[Any, ...]] = {
             "duration": (0, 4, -5, 481, 10**30, -(10**30)),
             "capacity": (0, -1, 501, 10**30),
