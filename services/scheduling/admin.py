@@ -19,10 +19,13 @@ from contracts.campaign import load_campaign
 from services.runtime.settings import ServiceSettings
 from services.scheduling.repository import q
 
+CSV_COLUMNS = ("UAI", "Établissement d'origine", "Entretiens comptes rendus", "Absences", "Taux d'absence (%)")
+
 
 async def _run(args: argparse.Namespace) -> int:
     settings = ServiceSettings()
-    campaign = load_campaign(settings.campaign_file).campaign
+    loaded = load_campaign(settings.campaign_file)
+    campaign = loaded.campaign
     conn = await asyncpg.connect(**settings.database_login("scheduling").arguments(),
                                  server_settings={"search_path": "scheduling"})
     try:
@@ -31,16 +34,22 @@ async def _run(args: argparse.Namespace) -> int:
         await conn.close()
     for row in rows:
         row["rate_pct"] = round(100 * row["absent"] / row["reported"], 1)
+        school = loaded.school(row["origin_uai"])
+        row["name"] = school.name if school else ""
     if args.csv:
-        with args.csv.open("w", newline="") as out:
-            writer = csv.DictWriter(out, fieldnames=["origin_uai", "reported", "absent", "rate_pct"])
-            writer.writeheader()
-            writer.writerows(rows)
+        # For a French spreadsheet: ';', UTF-8 with a byte-order mark, decimal commas.
+        with args.csv.open("w", newline="", encoding="utf-8-sig") as out:
+            writer = csv.writer(out, delimiter=";")
+            writer.writerow(CSV_COLUMNS)
+            for row in rows:
+                writer.writerow([row["origin_uai"], row["name"], row["reported"], row["absent"],
+                                 f"{row['rate_pct']:.1f}".replace(".", ",")])
     table = Table(title=f"No-shows per origin school, campaign {campaign}")
     for column in ("origin school", "interviews reported", "absent", "no-show rate"):
         table.add_column(column, justify="left" if column == "origin school" else "right")
     for row in rows:
-        table.add_row(row["origin_uai"], str(row["reported"]), str(row["absent"]), f"{row['rate_pct']} %")
+        shown = f"{row['name']} ({row['origin_uai']})" if row["name"] else row["origin_uai"]
+        table.add_row(shown, str(row["reported"]), str(row["absent"]), f"{row['rate_pct']} %")
     Console().print(table)
     return 0
 

@@ -239,7 +239,10 @@ def test_r21_operators_see_no_show_rates_per_origin_school(tmp_path: Path) -> No
     subprocess.run([sys.executable, "-m", "services.scheduling.admin", "no-shows", "--csv", str(out)], check=True,
                    env={**os.environ, "PASSPRO_DATABASE_URL": TEST_DATABASE_URL, "PYTHONPATH": str(ROOT)},
                    cwd=ROOT, capture_output=True, timeout=60)
-    rows = {r["origin_uai"]: r for r in csv.DictReader(out.open())}
+    rows = {r["UAI"]: r for r in csv.DictReader(out.open(encoding="utf-8-sig"), delimiter=";")}
 
-    assert int(rows["0930122C"]["absent"]) >= 1
-    assert float(rows["0930122C"]["rate_pct"]) > 0
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert out.read_text(encoding="utf-8-sig").splitlines()[0] == (
+        "UAI;Établissement d'origine;Entretiens comptes rendus;Absences;Taux d'absence (%)")
+    assert int(rows["0930122C"]["Absences"]) >= 1
+    assert float(rows["0930122C"]["Taux d'absence (%)"].replace(",", ".")) > 0
