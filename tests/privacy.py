@@ -10,6 +10,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from contracts.identifiers import is_valid_ine
+
 PERSONAL_FIELDS = (
     ("pupil", "ine"), ("ine",),
     ("pupil", "last_name"), ("pupil", "first_name"), ("pupil", "birth_date"), ("referent", "name"),
@@ -19,6 +21,8 @@ PERSONAL_FIELDS = (
 INE_FIELDS = ("pupil.ine", "ine")
 MIN_LENGTH = 4
 """Shorter values (initials, "Léa") would be found by chance in any identifier; they are not looked for."""
+_INE_WORD = re.compile(r"(?<![0-9a-z])([0-9]{10}[a-z]|[0-9]{9}[a-z]{2}|[0-9]{4}a[0-9]{5}[a-z])(?![0-9a-z])")
+"""The three forms of an INE, folded to lower case, as a word of its own."""
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _DATES_IN = re.compile(r"(?=([0-9]{4}-[0-9]{2}-[0-9]{2}))")
 
@@ -76,7 +80,12 @@ def _readable(line: str) -> str:
 
 def find_personal_data(sources: Mapping[str, str], values: Mapping[str, str]) -> list[Finding]:
     """Every line of ``sources`` (name -> text) holding one of ``values`` (value -> field), once per line."""
-    needles = {_fold(value): field for value, field in values.items() if len(value.strip()) >= MIN_LENGTH}
+    needles = {_fold(value): field for value, field in values.items()
+               if len(value.strip()) >= MIN_LENGTH and field not in INE_FIELDS}
+    # An INE is looked for as a word of its own: its 10 digits and a letter also turn up by chance inside
+    # message ids (a UUID's last group) and floats ("…658e+09"). What a hostile portal sent in an INE field
+    # that is no INE was refused and stored nowhere; it is not a pupil's identifier.
+    ine_words = {_fold(value): field for value, field in values.items() if field in INE_FIELDS and is_valid_ine(value)}
     findings: set[Finding] = set()
     for source, text in sources.items():
         starts, parts = [], []
@@ -95,6 +104,9 @@ def find_personal_data(sources: Mapping[str, str], values: Mapping[str, str]) ->
             while at != -1:
                 findings.add(Finding(source, bisect.bisect_right(starts, at), field))
                 at = haystack.find(needle, at + 1)
+        for match in _INE_WORD.finditer(haystack):  # one pass over the text, whatever the number of INEs
+            if match.group(1) in ine_words:
+                findings.add(Finding(source, bisect.bisect_right(starts, match.start(1)), ine_words[match.group(1)]))
     return sorted(findings, key=lambda f: (f.source, f.line, f.field))
 
 

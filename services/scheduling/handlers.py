@@ -130,11 +130,15 @@ async def candidacy_registered(event: CandidacyRegistered, ctx: Context) -> Sequ
     pupil's planning round, at whose end all their waiting domains are planned together."""
     repo = SchedulingRepository(ctx.conn, ctx.campaign.campaign)
     await repo.lock_pupil(event.ine)
+    before = await repo.get_need(event.ine, event.domain_code)
     need = await repo.add_formation(
         ine=event.ine, domain_code=event.domain_code, origin_uai=event.origin_uai,
         registered_at=event.registered_at, formation_code=event.formation_code,
     )
-    if need.state == "waiting":
+    # R9: an update of a formation already in the need (new opinion or comment) changes nothing to plan; a
+    # round restarted for it would take a pupil waiting for a seat out of the shortfall for its length.
+    new_to_plan = before is None or before.state == "withdrawn" or event.formation_code not in before.formation_codes
+    if need.state == "waiting" and new_to_plan:
         # Nothing is booked yet: the pupil's other candidacies, sent with this one, are planned with it.
         await repo.start_round(event.ine, ctx.now + timedelta(seconds=ctx.campaign.scheduling.planning_round_seconds))
     return []

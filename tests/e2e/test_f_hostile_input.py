@@ -269,7 +269,9 @@ def check_effect(case: Case, events: list[dict[str, Any]], clock: Clock) -> str 
     for event in events:
         if event["_routing_key"] == "enrollment.candidacy_registered":
             got = {k: event[k] for k in ("pupil", "referent", "origin_comment", "formation_code")}
-            if got != {k: sent[k] for k in got}:
+            # The event carries the pupil's identity only (data minimisation: no birth date, no class level).
+            expected = {k: sent[k] for k in got} | {"pupil": {k: sent["pupil"][k] for k in got["pupil"]}}
+            if got != expected or set(got["pupil"]) != {"ine", "last_name", "first_name"}:
                 return f"registered as {got!r}"
         if event["_routing_key"].endswith(".clock_advanced") and datetime.fromisoformat(event["to"]) < clock.at:
             return f"the clock moved back to {event['to']}"

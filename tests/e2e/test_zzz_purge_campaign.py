@@ -10,6 +10,7 @@ import uuid
 import asyncpg
 import pytest
 
+from contracts import routing
 from deploy.portal import PortalClient
 from ops.funnel import collect, funnel
 from ops.retention import OPERATORS_UAI, purge_campaign
@@ -20,7 +21,9 @@ from tests.stack import HEALTH_BASE_PORT, ServiceStack
 
 AFTER_THE_CAMPAIGN = "2013-06-03T08:00:00+02:00"
 PERSONAL_TABLES = ("enrollment.candidacies", "enrollment.interviews", "notifications.pupils", "notifications.mails",
-                   "opinions.interviews", "scheduling.needs", "affelnet_export.bonuses")
+                   "notifications.planning_sheets", "opinions.interviews", "scheduling.needs",
+                   "affelnet_export.bonuses", *(f"{service}.school_links" for service in routing.SERVICES))
+"""Tables about the campaign's pupils, and each service's links from a pupil's INE to their schools."""
 
 
 def _settings() -> OpsSettings:
@@ -60,7 +63,8 @@ async def test_the_operators_purge_deletes_every_services_data_about_the_campaig
 
     assert outcome.rejection is None
     assert outcome.complete, outcome.deleted
-    assert outcome.deleted["enrollment"] == before["enrollment.candidacies"] + before["enrollment.interviews"]
+    assert outcome.deleted["enrollment"] == (before["enrollment.candidacies"] + before["enrollment.interviews"]
+                                             + before["enrollment.school_links"])
     for table in PERSONAL_TABLES:
         assert await _rows(table) == 0, table
     f = funnel(await collect(_settings()))

@@ -97,3 +97,17 @@ def test_an_ine_in_clear_in_a_log_line_is_found() -> None:
 
 def test_a_withdrawal_gives_its_ine() -> None:
     assert personal_values([{"ine": "123456789AB", "formation_code": "cap-cuisine"}]) == {"123456789AB": "ine"}
+
+
+def test_an_ine_is_found_as_a_word_not_inside_a_message_id_or_a_float() -> None:
+    text = 'message_id 1144361d-183b-4fe3-bcd7-1737443905d4\nstarted 1.76511227658e+09\n{"ine": "1737443905D"}'
+
+    found = find_personal_data({"log": text}, {"1737443905D": "pupil.ine", "6511227658E": "ine"})
+
+    assert found == [Finding("log", 3, "pupil.ine")]
+
+
+def test_what_a_portal_sent_in_an_ine_field_that_is_no_ine_is_not_looked_for() -> None:
+    found = find_personal_data({"log": "actor_uai 0930122C"}, {"0930122C": "pupil.ine", "1234": "ine"})
+
+    assert found == []

@@ -189,5 +189,5 @@ async def test_a_parking_queue_has_a_delivery_limit_and_a_dead_letter_route(conn
     details = await _queue_details(routing.parking_queue("enrollment.commands"))
 
     assert details["policy"] == "passpro-parking"
-    assert details["effective_policy_definition"]["delivery-limit"] == 5
+    assert details["effective_policy_definition"]["delivery-limit"] == topology.PARKING_DELIVERY_LIMIT
     assert details["effective_policy_definition"]["dead-letter-routing-key"] == "parking.exhausted"
