@@ -46,7 +46,8 @@ class MailSink:
             return list(self.messages)
 
 
-_MESSAGE_ID = re.compile(rb"^message-id:[ \t]*\S", re.IGNORECASE | re.MULTILINE)
+_MESSAGE_ID = re.compile(rb"^message-id:[ \t]*(?:\r?\n[ \t]+)?<", re.IGNORECASE | re.MULTILINE)
+"""A Message-ID header line; a long one is folded, its value on the next line (RFC 5322)."""
 COUNTS = "COUNTS"
 """The argument of ``NOOP`` that asks a counting sink for its counts."""
 
