@@ -72,9 +72,10 @@ asyncapi: install
 	$(PY) -m contracts.asyncapi docs/asyncapi.json
 	@echo "written docs/asyncapi.json"
 
-## bench: the whole path, register → booked → convocation mailed, against a raw 3-hop relay (BENCH_ARGS="-n 20000")
+## bench: the whole path, register → booked → convocation mailed, against the fair raw relay (as many queue
+## traversals, one process per service, deep pipelines, uvloop), mails to the counting sink (BENCH_ARGS="-n 20000")
 bench: install
-	PASSPRO_CLOCK=$${PASSPRO_CLOCK:-$(CAMPAIGN_START)} $(PY) -m deploy.local up --virtual
+	PASSPRO_MAIL_SINK=counting PASSPRO_CLOCK=$${PASSPRO_CLOCK:-$(CAMPAIGN_START)} $(PY) -m deploy.local up --virtual
 	$(PY) -m deploy.bench_pipeline $(BENCH_ARGS)
 
 ## bench-enrollment: registrations/s through enrollment against a raw 1-hop relay, the whole stack running,

@@ -1,18 +1,22 @@
 """Where a benchmark's cores went: CPU seconds used by each part of the local stack, read from /proc.
 
 Every part is a process this stack started and knows by its pid file: the services (replicas added
-to their service), RabbitMQ, PostgreSQL (the postmaster, its live backends, and the ones that exited,
-which the kernel adds to the postmaster's children's time), the mail sink, the Affelnet receiver,
-and the benchmark itself with the processes it started.
+to their service), RabbitMQ (every node of a cluster: each node's Erlang VM writes its own pid file),
+PostgreSQL (the postmaster, its live backends, and the ones that exited, which the kernel adds to the
+postmaster's children's time), the mail sink, the Affelnet receiver, and the benchmark itself with the
+processes it started. Processes a benchmark names apart (a raw relay's hops) are counted under their
+own name and left out of the benchmark's share, so that the driver's cost is not mistaken for theirs.
 """
 
 from __future__ import annotations
 
 import os
 from collections import defaultdict
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 from contracts import routing
+from deploy import cluster
 from deploy.local import PG, RABBIT, RUN, _read_pid, running
 
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -45,8 +49,8 @@ def _live_children(parent: int) -> list[int]:
     return found
 
 
-def _tree(pid: int | None) -> float:
-    """A process, its live children and the children it reaped."""
+def _tree(pid: int | None, *, apart: Collection[int] = ()) -> float:
+    """A process, its live children (but those counted ``apart``) and the children it reaped."""
     if pid is None:
         return 0.0
     try:
@@ -54,6 +58,8 @@ def _tree(pid: int | None) -> float:
     except OSError:
         return 0.0
     for child in _live_children(pid):
+        if child in apart:
+            continue
         try:
             total += _seconds(child, children=True)
         except OSError:
@@ -61,8 +67,31 @@ def _tree(pid: int | None) -> float:
     return total
 
 
-def stack_cpu() -> dict[str, float]:
-    """CPU seconds so far of every part of the stack; subtract two readings to get a run's share."""
+def brokers() -> dict[str, int]:
+    """The live RabbitMQ nodes of this stack by part name: ``rabbitmq`` alone, or ``rabbitmq-1``… for a cluster.
+
+    A cluster's nodes (``PASSPRO_CLUSTER``, or the one recorded under var/) keep their pid files in
+    their own homes, ``var/rabbitmq/node-<k>/rabbit.pid``; the single node's is ``var/rabbitmq/rabbit.pid``.
+    A node counts under its own name so that one restarted during a run counts from its restart.
+    """
+    found = {}
+    single = _read_pid(RABBIT / "rabbit.pid")
+    if single is not None:
+        found["rabbitmq"] = single
+    for node in cluster.nodes(max(cluster.size(), cluster.recorded())):
+        pid = _read_pid(node.pid_file)
+        if pid is not None:
+            found[f"rabbitmq-{node.index}"] = pid
+    return found
+
+
+def stack_cpu(apart: Mapping[str, Collection[int]] | None = None) -> dict[str, float]:
+    """CPU seconds so far of every part of the stack; subtract two readings to get a run's share.
+
+    ``apart``: part name -> pids among the benchmark's children (a raw relay's hops), counted under
+    that name instead of the benchmark's; read while they still run (a reaped child joins its parent's).
+    """
+    apart = apart or {}
     used: defaultdict[str, float] = defaultdict(float)
     for service in routing.SERVICES:
         for pid in running(service).values():
@@ -70,11 +99,18 @@ def stack_cpu() -> dict[str, float]:
                 used[service] += _seconds(pid, children=False)
             except OSError:
                 continue
-    used["rabbitmq"] = _tree(_read_pid(RABBIT / "rabbit.pid"))
+    for part, pid in brokers().items():
+        used[part] = _tree(pid)
     used["postgresql"] = _tree(_read_pid(PG / "data" / "postmaster.pid"))
     used["mail sink"] = _tree(_read_pid(RUN / "mail.pid"))
     used["affelnet receiver"] = _tree(_read_pid(RUN / "affelnet.pid"))
-    used["benchmark"] = _tree(os.getpid())
+    for part, pids in apart.items():
+        for pid in pids:
+            try:
+                used[part] += _seconds(pid, children=True)
+            except OSError:
+                continue
+    used["benchmark"] = _tree(os.getpid(), apart={pid for pids in apart.values() for pid in pids})
     return dict(used)
 
 

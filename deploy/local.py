@@ -381,21 +381,41 @@ def service_env(service: str, replica: int = 0) -> dict[str, str]:
 MAIL_PORT = int(os.environ.get("PASSPRO_SMTP_PORT", "8025"))
 
 
+MAIL_SINK = os.environ.get("PASSPRO_MAIL_SINK", "storing")
+"""``storing`` (every mail an .eml under var/mail) or ``counting`` (benchmarks: counts, keeps nothing)."""
+
+
+def _mail_sink_kind() -> str | None:
+    """The kind of the running sink, from its pid file (``<pid> <kind>``; a bare pid is a storing sink)."""
+    if _read_pid(RUN / "mail.pid") is None:
+        return None
+    words = (RUN / "mail.pid").read_text().split()
+    return words[1] if len(words) > 1 else "storing"
+
+
 def mail_sink_up() -> None:
-    """The local mail sink (every mail an .eml under var/mail), when no SMTP server is configured."""
-    if "PASSPRO_SMTP_HOST" in os.environ or _read_pid(RUN / "mail.pid"):
+    """The local mail sink of kind ``PASSPRO_MAIL_SINK``, when no SMTP server is configured; a running
+    sink of the other kind is replaced (the services reconnect for their next mail)."""
+    if MAIL_SINK not in ("storing", "counting"):
+        raise SystemExit(f"[passpro] PASSPRO_MAIL_SINK={MAIL_SINK}: expected storing or counting")
+    running_kind = _mail_sink_kind()
+    if "PASSPRO_SMTP_HOST" in os.environ or running_kind == MAIL_SINK:
         return
+    if running_kind is not None:
+        _stop_all(["mail"])
     RUN.mkdir(parents=True, exist_ok=True)
     LOG.mkdir(parents=True, exist_ok=True)
     log = open(LOG / "mail.log", "ab")
+    kind = ["--counting"] if MAIL_SINK == "counting" else ["--directory", str(VAR / "mail")]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "deploy.mail_sink", "--port", str(MAIL_PORT), "--directory", str(VAR / "mail")],
+        [sys.executable, "-m", "deploy.mail_sink", "--port", str(MAIL_PORT), *kind],
         stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
-    (RUN / "mail.pid").write_text(f"{proc.pid}\n")
+    (RUN / "mail.pid").write_text(f"{proc.pid} {MAIL_SINK}\n")
     _wait(lambda: _port_open(MAIL_PORT), 30, "the local mail sink")
-    say(f"mail sink up on 127.0.0.1:{MAIL_PORT} (mails in {VAR / 'mail'})")
+    where = "counting, keeping nothing" if MAIL_SINK == "counting" else f"mails in {VAR / 'mail'}"
+    say(f"mail sink up on 127.0.0.1:{MAIL_PORT} ({where})")
 
 
 def affelnet_up() -> None:

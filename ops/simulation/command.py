@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import aio_pika
-import httpx
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -18,6 +17,7 @@ from contracts.campaign import Campaign, load_campaign
 from deploy.local import VAR
 from deploy.portal import PortalClient
 from ops.settings import OpsSettings
+from ops.simulation import catchup
 from ops.simulation.display import Display
 from ops.simulation.fresh import fresh_local_campaign
 from ops.simulation.mailbox import Mailbox
@@ -31,12 +31,15 @@ LOCAL_PORTAL_URL = "amqp://portal:portal@127.0.0.1:5672/passpro"
 
 
 async def play(scenario: Scenario, campaign: Campaign, url: str, console: Console, mailbox: Mailbox,
-               mail_wait: float) -> Result:
-    """Plays ``scenario`` as the portal account at ``url``, with the live display on ``console``."""
-    async with PortalClient(url) as portal:
+               mail_wait: float, catch_up: float) -> Result:
+    """Plays ``scenario`` as the portal account at ``url``, with the live display on ``console``; before each
+    move of the clock the stack catches up (the operators' account asks the broker, notifications its mails)."""
+    settings = OpsSettings()
+    async with PortalClient(url) as portal, \
+            catchup.StackProbe(settings.admin_amqp_url, settings.service_urls["notifications"]) as probe:
         with Display(console) as display:
             return await Runner(scenario, campaign, portal, display=display, mailbox=mailbox,
-                                mail_wait=mail_wait).play()
+                                mail_wait=mail_wait, probe=probe, catch_up=catch_up).play()
 
 
 def simulate(
@@ -56,6 +59,8 @@ def simulate(
     mail_dir: Annotated[Path, typer.Option(help="Where the mail sink writes the mails.")] = VAR / "mail",
     mail_wait: Annotated[float, typer.Option(help="Seconds to wait, after the campaign, for the mails still "
                                                   "being sent (they go on after the run).")] = 120.0,
+    catch_up: Annotated[float, typer.Option(help="Seconds the clock waits at most, before each move, for the "
+                                                 "stack to catch up (queues drained, mails due sent).")] = 60.0,
 ) -> None:
     """Play a whole simulated campaign through the public interface, then write its report (make demo)."""
     file = os.environ.get("PASSPRO_CAMPAIGN_FILE")
@@ -70,7 +75,7 @@ def simulate(
     scenario = generate(campaign, seed=seed, pupils=pupils, origin_schools=origin_schools,
                         no_show_rate=no_show_rate)
     try:
-        result = asyncio.run(play(scenario, campaign, url, console, Mailbox(mail_dir), mail_wait))
+        result = asyncio.run(play(scenario, campaign, url, console, Mailbox(mail_dir), mail_wait, catch_up))
     except SimulationError as error:
         console.print(f"[red]simulation stopped:[/] {error}")
         raise typer.Exit(1) from None
@@ -90,15 +95,7 @@ def simulate(
 
 async def mails_pending() -> int | None:
     """Mails notifications has still to send, from its own counts (``GET /campaign``); None if it cannot say."""
-    url = OpsSettings().service_urls["notifications"].rstrip("/") + "/campaign"
-    try:
-        async with httpx.AsyncClient(timeout=5) as client:
-            response = await client.get(url)
-            response.raise_for_status()
-            mails = response.json()["figures"]["mails"]
-    except (httpx.HTTPError, KeyError, ValueError):
-        return None
-    return sum(int(states.get("pending", 0)) + int(states.get("sending", 0)) for states in mails.values())
+    return await catchup.mails_pending(OpsSettings().service_urls["notifications"])
 
 
 def summary(console: Console, result: Result, figures: Figures, out: Path) -> None:

@@ -54,7 +54,8 @@ class Figures:
     mails: list[tuple[str, int]]
 
 
-def compute(result: Result, campaign: Campaign, mail_subjects: list[str]) -> Figures:
+def compute(result: Result, campaign: Campaign, mail_subjects: list[str], mails_pending: int | None = None) -> Figures:
+    """``mails_pending``: what notifications had still to send when the report was written (None: unknown)."""
     tally, scenario, tz = result.tally, result.scenario, campaign.tz
     counts = tally.counts
     interviews = list(tally.interviews.values())
@@ -146,6 +147,15 @@ def compute(result: Result, campaign: Campaign, mail_subjects: list[str]) -> Fig
         ("recaps_sent", "Fiches récapitulatives envoyées pendant la simulation", counts["notifications.recap_sent"]),
         ("mails_total", "Courriels reçus par la boîte de test", len(mail_subjects)),
     ]
+    # The stack kept pace with the campaign's clock: every reminder before its interview, no mail left behind.
+    if result.reminders_on_time is not None and result.reminders_late is not None:
+        funnel += [
+            ("reminders_before_interview", "Rappels partis avant leur entretien (R20b)", result.reminders_on_time),
+            ("reminders_late", "Entretiens commencés avant que leur rappel soit parti", result.reminders_late),
+        ]
+    if mails_pending is not None:
+        funnel.append(("mails_queued_at_end", "Courriels encore en attente d'envoi à l'écriture du bilan",
+                       mails_pending))
     return Figures(
         funnel=funnel,
         per_day=[(day, c["attended"], c["absent"], c["booked"]) for day, c in sorted(per_day.items())],

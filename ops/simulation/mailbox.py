@@ -24,6 +24,8 @@ class Mailbox:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.subjects: dict[Path, str] = {}
+        self.message_ids: dict[Path, str] = {}
+        """Each mail's Message-ID: notifications derives it from the mail's key (``<reminder.<interview>@…>``)."""
         self._parser = BytesHeaderParser(policy=email.policy.default)
 
     def refresh(self) -> Mailbox:
@@ -31,7 +33,11 @@ class Mailbox:
             for path in sorted(self.directory.glob("*.eml")):
                 if path not in self.subjects:
                     with path.open("rb") as handle:
-                        self.subjects[path] = str(self._parser.parse(handle).get("Subject", ""))
+                        headers = self._parser.parse(handle)
+                    if not headers.get("Subject"):
+                        continue  # still being written: read again next time
+                    self.subjects[path] = str(headers.get("Subject", ""))
+                    self.message_ids[path] = str(headers.get("Message-ID", "")).strip()
         return self
 
     def kinds(self) -> set[str]:

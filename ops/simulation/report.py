@@ -37,7 +37,7 @@ def write(result: Result, campaign: Campaign, mailbox: Mailbox, out: Path, comma
           mails_pending: int | None = None) -> Figures:
     """Writes the whole report; returns its numbers. ``mails_pending``: what the sender had still to send."""
     mailbox.refresh()
-    figures = compute(result, campaign, list(mailbox.subjects.values()))
+    figures = compute(result, campaign, list(mailbox.subjects.values()), mails_pending)
     for sub in (DATA, EXAMPLES):
         shutil.rmtree(out / sub, ignore_errors=True)
         (out / sub).mkdir(parents=True)

@@ -21,6 +21,7 @@ from typing import Any
 from contracts import routing
 from contracts.campaign import Campaign
 from deploy.portal import PortalClient
+from ops.simulation.catchup import CatchUp, Probe
 from ops.simulation.display import Display, Planned
 from ops.simulation.mailbox import Mailbox
 from ops.simulation.scenario import (
@@ -66,13 +67,20 @@ class Result:
     events: list[dict[str, Any]] = field(default_factory=list)
     slot_cancellations: list[dict[str, Any]] = field(default_factory=list)
     """What each sick teacher's cancellation caused: ``slots_cancelled`` (or its refusal)."""
+    reminders_on_time: int | None = None
+    """R20b: interviews whose reminder had gone out when the clock passed their start (None: no mailbox)."""
+    reminders_late: int | None = None
+    """Interviews the clock passed before their reminder went out (goal: none)."""
 
 
 class Runner:
     def __init__(self, scenario: Scenario, campaign: Campaign, portal: PortalClient, *,
-                 display: Display | None = None, mailbox: Mailbox | None = None, mail_wait: float = 120.0) -> None:
+                 display: Display | None = None, mailbox: Mailbox | None = None, mail_wait: float = 120.0,
+                 probe: Probe | None = None, catch_up: float = 60.0) -> None:
         self.scenario, self.campaign, self.portal, self.display = scenario, campaign, portal, display
         self.mailbox, self.mail_wait = mailbox, mail_wait
+        self.catch_up = CatchUp(probe, mailbox, catch_up)
+        """Before each move of the clock: the stack caught up, within ``catch_up`` seconds."""
         self.cal, self.tz = campaign.calendar, campaign.tz
         self.tally = Tally()
         self.planned = Planned()
@@ -130,14 +138,21 @@ class Runner:
             self.planned.day_index = self.planned.days
             await self._wait_bonuses()
             await self._wait_mails()
+            if not await self.catch_up.drained():
+                self.warnings.append(f"the stack had not caught up {self.catch_up.limit:.0f} s after the campaign: "
+                                     "the report counts the mails still queued")
         finally:
             refresher.cancel()
             self.sync()
+        self.warnings += self.catch_up.warnings()
+        counted = self.mailbox is not None
         return Result(
             scenario=self.scenario, tally=self.tally, seats_declared=self._seats_declared(),
             mistakes=self._mistake_outcomes(), warnings=self.warnings, seconds=time.monotonic() - started,
             first_day=self.cal.opens_on, last_day=(self.now or self._at(self.cal.opens_on, EVENING)).date(),
             events=self.portal.events, slot_cancellations=self.slot_cancellations(),
+            reminders_on_time=len(self.catch_up.on_time) if counted else None,
+            reminders_late=len(self.catch_up.late) if counted else None,
         )
 
     def _today(self, day: date) -> None:
@@ -179,6 +194,8 @@ class Runner:
     async def _clock(self, day: date, moment: day_time) -> None:
         instant = self._at(day, moment)
         if self.now is None or instant > self.now:
+            self.sync()
+            await self.catch_up.before(self.now, instant, self.tally.interviews_in("booked"))
             await self._advance(instant)
 
     async def _advance(self, instant: datetime) -> list[dict[str, Any]]:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import email.policy
 import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
+from email.parser import BytesHeaderParser
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +22,12 @@ import pytest
 from contracts.campaign import load_campaign
 from deploy.portal import PortalClient
 from ops.simulation import report
+from ops.simulation.catchup import StackProbe, mails_pending
 from ops.simulation.figures import compute
 from ops.simulation.mailbox import Mailbox
 from ops.simulation.runner import Result, Runner
 from ops.simulation.scenario import generate
-from tests.conftest import PORTAL_URL
+from tests.conftest import ADMIN_URL, PORTAL_URL
 from tests.stack import ServiceStack
 
 pytestmark = pytest.mark.e2e
@@ -40,6 +43,7 @@ class Run:
     out: Path
     witness: list[dict[str, Any]]
     seconds: float
+    mail_dir: Path
 
     def csv(self, name: str) -> list[dict[str, str]]:
         with (self.out / report.DATA / f"{name}.csv").open(encoding="utf-8") as handle:
@@ -54,17 +58,20 @@ async def run(stack: ServiceStack, mail_dir: Path, tmp_path_factory: pytest.Temp
     scenario = generate(CAMPAIGN, seed=150, pupils=150, origin_schools=8)
     out = tmp_path_factory.mktemp("report")
     started = time.monotonic()
+    notifications = f"http://127.0.0.1:{stack.port('notifications')}"
     async with PortalClient(PORTAL_URL) as witness:
-        async with PortalClient(PORTAL_URL) as portal:
+        async with PortalClient(PORTAL_URL) as portal, StackProbe(ADMIN_URL, notifications) as probe:
             # Long enough for the mail sender to catch up on a busy machine: the tests read the mails.
-            result = await Runner(scenario, CAMPAIGN, portal, mailbox=Mailbox(mail_dir), mail_wait=600).play()
+            result = await Runner(scenario, CAMPAIGN, portal, mailbox=Mailbox(mail_dir), mail_wait=600,
+                                  probe=probe, catch_up=120).play()
         # The witness reads its own queue: let it catch up with what the runner's portal saw.
         deadline = time.monotonic() + 60
         while any(witness.counts[key] < result.tally.counts[key] for key in COMPARED):
             assert time.monotonic() < deadline, "the witness did not see the run's events"
             await asyncio.sleep(0.2)
-        report.write(result, CAMPAIGN, Mailbox(mail_dir), out, "passpro simulate --seed 150 --pupils 150")
-        return Run(result, out, list(witness.events), time.monotonic() - started)
+        report.write(result, CAMPAIGN, Mailbox(mail_dir), out, "passpro simulate --seed 150 --pupils 150",
+                     await mails_pending(notifications))
+        return Run(result, out, list(witness.events), time.monotonic() - started, mail_dir)
 
 
 def test_the_report_page_and_the_numbers_behind_each_chart_are_written(run: Run) -> None:
@@ -175,3 +182,18 @@ def test_r14_r15_a_sick_teachers_slots_close_and_their_pupils_are_booked_again_o
     for event in moved:  # R15: booked again, unless the pupil withdrew meanwhile
         state = run.result.tally.pairs[(event["ine"], sick.domain_code)]
         assert event["ine"] in rebooked or state == "withdrawn", state
+
+
+def test_r20b_the_clock_waits_for_the_stack_so_every_reminder_goes_out_before_its_interview(run: Run) -> None:
+    parser = BytesHeaderParser(policy=email.policy.default)
+    message_ids = set()
+    for path in run.mail_dir.glob("*.eml"):
+        with path.open("rb") as handle:
+            message_ids.add(str(parser.parse(handle)["Message-ID"]).strip())
+    reminded = {mid.removeprefix("<reminder.").split("@")[0] for mid in message_ids if mid.startswith("<reminder.")}
+    took_place = {str(e["interview_id"]) for e in run.witness if e["_routing_key"] == "opinions.interview_reported"}
+
+    assert took_place and took_place <= reminded  # every interview held or missed had had its reminder
+    assert run.figure("reminders_late") == 0
+    assert run.figure("reminders_before_interview") >= len(took_place)
+    assert run.figure("mails_queued_at_end") == 0

@@ -1,11 +1,18 @@
-"""The benchmarks' CPU accounting: readings from /proc, a run's share, the printed ceiling."""
+"""The benchmarks' CPU accounting: readings from /proc, a run's share, the printed ceiling, every broker node."""
 
 from __future__ import annotations
 
 import multiprocessing
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
+from typing import Any
 
-from deploy import cpu
+import pytest
+
+from deploy import cluster, cpu
 
 
 def _spin(seconds: float) -> None:
@@ -40,3 +47,60 @@ def test_the_report_gives_each_part_per_unit_the_total_and_the_ceiling() -> None
     cores = cpu.os.cpu_count() or 1
     assert lines[-1].split()[:2] == ["total", "25.00"]
     assert lines[-1].endswith(f"at most {1000 * cores / 25:.0f} candidacy/s")
+
+
+def _spin_then_wait(seconds: float, spun: Any, release: Any) -> None:
+    _spin(seconds)
+    spun.set()
+    release.wait(30)
+
+
+def test_processes_named_apart_count_under_their_name_not_the_benchmarks() -> None:
+    context = multiprocessing.get_context("fork")
+    spun, release = context.Event(), context.Event()
+    hop = context.Process(target=_spin_then_wait, args=(0.4, spun, release))
+    before = cpu.stack_cpu()
+    hop.start()
+    try:
+        assert spun.wait(30)
+        used = cpu.spent(before, cpu.stack_cpu(apart={"relay hops": [hop.pid]}))
+    finally:
+        release.set()
+        hop.join()
+    assert used["relay hops"] >= 0.35
+    assert used["benchmark"] < 0.3
+
+
+def test_under_a_three_node_cluster_every_nodes_vm_is_found_by_its_pid_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Three spinning processes stand in for the nodes' Erlang VMs, each behind the pid file its node writes
+    # (var/rabbitmq/node-<k>/rabbit.pid, beside the rabbitmq.conf that records the cluster).
+    monkeypatch.setattr(cpu, "RABBIT", tmp_path)
+    monkeypatch.setattr(cluster, "RABBIT", tmp_path)
+    monkeypatch.setenv("PASSPRO_CLUSTER", "3")
+    vms = [subprocess.Popen([sys.executable, "-c", "import time\nend = time.process_time() + 0.3\n"
+                             "while time.process_time() < end: pass\nprint('spun', flush=True)\ntime.sleep(30)"],
+                            stdout=subprocess.PIPE) for _ in range(3)]
+    try:
+        for k, vm in enumerate(vms, start=1):
+            home = tmp_path / f"node-{k}"
+            home.mkdir()
+            (home / "rabbitmq.conf").write_text("listeners.tcp.default = 127.0.0.1:5672\n")
+            (home / "rabbit.pid").write_text(f"{vm.pid}\n")
+        for vm in vms:
+            assert vm.stdout is not None and vm.stdout.readline() == b"spun\n"
+        used = cpu.stack_cpu()
+    finally:
+        for vm in vms:
+            vm.kill()
+            vm.wait()
+    assert "rabbitmq" not in used
+    assert [used[f"rabbitmq-{k}"] >= 0.25 for k in (1, 2, 3)] == [True, True, True]
+
+
+def test_a_single_node_keeps_its_one_part(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cpu, "RABBIT", tmp_path)
+    monkeypatch.setattr(cluster, "RABBIT", tmp_path)
+    monkeypatch.delenv("PASSPRO_CLUSTER", raising=False)
+    (tmp_path / "rabbit.pid").write_text(f"{os.getppid()}\n")
+    assert list(cpu.brokers()) == ["rabbitmq"]
