@@ -46,21 +46,59 @@ class NotReady(Exception):
     """What the mail needs has not arrived yet (events come on their own): try again shortly."""
 
 
+class Mailer:
+    """One SMTP connection kept open from batch to batch; opened again when the server closed it or failed."""
+
+    def __init__(self, settings: ServiceSettings) -> None:
+        self.settings = settings
+        self._smtp: aiosmtplib.SMTP | None = None
+
+    async def connection(self) -> aiosmtplib.SMTP:
+        if self._smtp is None or not self._smtp.is_connected:
+            await self.close()
+            smtp = aiosmtplib.SMTP(hostname=self.settings.smtp_host, port=self.settings.smtp_port, timeout=20)
+            await smtp.connect()
+            self._smtp = smtp
+        return self._smtp
+
+    async def send(self, message: EmailMessage) -> None:
+        """Hands one mail over; a connection the server dropped while idle is opened again once, at once."""
+        smtp = await self.connection()
+        try:
+            await smtp.send_message(message)
+        except aiosmtplib.SMTPServerDisconnected:
+            await self.close()
+            await (await self.connection()).send_message(message)
+
+    async def close(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None and smtp.is_connected:
+            try:
+                await smtp.quit()
+            except (aiosmtplib.SMTPException, OSError, TimeoutError):
+                smtp.close()
+
+
 async def send_mails(ctx: WorkerContext) -> None:
     settings = ServiceSettings()
-    while True:
-        try:
-            sent = await send_due(ctx, settings)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("mail_round_failed")
-            sent = 0
-        if sent == 0:
-            await asyncio.sleep(0.5)
+    mailer = Mailer(settings)
+    try:
+        while True:
+            try:
+                sent = await send_due(ctx, settings, mailer)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("mail_round_failed")
+                await mailer.close()
+                sent = 0
+            if sent == 0:
+                await asyncio.sleep(0.5)
+    finally:
+        await mailer.close()
 
 
-async def send_due(ctx: WorkerContext, settings: ServiceSettings) -> int:
+async def send_due(ctx: WorkerContext, settings: ServiceSettings, mailer: Mailer) -> int:
     async with ctx.pool.acquire() as conn, conn.transaction():
         rows = await NotificationsRepository(conn, ctx.campaign.campaign).claim_due(BATCH, LEASE_SECONDS)
     if not rows:
@@ -79,7 +117,7 @@ async def send_due(ctx: WorkerContext, settings: ServiceSettings) -> int:
         if isinstance(failure, Exception):
             log.error("mail_not_built", mail_key=row["key"], kind=row["kind"], error=type(failure).__name__)
             await _retry(ctx, row["key"], type(failure).__name__, RETRY_CAP.total_seconds())
-    await _send(ctx, settings, [(row, message) for row, message in built if isinstance(message, EmailMessage)])
+    await _send(ctx, mailer, [(row, message) for row, message in built if isinstance(message, EmailMessage)])
     ctx.wake_relay()
     return len(rows)
 
@@ -92,38 +130,50 @@ def _built(build: Build) -> EmailMessage | Exception:
         return error
 
 
-async def _send(ctx: WorkerContext, settings: ServiceSettings, messages: list[tuple[Any, EmailMessage]]) -> None:
-    """Hands the mails to SMTP over one connection; each one accepted is recorded as sent at once."""
-    pending = list(messages)
+async def _send(ctx: WorkerContext, mailer: Mailer, messages: list[tuple[Any, EmailMessage]]) -> None:
+    """Hands the mails to SMTP over the kept connection, then records those accepted as sent in one transaction.
+
+    A crash before that transaction commits sends the batch's accepted mails again, with the same Message-IDs,
+    which mail systems recognise (the window ``BATCH`` mails wide instead of one, for one commit per batch).
+    """
+    pending, accepted = list(messages), []
     try:
-        async with aiosmtplib.SMTP(hostname=settings.smtp_host, port=settings.smtp_port, timeout=20) as smtp:
-            while pending:
-                row, message = pending[0]
-                message["Date"] = format_datetime(datetime.now(UTC))  # the real sending time, not the campaign's
-                try:
-                    await smtp.send_message(message)
-                except (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPResponseException) as refused:
-                    pending.pop(0)  # this mail only: the connection goes on with the next one
-                    await _not_sent(ctx, row, refused)
-                    continue
-                pending.pop(0)
-                await _sent(ctx, row, message)
+        while pending:
+            row, message = pending[0]
+            message["Date"] = format_datetime(datetime.now(UTC))  # the real sending time, not the campaign's
+            try:
+                await mailer.send(message)
+            except (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPResponseException) as refused:
+                pending.pop(0)  # this mail only: the connection goes on with the next one
+                await _not_sent(ctx, row, refused)
+                continue
+            pending.pop(0)
+            accepted.append((row, message))
     except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
+        await mailer.close()
         for row, _ in pending:  # the connection is gone: what it did not take waits for the next attempt
             await _not_sent(ctx, row, error)
+    finally:
+        if accepted:
+            await _sent(ctx, accepted)
 
 
-async def _sent(ctx: WorkerContext, row: Any, message: EmailMessage) -> None:
-    key = row["key"]
-    recipients = [address for _, address in getaddresses(message.get_all("To", []))]
+async def _sent(ctx: WorkerContext, accepted: list[tuple[Any, EmailMessage]]) -> None:
+    """R19, R26: the mails SMTP accepted, recorded as sent with their announcements, in one transaction."""
     async with ctx.pool.acquire() as conn, conn.transaction():
         repo = NotificationsRepository(conn, ctx.campaign.campaign)
-        if not await repo.mark_sent(key, recipients):
-            return
-        event = await _sent_event(conn, ctx.campaign, row, recipients)
-        if event is not None:
-            await write_outbox(conn, [outbox_row(event, ctx.service, key)])
-    log.info("mail_sent", mail_key=key, kind=row["kind"])
+        now = await runtime_queries.current_instant(conn)
+        outbox = []
+        for row, message in accepted:
+            recipients = [address for _, address in getaddresses(message.get_all("To", []))]
+            if not await repo.mark_sent(row["key"], recipients):
+                continue
+            event = _sent_event(now, ctx.campaign, row, recipients)
+            if event is not None:
+                outbox.append(outbox_row(event, ctx.service, row["key"]))
+        await write_outbox(conn, outbox)
+    for row, _ in accepted:
+        log.debug("mail_sent", mail_key=row["key"], kind=row["kind"])
 
 
 async def _not_sent(ctx: WorkerContext, row: Any, error: BaseException) -> None:
@@ -139,8 +189,7 @@ async def _retry(ctx: WorkerContext, key: str, error: str, delay: float, *, coun
         await NotificationsRepository(conn, ctx.campaign.campaign).schedule_retry(key, error, delay, counted=counted)
 
 
-async def _sent_event(conn: Any, campaign: Campaign, row: Any, recipients: list[str]) -> Any:
-    now = await runtime_queries.current_instant(conn)
+def _sent_event(now: datetime, campaign: Campaign, row: Any, recipients: list[str]) -> Any:
     common = {"event_id": uuid.uuid4(), "occurred_at": now, "campaign": campaign.campaign, "causation_id": None}
     announced = domain.sent_event(MailKind(row["kind"]), row["revision"])
     if announced == "convocation_sent":

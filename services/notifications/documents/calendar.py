@@ -4,10 +4,11 @@ always with the same UID and a rising SEQUENCE."""
 from __future__ import annotations
 
 import functools
-from datetime import UTC, date, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event, Timezone, vCalAddress, vText
+from icalendar import Timezone
+from icalendar.parser import param_value
 
 from services.notifications.documents.facts import Convocation
 from services.notifications.documents.formatting import address_line, aware, letters, one_line, pupil_name
@@ -45,45 +46,84 @@ def interview_ics(c: Convocation, method: str, tz: tzinfo | None) -> bytes:
         f"Apporter une lettre de motivation par formation ({letters(len(c.formation_labels))}).\n"
         f"{cannot_come(c)}"
     )
-
-    event = Event()
-    event.add("uid", f"{c.interview_id}@{ICS_DOMAIN}")
-    event.add("sequence", c.sequence)
-    # When the invitation was made (booking, correction, cancellation), as recorded: no clock read here.
-    event.add("dtstamp", aware(c.stamped_at).astimezone(UTC))
+    zone = f";TZID={tz.key}" if isinstance(tz, ZoneInfo) else ""
     # Outlook and Exchange process a REQUEST or CANCEL only with an organizer and the attendees it concerns.
-    organizer = vCalAddress(f"mailto:{c.organizer.strip()}")
-    organizer.params["CN"] = vText(one_line(c.reception.name) or one_line(c.reception.uai))
-    event.add("organizer", organizer)
-    attendee = vCalAddress(f"mailto:{c.referent.email.strip()}")
-    if one_line(c.referent.name):
-        attendee.params["CN"] = vText(one_line(c.referent.name))
-    attendee.params["CUTYPE"] = vText("INDIVIDUAL")
-    attendee.params["ROLE"] = vText("REQ-PARTICIPANT")
-    attendee.params["PARTSTAT"] = vText("NEEDS-ACTION")
+    organizer = f"ORGANIZER;CN={_cn(one_line(c.reception.name) or one_line(c.reception.uai))}"
+    attendee_name = one_line(c.referent.name)
     # No reply is expected: answers would only fill the reception school's mailbox; absences go through the
     # origin school (R21).
-    attendee.params["RSVP"] = vText("FALSE")
-    event.add("attendee", attendee)
-    event.add("dtstart", start)
-    event.add("dtend", end)
-    event.add("summary", f"Entretien Passpro – {domain}")
-    event.add("location", ", ".join(
+    attendee = (f"ATTENDEE{f';CN={_cn(attendee_name)}' if attendee_name else ''};CUTYPE=INDIVIDUAL;"
+                "PARTSTAT=NEEDS-ACTION;ROLE=REQ-PARTICIPANT;RSVP=FALSE")
+    location = ", ".join(
         part for part in (one_line(c.place), one_line(c.reception.name), address_line(c.reception.address)) if part
-    ))
-    event.add("description", description)
-    event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
-    event.add("transp", "OPAQUE")
+    )
+    # Written as text in icalendar's canonical order, escaping and folding (what a parser reads is the same as
+    # icalendar's own serialisation gave), at a fraction of its cost; only the zone's rules come from icalendar.
+    lines = [
+        "BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{_text(PRODID)}", "CALSCALE:GREGORIAN", f"METHOD:{method}",
+        *(_vtimezone_lines(tz.key, start.year) if isinstance(tz, ZoneInfo) else ()),
+        "BEGIN:VEVENT",
+        f"SUMMARY:{_text(f'Entretien Passpro – {domain}')}",
+        f"DTSTART{zone}:{_stamp(start)}",
+        f"DTEND{zone}:{_stamp(end)}",
+        # When the invitation was made (booking, correction, cancellation), as recorded: no clock read here.
+        f"DTSTAMP:{_stamp(aware(c.stamped_at).astimezone(UTC))}",
+        f"UID:{_text(f'{c.interview_id}@{ICS_DOMAIN}')}",
+        f"SEQUENCE:{int(c.sequence)}",
+        f"{attendee}:mailto:{c.referent.email.strip()}",
+        f"DESCRIPTION:{_text(description)}",
+        f"LOCATION:{_text(location)}",
+        f"{organizer}:mailto:{c.organizer.strip()}",
+        f"STATUS:{'CANCELLED' if method == 'CANCEL' else 'CONFIRMED'}",
+        "TRANSP:OPAQUE",
+        "END:VEVENT",
+        "END:VCALENDAR",
+    ]
+    return "".join(_fold(line) + "\r\n" for line in lines).encode("utf-8")
 
-    calendar = Calendar()
-    calendar.add("prodid", PRODID)
-    calendar.add("version", "2.0")
-    calendar.add("calscale", "GREGORIAN")
-    calendar.add("method", method)
-    calendar.add_component(event)
-    for tzid in sorted(calendar.get_missing_tzids()):
-        calendar.subcomponents.insert(0, _vtimezone(tzid, start.year))
-    return bytes(calendar.to_ical())
+
+def _text(value: str) -> str:
+    """RFC 5545 TEXT escaping, as icalendar does it (line breaks as ``\\n``)."""
+    return (value.replace("\\", "\\\\").replace(";", r"\;").replace(",", r"\,").replace("\r\n", r"\n")
+            .replace("\n", r"\n").replace("\r", r"\n"))
+
+
+def _cn(name: str) -> str:
+    """A CN parameter, quoted as icalendar quotes it (also when it holds a space or an apostrophe)."""
+    return param_value(name, always_quote=any(char in name for char in " '"))
+
+
+def _stamp(moment: datetime) -> str:
+    return f"{moment:%Y%m%dT%H%M%S}" + ("Z" if moment.tzinfo is UTC else "")
+
+
+def _fold(line: str) -> str:
+    """Lines of at most 75 octets, continued after CRLF and a space, never inside a character or an escape."""
+    if len(line.encode("utf-8")) < 75:
+        return line
+    parts: list[str] = []
+    current: list[str] = []
+    used = 0
+    for char in line:
+        size = len(char.encode("utf-8"))
+        if current and used + size >= 75:
+            if len(current) > 1 and current[-1] in "\\^":
+                carried = current.pop()
+                parts.append("".join(current))
+                current, used = [carried], 1
+            else:
+                parts.append("".join(current))
+                current, used = [], 0
+        current.append(char)
+        used += size
+    parts.append("".join(current))
+    return "\r\n ".join(parts)
+
+
+@functools.cache
+def _vtimezone_lines(tzid: str, year: int) -> tuple[str, ...]:
+    """The zone's VTIMEZONE block, serialised once per zone and year."""
+    return tuple(_vtimezone(tzid, year).to_ical().decode("utf-8").split("\r\n")[:-1])
 
 
 @functools.cache

@@ -12,7 +12,7 @@ from services.notifications.documents.facts import Convocation
 from services.notifications.documents.formatting import render
 from services.notifications.documents.interview import CORRECTED, When, convocation_context, interview_subject
 from services.notifications.documents.mail import attach_ics, attach_pdf, message
-from services.notifications.documents.pdf import Sheet
+from services.notifications.documents.pdf import PlainSheet
 
 
 def _convocation_kind(c: Convocation) -> str:
@@ -42,7 +42,7 @@ def convocation_pdf(c: Convocation, *, tz: ZoneInfo) -> bytes:
     """R19-R21, R23: the one-page convocation a family can print and keep."""
     ctx = convocation_context(c, tz)
     when: When = ctx["when"]
-    pdf = Sheet("Convocation Passpro")
+    pdf = PlainSheet("Convocation Passpro")
     title = "Convocation à un entretien d'information Passpro"
     if c.corrected:
         title = "Convocation modifiée - entretien Passpro"  # one line, so the sheet stays on one page

@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from services.notifications.documents.canvas import Canvas
+
 _PDF_REPLACEMENTS = {
     "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u02bc": "'",
     "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2033": '"',
@@ -51,6 +53,9 @@ def pdf_text(text: str) -> str:
 # The PDFs carry a fixed creation date: rendering never reads the clock, and the same facts give the same bytes.
 _PDF_CREATED = datetime(2000, 1, 1, tzinfo=UTC)
 _FOOTER = "Passpro post-3ème - académie de Créteil"
+_AUTHOR = "Académie de Créteil"
+_CREATOR = "Passpro"
+_LANG = "fr-FR"
 INK = (33, 37, 41)
 _MUTED = (100, 106, 115)
 _ACCENT = (0, 74, 153)
@@ -96,23 +101,9 @@ def _wrap(text: str, fontkey: str, size_pt: float, room: float) -> tuple[str, ..
     return tuple(lines)
 
 
-class Sheet(FPDF):
-    """An A4 page with the core Helvetica font; every text is made printable before fpdf2 sees it."""
-
-    def __init__(self, title: str) -> None:
-        super().__init__(orientation="P", unit="mm", format="A4")
-        self.creation_date = _PDF_CREATED
-        self.set_title(title)
-        self.set_author("Académie de Créteil")
-        self.set_creator("Passpro")
-        self.set_lang("fr-FR")
-        self.set_margins(20, 16, 20)
-        self.set_auto_page_break(True, margin=18)
-        self.add_page()
-        self.set_text_color(*INK)
-
-    def normalize_text(self, text: str) -> str:
-        return super().normalize_text(pdf_text(text))
+class _Layout:
+    """The sheets' house layout (masthead, headings, label/value facts, framed lists, footer) over the drawing
+    calls fpdf2 and ``canvas.Canvas`` share; the same calls give the same page on either."""
 
     def wrapped(self, width: float, text: str) -> tuple[str, ...]:
         """The lines ``lines`` prints in a column ``width`` wide (0: up to the right margin) from here."""
@@ -224,5 +215,37 @@ class Sheet(FPDF):
         if fits:
             self.set_y(top + height)
 
+
+
+class Sheet(_Layout, FPDF):
+    """An A4 page with the core Helvetica font, drawn by fpdf2 (the sheets with tables); every text is made
+    printable before fpdf2 sees it."""
+
+    def __init__(self, title: str) -> None:
+        super().__init__(orientation="P", unit="mm", format="A4")
+        self.creation_date = _PDF_CREATED
+        self.set_title(title)
+        self.set_author(_AUTHOR)
+        self.set_creator(_CREATOR)
+        self.set_lang(_LANG)
+        self.set_margins(20, 16, 20)
+        self.set_auto_page_break(True, margin=18)
+        self.add_page()
+        self.set_text_color(*INK)
+
+    def normalize_text(self, text: str) -> str:
+        return super().normalize_text(pdf_text(text))
+
     def render(self) -> bytes:
         return bytes(self.output())
+
+
+class PlainSheet(_Layout, Canvas):
+    """The same page drawn by ``canvas.Canvas``: for sheets of text, facts and framed lists (the convocation),
+    built for every mail, at a fraction of fpdf2's cost. Text reaches ``cell`` already printable."""
+
+    def __init__(self, title: str) -> None:
+        super().__init__(title, author=_AUTHOR, creator=_CREATOR, lang=_LANG,
+                         creation=f"D:{_PDF_CREATED:%Y%m%d%H%M%S}Z")
+        self.add_page()
+        self.set_text_color(*INK)
