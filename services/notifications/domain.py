@@ -220,6 +220,18 @@ def interview_to_correct(remaining_in_domain: int, formation_code: str, intervie
     return max(due, key=lambda i: i.starts_at).interview_id if due else None
 
 
+def dropped_at_send(kind: MailKind, interview_cancelled: bool, first_convocation_went_out: bool) -> bool:
+    """R10, R19: when a mail about an interview is about to go, whether it must not go at all.
+
+    A convocation, its correction or its reminder for an interview cancelled meanwhile is dropped (the
+    cancellation handler drops the ones still waiting; this catches the one that was being sent then). A
+    cancellation goes only when the family got the first convocation: otherwise they never heard of it.
+    """
+    if kind is MailKind.CANCELLATION:
+        return not first_convocation_went_out
+    return interview_cancelled and kind in (MailKind.CONVOCATION, MailKind.INTERVIEW_REMINDER)
+
+
 def cancellation_mailed(dropped_revisions: Collection[int]) -> bool:
     """R10, R19: a cancelled interview gets its cancellation mail unless its first convocation was still waiting
     (dropped with any correction waiting): the family never heard of that interview."""

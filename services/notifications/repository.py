@@ -106,6 +106,12 @@ class NotificationsRepository:
     async def mark_sent(self, key: str, recipients: list[str]) -> bool:
         return bool(await q.mark_sent(self.conn, key=key, recipients=recipients))
 
+    async def drop_leased(self, key: str) -> None:
+        await q.drop_leased(self.conn, key=key)
+
+    async def mail_went_out(self, key: str) -> bool:
+        return bool(await q.mail_went_out(self.conn, key=key))
+
     async def schedule_retry(self, key: str, error: str, delay_seconds: float, *, counted: bool = True) -> None:
         await q.schedule_retry(self.conn, key=key, error=error, delay_seconds=delay_seconds, counted=int(counted))
 

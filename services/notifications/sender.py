@@ -42,6 +42,10 @@ RETRY_BASE = timedelta(seconds=2)
 RETRY_CAP = timedelta(minutes=15)
 
 
+class Dropped(Exception):
+    """The mail must not go at all (domain.dropped_at_send): it is recorded as dropped."""
+
+
 class NotReady(Exception):
     """What the mail needs has not arrived yet (events come on their own): try again shortly."""
 
@@ -111,6 +115,10 @@ async def send_due(ctx: WorkerContext, settings: ServiceSettings, mailer: Mailer
                 builds.append((row, await prepare(repo, ctx.campaign, settings, row)))
             except NotReady as waiting:
                 await _retry(ctx, row["key"], f"waiting: {waiting}", 1.0, counted=False)
+            except Dropped:
+                async with ctx.pool.acquire() as drop_conn:
+                    await NotificationsRepository(drop_conn, ctx.campaign.campaign).drop_leased(row["key"])
+                log.info("mail_dropped", mail_key=row["key"], kind=row["kind"])
     # PDFs and calendars are pure CPU: built off the event loop, which keeps consuming and answering meanwhile.
     built = await asyncio.to_thread(lambda: [(row, _built(build)) for row, build in builds])
     for row, failure in built:
@@ -250,6 +258,10 @@ async def prepare(repo: NotificationsRepository, campaign: Campaign, settings: S
     interview = await repo.get_interview(row["interview_id"])
     if interview is None:
         raise NotReady("interview")
+    went_out = kind is MailKind.CANCELLATION and await repo.mail_went_out(
+        domain.convocation_key(interview["interview_id"]))
+    if domain.dropped_at_send(kind, interview["cancelled"], went_out):
+        raise Dropped(kind)
     candidacies = ({} if kind is MailKind.CANCELLATION
                    else await repo.domain_candidacies(row["ine"], interview["domain_code"]))
     codes = domain.listed_formations(kind, interview["formation_codes"], candidacies)

@@ -37,6 +37,14 @@ WITH dropped AS (
 )
 SELECT coalesce(array_agg(revision), ARRAY[]::integer[]) FROM dropped;
 
+-- name: drop_leased!
+-- A leased mail that must not go after all (domain.dropped_at_send): recorded as dropped, never sent.
+UPDATE mails SET state = 'dropped', lease_until = NULL WHERE key = :key AND state = 'sending';
+
+-- name: mail_went_out$
+-- Whether a mail was sent or is being sent (a lease another sender holds may end in a send).
+SELECT EXISTS (SELECT 1 FROM mails WHERE key = :key AND state IN ('sending', 'sent'));
+
 -- name: withdraw_candidacy$
 -- R26: kept, marked withdrawn; true only the first time, so a withdrawal delivered again changes nothing more.
 UPDATE candidacies SET withdrawn = true

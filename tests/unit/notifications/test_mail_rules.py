@@ -18,6 +18,7 @@ from services.notifications.domain import (
     cancellation_mailed,
     cancellation_reason,
     convocation_key,
+    dropped_at_send,
     interview_to_correct,
     is_correction,
     listed_formations,
@@ -228,3 +229,15 @@ def test_r10_r19_a_cancellation_is_mailed_once_the_first_convocation_left() -> N
 def test_r10_r19_no_cancellation_when_the_first_convocation_was_still_waiting() -> None:
     assert not cancellation_mailed([0])
     assert not cancellation_mailed([0, 1])
+
+
+def test_r10_r19_a_convocation_or_reminder_of_an_interview_cancelled_meanwhile_is_dropped_at_send() -> None:
+    assert dropped_at_send(MailKind.CONVOCATION, interview_cancelled=True, first_convocation_went_out=False)
+    assert dropped_at_send(MailKind.INTERVIEW_REMINDER, interview_cancelled=True, first_convocation_went_out=True)
+    assert not dropped_at_send(MailKind.CONVOCATION, interview_cancelled=False, first_convocation_went_out=False)
+    assert not dropped_at_send(MailKind.RECAP, interview_cancelled=True, first_convocation_went_out=True)
+
+
+def test_r10_r19_a_cancellation_goes_only_when_the_family_got_the_convocation() -> None:
+    assert not dropped_at_send(MailKind.CANCELLATION, interview_cancelled=True, first_convocation_went_out=True)
+    assert dropped_at_send(MailKind.CANCELLATION, interview_cancelled=True, first_convocation_went_out=False)
