@@ -41,6 +41,7 @@ __all__ = [
     "InterviewCancelled",
     "InterviewReported",
     "InterviewRequested",
+    "InterviewsAtRisk",
     "RecapSent",
     "ReportOverdue",
     "SlotsCancelled",
@@ -177,6 +178,26 @@ class CapacityShortfall(Event):
         description=(
             "Extension: the first day an interview booked now could take place (R17: the convocation's notice), "
             "or null when no day of the interview window remains far enough ahead."
+        ),
+    )
+
+
+class InterviewsAtRisk(Event):
+    """R15, R17 (extension): pupils of a domain registered by the deadline still wait while the window closes.
+
+    Published at most once per domain and campaign day while it holds: from `alarm_days` (campaign file,
+    `[scheduling]`, default 3) days before the last day an interview can still be booked, and every day
+    after it, when the pupils can no longer be received. For operators and portals; no service consumes it.
+    """
+
+    domain_code: Code = Field(description="Code of the domain whose pupils are at risk.")
+    waiting_pupils: int = Field(
+        ge=1, description="How many pupils of the domain, registered by the registration deadline, still wait.",
+    )
+    last_booking_day: date | None = Field(
+        description=(
+            "The last day an interview can still be booked (R17: the last interview day minus the convocation's "
+            "notice), or null when no day remains: the waiting pupils can no longer be received."
         ),
     )
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import httpx
 import typer
 from rich.console import Console, Group
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
@@ -81,6 +83,7 @@ def funnel(snapshot: Snapshot) -> dict[str, Any]:
             d["domain_code"]: {"declared": d["seats_declared"], "taken": d["seats_taken"]} for d in domains
         }
         result["no_shows_by_origin"] = scheduling["no_shows_by_origin"]
+        result["interviews_at_risk"] = scheduling.get("interviews_at_risk", [])
     if opinions:
         schools = opinions["reports_by_reception_school"]
         result["reports"] = {
@@ -103,6 +106,18 @@ def _table(title: str, *columns: str) -> Table:
     for i, column in enumerate(columns):
         table.add_column(column, justify="left" if i == 0 else "right")
     return table
+
+
+def alarm_line(alarm: dict[str, Any], campaign: Campaign | None = None) -> str:
+    """R15, R17: one domain's pupils registered in time who still wait as the window closes, by the domain's label."""
+    known = campaign.domain(alarm["domain_code"]) if campaign else None
+    pupils = "1 pupil" if alarm["waiting_pupils"] == 1 else f"{alarm['waiting_pupils']} pupils"
+    day = alarm["last_booking_day"]
+    when = (f"last day to book: {date.fromisoformat(day):%d/%m/%Y}" if day
+            else "no day left to book: they can no longer be received")
+    label = escape(known.label if known else alarm["domain_code"])
+    wait = "still waits" if alarm["waiting_pupils"] == 1 else "still wait"
+    return f"[bold red]Alarm:[/] {pupils} of {label} {wait}; {when}"
 
 
 def render(f: dict[str, Any], *, top: int = 10, campaign: Campaign | None = None) -> Group:
@@ -169,6 +184,8 @@ def render(f: dict[str, Any], *, top: int = 10, campaign: Campaign | None = None
             waiting = states.get("pending", 0) + states.get("sending", 0)
             table.add_row(kind, str(states.get("sent", 0)), str(waiting))
         parts.append(table)
+    for alarm in f.get("interviews_at_risk") or []:
+        parts.append(alarm_line(alarm, campaign))
     for service, why in sorted(f["unreachable"].items()):
         parts.append(Panel(f"{service} did not answer ({why}): its part of the funnel is missing",
                            style="bold red"))

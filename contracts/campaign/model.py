@@ -156,7 +156,8 @@ class BonusPoints(_Section):
 
 
 class SchedulingPolicy(_Section):
-    """R15, R16: how far apart a pupil's interviews must be, and how long their candidacies gather before planning."""
+    """R15–R17: how far apart a pupil's interviews must be, how long their candidacies gather before planning, and
+    when waiting pupils raise the alarm."""
 
     min_gap_hours: int = Field(
         default=0,
@@ -175,6 +176,15 @@ class SchedulingPolicy(_Section):
         description=(
             "Seconds of the service's clock a pupil's new candidacy waits for the pupil's other candidacies, "
             "so that all their domains are planned together (R15)."
+        ),
+    )
+    alarm_days: int = Field(
+        default=3,
+        ge=0,
+        le=60,
+        description=(
+            "Days before the last day an interview can still be booked (R17) from which pupils registered in "
+            "time and still waiting raise the alarm `interviews_at_risk` (R15); 0: on that last day only."
         ),
     )
 
@@ -259,7 +269,9 @@ class Campaign(_Section):
         description="Départements of the académie, as 3 digits (the first 3 of a UAI).",
     )
     calendar: Calendar = Field(description="Dates and delays.")
-    scheduling: SchedulingPolicy = Field(default=SchedulingPolicy(), description="Interview spacing (R16).")
+    scheduling: SchedulingPolicy = Field(
+        default=SchedulingPolicy(), description="Interview spacing (R16), planning round and alarm (R15, R17)."
+    )
     bonus_points: BonusPoints = Field(description="Affelnet points per final opinion (R29).")
     schools: list[School] = Field(
         min_length=1,

@@ -1,10 +1,11 @@
-"""Scheduling's pure rules: which slots may be declared, how a pupil's domains are planned (R13–R18, R21)."""
+"""Scheduling's pure rules: which slots may be declared, how a pupil's domains are planned, when the window's
+end puts waiting pupils at risk (R13–R18, R21)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from itertools import product
 from zoneinfo import ZoneInfo
 
@@ -186,6 +187,49 @@ def check_slots_declared(*, requested: Sequence[datetime], declared: Iterable[da
 def interviews_still_possible(now: datetime, policy: Policy) -> bool:
     """R17, R21: some day of the interview window is still far enough ahead for a convocation."""
     return first_possible_day(now, policy) is not None
+
+
+def last_booking_day(now: datetime, policy: Policy) -> date | None:
+    """R17: the last day an interview can still be booked, ``interviews_end_on`` minus the convocation's
+    notice; None once no day of the window remains far enough ahead."""
+    if not interviews_still_possible(now, policy):
+        return None
+    return policy.interviews_end_on - timedelta(days=policy.convocation_notice_days)
+
+
+def registration_closes_at(registration_deadline: date, tz: ZoneInfo) -> datetime:
+    """R6, R15: the instant the deadline day ends, campaign time; pupils registered before it must be received."""
+    return datetime.combine(registration_deadline + timedelta(days=1), time(0), tzinfo=tz)
+
+
+@dataclass(frozen=True)
+class InterviewsAtRisk:
+    """R15, R17: pupils of a domain registered in time who still wait while the window is about to close."""
+
+    domain_code: str
+    waiting_pupils: int
+    last_booking_day: date | None
+    """None when no day remains: these pupils can no longer be received."""
+
+
+def window_closing(now: datetime, policy: Policy, alarm_days: int) -> bool:
+    """R17: the last booking day is at most ``alarm_days`` days away (0: it is today), or already gone."""
+    last = last_booking_day(now, policy)
+    return last is None or (last - now.astimezone(policy.tz).date()).days <= alarm_days
+
+
+def interviews_at_risk(
+    waiting: Mapping[str, int], *, now: datetime, policy: Policy, alarm_days: int
+) -> list[InterviewsAtRisk]:
+    """R15, R17: the alarm holds for each domain where pupils registered by the deadline still wait (planned,
+    no seat) while the window is closing.
+
+    ``waiting`` counts those pupils per domain.
+    """
+    if not window_closing(now, policy, alarm_days):
+        return []
+    last = last_booking_day(now, policy)
+    return [InterviewsAtRisk(code, count, last) for code, count in sorted(waiting.items()) if count > 0]
 
 
 def check_new_interview_request(

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
+
+import structlog
 
 from contracts.base import Event
 from contracts.campaign import Campaign
@@ -17,6 +19,7 @@ from contracts.events import (
     InterviewCancelled,
     InterviewReported,
     InterviewRequested,
+    InterviewsAtRisk,
     SlotsCancelled,
     SlotsDeclared,
 )
@@ -30,6 +33,7 @@ PLAN_BATCH = 200
 """Due pupils planned in one transaction; the planner comes back for the rest at once."""
 PLAN_ATTEMPTS = 3
 """Plans computed again when seats go to other transactions before the pupil stays due for the next run."""
+log = structlog.get_logger()
 RESCHEDULED = "rescheduled"
 """Reason of an interview moved so that a new need of the same pupil fits; the mail words it in French."""
 
@@ -247,7 +251,8 @@ async def cancel_interview_slots(cmd: CancelInterviewSlots, ctx: Context) -> Seq
 
 
 async def sweep(ctx: Context) -> Sequence[Event]:
-    """R15: book waiting pupils wherever a fitting seat is free, and tell how many still wait per domain."""
+    """R15: book waiting pupils wherever a fitting seat is free, tell how many still wait per domain, and raise
+    the alarm when pupils registered in time still wait as the window closes (R17)."""
     repo = SchedulingRepository(ctx.conn, ctx.campaign.campaign)
     events: list[Event] = []
     for domain_code in await repo.domains_to_drain(domain.earliest_start(ctx.now, policy(ctx.campaign))):
@@ -257,4 +262,33 @@ async def sweep(ctx: Context) -> Sequence[Event]:
         await repo.record_shortfall(domain_code, waiting, ctx.now)
         events.append(ctx.event(CapacityShortfall, domain_code=domain_code, waiting_pupils=waiting,
                                 first_possible_on=first_day))
+    return [*events, *await raise_alarms(repo, ctx)]
+
+
+async def at_risk(repo: SchedulingRepository, campaign: Campaign, now: datetime) -> list[domain.InterviewsAtRisk]:
+    """R15, R17: the domains whose pupils registered by the deadline still wait as the window closes.
+
+    Nothing is read while the last booking day is further away than ``alarm_days``: most sweeps of a
+    campaign cost no query for this.
+    """
+    rules, alarm_days = policy(campaign), campaign.scheduling.alarm_days
+    if not domain.window_closing(now, rules, alarm_days):
+        return []
+    closes = domain.registration_closes_at(campaign.calendar.registration_deadline, rules.tz)
+    waiting = await repo.waiting_registered_before(closes)
+    return domain.interviews_at_risk(waiting, now=now, policy=rules, alarm_days=alarm_days)
+
+
+async def raise_alarms(repo: SchedulingRepository, ctx: Context) -> list[Event]:
+    """R15, R17: `interviews_at_risk` at most once per domain and campaign day while the alarm holds, with a
+    warning in the log (identifiers and counts only)."""
+    today = ctx.now.astimezone(ctx.campaign.tz).date()
+    events: list[Event] = []
+    for alarm in await at_risk(repo, ctx.campaign, ctx.now):
+        if not await repo.raise_alarm(alarm.domain_code, today, alarm.waiting_pupils, ctx.now):
+            continue
+        log.warning("interviews_at_risk", domain_code=alarm.domain_code, waiting_pupils=alarm.waiting_pupils,
+                    last_booking_day=alarm.last_booking_day.isoformat() if alarm.last_booking_day else None)
+        events.append(ctx.event(InterviewsAtRisk, domain_code=alarm.domain_code,
+                                waiting_pupils=alarm.waiting_pupils, last_booking_day=alarm.last_booking_day))
     return events

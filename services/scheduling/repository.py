@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -219,6 +219,16 @@ class SchedulingRepository:
 
     async def record_shortfall(self, domain_code: str, waiting: int, now: datetime) -> None:
         await q.record_shortfall(self.conn, campaign=self.campaign, domain_code=domain_code, waiting=waiting, now=now)
+
+    async def waiting_registered_before(self, registered_before: datetime) -> dict[str, int]:
+        """Per domain, planned pupils registered before the instant who still wait for a seat."""
+        return {r["domain_code"]: r["waiting"] async for r in q.waiting_registered_before(
+            self.conn, campaign=self.campaign, registered_before=registered_before)}
+
+    async def raise_alarm(self, domain_code: str, today: date, waiting: int, now: datetime) -> bool:
+        """True when this is the domain's first alarm of the campaign day ``today``."""
+        return bool(await q.raise_alarm(self.conn, campaign=self.campaign, domain_code=domain_code, today=today,
+                                        waiting=waiting, now=now))
 
 
 async def purge_campaign(conn: asyncpg.Connection, campaign: str) -> int:

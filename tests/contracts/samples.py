@@ -35,6 +35,7 @@ from contracts.events import (
     InterviewCancelled,
     InterviewReported,
     InterviewRequested,
+    InterviewsAtRisk,
     RecapSent,
     RegisteredPupil,
     ReportOverdue,
@@ -189,6 +190,8 @@ SAMPLES: dict[type[Message], Message] = {
         interviews_moved=3,
     ),
     InterviewRequested: InterviewRequested(**EVENT_ENVELOPE, ine=INE, domain_code="hotellerie-restauration"),
+    InterviewsAtRisk: InterviewsAtRisk(**EVENT_ENVELOPE, domain_code="hotellerie-restauration", waiting_pupils=7,
+                                       last_booking_day=date(2013, 4, 12)),
     InterviewReported: InterviewReported(
         **EVENT_ENVELOPE,
         interview_id=INTERVIEW_ID,

@@ -139,7 +139,8 @@ def test_optional_settings_have_their_defaults(tmp_path: Path) -> None:
         line
         for line in text.splitlines()
         if not line.startswith(("interview_reminder_days", "academie_departements", "[scheduling]"))
-        and not line.startswith(("min_gap_hours", "one_interview_per_half_day", "planning_round_seconds"))
+        and not line.startswith(("min_gap_hours", "one_interview_per_half_day", "planning_round_seconds",
+                                 "alarm_days"))
     ]
     path = tmp_path / "minimal.toml"
     path.write_text("\n".join(kept), encoding="utf-8")
@@ -151,6 +152,7 @@ def test_optional_settings_have_their_defaults(tmp_path: Path) -> None:
     assert campaign.scheduling.min_gap_hours == 0
     assert campaign.scheduling.one_interview_per_half_day is True
     assert campaign.scheduling.planning_round_seconds == 2.0
+    assert campaign.scheduling.alarm_days == 3
 
 
 def test_a_toml_syntax_error_names_the_file_and_the_line(tmp_path: Path) -> None:

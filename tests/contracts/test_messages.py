@@ -72,6 +72,8 @@ PUBLIC_FIELDS: dict[str, set[str]] = {
     "scheduling.slots_declared": {"reception_uai", "domain_code", "slots_added"},
     "scheduling.slots_cancelled": {"reception_uai", "domain_code", "slots_cancelled", "interviews_moved"},
     "scheduling.interview_requested": {"ine", "domain_code"},
+    # Extension (R15, R17): the alarm when pupils still wait as the window closes.
+    "scheduling.interviews_at_risk": {"domain_code", "waiting_pupils", "last_booking_day"},
     "opinions.interview_reported": {"interview_id", "ine", "domain_code", "attended"},
     "affelnet_export.wish_confirmed": {"ine", "formation_code", "wish_entered_on"},
     **{event_key(service, "clock_advanced"): {"to"} for service in SERVICES},

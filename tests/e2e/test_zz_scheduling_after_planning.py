@@ -1,26 +1,40 @@
-"""R14, R17, R21 at the end of the campaign: planning closes after 3 April, new interviews after 12 April.
+"""R14, R15, R17, R21 at the end of the campaign: planning closes after 3 April, new interviews after 12 April,
+and pupils still waiting raise the alarm from 9 April (3 days before the last booking day) on.
 
 Runs after the files that need earlier days (name order: the clock only moves forward) and before the
 purge. Its pupil was registered in time by test_scheduling_slot_cancellation; run alone, this file
-registers it itself (an identical registration after the deadline is an accepted no-op, R9).
+registers it itself (an identical registration after the deadline is an accepted no-op, R9). Nobody
+declares slots in ébénisterie: its pupils wait, and are the alarm's.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 import uuid
+from collections import Counter
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from typer.testing import CliRunner
 
 from deploy.portal import PortalClient
+from ops.cli import app
+from ops.settings import local_service_urls
 from tests.e2e.conftest import OPEN, Clock, register_body
 from tests.e2e.test_scheduling import send, slots_body
 from tests.e2e.test_scheduling_slot_cancellation import AFTER_PLANNING_PUPIL, cancel_body
+from tests.stack import HEALTH_BASE_PORT
 
 pytestmark = pytest.mark.e2e
 
 DOMAIN, SCHOOL = "signaletique-decor", "0940461R"
 LAST_SLOT = "2013-04-16T10:00:00+02:00"
+PARIS = ZoneInfo("Europe/Paris")
+AT_RISK = "scheduling.interviews_at_risk"
+WAITING_DOMAIN, WAITING_LABEL = "ebenisterie", "Ébénisterie"
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +81,58 @@ async def test_r14_after_planning_ends_on_slots_are_neither_declared_nor_cancell
         assert event["reason"] == "outside_planning_window" and "03/04/2013" in event["message"]
 
 
+def campaign_day(event: dict[str, Any]) -> date:
+    return datetime.fromisoformat(event["occurred_at"]).astimezone(PARIS).date()
+
+
+def waiting_in(portal: PortalClient, domain_code: str) -> int:
+    """Pupils with an active candidacy in the domain and no interview there, replayed from the services' events."""
+    active: dict[tuple[str, str], bool] = {}
+    booked: dict[str, str] = {}
+    for e in portal.events:
+        key = e["_routing_key"]
+        if e["_app_id"] not in ("enrollment", "scheduling") or e.get("domain_code") != domain_code:
+            continue
+        if key == "enrollment.candidacy_registered":
+            active[(e["ine"], e["formation_code"])] = True
+        elif key == "enrollment.candidacy_withdrawn":
+            active[(e["ine"], e["formation_code"])] = False
+        elif key in ("scheduling.interview_booked", "scheduling.interview_cancelled"):
+            booked[e["interview_id"]] = e["ine"] if key.endswith("booked") else ""
+    return len({ine for (ine, _), on in active.items() if on} - set(booked.values()))
+
+
+def alarm_of(day: str) -> Any:
+    return lambda e: (e["_routing_key"] == AT_RISK and e["domain_code"] == WAITING_DOMAIN
+                      and campaign_day(e) == date.fromisoformat(day))
+
+
+async def ops_campaign() -> str:
+    # Wide enough that rich keeps each alarm on one line.
+    env = {"PASSPRO_SERVICE_URLS": json.dumps(local_service_urls(HEALTH_BASE_PORT)), "COLUMNS": "200"}
+    result = await asyncio.to_thread(CliRunner().invoke, app, ["ops", "campaign"], env=env, terminal_width=200)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+async def test_r15_r17_pupils_still_waiting_3_days_before_the_last_booking_day_raise_the_alarm(
+    portal: PortalClient, clock: Clock, pupil: dict[str, Any]
+) -> None:
+    await clock.at_least("2013-04-09T08:00:00+02:00")
+
+    alarm = await portal.wait_for(alarm_of("2013-04-09"), timeout=30)
+    output = await ops_campaign()
+
+    waiting = waiting_in(portal, WAITING_DOMAIN)
+    assert waiting >= 1  # at least the pupil of this file
+    # 17 April, the last interview day, minus the 5 days' notice.
+    assert alarm["last_booking_day"] == "2013-04-12" and alarm["waiting_pupils"] == waiting, alarm
+    assert not [e for e in portal.events if e["_routing_key"] == AT_RISK and campaign_day(e) < date(2013, 4, 9)]
+    pupils = "1 pupil" if waiting == 1 else f"{waiting} pupils"
+    assert f"Alarm: {pupils} of {WAITING_LABEL} still wait" in output
+    assert "last day to book: 12/04/2013" in output
+
+
 async def test_r17_a_new_interview_may_be_asked_while_the_last_day_is_the_notice_period_ahead(
     portal: PortalClient, clock: Clock, pupil: dict[str, Any]
 ) -> None:
@@ -89,6 +155,19 @@ async def test_r17_r21_a_new_interview_is_no_longer_possible_when_no_day_is_far_
     assert event["reason"] == "no_interview_possible" and "17/04/2013" in event["message"]
 
 
+async def test_r15_r17_once_no_day_remains_the_alarm_says_the_pupils_can_no_longer_be_received(
+    portal: PortalClient, clock: Clock, pupil: dict[str, Any]
+) -> None:
+    await clock.at_least("2013-04-13T08:00:00+02:00")
+
+    alarm = await portal.wait_for(alarm_of("2013-04-13"), timeout=30)
+    output = await ops_campaign()
+
+    assert alarm["last_booking_day"] is None and alarm["waiting_pupils"] == waiting_in(portal, WAITING_DOMAIN)
+    assert f"of {WAITING_LABEL} still wait" in output
+    assert "no day left to book: they can no longer be received" in output
+
+
 async def test_r21_after_the_interview_window_a_request_is_outside_interview_window(
     portal: PortalClient, clock: Clock, pupil: dict[str, Any]
 ) -> None:
@@ -97,3 +176,17 @@ async def test_r21_after_the_interview_window_a_request_is_outside_interview_win
     event = await send(portal, "request_new_interview", ask(pupil))
 
     assert event["reason"] == "outside_interview_window", event
+
+
+async def test_r15_the_alarm_was_raised_at_most_once_per_domain_and_campaign_day(
+    portal: PortalClient, clock: Clock, pupil: dict[str, Any]
+) -> None:
+    await clock.at_least("2013-04-18T08:00:00+02:00")
+    await portal.wait_for(alarm_of("2013-04-18"), timeout=30)
+
+    raised = Counter((e["domain_code"], campaign_day(e)) for e in portal.events
+                     if e["_routing_key"] == AT_RISK and e["_app_id"] == "scheduling")
+
+    # The sweep ran every 2 s through each of these days: each domain's alarm was still told once a day.
+    assert {(WAITING_DOMAIN, date(2013, 4, d)) for d in (9, 13, 18)} <= set(raised)
+    assert set(raised.values()) == {1}, raised

@@ -227,6 +227,26 @@ INSERT INTO shortfalls (campaign, domain_code, waiting, published_at)
 VALUES (:campaign, :domain_code, :waiting, :now)
 ON CONFLICT (campaign, domain_code) DO UPDATE SET waiting = excluded.waiting, published_at = excluded.published_at;
 
+-- name: waiting_registered_before
+-- R15: per domain, pupils registered before the deadline ended, planned and still waiting for a seat
+-- (a pupil in their planning round is not waiting yet). The partial index needs_waiting keeps it to
+-- what waits.
+SELECT domain_code, count(*) AS waiting
+FROM needs
+WHERE campaign = :campaign AND state = 'waiting' AND plan_after IS NULL AND registered_at < :registered_before
+GROUP BY domain_code
+ORDER BY domain_code;
+
+-- name: raise_alarm$
+-- R15, R17: true only for the first raise of the day: a second sweep that day, or a replica racing
+-- this one (it waits on the row, then sees today's date), updates nothing and returns nothing.
+INSERT INTO alarms (campaign, domain_code, raised_on, waiting, raised_at)
+VALUES (:campaign, :domain_code, :today, :waiting, :now)
+ON CONFLICT (campaign, domain_code) DO UPDATE
+    SET raised_on = excluded.raised_on, waiting = excluded.waiting, raised_at = excluded.raised_at
+    WHERE alarms.raised_on < excluded.raised_on
+RETURNING true;
+
 -- name: no_shows_by_origin
 -- R21: per origin school, interviews held or missed, and how many were missed.
 SELECT origin_uai,
@@ -272,6 +292,7 @@ FROM interviews WHERE campaign = :campaign;
 WITH interviews_gone AS (DELETE FROM interviews WHERE campaign = :campaign RETURNING 1),
      needs_gone AS (DELETE FROM needs WHERE campaign = :campaign RETURNING 1),
      shortfalls_gone AS (DELETE FROM shortfalls WHERE campaign = :campaign RETURNING 1),
+     alarms_gone AS (DELETE FROM alarms WHERE campaign = :campaign RETURNING 1),
      slots_gone AS (DELETE FROM slots WHERE campaign = :campaign RETURNING 1)
 SELECT (SELECT count(*) FROM interviews_gone) + (SELECT count(*) FROM needs_gone)
-     + (SELECT count(*) FROM shortfalls_gone) + (SELECT count(*) FROM slots_gone);
+     + (SELECT count(*) FROM shortfalls_gone) + (SELECT count(*) FROM alarms_gone) + (SELECT count(*) FROM slots_gone);

@@ -48,3 +48,21 @@ def test_without_a_campaign_file_the_tables_still_show_the_uais() -> None:
     text = _text(None)
 
     assert "0771280Y" in text and "Camille Claudel" not in text
+
+
+def _alarm_text(*alarms: dict[str, Any], campaign: Any = CAMPAIGN) -> str:
+    console = Console(width=200, record=True, color_system=None)
+    console.print(render({"unreachable": {}, "interviews_at_risk": list(alarms)}, campaign=campaign))
+    return console.export_text()
+
+
+def test_r15_r17_the_alarm_names_the_domain_by_its_label_and_the_last_day_to_book() -> None:
+    text = _alarm_text({"domain_code": "ebenisterie", "waiting_pupils": 7, "last_booking_day": "2013-04-12"})
+
+    assert "Alarm: 7 pupils of Ébénisterie still wait; last day to book: 12/04/2013" in text
+
+
+def test_r15_r17_once_no_day_remains_the_alarm_says_the_pupils_can_no_longer_be_received() -> None:
+    text = _alarm_text({"domain_code": "ebenisterie", "waiting_pupils": 1, "last_booking_day": None}, campaign=None)
+
+    assert "Alarm: 1 pupil of ebenisterie still waits; no day left to book: they can no longer be received" in text
