@@ -96,7 +96,8 @@ async def _send(ctx: WorkerContext, settings: ServiceSettings, messages: list[tu
     """Hands the mails to SMTP over one connection; each one accepted is recorded as sent at once."""
     pending = list(messages)
     try:
-        async with aiosmtplib.SMTP(hostname=settings.smtp_host, port=settings.smtp_port, timeout=20) as smtp:
+        async with aiosmtplib.SMTP(hostname=settings.smtp_host, port=settings.smtp_port, timeout=20,
+                                   **settings.smtp_options()) as smtp:
             while pending:
                 row, message = pending[0]
                 message["Date"] = format_datetime(datetime.now(UTC))  # the real sending time, not the campaign's
