@@ -52,6 +52,9 @@ class ServiceSettings(BaseSettings):
     clock: str = "wall"
     health_host: str = "127.0.0.1"
     health_port: int = 8080
+    liveness_grace: float = Field(
+        30.0, description="seconds a process may go without one of its consumers before /health/live says 503",
+    )
     prefetch: int = 32
     graceful_timeout: float = 30.0
     db_pool_size: int = 20
