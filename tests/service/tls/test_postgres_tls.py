@@ -1,4 +1,7 @@
-"""The services' database connection over TLS, against a PostgreSQL cluster this test starts that accepts TLS only."""
+"""The services' database connection over TLS, against a PostgreSQL cluster this test starts that accepts TLS only.
+
+The roles are made by the deployments' provisioning job (``python -m deploy.database``), over TLS as well.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import asyncio
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -15,7 +19,8 @@ from typing import Any
 import asyncpg
 import pytest
 
-from deploy import database
+from contracts import routing
+from contracts.database import role_of, role_password_variable
 from services.runtime.database import create_pool, migrate
 from services.runtime.settings import ServiceSettings
 from tests.certificates import Authority, make_authority
@@ -23,7 +28,9 @@ from tests.service.tls.test_smtp_tls import free_port
 
 PG_BIN = Path(os.environ.get("PASSPRO_PG_BIN", "/usr/lib/postgresql/15/bin"))
 SERVICE = "enrollment"
-PASSWORD = uuid.uuid4().hex
+PASSWORDS = {service: uuid.uuid4().hex for service in routing.SERVICES}
+PASSWORD = PASSWORDS[SERVICE]
+ADMIN_PASSWORD = uuid.uuid4().hex
 
 
 def as_postgres(*command: str | Path) -> None:
@@ -49,18 +56,27 @@ def cluster() -> Iterator[tuple[int, Authority, Path]]:
                f"-c ssl_cert_file={authority.cert_file} -c ssl_key_file={authority.key_file}")
     as_postgres(PG_BIN / "pg_ctl", "-D", data, "-o", options, "-l", home / "server.log", "-w", "start")
     try:
-        asyncio.run(_provision(home, port))
+        asyncio.run(_administrator(home, port))
+        job = subprocess.run([sys.executable, "-m", "deploy.database"], capture_output=True, text=True, env={
+            **os.environ, "PASSPRO_DATABASE_URL": f"postgresql://127.0.0.1:{port}/passpro",
+            "PASSPRO_DATABASE_USER": "passpro", "PASSPRO_DATABASE_PASSWORD": ADMIN_PASSWORD,
+            "PASSPRO_DATABASE_TLS": "verify-full", "PASSPRO_DATABASE_CA_FILE": str(authority.ca_file),
+            **{role_password_variable(service): password for service, password in PASSWORDS.items()}})
+        assert job.returncode == 0, job.stderr
+        assert ADMIN_PASSWORD not in job.stdout + job.stderr
+        assert all(password not in job.stdout + job.stderr for password in PASSWORDS.values())
         yield port, authority, home
     finally:
         as_postgres(PG_BIN / "pg_ctl", "-D", data, "-m", "immediate", "-w", "stop")
         shutil.rmtree(home, ignore_errors=True)
 
 
-async def _provision(socket_dir: Path, port: int) -> None:
+async def _administrator(socket_dir: Path, port: int) -> None:
+    """What the postgres image does with POSTGRES_USER: a superuser and its database."""
     conn = await asyncpg.connect(host=str(socket_dir), port=port, user="postgres", database="postgres")
     try:
-        await database.ensure_login_role(conn, "passpro_enrollment", PASSWORD)
-        await conn.execute('CREATE DATABASE passpro OWNER "passpro_enrollment"')
+        await conn.execute(f"CREATE ROLE passpro SUPERUSER LOGIN PASSWORD '{ADMIN_PASSWORD}'")
+        await conn.execute("CREATE DATABASE passpro OWNER passpro")
     finally:
         await conn.close()
 
@@ -89,6 +105,34 @@ async def test_migrations_and_pool_run_over_verified_tls(verified: ServiceSettin
         await pool.close()
     assert row["ssl"] is True and row["version"] in ("TLSv1.2", "TLSv1.3")
     assert user == "passpro_enrollment"
+
+
+async def test_the_job_made_one_role_per_service_each_owning_only_its_schema(
+        cluster: tuple[int, Authority, Path]) -> None:
+    port, authority, _ = cluster
+    conn = await asyncpg.connect(f"postgresql://127.0.0.1:{port}/passpro", user=role_of("scheduling"),
+                                 password=PASSWORDS["scheduling"],
+                                 ssl=settings(port, database_ca_file=authority.ca_file).database_tls_option())
+    try:
+        owners = dict(await conn.fetch("SELECT nspname, nspowner::regrole::text FROM pg_namespace"
+                                       " WHERE nspname = ANY($1::text[])", list(routing.SERVICES)))
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await conn.execute("CREATE TABLE enrollment.intruder (id int)")
+        superuser = await conn.fetchval("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+    finally:
+        await conn.close()
+    assert owners == {service: role_of(service) for service in routing.SERVICES}
+    assert superuser is False
+
+
+def test_the_job_refuses_to_run_without_every_roles_password() -> None:
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("PASSPRO_")}
+    job = subprocess.run([sys.executable, "-m", "deploy.database"], capture_output=True, text=True, env={
+        **environment, "PASSPRO_DATABASE_URL": "postgresql://127.0.0.1:1/passpro",
+        "PASSPRO_DATABASE_USER": "passpro", "PASSPRO_DATABASE_PASSWORD": "x"})
+
+    assert job.returncode != 0
+    assert all(role_password_variable(service) in job.stderr for service in routing.SERVICES)
 
 
 async def test_a_server_certificate_from_another_authority_is_refused(
