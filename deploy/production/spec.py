@@ -42,7 +42,7 @@ COOKIE_ENV = "PASSPRO_RABBITMQ_ERLANG_COOKIE"
 DB_PASSWORD_ENV = "PASSPRO_DB_PASSWORD"
 AFFELNET_TOKEN_ENV = "PASSPRO_AFFELNET_TOKEN"
 SMTP_PASSWORD_ENV = "PASSPRO_SMTP_PASSWORD"
-DATABASE_ROLES_COMMAND = ["python", "-m", "deploy.database"]
+DATABASE_ROLES_COMMAND = ["python", "-m", "deploy.provision"]
 """The provisioning job: every service's role and schema, before the services start."""
 
 OUTSIDE: dict[str, dict[str, str]] = {

@@ -357,7 +357,7 @@ def test_compose_makes_the_database_roles_before_any_service_starts() -> None:
     services = _compose()["services"]
     job = services[compose.DATABASE_ROLES]
 
-    assert job["command"] == ["python", "-m", "deploy.database"]
+    assert job["command"] == ["python", "-m", "deploy.provision"]
     assert job["restart"] == "no"
     assert job["depends_on"] == {"postgres": {"condition": "service_healthy"}}
     assert job["environment"]["PASSPRO_DATABASE_USER"] == spec.DB_USER
@@ -373,7 +373,7 @@ def test_kubernetes_runs_a_job_making_every_role_from_the_database_secret() -> N
     pod = job["spec"]["template"]["spec"]
     env = _env_of(pod["containers"][0])
 
-    assert pod["containers"][0]["command"] == ["python", "-m", "deploy.database"]
+    assert pod["containers"][0]["command"] == ["python", "-m", "deploy.provision"]
     assert pod["restartPolicy"] == "OnFailure" and pod["securityContext"]["runAsNonRoot"] is True
     assert env["PASSPRO_DATABASE_USER"] == spec.DB_USER
     assert env["PASSPRO_DATABASE_PASSWORD"] == {"secretKeyRef": {"name": secrets.DATABASE, "key": "password"}}

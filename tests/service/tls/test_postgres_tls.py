@@ -1,6 +1,6 @@
 """The services' database connection over TLS, against a PostgreSQL cluster this test starts that accepts TLS only.
 
-The roles are made by the deployments' provisioning job (``python -m deploy.database``), over TLS as well.
+The roles are made by the deployments' provisioning job (``python -m deploy.provision``), over TLS as well.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def cluster() -> Iterator[tuple[int, Authority, Path]]:
     as_postgres(PG_BIN / "pg_ctl", "-D", data, "-o", options, "-l", home / "server.log", "-w", "start")
     try:
         asyncio.run(_administrator(home, port))
-        job = subprocess.run([sys.executable, "-m", "deploy.database"], capture_output=True, text=True, env={
+        job = subprocess.run([sys.executable, "-m", "deploy.provision"], capture_output=True, text=True, env={
             **os.environ, "PASSPRO_DATABASE_URL": f"postgresql://127.0.0.1:{port}/passpro",
             "PASSPRO_DATABASE_USER": "passpro", "PASSPRO_DATABASE_PASSWORD": ADMIN_PASSWORD,
             "PASSPRO_DATABASE_TLS": "verify-full", "PASSPRO_DATABASE_CA_FILE": str(authority.ca_file),
@@ -127,7 +127,7 @@ async def test_the_job_made_one_role_per_service_each_owning_only_its_schema(
 
 def test_the_job_refuses_to_run_without_every_roles_password() -> None:
     environment = {key: value for key, value in os.environ.items() if not key.startswith("PASSPRO_")}
-    job = subprocess.run([sys.executable, "-m", "deploy.database"], capture_output=True, text=True, env={
+    job = subprocess.run([sys.executable, "-m", "deploy.provision"], capture_output=True, text=True, env={
         **environment, "PASSPRO_DATABASE_URL": "postgresql://127.0.0.1:1/passpro",
         "PASSPRO_DATABASE_USER": "passpro", "PASSPRO_DATABASE_PASSWORD": "x"})
 
