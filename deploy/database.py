@@ -100,3 +100,4 @@ async def ensure_service_schemas(conn: asyncpg.Connection) -> None:
             )
             for row in names:
                 await conn.execute(f"ALTER {statement} {schema}.{_ident(row['relname'])} OWNER TO {owner}")
+

@@ -1,4 +1,5 @@
-"""Looking for pupils' personal data where it must never be: every log the stack writes, metrics, mail headers."""
+"""Looking for pupils' personal data where it must never be: every log the stack writes, metrics, mail headers,
+the operators' command output."""
 
 from __future__ import annotations
 
@@ -6,9 +7,13 @@ import bisect
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+import typer
+from click.testing import Result
+from typer.testing import CliRunner
 
 from contracts.identifiers import is_valid_ine
 
@@ -108,6 +113,17 @@ def find_personal_data(sources: Mapping[str, str], values: Mapping[str, str]) ->
             if match.group(1) in ine_words:
                 findings.add(Finding(source, bisect.bisect_right(starts, match.start(1)), ine_words[match.group(1)]))
     return sorted(findings, key=lambda f: (f.source, f.line, f.field))
+
+
+OPS_OUTPUT: dict[str, str] = {}
+"""What each ``passpro …`` command run by this session's tests printed (stdout and stderr), for the scan."""
+
+
+def invoke_ops(app: typer.Typer, arguments: Sequence[str], **kwargs: Any) -> Result:
+    """Runs an operators' command as the tests do, and keeps its output for the personal-data scan."""
+    result = CliRunner().invoke(app, list(arguments), **kwargs)
+    OPS_OUTPUT[f"passpro {' '.join(arguments)} (run {len(OPS_OUTPUT) + 1})"] = result.output
+    return result
 
 
 def ines(values: Mapping[str, str]) -> dict[str, str]:

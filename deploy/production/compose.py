@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from contracts import routing
+from contracts.database import role_password_variable
 from deploy.production import broker, spec
 
 CONFIG_FILE = "rabbitmq/compose.conf"
@@ -12,6 +13,8 @@ PLUGINS_FILE = "rabbitmq/enabled_plugins"
 DEFINITIONS_VOLUME = "rabbitmq-definitions"
 RENDER = "rabbitmq-definitions"
 """The one-shot service that writes the broker's definitions before any node boots."""
+DATABASE_ROLES = "database-roles"
+"""The one-shot service that makes each service's database role and schema before any service starts."""
 
 
 def _required(variable: str) -> str:
@@ -79,13 +82,29 @@ def _postgres() -> dict[str, Any]:
     }
 
 
+def _database_roles() -> dict[str, Any]:
+    return {
+        **_image(),
+        "command": spec.DATABASE_ROLES_COMMAND,
+        "environment": {
+            "PASSPRO_DATABASE_URL": spec.database_url("postgres"),
+            **spec.database_roles_environment(),
+            "PASSPRO_DATABASE_PASSWORD": _required(spec.DB_PASSWORD_ENV),
+            **{name: _required(name) for name in spec.database_password_variables()},
+        },
+        "depends_on": {"postgres": {"condition": "service_healthy"}},
+        "restart": "no",
+    }
+
+
 def _service(service: str) -> dict[str, Any]:
+    password = role_password_variable(service)
     environment = {
         **spec.service_environment(service),
         "PASSPRO_AMQP_URL": _amqp_url(),
         "PASSPRO_AMQP_PASSWORD": _required(spec.password_env(service)),
-        "PASSPRO_DATABASE_URL": f"postgresql://{spec.DB_USER}:{_required(spec.DB_PASSWORD_ENV)}@postgres:5432/"
-                                f"{spec.DB_NAME}",
+        "PASSPRO_DATABASE_URL": spec.database_url("postgres"),
+        password: _required(password),
         **{name: _required(name) for name in spec.OUTSIDE.get(service, {})},
         **{setting: _required(variable) for setting, variable in spec.SECRET_SETTINGS.get(service, {}).items()},
     }
@@ -95,6 +114,7 @@ def _service(service: str) -> dict[str, Any]:
         "environment": environment,
         "depends_on": {
             "postgres": {"condition": "service_healthy"},
+            DATABASE_ROLES: {"condition": "service_completed_successfully"},
             **{broker.compose_node(i): {"condition": "service_healthy"} for i in range(1, spec.RABBITMQ_NODES + 1)},
         },
         "healthcheck": {
@@ -112,6 +132,7 @@ def document() -> dict[str, Any]:
     services: dict[str, Any] = {RENDER: _render()}
     services.update({broker.compose_node(i): _node(i) for i in range(1, spec.RABBITMQ_NODES + 1)})
     services["postgres"] = _postgres()
+    services[DATABASE_ROLES] = _database_roles()
     services.update({spec.dashed(service): _service(service) for service in routing.SERVICES})
     return {
         "name": "passpro",
@@ -141,8 +162,13 @@ def env_example() -> str:
         *(f"{spec.password_env(name)}={spec.PLACEHOLDER}" for name in spec.account_names()),
         "",
         f"{spec.COOKIE_ENV}={spec.PLACEHOLDER}",
+        "",
+        "# Database: the administrator (used by the database-roles job only), then one role per service",
         f"{spec.DB_PASSWORD_ENV}={spec.PLACEHOLDER}",
+        *(f"{name}={spec.PLACEHOLDER}" for name in spec.database_password_variables()),
+        "",
         f"{spec.AFFELNET_TOKEN_ENV}={spec.PLACEHOLDER}",
+        f"{spec.SMTP_PASSWORD_ENV}={spec.PLACEHOLDER}",
         "",
         "# Outside systems",
         *(f"{name}={value}" for settings in spec.OUTSIDE.values() for name, value in settings.items()),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from contracts import routing
+from contracts.database import role_password_variable
 from deploy.production import broker, secrets, spec
 
 CONFIG = "passpro-config"
@@ -17,6 +18,11 @@ RABBITMQ_NODES = "passpro-rabbitmq-nodes"
 """The headless Service that gives each node its stable name."""
 RABBITMQ_CONFIG = "passpro-rabbitmq-config"
 POSTGRES = "passpro-postgres"
+DATABASE_ROLES = "passpro-database-roles"
+"""The Job that makes each service's database role and schema; the services retry their start until it is done."""
+SECRET_REFS = {"PASSPRO_AFFELNET_TOKEN": (secrets.AFFELNET, "token"),
+               "PASSPRO_SMTP_PASSWORD": (secrets.SMTP, "password")}
+"""A secret setting -> the Secret and key holding it."""
 PART_OF = {"app.kubernetes.io/part-of": "passpro"}
 
 
@@ -191,10 +197,9 @@ def _deployment(service: str) -> dict[str, Any]:
     env = [
         *({"name": key, "value": value} for key, value in spec.service_environment(service).items()),
         _secret_env("PASSPRO_AMQP_PASSWORD", secrets.BROKER_ACCOUNTS, service),
-        _secret_env("PASSPRO_DB_PASSWORD", secrets.DATABASE, "password"),
-        {"name": "PASSPRO_DATABASE_URL",
-         "value": f"postgresql://{spec.DB_USER}:$(PASSPRO_DB_PASSWORD)@{POSTGRES}:5432/{spec.DB_NAME}"},
-        *(_secret_env(setting, secrets.AFFELNET, "token") for setting in spec.SECRET_SETTINGS.get(service, {})),
+        {"name": "PASSPRO_DATABASE_URL", "value": spec.database_url(POSTGRES)},
+        _secret_env(role_password_variable(service), secrets.DATABASE, service),
+        *(_secret_env(setting, *SECRET_REFS[setting]) for setting in spec.SECRET_SETTINGS.get(service, {})),
     ]
     probe = {"port": "health"}
     container = {
@@ -236,6 +241,44 @@ def _deployment(service: str) -> dict[str, Any]:
     }
 
 
+def database_roles_objects() -> list[dict[str, Any]]:
+    """The provisioning Job: idempotent, so re-running it (a new release, a new service) is harmless."""
+    env = [
+        {"name": "PASSPRO_DATABASE_URL", "value": spec.database_url(POSTGRES)},
+        *({"name": key, "value": value} for key, value in spec.database_roles_environment().items()),
+        _secret_env("PASSPRO_DATABASE_PASSWORD", secrets.DATABASE, "password"),
+        *(_secret_env(role_password_variable(service), secrets.DATABASE, service) for service in routing.SERVICES),
+    ]
+    container = {
+        "name": "database-roles",
+        "image": spec.IMAGE,
+        "command": spec.DATABASE_ROLES_COMMAND,
+        "envFrom": [{"configMapRef": {"name": CONFIG}}],
+        "env": env,
+        "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
+                            "capabilities": {"drop": ["ALL"]}},
+    }
+    return [{
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": _meta(DATABASE_ROLES, "database-roles"),
+        "spec": {
+            # The database may still be starting: retried with back-off, then kept a day for its log.
+            "backoffLimit": 10,
+            "ttlSecondsAfterFinished": 86400,
+            "template": {
+                "metadata": {"labels": {**_labels("database-roles"), **PART_OF}},
+                "spec": {
+                    "restartPolicy": "OnFailure",
+                    "securityContext": {"runAsNonRoot": True, "runAsUser": spec.APP_UID, "runAsGroup": spec.APP_UID,
+                                        "seccompProfile": {"type": "RuntimeDefault"}},
+                    "containers": [container],
+                },
+            },
+        },
+    }]
+
+
 def _health_service(service: str) -> dict[str, Any]:
     """Prometheus scrapes ``/metrics`` through it; the ``service`` label matches the dashboard's."""
     return {
@@ -257,6 +300,7 @@ FILES = {
     "config.yaml": config,
     "rabbitmq.yaml": rabbitmq_objects,
     "postgres.yaml": postgres_objects,
+    "database-roles.yaml": database_roles_objects,
     "services.yaml": service_objects,
 }
 

@@ -11,6 +11,7 @@ import os
 from typing import Any
 
 from contracts import routing
+from contracts.database import role_password_variable
 from deploy import topology
 from deploy.production import spec
 
@@ -19,6 +20,8 @@ BROKER_ACCOUNTS = "passpro-broker-accounts"
 RABBITMQ = "passpro-rabbitmq"
 """Secret: the definitions the nodes load at boot, and the Erlang cookie they share."""
 DATABASE = "passpro-database"
+"""Secret: ``password`` the administrator's (the provisioning job's), and one key per service, its role's."""
+SMTP = "passpro-smtp"
 AFFELNET = "passpro-affelnet"
 COOKIE_KEY = "erlang-cookie"
 
@@ -55,6 +58,8 @@ def kubernetes() -> list[dict[str, Any]]:
         _secret(BROKER_ACCOUNTS, {name: values[spec.password_env(name)] for name in spec.account_names()}),
         _secret(RABBITMQ, {spec.DEFINITIONS_FILE: json.dumps(definitions(), indent=1),
                            COOKIE_KEY: values[spec.COOKIE_ENV]}),
-        _secret(DATABASE, {"password": values[spec.DB_PASSWORD_ENV]}),
+        _secret(DATABASE, {"password": values[spec.DB_PASSWORD_ENV],
+                           **{service: values[role_password_variable(service)] for service in routing.SERVICES}}),
         _secret(AFFELNET, {"token": values[spec.AFFELNET_TOKEN_ENV]}),
+        _secret(SMTP, {"password": values[spec.SMTP_PASSWORD_ENV]}),
     ]

@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from contracts import routing
+from contracts.database import role_password_variable
 from deploy import topology
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,6 +30,7 @@ REPLICAS = {service: 2 for service in routing.SERVICES}
 """Processes per service: the inbox, ``SKIP LOCKED`` claims and leases let replicas share every queue and loop."""
 DB_NAME = "passpro"
 DB_USER = "passpro"
+"""The administrator (the image's superuser): only the provisioning job logs in as it; each service has its role."""
 APP_UID = 10001
 RABBITMQ_UID = 999
 """The official RabbitMQ image's ``rabbitmq`` user."""
@@ -39,18 +41,24 @@ PLACEHOLDER = "change-me"
 COOKIE_ENV = "PASSPRO_RABBITMQ_ERLANG_COOKIE"
 DB_PASSWORD_ENV = "PASSPRO_DB_PASSWORD"
 AFFELNET_TOKEN_ENV = "PASSPRO_AFFELNET_TOKEN"
+SMTP_PASSWORD_ENV = "PASSPRO_SMTP_PASSWORD"
+DATABASE_ROLES_COMMAND = ["python", "-m", "deploy.provision"]
+"""The provisioning job: every service's role and schema, before the services start."""
 
 OUTSIDE: dict[str, dict[str, str]] = {
     "notifications": {
         "PASSPRO_SMTP_HOST": "smtp.example.invalid",
-        "PASSPRO_SMTP_PORT": "25",
+        "PASSPRO_SMTP_PORT": "587",
+        "PASSPRO_SMTP_TLS": "starttls",
+        "PASSPRO_SMTP_USER": "passpro",
         "PASSPRO_MAIL_FROM": "passpro@ac-creteil.fr",
         "PASSPRO_MAIL_DOMAIN": "ac-creteil.fr",
     },
     "affelnet_export": {"PASSPRO_AFFELNET_URL": "https://affelnet.example.invalid"},
 }
 """Settings of the outside systems a service talks to, with placeholders the operator replaces."""
-SECRET_SETTINGS: dict[str, dict[str, str]] = {"affelnet_export": {"PASSPRO_AFFELNET_TOKEN": AFFELNET_TOKEN_ENV}}
+SECRET_SETTINGS: dict[str, dict[str, str]] = {"affelnet_export": {"PASSPRO_AFFELNET_TOKEN": AFFELNET_TOKEN_ENV},
+                                               "notifications": {"PASSPRO_SMTP_PASSWORD": SMTP_PASSWORD_ENV}}
 """Service -> its secret setting -> the variable holding it in ``.env``."""
 
 
@@ -65,7 +73,23 @@ def account_names() -> list[str]:
 
 def secret_variables() -> list[str]:
     """Every secret the deployment needs, by the variable that holds it."""
-    return [*(password_env(name) for name in account_names()), COOKIE_ENV, DB_PASSWORD_ENV, AFFELNET_TOKEN_ENV]
+    return [*(password_env(name) for name in account_names()), COOKIE_ENV, DB_PASSWORD_ENV,
+            *database_password_variables(), AFFELNET_TOKEN_ENV, SMTP_PASSWORD_ENV]
+
+
+def database_password_variables() -> list[str]:
+    """One database password per service, by the variable the service and the provisioning job read."""
+    return [role_password_variable(service) for service in routing.SERVICES]
+
+
+def database_url(host: str) -> str:
+    """The server and database only: each process logs in with its own role and password, given beside the URL."""
+    return f"postgresql://{host}:5432/{DB_NAME}"
+
+
+def database_roles_environment() -> dict[str, str]:
+    """The provisioning job's settings besides the passwords: it logs in as the administrator."""
+    return {"PASSPRO_DATABASE_USER": DB_USER}
 
 
 def dashed(service: str) -> str:

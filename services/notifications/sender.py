@@ -60,7 +60,8 @@ class Mailer:
     async def connection(self) -> aiosmtplib.SMTP:
         if self._smtp is None or not self._smtp.is_connected:
             await self.close()
-            smtp = aiosmtplib.SMTP(hostname=self.settings.smtp_host, port=self.settings.smtp_port, timeout=20)
+            smtp = aiosmtplib.SMTP(hostname=self.settings.smtp_host, port=self.settings.smtp_port, timeout=20,
+                                   **self.settings.smtp_options())
             await smtp.connect()
             self._smtp = smtp
         return self._smtp

@@ -7,6 +7,7 @@ import contextlib
 import hmac
 import signal
 import sys
+import time
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -17,6 +18,7 @@ import uvicorn
 from aio_pika.abc import AbstractIncomingMessage
 from faststream.middlewares import AckPolicy
 from faststream.rabbit import Channel, QueueType, RabbitBroker, RabbitQueue
+from faststream.rabbit.subscriber import RabbitSubscriber
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -79,6 +81,8 @@ class ServiceProcess:
         self._server_task: asyncio.Task[None] | None = None
         self._periodic_tasks: list[asyncio.Task[None]] = []
         self._due = asyncio.Event()
+        self.subscribers: dict[str, RabbitSubscriber] = {}
+        self._consumers_missing_since: float | None = None
 
     async def start(self) -> None:
         s = self.settings
@@ -134,12 +138,14 @@ class ServiceProcess:
             relay.notify()
             due.set()
 
-        self.broker.subscriber(
+        subscriber = self.broker.subscriber(
             RabbitQueue(spec.name, queue_type=QueueType.QUORUM, declare=False),
             ack_policy=AckPolicy.NACK_ON_ERROR,
             decoder=_raw_message,
             title=spec.name,
-        )(handle)
+        )
+        subscriber(handle)
+        self.subscribers[spec.name] = subscriber
 
     async def _run_periodic(self, periodic: Periodic) -> None:
         """Every ``interval`` seconds, or soon after messages were handled (at most every 0.2 s)."""
@@ -178,8 +184,47 @@ class ServiceProcess:
         while not self.server.started:
             await asyncio.sleep(0.02)
 
+    async def own_consumers(self) -> dict[str, int] | None:
+        """This process's consumers per queue, as its channel knows them; None while the connection is down.
+
+        The broker's consumer count includes the other replicas: one replica that lost its consumers
+        would hide behind the others. A consumer the broker cancelled (its queue deleted, a node lost,
+        FastStream #2758) leaves the channel's table; aio-pika consumes again once the queue is back,
+        and when it cannot, the consumer stays missing: that is what this counts.
+        """
+        if self.broker is None or self.broker._connection is None or self.broker._connection.is_closed:
+            return None
+        counts = {}
+        for name, subscriber in self.subscribers.items():
+            # FastStream keeps the consumer's tag and queue privately; the channel's table is aiormq's own.
+            tag, queue = subscriber._consumer_tag, subscriber._queue_obj
+            try:
+                consuming = (tag is not None and queue is not None
+                             and tag in (await queue.channel.get_underlay_channel()).consumers)
+            except Exception:  # a channel being reopened: its consumers come back with it, or are counted missing
+                consuming = False
+            counts[name] = int(consuming)
+        return counts
+
+    async def consumers_lost_for(self, now: float) -> float:
+        """Seconds this process has gone without one of its consumers while connected (0: it has them all)."""
+        counts = await self.own_consumers()
+        if counts is None or all(counts.values()):
+            self._consumers_missing_since = None
+            return 0.0
+        if self._consumers_missing_since is None:
+            self._consumers_missing_since = now
+        return now - self._consumers_missing_since
+
     async def _live(self, _: Request) -> Response:
-        return JSONResponse({"service": self.service.name, "live": True})
+        """Not live once a consumer stayed lost longer than the grace: only a restart brings it back."""
+        lost = await self.consumers_lost_for(time.monotonic())
+        live = lost <= self.settings.liveness_grace
+        body = {"service": self.service.name, "live": live, "own_consumers": await self.own_consumers()}
+        if not live:
+            body["problem"] = f"a consumer has been missing for {lost:.0f} s"
+            log.error("consumers_lost", seconds=round(lost, 1))
+        return JSONResponse(body, status_code=200 if live else 503)
 
     async def readiness(self) -> dict[str, Any]:
         checks: dict[str, Any] = {}
@@ -194,6 +239,7 @@ class ServiceProcess:
             checks["consumers"] = await asyncio.wait_for(self._consumers(), 3)
         except Exception as error:
             checks["consumers"] = f"unknown: {type(error).__name__}"
+        checks["own_consumers"] = await self.own_consumers()
         return checks
 
     async def _database_ok(self) -> bool | str:
@@ -216,10 +262,11 @@ class ServiceProcess:
 
     async def _ready(self, _: Request) -> Response:
         checks = await self.readiness()
-        consumers = checks["consumers"]
+        consumers, own = checks["consumers"], checks["own_consumers"]
         ok = (
             checks["database"] is True and checks["broker"] and checks["outbox_relay"]
             and isinstance(consumers, dict) and all(n > 0 for n in consumers.values())
+            and isinstance(own, dict) and all(n > 0 for n in own.values())
         )
         return JSONResponse({"service": self.service.name, "ready": ok, "checks": checks},
                             status_code=200 if ok else 503)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import ssl
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,18 +17,25 @@ _MIGRATION = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 @dataclass(frozen=True)
 class DatabaseLogin:
-    """Where to connect and as whom; ``user``/``password`` None: the ones the URL names."""
+    """Where to connect and as whom; ``user``/``password`` None: the ones the URL names.
+
+    ``tls``: a context (encrypted, never falls back to plain text), one of asyncpg's ``sslmode`` names,
+    or None for what the URL says (``?sslmode=…``), else asyncpg's default (``prefer``).
+    """
 
     url: str
     user: str | None
     password: str | None
+    tls: ssl.SSLContext | str | None = None
 
     def __repr__(self) -> str:  # never the password, should the login itself be logged
         return f"DatabaseLogin(url={self.url!r}, user={self.user!r})"
 
     def arguments(self) -> dict[str, Any]:
         """asyncpg's connection arguments: the password as an argument, never on a command line or in a URL."""
-        extra = {"user": self.user, "password": self.password} if self.user else {}
+        extra: dict[str, Any] = {"user": self.user, "password": self.password} if self.user else {}
+        if self.tls is not None:
+            extra["ssl"] = self.tls
         return {"dsn": self.url, **extra}
 
 

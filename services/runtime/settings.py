@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import ssl
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from typing import Any, Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -12,6 +14,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from contracts.database import role_of, role_password_variable
 from services.runtime.database import DatabaseLogin
 from services.runtime.failover import nodes
+from services.runtime.tls import client_context
+
+PLAIN_SSLMODES = ("disable", "allow", "prefer")
+"""asyncpg's modes that may run unencrypted: handed over as they are."""
 
 
 class ServiceSettings(BaseSettings):
@@ -22,6 +28,12 @@ class ServiceSettings(BaseSettings):
     amqp_url: str = "amqp://127.0.0.1:5672/passpro"
     amqp_user: str | None = Field(None, description="broker account; defaults to the service's name")
     amqp_password: str | None = None
+    amqp_auth: Literal["plain", "external"] = Field(
+        "plain", description="external: the broker names the account after the client certificate (no password)",
+    )
+    amqp_ca_file: Path | None = Field(None, description="authorities that sign the broker's certificate (amqps://)")
+    amqp_cert_file: Path | None = Field(None, description="this service's certificate, for amqps://")
+    amqp_key_file: Path | None = None
     database_url: str = Field(
         "postgresql://127.0.0.1:5432/passpro",
         description="the PostgreSQL server and database; a URL naming no user gets the service's own role",
@@ -30,10 +42,19 @@ class ServiceSettings(BaseSettings):
     database_password: str | None = Field(
         None, description="the role's password; else PASSPRO_<SERVICE>_DATABASE_PASSWORD, else the role's name",
     )
+    database_tls: Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] | None = Field(
+        None, description="PostgreSQL's sslmode; unset: the URL's ?sslmode=, else prefer",
+    )
+    database_ca_file: Path | None = Field(None, description="authorities that sign the database's certificate")
+    database_cert_file: Path | None = Field(None, description="this service's certificate (cert authentication)")
+    database_key_file: Path | None = None
     campaign_file: Path | None = None
     clock: str = "wall"
     health_host: str = "127.0.0.1"
     health_port: int = 8080
+    liveness_grace: float = Field(
+        30.0, description="seconds a process may go without one of its consumers before /health/live says 503",
+    )
     prefetch: int = 32
     graceful_timeout: float = 30.0
     db_pool_size: int = 20
@@ -42,6 +63,12 @@ class ServiceSettings(BaseSettings):
     affelnet_concurrency: int = 16
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 8025
+    smtp_tls: Literal["none", "starttls", "implicit"] = Field(
+        "none", description="starttls: required upgrade (port 587); implicit: TLS from the start (465)",
+    )
+    smtp_ca_file: Path | None = Field(None, description="authorities that sign the relay's certificate")
+    smtp_user: str | None = Field(None, description="SMTP AUTH login; only ever sent over TLS")
+    smtp_password: str | None = None
     mail_from: str = "passpro@ac-creteil.fr"
     mail_domain: str = "ac-creteil.fr"
     operator_user: str = Field("passpro-admin", description="the broker account whose commands operators send")
@@ -60,10 +87,33 @@ class ServiceSettings(BaseSettings):
         """
         parts = urlsplit(self.database_url)
         if parts.username:
-            return DatabaseLogin(self.database_url, None, None)
+            return DatabaseLogin(self.database_url, None, None, self.database_tls_option())
         user = self.database_user or role_of(service)
         password = (self.database_password or os.environ.get(role_password_variable(service)) or user)
-        return DatabaseLogin(self.database_url, user, password)
+        return DatabaseLogin(self.database_url, user, password, self.database_tls_option())
+
+    def database_tls_option(self) -> ssl.SSLContext | str | None:
+        """asyncpg's ``ssl``: a context once a mode checks anything or a file is named, else the mode itself."""
+        files = (self.database_ca_file, self.database_cert_file)
+        mode = self.database_tls
+        if mode in PLAIN_SSLMODES or (mode is None and not any(files)):
+            return mode
+        return client_context(mode or "verify-full", ca_file=self.database_ca_file,
+                             cert_file=self.database_cert_file, key_file=self.database_key_file)
+
+    def smtp_options(self) -> dict[str, Any]:
+        """``aiosmtplib.SMTP``'s TLS and login arguments; a login is refused on a connection without TLS."""
+        if self.smtp_user and self.smtp_tls == "none":
+            raise ValueError("PASSPRO_SMTP_USER needs PASSPRO_SMTP_TLS=starttls or implicit: "
+                             "the password would cross the network in clear")
+        options: dict[str, Any] = {"use_tls": self.smtp_tls == "implicit",
+                                   # none: never upgrade, so a relay cannot push a certificate nobody checks
+                                   "start_tls": self.smtp_tls == "starttls"}
+        if self.smtp_tls != "none":
+            options["tls_context"] = client_context(ca_file=self.smtp_ca_file)
+        if self.smtp_user:
+            options.update(username=self.smtp_user, password=self.smtp_password or "")
+        return options
 
     def broker_url(self, service: str) -> str:
         """The broker URL with this service's account, unless the URL already names one.
@@ -74,10 +124,22 @@ class ServiceSettings(BaseSettings):
 
     def _with_account(self, url: str, service: str) -> str:
         parts = urlsplit(url)
+        query = dict(parse_qsl(parts.query))
+        # The client (aiormq) reads its TLS files and mechanism from the URL's query.
+        for key, path in (("cafile", self.amqp_ca_file), ("certfile", self.amqp_cert_file),
+                          ("keyfile", self.amqp_key_file)):
+            if path is not None:
+                query.setdefault(key, str(path))
+        if self.amqp_auth == "external":
+            query.setdefault("auth", "EXTERNAL")
+        port = parts.port or (5671 if parts.scheme == "amqps" else 5672)
         if parts.username:
-            return url
-        user = self.amqp_user or service
-        password = self.amqp_password or user
-        netloc = f"{user}:{password}@{parts.hostname}:{parts.port or 5672}"
-        return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+            netloc = parts.netloc
+        elif query.get("auth", "").upper() == "EXTERNAL":
+            netloc = f"{parts.hostname}:{port}"
+        else:
+            user = self.amqp_user or service
+            password = self.amqp_password or user
+            netloc = f"{user}:{password}@{parts.hostname}:{port}"
+        return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query), parts.fragment))
 

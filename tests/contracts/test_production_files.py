@@ -329,3 +329,74 @@ def test_the_image_installs_the_lock_and_the_project_and_runs_the_chosen_service
     assert "pip install -r requirements.lock" in dockerfile and "pip install --no-deps ." in dockerfile
     assert "python -m \\\"services.${PASSPRO_SERVICE" in dockerfile
     assert all((ROOT / "services" / service / "__main__.py").is_file() for service in routing.SERVICES)
+
+
+def _env_of(container: dict[str, Any]) -> dict[str, Any]:
+    return {entry["name"]: entry.get("value", entry.get("valueFrom")) for entry in container["env"]}
+
+
+@pytest.mark.parametrize("service", routing.SERVICES)
+def test_every_service_logs_in_to_the_database_as_its_own_role_never_the_administrator(service: str) -> None:
+    variable = f"PASSPRO_{service.upper()}_DATABASE_PASSWORD"
+    composed = _compose()["services"][spec.dashed(service)]["environment"]
+    container = _of_kind("Deployment")[f"passpro-{spec.dashed(service)}"]["spec"]["template"]["spec"]["containers"][0]
+    env = _env_of(container)
+
+    assert composed["PASSPRO_DATABASE_URL"] == "postgresql://postgres:5432/passpro"
+    assert composed[variable] == f"${{{variable}:?set {variable} in deploy/production/.env}}"
+    assert env["PASSPRO_DATABASE_URL"] == f"postgresql://{kubernetes.POSTGRES}:5432/passpro"
+    assert env[variable] == {"secretKeyRef": {"name": secrets.DATABASE, "key": service}}
+    # The administrator's password reaches the provisioning job only.
+    assert spec.DB_PASSWORD_ENV not in json.dumps(composed)
+    assert {"name": secrets.DATABASE, "key": "password"} not in [
+        value.get("secretKeyRef") for value in env.values() if isinstance(value, dict)]
+    assert "PASSPRO_DATABASE_PASSWORD" not in composed and "PASSPRO_DATABASE_PASSWORD" not in env
+
+
+def test_compose_makes_the_database_roles_before_any_service_starts() -> None:
+    services = _compose()["services"]
+    job = services[compose.DATABASE_ROLES]
+
+    assert job["command"] == ["python", "-m", "deploy.provision"]
+    assert job["restart"] == "no"
+    assert job["depends_on"] == {"postgres": {"condition": "service_healthy"}}
+    assert job["environment"]["PASSPRO_DATABASE_USER"] == spec.DB_USER
+    assert job["environment"]["PASSPRO_DATABASE_PASSWORD"].startswith(f"${{{spec.DB_PASSWORD_ENV}:?")
+    assert {f"PASSPRO_{s.upper()}_DATABASE_PASSWORD" for s in routing.SERVICES} <= set(job["environment"])
+    for service in routing.SERVICES:
+        assert services[spec.dashed(service)]["depends_on"][compose.DATABASE_ROLES] == {
+            "condition": "service_completed_successfully"}
+
+
+def test_kubernetes_runs_a_job_making_every_role_from_the_database_secret() -> None:
+    job = _of_kind("Job")[kubernetes.DATABASE_ROLES]
+    pod = job["spec"]["template"]["spec"]
+    env = _env_of(pod["containers"][0])
+
+    assert pod["containers"][0]["command"] == ["python", "-m", "deploy.provision"]
+    assert pod["restartPolicy"] == "OnFailure" and pod["securityContext"]["runAsNonRoot"] is True
+    assert env["PASSPRO_DATABASE_USER"] == spec.DB_USER
+    assert env["PASSPRO_DATABASE_PASSWORD"] == {"secretKeyRef": {"name": secrets.DATABASE, "key": "password"}}
+    for service in routing.SERVICES:
+        assert env[f"PASSPRO_{service.upper()}_DATABASE_PASSWORD"] == {
+            "secretKeyRef": {"name": secrets.DATABASE, "key": service}}
+
+
+def test_the_database_secret_holds_each_roles_password_from_its_variable(filled: dict[str, str]) -> None:
+    database = next(s for s in secrets.kubernetes() if s["metadata"]["name"] == secrets.DATABASE)["stringData"]
+
+    assert database == {"password": filled[spec.DB_PASSWORD_ENV],
+                        **{s: filled[f"PASSPRO_{s.upper()}_DATABASE_PASSWORD"] for s in routing.SERVICES}}
+    assert len(set(database.values())) == len(routing.SERVICES) + 1
+
+
+def test_mail_leaves_over_starttls_with_a_login_whose_password_is_a_secret() -> None:
+    composed = _compose()["services"]["notifications"]["environment"]
+    container = _of_kind("Deployment")["passpro-notifications"]["spec"]["template"]["spec"]["containers"][0]
+    config = _of_kind("ConfigMap")[kubernetes.CONFIG]["data"]
+
+    assert (config["PASSPRO_SMTP_TLS"], config["PASSPRO_SMTP_PORT"]) == ("starttls", "587")
+    assert composed["PASSPRO_SMTP_TLS"].startswith("${PASSPRO_SMTP_TLS:?")
+    assert composed["PASSPRO_SMTP_PASSWORD"].startswith(f"${{{spec.SMTP_PASSWORD_ENV}:?")
+    assert _env_of(container)["PASSPRO_SMTP_PASSWORD"] == {
+        "secretKeyRef": {"name": secrets.SMTP, "key": "password"}}

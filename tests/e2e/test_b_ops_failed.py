@@ -18,7 +18,6 @@ import aio_pika
 import pytest
 from click.testing import Result
 from prometheus_client.parser import text_string_to_metric_families
-from typer.testing import CliRunner
 
 from contracts import routing
 from deploy.portal import PortalClient
@@ -28,6 +27,7 @@ from ops.parked import DEAD_LETTERED, PARKED_BY_SERVICE, ParkedMessage
 from ops.settings import OpsSettings
 from tests.conftest import ADMIN_URL, TEST_VHOST
 from tests.e2e.conftest import OPEN, Clock, register_body
+from tests.privacy import invoke_ops
 from tests.stack import ServiceStack
 
 pytestmark = pytest.mark.e2e
@@ -45,7 +45,7 @@ async def no_parked_message_left(stack: ServiceStack) -> AsyncIterator[None]:
 
 
 async def cli(*args: str, answer: str | None = None) -> Result:
-    return await asyncio.to_thread(CliRunner().invoke, app, ["ops", *args], env=ENV, input=answer)
+    return await asyncio.to_thread(invoke_ops, app, ["ops", *args], env=ENV, input=answer)
 
 
 async def eventually(check: Callable[[], Awaitable[Any]], what: str, timeout: float = 15.0) -> Any:

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
 from contracts import routing
 from deploy.portal import PortalClient
@@ -22,6 +21,7 @@ from ops.cli import app
 from ops.funnel import collect, funnel
 from ops.settings import OpsSettings, local_service_urls
 from tests.e2e.conftest import SmtpServer
+from tests.privacy import invoke_ops
 from tests.stack import HEALTH_BASE_PORT, LOGS, ServiceStack
 
 SUBJECT_KINDS = {
@@ -166,8 +166,8 @@ async def test_the_campaign_command_prints_the_funnel(
     f, _ = await _settled(portal)
     env = {"PASSPRO_SERVICE_URLS": json.dumps(local_service_urls(HEALTH_BASE_PORT))}
 
-    table = await asyncio.to_thread(CliRunner().invoke, app, ["ops", "campaign"], env=env, terminal_width=140)
-    as_json = await asyncio.to_thread(CliRunner().invoke, app, ["ops", "campaign", "--json"], env=env)
+    table = await asyncio.to_thread(invoke_ops, app, ["ops", "campaign"], env=env, terminal_width=140)
+    as_json = await asyncio.to_thread(invoke_ops, app, ["ops", "campaign", "--json"], env=env)
 
     assert table.exit_code == 0, table.output
     assert "candidacies registered" in table.output and "bonuses delivered to Affelnet" in table.output
@@ -180,7 +180,7 @@ async def test_the_campaign_command_says_which_service_did_not_answer() -> None:
     urls = local_service_urls(HEALTH_BASE_PORT)
     urls["opinions"] = "http://127.0.0.1:9"  # nothing listens on the discard port
 
-    result = await asyncio.to_thread(CliRunner().invoke, app, ["ops", "campaign"],
+    result = await asyncio.to_thread(invoke_ops, app, ["ops", "campaign"],
                                      env={"PASSPRO_SERVICE_URLS": json.dumps(urls)}, terminal_width=140)
 
     assert result.exit_code == 1

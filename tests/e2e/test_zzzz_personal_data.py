@@ -2,7 +2,8 @@
 
 Every log the stack writes (the services', the broker's, the database's) and the services' metrics
 hold no INE, name, birth date, referent, comment or report; the mails' headers (which mail relays
-log) hold no INE.
+log) and the operators' command output (which lands in terminals, tickets and shell histories) hold
+no INE.
 
 Runs last (name order), once every other file has played its part of the campaign; run alone, it plays
 a small campaign itself (registration, booking and convocation, report and recap sheet). Being last, it
@@ -11,6 +12,8 @@ may move the clock forward freely.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import uuid
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -19,9 +22,12 @@ import httpx
 import pytest
 
 from deploy.portal import PortalClient
+from ops.cli import app
+from ops.settings import local_service_urls
+from tests.conftest import TEST_VHOST
 from tests.e2e.conftest import OPEN, Clock, SmtpServer, register_body
-from tests.privacy import find_personal_data, ines, personal_values
-from tests.stack import INFRASTRUCTURE_LOGS, LOGS, ServiceStack
+from tests.privacy import OPS_OUTPUT, find_personal_data, ines, invoke_ops, personal_values
+from tests.stack import HEALTH_BASE_PORT, INFRASTRUCTURE_LOGS, LOGS, ServiceStack
 
 pytestmark = pytest.mark.e2e
 
@@ -110,4 +116,22 @@ async def test_no_ine_the_portal_sent_is_in_a_mail_header(
 
     assert values and mails, "no INE to look for, or no mail to look in"
     assert findings == [], "INE found in mail headers (mail, line, field):\n" + "\n".join(
+        f"  {f.source}:{f.line} {f.field}" for f in findings[:50])
+
+
+async def test_no_ine_the_portal_sent_is_in_the_operators_command_output(
+    stack: ServiceStack, portal: PortalClient, campaign_played: None
+) -> None:
+    env = {"PASSPRO_VHOST": TEST_VHOST, "COLUMNS": "400",
+           "PASSPRO_SERVICE_URLS": json.dumps(local_service_urls(HEALTH_BASE_PORT))}
+    # The commands operators run daily, added to what earlier files ran (failed, replay, purge, campaign).
+    for arguments in (["ops", "queues"], ["ops", "failed"], ["ops", "campaign"], ["ops", "campaign", "--json"]):
+        result = await asyncio.to_thread(invoke_ops, app, arguments, env=env)
+        assert result.exit_code == 0, result.output
+    values = ines(personal_values(body for _, body in portal.sent))
+
+    findings = find_personal_data(OPS_OUTPUT, values)
+
+    assert values and all(OPS_OUTPUT.values()), "no INE to look for, or a command printed nothing"
+    assert findings == [], "INE found in operators' command output (command, line, field):\n" + "\n".join(
         f"  {f.source}:{f.line} {f.field}" for f in findings[:50])
