@@ -34,6 +34,7 @@ from services.runtime.database import runtime_queries as q
 
 log = structlog.get_logger()
 E = TypeVar("E", bound=Event)
+T = TypeVar("T")
 MAX_RETRY_PAUSE = 30.0
 
 
@@ -70,6 +71,19 @@ class Context:
         )
 
 
+def per_campaign(build: Callable[[Campaign], T]) -> Callable[[Campaign], T]:
+    """``build`` run once per campaign a process loads, not once per message (the campaign never changes)."""
+    built: dict[int, tuple[Campaign, T]] = {}
+
+    def cached(campaign: Campaign) -> T:
+        hit = built.get(id(campaign))
+        if hit is None or hit[0] is not campaign:
+            hit = built[id(campaign)] = (campaign, build(campaign))
+        return hit[1]
+
+    return cached
+
+
 Handler = Callable[[Any, Context], Awaitable[Sequence[Event]]]
 Routine = Callable[[Context], Awaitable[Sequence[Event]]]
 
@@ -78,7 +92,7 @@ Routine = Callable[[Context], Awaitable[Sequence[Event]]]
 class Periodic:
     """Work that time or other messages make due (a sweep), run in its own transaction.
 
-    It runs every ``interval`` seconds and shortly after messages were handled; one replica at a time.
+    It runs every ``interval`` seconds and when the clock moved, not after each message; one replica at a time.
     """
 
     name: str
@@ -176,8 +190,10 @@ class Consumer:
         campaign: Campaign,
         virtual_clock: bool,
         operator_user: str = "passpro-admin",
+        on_clock_moved: Callable[[], None] | None = None,
     ) -> None:
         self.service = service
+        self.on_clock_moved = on_clock_moved
         self.operator_user = operator_user
         self.queue = queue
         self.pool = pool
@@ -216,6 +232,36 @@ class Consumer:
         metrics.LATENCY.labels(self.queue.name, key).observe(time.perf_counter() - started)
 
     async def _deliver(self, message: AbstractIncomingMessage, key: str, amqp_id: str, correlation: str) -> str:
+        """The usual delivery is decoded and validated once (``model_validate_json``); any other the long way."""
+        name, key_uai = routing.split_command_key(key) if self.is_commands else (key, None)
+        model_type = self.models.get(name)
+        handler = self.handlers.get(name)
+        if (model_type is None or handler is None
+                or (key_uai is not None and (name not in routing.PORTAL_COMMANDS or schools.school_of(key_uai) is None))
+                or (not self.is_commands and message.user_id not in (name.partition(".")[0], self.operator_user))):
+            return await self._deliver_slowly(message, key, amqp_id, correlation)
+        try:
+            model = model_type.model_validate_json(message.body)
+        except ValidationError:
+            return await self._deliver_slowly(message, key, amqp_id, correlation)
+        if self.is_commands:
+            as_uuid, actor = model.command_id, model.actor_uai
+            if (key_uai is not None and key_uai != actor) or (
+                    name in routing.OPERATOR_COMMANDS and message.user_id != self.operator_user):
+                return await self._deliver_slowly(message, key, amqp_id, correlation)
+            sender = key_uai or schools.school_of(actor)
+        else:
+            as_uuid, sender = model.event_id, None
+        inbox_key = str(as_uuid)
+        return await self._in_transaction(
+            inbox_key, correlation, model, name, _facts(model), handler=handler,
+            command_id=_spelling(message.body, inbox_key), sender_uai=sender,
+        )
+
+    async def _deliver_slowly(
+        self, message: AbstractIncomingMessage, key: str, amqp_id: str, correlation: str
+    ) -> str:
+        """Every check spelt out on the decoded body, so that a bad delivery gets its precise answer."""
         try:
             data = json.loads(message.body)
             if not isinstance(data, dict):
@@ -317,7 +363,7 @@ class Consumer:
                             conn, consumer=self.queue.name, message_id=inbox_key
                         )
                         if not claim["claimed"]:
-                            log.info("message_duplicate")
+                            log.debug("message_duplicate")
                             return "duplicate"
                         ctx = Context(conn, claim["now"], self.campaign, self.service.name, causation,
                                       self.virtual_clock, correlation)
@@ -334,7 +380,9 @@ class Consumer:
                         events = await handler(model, ctx)
                         await write_outbox(conn, [outbox_row(e, self.service.name, correlation) for e in events],
                                            sender_uai=sender_uai)
-                    log.info("message_handled", events=len(events))
+                    log.debug("message_handled", events=len(events))
+                    if key == routing.ADVANCE_CLOCK and self.on_clock_moved is not None:
+                        self.on_clock_moved()
                     return "handled"
                 except Rejected as refused:
                     rejection = refused
@@ -352,7 +400,7 @@ class Consumer:
                 if not claim["claimed"]:
                     return "duplicate"
                 ctx = Context(conn, claim["now"], self.campaign, self.service.name, causation, self.virtual_clock)
-                log.info("command_rejected", reason=rejection.reason.value)
+                log.debug("command_rejected", reason=rejection.reason.value)
                 event = self._rejection(ctx, key, command_id or inbox_key, rejection)
                 await write_outbox(conn, [outbox_row(event, self.service.name, correlation)], sender_uai=sender_uai)
             return "rejected"
@@ -462,6 +510,28 @@ async def run_periodic(
         events = await periodic.routine(ctx)
         await write_outbox(conn, [outbox_row(e, service.name, None) for e in events])
     return len(events)
+
+
+def _facts(model: Any) -> dict[str, Any]:
+    """What the runtime learns from a valid message (which schools a pupil or interview concerns), as body fields."""
+    pupil = getattr(model, "pupil", None)
+    interview = getattr(model, "interview_id", None)
+    return {
+        "campaign": model.campaign,
+        "ine": getattr(model, "ine", None) or getattr(pupil, "ine", None),
+        "interview_id": str(interview) if interview else None,
+        "origin_uai": getattr(model, "origin_uai", None),
+        "reception_uai": getattr(model, "reception_uai", None),
+    }
+
+
+def _spelling(body: bytes, canonical: str) -> str:
+    """The id as the publisher spelt it, which an answer echoes; the canonical form when the body uses it."""
+    if canonical.encode() in body:
+        return canonical
+    data = json.loads(body)
+    spelt = data.get("command_id") or data.get("event_id")
+    return spelt if isinstance(spelt, str) else canonical
 
 
 def _as_uuid(value: str) -> uuid.UUID | None:
