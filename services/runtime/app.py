@@ -33,6 +33,8 @@ from services.runtime.relay import OutboxRelay
 from services.runtime.settings import ServiceSettings
 
 log = structlog.get_logger()
+AGAIN_AFTER_WORK = 0.05
+"""Seconds before a periodic routine that wrote events runs again: what it left is taken soon."""
 
 
 def parse_clock(value: str) -> datetime | None:
@@ -125,13 +127,11 @@ class ServiceProcess:
         consumer = Consumer(
             service=self.service, queue=spec, pool=self.pool, campaign=self.campaign,
             virtual_clock=self.start_clock is not None, operator_user=self.settings.operator_user,
-            on_clock_moved=self._wake_periodic,
+            on_clock_moved=self._wake_periodic, hand_off=self.relay.submit, batch_size=self.settings.batch_size,
         )
-        relay = self.relay
 
         async def handle(message: AbstractIncomingMessage) -> None:
             await consumer.deliver(message)
-            relay.notify()
 
         self.broker.subscriber(
             RabbitQueue(spec.name, queue_type=QueueType.QUORUM, declare=False),
@@ -148,28 +148,30 @@ class ServiceProcess:
         """Every ``interval`` seconds, and at once when the clock moved: never because messages came.
 
         A sweep costs a transaction and its reads whatever it finds; run after each message, it was
-        most of the cost of a message. Work a message makes due waits for the routine's next turn.
+        most of the cost of a message. Work a message makes due waits for the routine's next turn. A run
+        that found work comes back soon after (a routine takes a bounded batch), until one finds none.
         """
         assert self.pool is not None and self.relay is not None
         moved = asyncio.Event()
         self._clock_moved.append(moved)
+        pause = periodic.interval
         while True:
             try:
-                await asyncio.wait_for(moved.wait(), periodic.interval)
+                await asyncio.wait_for(moved.wait(), pause)
             except TimeoutError:
                 pass
             moved.clear()
+            pause = periodic.interval
             try:
                 written = await run_periodic(
                     periodic, service=self.service, pool=self.pool, campaign=self.campaign,
-                    virtual_clock=self.start_clock is not None,
+                    virtual_clock=self.start_clock is not None, hand_off=self.relay.submit,
                 )
             except Exception:
                 log.exception("periodic_failed", routine=periodic.name)
-                await asyncio.sleep(periodic.interval)
                 continue
             if written:
-                self.relay.notify()
+                pause = min(periodic.interval, AGAIN_AFTER_WORK)
 
     async def _start_health(self) -> None:
         app = Starlette(routes=[

@@ -36,6 +36,10 @@ log = structlog.get_logger()
 E = TypeVar("E", bound=Event)
 T = TypeVar("T")
 MAX_RETRY_PAUSE = 30.0
+BATCHES_AT_ONCE = 4
+"""Batches of one queue in their transactions at the same time (each holds a pooled connection)."""
+ALONE = frozenset({routing.ADVANCE_CLOCK, routing.PURGE_CAMPAIGN})
+"""The runtime's own commands: each in a transaction of its own (moving the clock changes the batch's now)."""
 
 
 class Rejected(Exception):
@@ -157,20 +161,46 @@ def outbox_row(event: Event, service: str, correlation_id: str | None) -> tuple[
     )
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """An outbox row as written: what the relay needs to publish it and then delete it."""
+
+    id: int
+    message_id: str
+    exchange: str
+    routing_key: str
+    body: bytes
+    headers: str
+    correlation_id: str | None
+    created_at: datetime
+
+
+HandOff = Callable[[Sequence[Outgoing]], None]
+"""Gives committed outbox rows to the relay in memory; called right after the commit, never inside it."""
+
+
 async def write_outbox(
-    conn: asyncpg.Connection, rows: Sequence[tuple[Any, ...]], *, sender_uai: str | None = None
-) -> None:
-    """The rows, and each public event's copies per school concerned (``sender_uai``: the command's school)."""
-    rows = [*rows, *await schools.copies(conn, rows, sender_uai)]
-    if rows:
-        await q.add_outbox_messages(
-            conn,
-            [
-                {"message_id": r[0], "exchange": r[1], "routing_key": r[2], "body": r[3], "headers": r[4],
-                 "correlation_id": r[5]}
-                for r in rows
-            ],
-        )
+    conn: asyncpg.Connection, rows: Sequence[tuple[Any, ...]], *, sender_uai: str | None = None,
+    senders: Sequence[str | None] | None = None,
+) -> list[Outgoing]:
+    """The rows, and each public event's copies per school concerned (``sender_uai``: the command's school;
+    ``senders``: each row's, for a batch of commands).
+
+    Returns them as written, for the relay once the caller's transaction committed.
+    """
+    rows = [*rows, *await schools.copies(conn, rows, sender_uai, senders)]
+    if not rows:
+        return []
+    written = [w async for w in q.add_outbox_messages(
+        conn, message_ids=[r[0] for r in rows], exchanges=[r[1] for r in rows], routing_keys=[r[2] for r in rows],
+        bodies=[r[3] for r in rows], headers=[r[4] for r in rows], correlation_ids=[r[5] for r in rows],
+    )]
+    # A message id is unique per route: matched that way, whatever order the rows came back in.
+    made = {(w["message_id"], w["exchange"], w["routing_key"]): w for w in written}
+    return [
+        Outgoing(made[r[0], r[1], r[2]]["id"], r[0], r[1], r[2], r[3], r[4], r[5], made[r[0], r[1], r[2]]["created_at"])
+        for r in rows
+    ]
 
 
 def _field_errors(error: ValidationError) -> list[tuple[str, str]]:
@@ -178,8 +208,29 @@ def _field_errors(error: ValidationError) -> list[tuple[str, str]]:
     return [(".".join(str(p) for p in e["loc"]) or "(message)", e["msg"]) for e in error.errors()]
 
 
+@dataclass
+class _Delivery:
+    """A valid delivery waiting for its batch, and where its outcome goes."""
+
+    inbox_key: str
+    correlation: str
+    model: Any
+    key: str
+    facts: Mapping[str, Any]
+    handler: Handler
+    command_id: str
+    sender_uai: str | None
+    outcome: asyncio.Future[str] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+
+
 class Consumer:
-    """Handles the deliveries of one queue of one service."""
+    """Handles the deliveries of one queue of one service.
+
+    Valid deliveries that arrive together are handled as a batch: one transaction, one inbox claim, one
+    outbox insert, one commit; the handlers run one after the other inside it. A refusal or a failure
+    rolls the batch back and each of its deliveries is handled again alone, so that it gets its own
+    single answer (a refusal) or its own redelivery (a failure), and the others their effects.
+    """
 
     def __init__(
         self,
@@ -191,9 +242,12 @@ class Consumer:
         virtual_clock: bool,
         operator_user: str = "passpro-admin",
         on_clock_moved: Callable[[], None] | None = None,
+        hand_off: HandOff | None = None,
+        batch_size: int = 1,
     ) -> None:
         self.service = service
         self.on_clock_moved = on_clock_moved
+        self.hand_off = hand_off
         self.operator_user = operator_user
         self.queue = queue
         self.pool = pool
@@ -207,6 +261,9 @@ class Consumer:
             else service.events
         )
         self.models: Mapping[str, type[Any]] = routing.COMMANDS if self.is_commands else routing.EVENTS
+        self.batch_size = batch_size
+        self._waiting: list[_Delivery] = []
+        self._flushers: set[asyncio.Task[None]] = set()  # referenced, so the loop cannot lose them
 
     async def deliver(self, message: AbstractIncomingMessage) -> None:
         """Entry point for one delivery; raising means "redeliver later"."""
@@ -253,10 +310,94 @@ class Consumer:
         else:
             as_uuid, sender = model.event_id, None
         inbox_key = str(as_uuid)
-        return await self._in_transaction(
-            inbox_key, correlation, model, name, _facts(model), handler=handler,
-            command_id=_spelling(message.body, inbox_key), sender_uai=sender,
-        )
+        delivery = _Delivery(inbox_key, correlation, model, name, _facts(model), handler,
+                             _spelling(message.body, inbox_key), sender)
+        if self.batch_size > 1 and name not in ALONE:
+            return await self._batched(delivery)
+        return await self._alone(delivery)
+
+    async def _alone(self, d: _Delivery) -> str:
+        return await self._in_transaction(d.inbox_key, d.correlation, d.model, d.key, d.facts, handler=d.handler,
+                                          command_id=d.command_id, sender_uai=d.sender_uai)
+
+    async def _batched(self, delivery: _Delivery) -> str:
+        """Waits for the delivery's turn in a batch: deliveries that arrive together share one transaction."""
+        self._waiting.append(delivery)
+        if len(self._flushers) < BATCHES_AT_ONCE:
+            flusher = asyncio.get_running_loop().create_task(self._flush(), name=f"{self.queue.name}-batches")
+            self._flushers.add(flusher)
+            flusher.add_done_callback(self._flushers.discard)
+        return await delivery.outcome
+
+    async def _flush(self) -> None:
+        """Takes what waits, a batch at a time; a few of these run at once, so commits overlap."""
+        while self._waiting:
+            batch, self._waiting = self._waiting[:self.batch_size], self._waiting[self.batch_size:]
+            try:
+                await self._handle_batch(batch)
+            except BaseException as error:  # never leave a delivery waiting: it is redelivered instead
+                for d in batch:
+                    _settle(d.outcome, error if isinstance(error, Exception) else RuntimeError("stopped"))
+                if not isinstance(error, Exception):
+                    raise
+
+    async def _handle_batch(self, batch: list[_Delivery]) -> None:
+        if len(batch) > 1:
+            try:
+                async with self.pool.acquire() as conn:
+                    async with conn.transaction():
+                        outcomes, written = await self._batch_in_transaction(conn, batch)
+            except Exception:  # a refusal or a failure: each delivery again, alone
+                metrics.BATCHES.labels(self.queue.name, "one_by_one").inc()
+            else:
+                metrics.BATCHES.labels(self.queue.name, "committed").inc()
+                self._committed(written)
+                for d, outcome in zip(batch, outcomes, strict=True):
+                    _settle(d.outcome, outcome)
+                return
+        for d in batch:
+            try:
+                _settle(d.outcome, await self._alone(d))
+            except Exception as error:  # raised in the delivery's own task: redelivered later
+                _settle(d.outcome, error)
+
+    async def _batch_in_transaction(
+        self, conn: asyncpg.Connection, batch: list[_Delivery]
+    ) -> tuple[list[str], list[Outgoing]]:
+        """One claim for the batch, the handlers in order, one outbox insert: the outcomes and the rows written."""
+        claim = await q.claim_messages_and_read_clock(
+            conn, consumer=self.queue.name, message_ids=[d.inbox_key for d in batch])
+        fresh = set(claim["claimed"])
+        outcomes, todo = [], []
+        for d in batch:
+            if d.inbox_key in fresh:
+                fresh.discard(d.inbox_key)  # the same message twice in a batch: the second is a duplicate
+                todo.append(d)
+                outcomes.append("handled")
+            else:
+                outcomes.append("duplicate")
+        if not todo:
+            return outcomes, []
+        await schools.learn(conn, [d.facts for d in todo])
+        rows: list[tuple[Any, ...]] = []
+        senders: list[str | None] = []
+        for d in todo:
+            self._check_campaign(d.model)
+            ctx = Context(conn, claim["now"], self.campaign, self.service.name, _as_uuid(d.inbox_key),
+                          self.virtual_clock, d.correlation)
+            for event in await d.handler(d.model, ctx):
+                rows.append(outbox_row(event, self.service.name, d.correlation))
+                senders.append(d.sender_uai)
+        return outcomes, await write_outbox(conn, rows, senders=senders)
+
+    def _check_campaign(self, model: Any) -> None:
+        if self.is_commands and model.campaign != self.campaign.campaign:
+            raise Rejected(
+                RejectionReason.UNKNOWN_CAMPAIGN,
+                f"La campagne « {model.campaign} » n'est pas ouverte dans Passpro ; "
+                f"la campagne en cours est « {self.campaign.campaign} ».",
+                [("campaign", "unknown campaign")],
+            )
 
     async def _deliver_slowly(
         self, message: AbstractIncomingMessage, key: str, amqp_id: str, correlation: str
@@ -367,19 +508,15 @@ class Consumer:
                             return "duplicate"
                         ctx = Context(conn, claim["now"], self.campaign, self.service.name, causation,
                                       self.virtual_clock, correlation)
-                        if self.is_commands and model.campaign != self.campaign.campaign:
-                            raise Rejected(
-                                RejectionReason.UNKNOWN_CAMPAIGN,
-                                f"La campagne « {model.campaign} » n'est pas ouverte dans Passpro ; "
-                                f"la campagne en cours est « {self.campaign.campaign} ».",
-                                [("campaign", "unknown campaign")],
-                            )
+                        self._check_campaign(model)
                         assert handler is not None
                         # Which schools the pupil or interview concerns, for this and later events' copies.
                         await schools.learn(conn, [data])
                         events = await handler(model, ctx)
-                        await write_outbox(conn, [outbox_row(e, self.service.name, correlation) for e in events],
-                                           sender_uai=sender_uai)
+                        written = await write_outbox(
+                            conn, [outbox_row(e, self.service.name, correlation) for e in events],
+                            sender_uai=sender_uai)
+                    self._committed(written)
                     log.debug("message_handled", events=len(events))
                     if key == routing.ADVANCE_CLOCK and self.on_clock_moved is not None:
                         self.on_clock_moved()
@@ -402,8 +539,15 @@ class Consumer:
                 ctx = Context(conn, claim["now"], self.campaign, self.service.name, causation, self.virtual_clock)
                 log.debug("command_rejected", reason=rejection.reason.value)
                 event = self._rejection(ctx, key, command_id or inbox_key, rejection)
-                await write_outbox(conn, [outbox_row(event, self.service.name, correlation)], sender_uai=sender_uai)
+                written = await write_outbox(conn, [outbox_row(event, self.service.name, correlation)],
+                                             sender_uai=sender_uai)
+            self._committed(written)
             return "rejected"
+
+    def _committed(self, written: Sequence[Outgoing]) -> None:
+        """Right after the commit: the relay publishes from memory. A crash before this leaves the rows to recovery."""
+        if written and self.hand_off is not None:
+            self.hand_off(written)
 
     def _rejection(self, ctx: Context, key: str, command_id: str, rejection: Rejected) -> CommandRejected:
         return ctx.event(
@@ -464,7 +608,8 @@ class Consumer:
                     correlation,
                 )
             )
-            await write_outbox(conn, rows, sender_uai=sender_uai)
+            written = await write_outbox(conn, rows, sender_uai=sender_uai)
+        self._committed(written)
         return "unreadable" if claim["claimed"] else "unreadable_again"
 
     async def _advance_clock(self, command: AdvanceClock, ctx: Context) -> Sequence[Event]:
@@ -499,17 +644,31 @@ class Consumer:
 
 
 async def run_periodic(
-    periodic: Periodic, *, service: Service, pool: asyncpg.Pool, campaign: Campaign, virtual_clock: bool
+    periodic: Periodic, *, service: Service, pool: asyncpg.Pool, campaign: Campaign, virtual_clock: bool,
+    hand_off: HandOff | None = None,
 ) -> int:
     """One run of a periodic routine, skipped when another replica is running it; returns the events written."""
-    async with pool.acquire() as conn, conn.transaction():
-        if not await q.try_lock(conn, key=f"{service.name}.{periodic.name}"):
-            return 0
-        now = await q.current_instant(conn)
-        ctx = Context(conn, now, campaign, service.name, None, virtual_clock)
-        events = await periodic.routine(ctx)
-        await write_outbox(conn, [outbox_row(e, service.name, None) for e in events])
+    async with pool.acquire() as conn:
+        async with conn.transaction():
+            if not await q.try_lock(conn, key=f"{service.name}.{periodic.name}"):
+                return 0
+            now = await q.current_instant(conn)
+            ctx = Context(conn, now, campaign, service.name, None, virtual_clock)
+            events = await periodic.routine(ctx)
+            written = await write_outbox(conn, [outbox_row(e, service.name, None) for e in events])
+        if written and hand_off is not None:
+            hand_off(written)
     return len(events)
+
+
+def _settle(outcome: asyncio.Future[str], result: str | Exception) -> None:
+    """A delivery whose task was cancelled meanwhile (shutdown) no longer waits: nothing to tell it."""
+    if outcome.done():
+        return
+    if isinstance(result, Exception):
+        outcome.set_exception(result)
+    else:
+        outcome.set_result(result)
 
 
 def _facts(model: Any) -> dict[str, Any]:

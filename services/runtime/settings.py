@@ -35,6 +35,7 @@ class ServiceSettings(BaseSettings):
     health_host: str = "127.0.0.1"
     health_port: int = 8080
     prefetch: int = 32
+    batch_size: int = Field(16, ge=1, description="valid deliveries of a queue handled together in one transaction")
     graceful_timeout: float = 30.0
     db_pool_size: int = 20
     affelnet_url: str = "http://127.0.0.1:8090"
