@@ -17,7 +17,7 @@ from contracts.events import (
 )
 from services.enrollment import domain
 from services.enrollment.repository import CandidacyRepository
-from services.runtime.messaging import Context, per_campaign
+from services.runtime.service import Context, per_campaign
 
 
 @per_campaign

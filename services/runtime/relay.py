@@ -25,7 +25,7 @@ from aio_pika.abc import AbstractRobustChannel, AbstractRobustConnection
 from contracts import routing
 from services.runtime import failover, metrics
 from services.runtime.database import runtime_queries as q
-from services.runtime.messaging import Outgoing
+from services.runtime.outbox import Outgoing
 
 log = structlog.get_logger()
 BATCH = 500

@@ -20,7 +20,7 @@ from contracts.events import (
     SlotsCancelled,
     SlotsDeclared,
 )
-from services.runtime.messaging import Context, per_campaign
+from services.runtime.service import Context, per_campaign
 from services.scheduling import domain
 from services.scheduling.repository import SchedulingRepository, SeatTaken
 

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from services.runtime.database import create_pool
-from services.runtime.messaging import Outgoing
+from services.runtime.outbox import Outgoing
 from tests.conftest import TEST_DATABASE_URL
 from tests.service.runtime.test_consumer import consumer, delivery
 

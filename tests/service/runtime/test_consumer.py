@@ -19,9 +19,10 @@ from contracts.base import Event
 from contracts.campaign import load_campaign
 from contracts.commands import WithdrawCandidacy
 from contracts.events import CandidacyWithdrawn
+from services.runtime.consumer import Consumer
 from services.runtime.database import RUNTIME_SQL, create_pool, migrate
-from services.runtime.messaging import Consumer, Context, Rejected, Service
 from services.runtime.relay import OutboxRelay
+from services.runtime.service import Context, Rejected, Service
 from tests.conftest import ADMIN_URL, TEST_DATABASE_URL
 
 SQL = Path(__file__).parent / "sql"
@@ -134,7 +135,7 @@ async def test_a_failure_leaves_nothing_behind_so_the_redelivery_can_succeed(poo
     message = await delivery("withdraw_candidacy", body)
     handler = consumer(pool)
     handler_pause = pytest.MonkeyPatch()
-    handler_pause.setattr("services.runtime.messaging.MAX_RETRY_PAUSE", 0.0)
+    handler_pause.setattr("services.runtime.consumer.MAX_RETRY_PAUSE", 0.0)
 
     with pytest.raises(RuntimeError):
         await handler.deliver(message)
@@ -466,7 +467,7 @@ async def test_a_refusal_in_a_batch_gets_its_single_answer_and_the_others_their_
 async def test_a_poison_message_in_a_batch_is_redelivered_alone_and_the_others_are_handled(
     pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("services.runtime.messaging.MAX_RETRY_PAUSE", 0.0)
+    monkeypatch.setattr("services.runtime.consumer.MAX_RETRY_PAUSE", 0.0)
     poison = await delivery("withdraw_candidacy", command(reason="crash"))
     good = [await delivery("withdraw_candidacy", command(ine=f"12345678{i:02d}A")) for i in range(3)]
 
