@@ -116,7 +116,10 @@ class OutboxRelay:
 
     async def _run(self) -> None:
         failures = 0
-        next_recovery = 0.0  # at once: what an earlier run of this service left
+        next_recovery = time.monotonic() + self.recovery_seconds
+        # At start, at once and whatever their age: what an earlier run of this service left behind (a
+        # live replica's rows still in its memory may go out twice; consumers dedupe).
+        self._fresh = True
         while True:
             try:
                 if self._pending:
