@@ -26,9 +26,10 @@ from starlette.routing import Route
 from contracts import routing
 from contracts.campaign import Campaign, CampaignFileError, load_campaign
 from services.runtime import failover, logs
-from services.runtime.consumer import Consumer, run_periodic
+from services.runtime.consumer import Consumer
 from services.runtime.database import RUNTIME_SQL, create_pool, migrate, pending_migrations
 from services.runtime.database import runtime_queries as q
+from services.runtime.periodic import run_periodic
 from services.runtime.relay import OutboxRelay
 from services.runtime.service import Periodic, ReadRefused, Service, WorkerContext
 from services.runtime.settings import ServiceSettings

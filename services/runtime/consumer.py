@@ -14,7 +14,6 @@ import json
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
@@ -28,36 +27,16 @@ from contracts.campaign import Campaign
 from contracts.events import CommandRejected, FieldError
 from contracts.refusal import Refused
 from services.runtime import broadcasts, metrics, schools
+from services.runtime.batches import Batches, Delivery
 from services.runtime.database import runtime_queries as q
+from services.runtime.decoding import as_uuid, facts, field_errors, spelling
 from services.runtime.outbox import HandOff, Outgoing, outbox_row, write_outbox
-from services.runtime.service import Context, Handler, Periodic, Rejected, Service
+from services.runtime.service import Context, Handler, Rejected, Service
 
 log = structlog.get_logger()
 MAX_RETRY_PAUSE = 30.0
-BATCHES_AT_ONCE = 4
-"""Batches of one queue in their transactions at the same time (each holds a pooled connection)."""
 ALONE = frozenset({routing.ADVANCE_CLOCK, routing.PURGE_CAMPAIGN})
 """The runtime's own commands: each in a transaction of its own (moving the clock changes the batch's now)."""
-
-
-def _field_errors(error: ValidationError) -> list[tuple[str, str]]:
-    """Field paths and what is wrong, never the submitted value (pupils are minors)."""
-    return [(".".join(str(p) for p in e["loc"]) or "(message)", e["msg"]) for e in error.errors()]
-
-
-@dataclass
-class _Delivery:
-    """A valid delivery waiting for its batch, and where its outcome goes."""
-
-    inbox_key: str
-    correlation: str
-    model: Any
-    key: str
-    facts: Mapping[str, Any]
-    handler: Handler
-    command_id: str
-    sender_uai: str | None
-    outcome: asyncio.Future[str] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
 
 class Consumer:
@@ -98,9 +77,7 @@ class Consumer:
             else service.events
         )
         self.models: Mapping[str, type[Any]] = routing.COMMANDS if self.is_commands else routing.EVENTS
-        self.batch_size = batch_size
-        self._waiting: list[_Delivery] = []
-        self._flushers: set[asyncio.Task[None]] = set()  # referenced, so the loop cannot lose them
+        self.batches = Batches(queue.name, batch_size, alone=self._alone, together=self._together)
 
     async def deliver(self, message: AbstractIncomingMessage) -> None:
         """Entry point for one delivery; raising means "redeliver later"."""
@@ -139,69 +116,35 @@ class Consumer:
         except ValidationError:
             return await self._deliver_slowly(message, key, amqp_id, correlation)
         if self.is_commands:
-            as_uuid, actor = model.command_id, model.actor_uai
+            message_uuid, actor = model.command_id, model.actor_uai
             if (key_uai is not None and key_uai != actor) or (
                     name in routing.OPERATOR_COMMANDS and message.user_id != self.operator_user):
                 return await self._deliver_slowly(message, key, amqp_id, correlation)
             sender = key_uai or schools.school_of(actor)
         else:
-            as_uuid, sender = model.event_id, None
-        inbox_key = str(as_uuid)
-        delivery = _Delivery(inbox_key, correlation, model, name, _facts(model), handler,
-                             _spelling(message.body, inbox_key), sender)
-        if self.batch_size > 1 and name not in ALONE:
-            return await self._batched(delivery)
+            message_uuid, sender = model.event_id, None
+        inbox_key = str(message_uuid)
+        delivery = Delivery(inbox_key, correlation, model, name, facts(model), handler,
+                             spelling(message.body, inbox_key), sender)
+        if self.batches.size > 1 and name not in ALONE:
+            return await self.batches.handle(delivery)
         return await self._alone(delivery)
 
-    async def _alone(self, d: _Delivery) -> str:
+    async def _alone(self, d: Delivery) -> str:
         return await self._in_transaction(d.inbox_key, d.correlation, d.model, d.key, d.facts, handler=d.handler,
                                           command_id=d.command_id, sender_uai=d.sender_uai)
 
-    async def _batched(self, delivery: _Delivery) -> str:
-        """Waits for the delivery's turn in a batch: deliveries that arrive together share one transaction."""
-        self._waiting.append(delivery)
-        if len(self._flushers) < BATCHES_AT_ONCE:
-            flusher = asyncio.get_running_loop().create_task(self._flush(), name=f"{self.queue.name}-batches")
-            self._flushers.add(flusher)
-            flusher.add_done_callback(self._flushers.discard)
-        return await delivery.outcome
-
-    async def _flush(self) -> None:
-        """Takes what waits, a batch at a time; a few of these run at once, so commits overlap."""
-        while self._waiting:
-            batch, self._waiting = self._waiting[:self.batch_size], self._waiting[self.batch_size:]
-            try:
-                await self._handle_batch(batch)
-            except BaseException as error:  # never leave a delivery waiting: it is redelivered instead
-                for d in batch:
-                    _settle(d.outcome, error if isinstance(error, Exception) else RuntimeError("stopped"))
-                if not isinstance(error, Exception):
-                    raise
-
-    async def _handle_batch(self, batch: list[_Delivery]) -> None:
-        if len(batch) > 1:
-            try:
-                async with self.pool.acquire() as conn:
-                    async with conn.transaction():
-                        outcomes, written = await self._batch_in_transaction(conn, batch)
-            except Exception:  # a refusal or a failure: each delivery again, alone
-                metrics.BATCHES.labels(self.queue.name, "one_by_one").inc()
-            else:
-                metrics.BATCHES.labels(self.queue.name, "committed").inc()
-                self._committed(written)
-                for d, outcome in zip(batch, outcomes, strict=True):
-                    _settle(d.outcome, outcome)
-                return
-        for d in batch:
-            try:
-                _settle(d.outcome, await self._alone(d))
-            except Exception as error:  # raised in the delivery's own task: redelivered later
-                _settle(d.outcome, error)
+    async def _together(self, batch: list[Delivery]) -> list[str]:
+        """One transaction for the batch: one claim, the handlers in order, one outbox insert; then the hand-off."""
+        async with self.pool.acquire() as conn:
+            async with conn.transaction():
+                outcomes, written = await self._batch_in_transaction(conn, batch)
+        self._committed(written)
+        return outcomes
 
     async def _batch_in_transaction(
-        self, conn: asyncpg.Connection, batch: list[_Delivery]
+        self, conn: asyncpg.Connection, batch: list[Delivery]
     ) -> tuple[list[str], list[Outgoing]]:
-        """One claim for the batch, the handlers in order, one outbox insert: the outcomes and the rows written."""
         claim = await q.claim_messages_and_read_clock(
             conn, consumer=self.queue.name, message_ids=[d.inbox_key for d in batch])
         fresh = set(claim["claimed"])
@@ -220,7 +163,7 @@ class Consumer:
         senders: list[str | None] = []
         for d in todo:
             self._check_campaign(d.model)
-            ctx = Context(conn, claim["now"], self.campaign, self.service.name, _as_uuid(d.inbox_key),
+            ctx = Context(conn, claim["now"], self.campaign, self.service.name, as_uuid(d.inbox_key),
                           self.virtual_clock, d.correlation)
             for event in await d.handler(d.model, ctx):
                 rows.append(outbox_row(event, self.service.name, d.correlation))
@@ -275,10 +218,10 @@ class Consumer:
                 sender_uai=sender,
             )
         command_id = data.get("command_id") if self.is_commands else data.get("event_id")
-        as_uuid = _as_uuid(command_id) if isinstance(command_id, str) else None
+        canonical = as_uuid(command_id) if isinstance(command_id, str) else None
         # One id, one effect, however the publisher spells the UUID; the answer echoes its spelling.
-        inbox_key = str(as_uuid) if as_uuid else amqp_id
-        answer_id = command_id if as_uuid else amqp_id
+        inbox_key = str(canonical) if canonical else amqp_id
+        answer_id = command_id if canonical else amqp_id
         try:
             model = model_type.model_validate(data)
         except ValidationError as error:
@@ -287,7 +230,7 @@ class Consumer:
             rejection = Rejected(
                 RejectionReason.INVALID,
                 "Le message est incomplet ou mal formé : corrigez les champs indiqués puis renvoyez-le.",
-                _field_errors(error),
+                field_errors(error),
             )
             return await self._in_transaction(
                 inbox_key, correlation, None, key, data, rejection=rejection, command_id=answer_id, sender_uai=sender
@@ -332,7 +275,7 @@ class Consumer:
         sender_uai: str | None = None,
     ) -> str:
         """Inbox claim, handler, outbox: one transaction. A rejection rolls it all back, then is recorded alone."""
-        causation = _as_uuid(inbox_key)
+        causation = as_uuid(inbox_key)
         async with self.pool.acquire() as conn:
             if rejection is None:
                 try:
@@ -449,58 +392,3 @@ class Consumer:
         self._committed(written)
         return "unreadable" if claim["claimed"] else "unreadable_again"
 
-async def run_periodic(
-    periodic: Periodic, *, service: Service, pool: asyncpg.Pool, campaign: Campaign, virtual_clock: bool,
-    hand_off: HandOff | None = None,
-) -> int:
-    """One run of a periodic routine, skipped when another replica is running it; returns the events written."""
-    async with pool.acquire() as conn:
-        async with conn.transaction():
-            if not await q.try_lock(conn, key=f"{service.name}.{periodic.name}"):
-                return 0
-            now = await q.current_instant(conn)
-            ctx = Context(conn, now, campaign, service.name, None, virtual_clock)
-            events = await periodic.routine(ctx)
-            written = await write_outbox(conn, [outbox_row(e, service.name, None) for e in events])
-        if written and hand_off is not None:
-            hand_off(written)
-    return len(events)
-
-
-def _settle(outcome: asyncio.Future[str], result: str | Exception) -> None:
-    """A delivery whose task was cancelled meanwhile (shutdown) no longer waits: nothing to tell it."""
-    if outcome.done():
-        return
-    if isinstance(result, Exception):
-        outcome.set_exception(result)
-    else:
-        outcome.set_result(result)
-
-
-def _facts(model: Any) -> dict[str, Any]:
-    """What the runtime learns from a valid message (which schools a pupil or interview concerns), as body fields."""
-    pupil = getattr(model, "pupil", None)
-    interview = getattr(model, "interview_id", None)
-    return {
-        "campaign": model.campaign,
-        "ine": getattr(model, "ine", None) or getattr(pupil, "ine", None),
-        "interview_id": str(interview) if interview else None,
-        "origin_uai": getattr(model, "origin_uai", None),
-        "reception_uai": getattr(model, "reception_uai", None),
-    }
-
-
-def _spelling(body: bytes, canonical: str) -> str:
-    """The id as the publisher spelt it, which an answer echoes; the canonical form when the body uses it."""
-    if canonical.encode() in body:
-        return canonical
-    data = json.loads(body)
-    spelt = data.get("command_id") or data.get("event_id")
-    return spelt if isinstance(spelt, str) else canonical
-
-
-def _as_uuid(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None

@@ -4,8 +4,9 @@ Handlers import ``services.runtime.service``; the outbox is ``services.runtime.o
 (the only one that knows the broker client) ``services.runtime.consumer``.
 """
 
-from services.runtime.consumer import Consumer, run_periodic
+from services.runtime.consumer import Consumer
 from services.runtime.outbox import HandOff, Outgoing, outbox_row, write_outbox
+from services.runtime.periodic import run_periodic
 from services.runtime.service import (
     Context,
     Figures,

@@ -424,7 +424,7 @@ async def test_a_process_killed_between_commit_and_hand_off_has_its_row_publishe
 
 def batching(pool: asyncpg.Pool) -> Consumer:
     handler = consumer(pool)
-    handler.batch_size = 16
+    handler.batches.size = 16
     return handler
 
 
