@@ -22,7 +22,7 @@ from services.affelnet_export.domain import idempotency_key
 from services.affelnet_export.repository import SQL_DIR
 from services.affelnet_export.sender import send_bonuses
 from services.runtime.database import RUNTIME_SQL, create_pool, migrate
-from services.runtime.messaging import WorkerContext
+from services.runtime.service import WorkerContext
 
 PORT = 18190
 

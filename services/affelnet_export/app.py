@@ -5,7 +5,7 @@ from __future__ import annotations
 from services.affelnet_export import figures, handlers, repository
 from services.affelnet_export.repository import SQL_DIR
 from services.affelnet_export.sender import send_bonuses
-from services.runtime.messaging import Service
+from services.runtime.service import Service
 
 SERVICE = Service(
     name="affelnet_export",

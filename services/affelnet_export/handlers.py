@@ -9,7 +9,7 @@ from contracts.commands import ConfirmWish
 from contracts.events import CandidacyRegistered, CandidacyWithdrawn, FinalOpinionComputed, WishConfirmed
 from services.affelnet_export import domain
 from services.affelnet_export.repository import ExportRepository
-from services.runtime.messaging import Context
+from services.runtime.service import Context
 
 
 async def _bonus_if_due(repo: ExportRepository, ine: str, formation_code: str, ctx: Context) -> None:

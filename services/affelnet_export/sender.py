@@ -20,8 +20,9 @@ from services.affelnet_export import domain
 from services.affelnet_export.repository import ExportRepository
 from services.runtime import logs
 from services.runtime.database import runtime_queries
-from services.runtime.messaging import WorkerContext, outbox_row, write_outbox
+from services.runtime.outbox import outbox_row, write_outbox
 from services.runtime.retry import retry_delay
+from services.runtime.service import WorkerContext
 from services.runtime.settings import ServiceSettings
 
 log = structlog.get_logger()

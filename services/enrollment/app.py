@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from services.enrollment import figures, handlers, repository
 from services.enrollment.repository import SQL_DIR
-from services.runtime.messaging import Service
+from services.runtime.service import Service
 
 SERVICE = Service(
     name="enrollment",

@@ -17,9 +17,10 @@ from contracts.events import (
 )
 from services.enrollment import domain
 from services.enrollment.repository import CandidacyRepository
-from services.runtime.messaging import Context
+from services.runtime.service import Context, per_campaign
 
 
+@per_campaign
 def campaign_rules(campaign: Campaign) -> domain.CampaignRules:
     return domain.CampaignRules(
         opens_on=campaign.calendar.opens_on,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from services.notifications import figures, handlers, planning, repository
 from services.notifications.repository import SQL_DIR
 from services.notifications.sender import send_mails
-from services.runtime.messaging import Periodic, Service
+from services.runtime.service import Periodic, Service
 
 SERVICE = Service(
     name="notifications",

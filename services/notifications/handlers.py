@@ -21,7 +21,7 @@ from contracts.events import (
 from services.notifications import domain, planning
 from services.notifications.domain import MailKind
 from services.notifications.repository import NotificationsRepository
-from services.runtime.messaging import Context
+from services.runtime.service import Context
 
 
 def _repo(ctx: Context) -> NotificationsRepository:

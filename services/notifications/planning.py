@@ -28,7 +28,7 @@ from services.notifications.documents import (
 )
 from services.notifications.domain import PlanningEntry, PlanningFormation
 from services.notifications.repository import NotificationsRepository
-from services.runtime.messaging import Context, ReadRefused
+from services.runtime.service import Context, ReadRefused
 
 
 def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:

@@ -30,8 +30,9 @@ from services.notifications.domain import Mailboxes, MailKind
 from services.notifications.mailboxes import school_mailbox
 from services.notifications.repository import NotificationsRepository
 from services.runtime.database import runtime_queries
-from services.runtime.messaging import WorkerContext, outbox_row, write_outbox
+from services.runtime.outbox import outbox_row, write_outbox
 from services.runtime.retry import retry_delay
+from services.runtime.service import WorkerContext
 from services.runtime.settings import ServiceSettings
 
 log = structlog.get_logger()

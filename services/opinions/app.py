@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from services.opinions import figures, handlers, repository
 from services.opinions.repository import SQL_DIR
-from services.runtime.messaging import Periodic, Service
+from services.runtime.service import Periodic, Service
 
 SERVICE = Service(
     name="opinions",

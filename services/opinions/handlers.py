@@ -17,7 +17,7 @@ from contracts.events import (
 )
 from services.opinions import domain
 from services.opinions.repository import OpinionsRepository
-from services.runtime.messaging import Context
+from services.runtime.service import Context
 
 
 async def _finals(repo: OpinionsRepository, ine: str, ctx: Context) -> list[Event]:

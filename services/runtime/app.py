@@ -28,13 +28,17 @@ from starlette.routing import Route
 from contracts import routing
 from contracts.campaign import Campaign, CampaignFileError, load_campaign
 from services.runtime import failover, logs
+from services.runtime.consumer import Consumer
 from services.runtime.database import RUNTIME_SQL, create_pool, migrate, pending_migrations
 from services.runtime.database import runtime_queries as q
-from services.runtime.messaging import Consumer, Periodic, ReadRefused, Service, WorkerContext, run_periodic
+from services.runtime.periodic import run_periodic
 from services.runtime.relay import OutboxRelay
+from services.runtime.service import Periodic, ReadRefused, Service, WorkerContext
 from services.runtime.settings import ServiceSettings
 
 log = structlog.get_logger()
+AGAIN_AFTER_WORK = 0.05
+"""Seconds before a periodic routine that wrote events runs again: what it left is taken soon."""
 
 
 def parse_clock(value: str) -> datetime | None:
@@ -80,7 +84,8 @@ class ServiceProcess:
         self.server: _QuietServer | None = None
         self._server_task: asyncio.Task[None] | None = None
         self._periodic_tasks: list[asyncio.Task[None]] = []
-        self._due = asyncio.Event()
+        self._clock_moved: list[asyncio.Event] = []
+        """One per periodic routine: set when the virtual clock moved, so time-driven work is looked at now."""
         self.subscribers: dict[str, RabbitSubscriber] = {}
         self._consumers_missing_since: float | None = None
 
@@ -128,15 +133,11 @@ class ServiceProcess:
         consumer = Consumer(
             service=self.service, queue=spec, pool=self.pool, campaign=self.campaign,
             virtual_clock=self.start_clock is not None, operator_user=self.settings.operator_user,
+            on_clock_moved=self._wake_periodic, hand_off=self.relay.submit, batch_size=self.settings.batch_size,
         )
-        relay = self.relay
-
-        due = self._due
 
         async def handle(message: AbstractIncomingMessage) -> None:
             await consumer.deliver(message)
-            relay.notify()
-            due.set()
 
         subscriber = self.broker.subscriber(
             RabbitQueue(spec.name, queue_type=QueueType.QUORUM, declare=False),
@@ -147,27 +148,38 @@ class ServiceProcess:
         subscriber(handle)
         self.subscribers[spec.name] = subscriber
 
+    def _wake_periodic(self) -> None:
+        for moved in self._clock_moved:
+            moved.set()
+
     async def _run_periodic(self, periodic: Periodic) -> None:
-        """Every ``interval`` seconds, or soon after messages were handled (at most every 0.2 s)."""
+        """Every ``interval`` seconds, and at once when the clock moved: never because messages came.
+
+        A sweep costs a transaction and its reads whatever it finds; run after each message, it was
+        most of the cost of a message. Work a message makes due waits for the routine's next turn. A run
+        that found work comes back soon after (a routine takes a bounded batch), until one finds none.
+        """
         assert self.pool is not None and self.relay is not None
+        moved = asyncio.Event()
+        self._clock_moved.append(moved)
+        pause = periodic.interval
         while True:
             try:
-                await asyncio.wait_for(self._due.wait(), periodic.interval)
+                await asyncio.wait_for(moved.wait(), pause)
             except TimeoutError:
                 pass
-            await asyncio.sleep(0.2)
-            self._due.clear()
+            moved.clear()
+            pause = periodic.interval
             try:
                 written = await run_periodic(
                     periodic, service=self.service, pool=self.pool, campaign=self.campaign,
-                    virtual_clock=self.start_clock is not None,
+                    virtual_clock=self.start_clock is not None, hand_off=self.relay.submit,
                 )
             except Exception:
                 log.exception("periodic_failed", routine=periodic.name)
-                await asyncio.sleep(periodic.interval)
                 continue
             if written:
-                self.relay.notify()
+                pause = min(periodic.interval, AGAIN_AFTER_WORK)
 
     async def _start_health(self) -> None:
         app = Starlette(routes=[

@@ -18,3 +18,8 @@ LATENCY = Histogram(
 )
 OUTBOX_BACKLOG = Gauge("passpro_outbox_backlog", "Events written but not yet confirmed by the broker")
 PUBLISHED = Counter("passpro_published_total", "Messages relayed from the outbox, by exchange", ["exchange"])
+BATCHES = Counter(
+    "passpro_batches_total",
+    "Batches of deliveries, by queue and outcome (committed together, or handled again one by one)",
+    ["queue", "outcome"],
+)

@@ -64,30 +64,35 @@ async def learn(conn: asyncpg.Connection, bodies: Iterable[Mapping[str, Any]]) -
 
 
 async def copies(
-    conn: asyncpg.Connection, rows: Sequence[tuple[Any, ...]], sender_uai: str | None
+    conn: asyncpg.Connection, rows: Sequence[tuple[Any, ...]], sender_uai: str | None,
+    senders: Sequence[str | None] | None = None,
 ) -> list[tuple[Any, ...]]:
-    """The ``passpro.schools`` copies of the outbox rows that are public events about pupils or schools."""
-    events: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
-    for row in rows:
+    """The ``passpro.schools`` copies of the outbox rows that are public events about pupils or schools.
+
+    ``senders``: the school behind each row, when the rows come from several commands (a batch).
+    """
+    events: list[tuple[tuple[Any, ...], dict[str, Any], str | None]] = []
+    for i, row in enumerate(rows):
         exchange, key = row[1], row[2]
         if exchange != routing.EVENTS_EXCHANGE or key not in routing.EVENTS:
             continue
         if key.partition(".")[2] in NOT_ABOUT_SCHOOLS:
             continue
-        events.append((row, json.loads(row[3])))
+        events.append((row, json.loads(row[3]), senders[i] if senders is not None else sender_uai))
     if not events:
         return []
-    await learn(conn, (body for _, body in events))
+    await learn(conn, (body for _, body, _ in events))
     known: dict[tuple[str, str], set[str]] = {}
-    for campaign in {str(body.get("campaign")) for _, body in events}:
-        subjects = sorted({s for _, body in events if str(body.get("campaign")) == campaign for s in _subjects(body)})
+    for campaign in {str(body.get("campaign")) for _, body, _ in events}:
+        subjects = sorted(
+            {s for _, body, _ in events if str(body.get("campaign")) == campaign for s in _subjects(body)})
         if subjects:
             async for record in q.linked_schools(conn, campaign=campaign, subjects=subjects):
                 known.setdefault((campaign, record["subject"]), set()).add(record["uai"])
     result: list[tuple[Any, ...]] = []
-    for row, body in events:
+    for row, body, sender in events:
         campaign = str(body.get("campaign"))
-        schools = {school_of(body.get("origin_uai")), school_of(body.get("reception_uai")), school_of(sender_uai)}
+        schools = {school_of(body.get("origin_uai")), school_of(body.get("reception_uai")), school_of(sender)}
         for subject in _subjects(body):
             schools |= known.get((campaign, subject), set())
         for uai in sorted(s for s in schools if s):

@@ -56,6 +56,7 @@ class ServiceSettings(BaseSettings):
         30.0, description="seconds a process may go without one of its consumers before /health/live says 503",
     )
     prefetch: int = 32
+    batch_size: int = Field(16, ge=1, description="valid deliveries of a queue handled together in one transaction")
     graceful_timeout: float = 30.0
     db_pool_size: int = 20
     affelnet_url: str = "http://127.0.0.1:8090"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.runtime.messaging import Periodic, Service
+from services.runtime.service import Periodic, Service
 from services.scheduling import figures, handlers, repository
 from services.scheduling.repository import SQL_DIR
 

@@ -23,7 +23,7 @@ from contracts.events import (
     SlotsCancelled,
     SlotsDeclared,
 )
-from services.runtime.messaging import Context
+from services.runtime.service import Context, per_campaign
 from services.scheduling import domain
 from services.scheduling.repository import SchedulingRepository, SeatTaken
 
@@ -38,6 +38,7 @@ RESCHEDULED = "rescheduled"
 """Reason of an interview moved so that a new need of the same pupil fits; the mail words it in French."""
 
 
+@per_campaign
 def policy(campaign: Campaign) -> domain.Policy:
     return domain.Policy(
         tz=campaign.tz,

@@ -16,7 +16,7 @@ from contracts import routing
 from deploy import topology
 from deploy.portal import PortalClient
 from services.runtime.database import RUNTIME_SQL, create_pool, migrate
-from services.runtime.messaging import write_outbox
+from services.runtime.outbox import write_outbox
 from services.runtime.relay import OutboxRelay, amqp_user
 from tests.conftest import TEST_DATABASE_URL
 from tests.service.broker.conftest import Connect, Listen, account_url, probe_key

@@ -19,9 +19,10 @@ from contracts.base import Event
 from contracts.campaign import load_campaign
 from contracts.commands import WithdrawCandidacy
 from contracts.events import CandidacyWithdrawn
+from services.runtime.consumer import Consumer
 from services.runtime.database import RUNTIME_SQL, create_pool, migrate
-from services.runtime.messaging import Consumer, Context, Rejected, Service
 from services.runtime.relay import OutboxRelay
+from services.runtime.service import Context, Rejected, Service
 from tests.conftest import ADMIN_URL, TEST_DATABASE_URL
 
 SQL = Path(__file__).parent / "sql"
@@ -134,7 +135,7 @@ async def test_a_failure_leaves_nothing_behind_so_the_redelivery_can_succeed(poo
     message = await delivery("withdraw_candidacy", body)
     handler = consumer(pool)
     handler_pause = pytest.MonkeyPatch()
-    handler_pause.setattr("services.runtime.messaging.MAX_RETRY_PAUSE", 0.0)
+    handler_pause.setattr("services.runtime.consumer.MAX_RETRY_PAUSE", 0.0)
 
     with pytest.raises(RuntimeError):
         await handler.deliver(message)
@@ -347,3 +348,143 @@ async def test_the_operators_purge_of_a_finished_campaign_deletes_its_data_once(
     assert await effects(pool) == 0
     # The effect row and what the runtime learnt of the pupil's school.
     assert [p["rows_deleted"] for p in purged] == [2]
+
+
+async def _listening(channel: aio_pika.abc.AbstractChannel, key: str) -> aio_pika.abc.AbstractQueue:
+    events = await channel.get_exchange(routing.EVENTS_EXCHANGE, ensure=False)
+    listener = await channel.declare_queue(None, exclusive=True)
+    await listener.bind(events, key)
+    return listener
+
+
+async def _until_outbox_empty(pool: asyncpg.Pool, seconds: float) -> None:
+    import asyncio
+    import time
+
+    deadline = time.monotonic() + seconds
+    while await outbox(pool):
+        assert time.monotonic() < deadline, "the outbox was not emptied in time"
+        await asyncio.sleep(0.05)
+
+
+async def _drain(listener: aio_pika.abc.AbstractQueue) -> list[AbstractIncomingMessage]:
+    got = []
+    while (message := await listener.get(fail=False, timeout=5)) is not None:
+        got.append(message)
+    return got
+
+
+async def test_rows_handed_over_after_the_commit_are_published_without_reading_the_outbox(pool: asyncpg.Pool) -> None:
+    connection = await aio_pika.connect(ADMIN_URL)
+    async with connection:
+        listener = await _listening(await connection.channel(), "enrollment.candidacy_withdrawn")
+        # Recovery far off and never notified: only the hand-off can publish the row.
+        relay = OutboxRelay(pool, ADMIN_URL, app_id="test", recovery_seconds=3600)
+        await relay.start()
+        try:
+            handler = consumer(pool)
+            handler.hand_off = relay.submit
+            await handler.deliver(await delivery("withdraw_candidacy", command()))
+            await _until_outbox_empty(pool, 10)
+        finally:
+            await relay.stop()
+        received = await _drain(listener)
+
+    assert [m.routing_key for m in received] == ["enrollment.candidacy_withdrawn"]
+
+
+async def test_a_process_killed_between_commit_and_hand_off_has_its_row_published_once_by_recovery(
+    pool: asyncpg.Pool, schema: str,
+) -> None:
+    import asyncio
+    import sys
+
+    from tests.service.runtime.crash_after_commit import DIED
+
+    body = command()
+    connection = await aio_pika.connect(ADMIN_URL)
+    async with connection:
+        listener = await _listening(await connection.channel(), "enrollment.candidacy_withdrawn")
+        crashed = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "tests.service.runtime.crash_after_commit", schema, json.dumps(body))
+        assert await asyncio.wait_for(crashed.wait(), 30) == DIED
+        assert [r["routing_key"] for r in await outbox(pool)] == [
+            "enrollment.candidacy_withdrawn", "0930122C.enrollment.candidacy_withdrawn"]
+        relay = OutboxRelay(pool, ADMIN_URL, app_id="test", recovery_seconds=0.2, recovery_grace=0.5)
+        await relay.start()
+        try:
+            await _until_outbox_empty(pool, 10)
+        finally:
+            await relay.stop()
+        received = await _drain(listener)
+
+    assert [json.loads(m.body)["ine"] for m in received] == [body["ine"]]
+    assert await effects(pool) == 1
+
+
+def batching(pool: asyncpg.Pool) -> Consumer:
+    handler = consumer(pool)
+    handler.batches.size = 16
+    return handler
+
+
+async def _together(handler: Consumer, messages: list[AbstractIncomingMessage]) -> list[Any]:
+    """Delivered as the broker does with a prefetch: all in flight at once, each in its own task."""
+    import asyncio
+
+    return list(await asyncio.gather(*(handler.deliver(m) for m in messages), return_exceptions=True))
+
+
+async def _transactions(pool: asyncpg.Pool) -> int:
+    """How many transactions wrote the inbox rows (one xmin per transaction)."""
+    return int(await pool.fetchval("SELECT count(DISTINCT xmin::text) FROM inbox"))
+
+
+async def test_deliveries_that_arrive_together_are_committed_in_one_transaction(pool: asyncpg.Pool) -> None:
+    messages = [await delivery("withdraw_candidacy", command(ine=f"12345678{i:02d}A")) for i in range(5)]
+
+    await _together(batching(pool), messages)
+
+    assert await effects(pool) == 5
+    assert await _transactions(pool) == 1
+    assert len([r for r in await outbox(pool) if r["exchange"] == routing.EVENTS_EXCHANGE]) == 5
+
+
+async def test_a_refusal_in_a_batch_gets_its_single_answer_and_the_others_their_effects(pool: asyncpg.Pool) -> None:
+    refused = command(reason="refuse after writing")
+    messages = [await delivery("withdraw_candidacy", body) for body in
+                (command(ine="1234567801A"), refused, command(ine="1234567802A"))]
+
+    await _together(batching(pool), messages)
+
+    rows = [json.loads(r["body"]) for r in await outbox(pool) if r["exchange"] == routing.EVENTS_EXCHANGE]
+    assert sorted(r.get("command_id", r.get("ine")) for r in rows) == sorted(
+        [refused["command_id"], "1234567801A", "1234567802A"])
+    assert [r["reason"] for r in rows if "reason" in r and "command_id" in r] == ["unknown_candidacy"]
+    assert await effects(pool) == 2
+
+
+async def test_a_poison_message_in_a_batch_is_redelivered_alone_and_the_others_are_handled(
+    pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("services.runtime.consumer.MAX_RETRY_PAUSE", 0.0)
+    poison = await delivery("withdraw_candidacy", command(reason="crash"))
+    good = [await delivery("withdraw_candidacy", command(ine=f"12345678{i:02d}A")) for i in range(3)]
+
+    results = await _together(batching(pool), [good[0], poison, *good[1:]])
+
+    assert [type(r).__name__ for r in results] == ["NoneType", "RuntimeError", "NoneType", "NoneType"]
+    assert await effects(pool) == 3
+    assert await pool.fetchval("SELECT count(*) FROM inbox") == 3  # the poison one claims nothing: redelivered
+
+
+async def test_a_whole_batch_redelivered_has_no_second_effect_and_no_second_event(pool: asyncpg.Pool) -> None:
+    messages = [await delivery("withdraw_candidacy", command(ine=f"12345678{i:02d}A")) for i in range(4)]
+    handler = batching(pool)
+    await _together(handler, messages)
+    first = await outbox(pool)
+
+    await _together(handler, messages)
+
+    assert await effects(pool) == 4
+    assert await outbox(pool) == first

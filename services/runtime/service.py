@@ -1,0 +1,124 @@
+"""What a service's own code imports from the runtime: the handler's context, refusals, the service table.
+
+Nothing here knows the broker: handlers, routines and workers see a transaction, a clock and a campaign.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import asyncpg
+
+from contracts.base import Event, RejectionReason
+from contracts.campaign import Campaign
+
+E = TypeVar("E", bound=Event)
+T = TypeVar("T")
+
+
+class Rejected(Exception):
+    """A command that is not carried out: a stable reason code and a message a secretary understands."""
+
+    def __init__(self, reason: str | RejectionReason, message: str, errors: Sequence[tuple[str, str]] = ()):
+        super().__init__(message)
+        self.reason = RejectionReason(reason)
+        self.message = message
+        self.errors = list(errors)
+
+
+@dataclass
+class Context:
+    """What a handler gets besides its message: the open transaction, the clock, the campaign."""
+
+    conn: asyncpg.Connection
+    now: datetime
+    campaign: Campaign
+    service: str
+    causation_id: uuid.UUID | None
+    virtual_clock: bool
+    correlation_id: str | None = None
+    """The conversation this message belongs to, from the portal's command on; kept for outside calls."""
+
+    def event(self, model: type[E], **fields: Any) -> E:
+        return model(
+            event_id=uuid.uuid4(),
+            occurred_at=self.now,
+            campaign=self.campaign.campaign,
+            causation_id=self.causation_id,
+            **fields,
+        )
+
+
+def per_campaign(build: Callable[[Campaign], T]) -> Callable[[Campaign], T]:
+    """``build`` run once per campaign a process loads, not once per message (the campaign never changes)."""
+    built: dict[int, tuple[Campaign, T]] = {}
+
+    def cached(campaign: Campaign) -> T:
+        hit = built.get(id(campaign))
+        if hit is None or hit[0] is not campaign:
+            hit = built[id(campaign)] = (campaign, build(campaign))
+        return hit[1]
+
+    return cached
+
+
+Handler = Callable[[Any, Context], Awaitable[Sequence[Event]]]
+Routine = Callable[[Context], Awaitable[Sequence[Event]]]
+
+
+@dataclass(frozen=True)
+class Periodic:
+    """Work that time or other messages make due (a sweep), run in its own transaction.
+
+    It runs every ``interval`` seconds and when the clock moved, not after each message; one replica at a time.
+    """
+
+    name: str
+    interval: float
+    routine: Routine
+
+
+@dataclass(frozen=True)
+class WorkerContext:
+    """What a long-running worker gets: the pool, the campaign, and a way to wake the outbox relay."""
+
+    pool: asyncpg.Pool
+    campaign: Campaign
+    service: str
+    wake_relay: Callable[[], None]
+
+
+Worker = Callable[[WorkerContext], Awaitable[None]]
+Purge = Callable[[asyncpg.Connection, str], Awaitable[int]]
+Figures = Callable[[asyncpg.Connection, Campaign, datetime], Awaitable[dict[str, Any]]]
+Read = Callable[[asyncpg.Connection, Campaign, datetime, Mapping[str, str]], Awaitable[dict[str, Any]]]
+
+
+class ReadRefused(Exception):
+    """An operator's read cannot be answered as asked (unknown school, malformed date): said in plain words."""
+
+
+@dataclass(frozen=True)
+class Service:
+    """What makes a service: its name, its SQL and the handlers of the messages it consumes."""
+
+    name: str
+    sql_dir: Path
+    commands: Mapping[str, Handler] = field(default_factory=dict)
+    events: Mapping[str, Handler] = field(default_factory=dict)
+    answers_broadcast_rejections: bool = False
+    """Broadcast commands reach every service; one of them answers their rejections, so there is one."""
+    periodic: Sequence[Periodic] = ()
+    workers: Sequence[Worker] = ()
+    """Loops that talk to the outside world between transactions (Affelnet, SMTP); they run until stopped."""
+    purge: Purge | None = None
+    """Deletes the campaign's rows about its pupils from the service's tables; returns how many."""
+    figures: Figures | None = None
+    """The service's own counts for operators (``GET /campaign``): identifiers and numbers, no personal data."""
+    reads: Mapping[str, Read] = field(default_factory=dict)
+    """Operators' views that carry personal data (``GET /read/<name>?…``), behind the operators' token."""
