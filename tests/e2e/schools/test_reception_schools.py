@@ -50,7 +50,7 @@ def csv_rows(mail: EmailMessage) -> list[list[str]]:
 
 @pytest.fixture(scope="module")
 async def campaign(portal: PortalClient, clock: Clock, sink: MailSink) -> dict[str, Any]:
-    """Three pupils registered before any seat, then booked at one school; a fourth booked at the other."""
+    """Three pupils wait for lack of seats, then get them; a fourth waits in a new episode and is booked too."""
     await clock.at_least(OPEN)
     comments = ["Passionnée de dessin, a préparé un carnet de croquis.", "Curieux, stage en imprimerie.",
                 "Hésite encore entre deux domaines."]
@@ -66,6 +66,8 @@ async def campaign(portal: PortalClient, clock: Clock, sink: MailSink) -> dict[s
                                                              ((day + timedelta(hours=1)).isoformat(), 1),
                                                              place="Studio photo, bâtiment B"))
     interviews = [await portal.wait_for(booked(p["pupil"]["ine"], DOMAIN)) for p in pupils]
+    await portal.wait_for(lambda e: e["_routing_key"] == "scheduling.capacity_shortfall"
+                          and e["domain_code"] == DOMAIN and e["waiting_pupils"] == 0)
     fourth = await register(portal, FORMATION, pupil={"first_name": "Noé", "last_name": "Marchal"})
     await send(portal, "declare_interview_slots", slots_body(NADAR, DOMAIN,
                                                              ((day + timedelta(hours=4)).isoformat(), 1)))
