@@ -280,6 +280,7 @@ _SUBSCRIPTIONS: Final[Mapping[str, tuple[str, ...]]] = {
         event_key("enrollment", "candidacy_withdrawn"),
         event_key("scheduling", "interview_booked"),
         event_key("scheduling", "interview_cancelled"),
+        event_key("scheduling", "capacity_shortfall"),
         event_key("opinions", "interview_reported"),
         event_key("opinions", "final_opinion_computed"),
         event_key("opinions", "report_overdue"),

@@ -15,6 +15,7 @@ SERVICE = Service(
         "enrollment.candidacy_withdrawn": handlers.candidacy_withdrawn,
         "scheduling.interview_booked": handlers.interview_booked,
         "scheduling.interview_cancelled": handlers.interview_cancelled,
+        "scheduling.capacity_shortfall": handlers.capacity_shortfall,
         "opinions.interview_reported": handlers.interview_reported,
         "opinions.final_opinion_computed": handlers.final_opinion_computed,
         "opinions.report_overdue": handlers.report_overdue,

@@ -1,5 +1,5 @@
-"""Reception schools end to end (R14, R19): the planning sheet the day before at 16:00 with its PDF and CSV, the
-updated sheet after a withdrawal, and the operators' view of a day.
+"""Reception schools end to end (R14, R15, R19): the shortfall mail once per episode, the planning sheet the day
+before at 16:00 with its PDF and CSV, the updated sheet after a withdrawal, and the operators' view of a day.
 
 One domain no other file of this session uses, so the counts below are this file's own.
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -22,7 +23,7 @@ from deploy.mail_sink import MailSink
 from deploy.portal import PortalClient
 from ops.planning import fetch
 from ops.settings import OpsSettings
-from tests.e2e.conftest import OPEN, Clock, SmtpServer
+from tests.e2e.conftest import OPEN, OPERATORS_MAILBOX, Clock, SmtpServer
 from tests.e2e.test_scheduling import booked, register, send, slots_body
 from tests.e2e.test_yzz_notifications import attachment, mails
 from tests.stack import ServiceStack
@@ -35,6 +36,16 @@ ELUARD, NADAR = "0931238R", "0940617K"  # the domain's two reception schools
 @pytest.fixture(scope="module")
 def sink(smtp: SmtpServer) -> MailSink:
     return smtp.sink
+
+
+def shortfall_mails(sink: MailSink) -> Callable[[EmailMessage], bool]:
+    return lambda m: str(m["Subject"]).startswith("Manque de places Passpro – Photographie –")
+
+
+def told(mail: EmailMessage) -> int:
+    found = re.search(r"(\d+) élèves? en attente", str(mail["Subject"]))
+    assert found, mail["Subject"]
+    return int(found.group(1))
 
 
 def sheet_of(school: str, updated: bool = False) -> Callable[[EmailMessage], bool]:
@@ -59,6 +70,9 @@ async def campaign(portal: PortalClient, clock: Clock, sink: MailSink) -> dict[s
                                       strict=True):
         pupils.append(await register(portal, FORMATION, pupil={"first_name": first, "last_name": last},
                                      origin_comment=comment))
+        if len(pupils) == 1:  # the episode's first mail tells one pupil waiting before the others come
+            await mails(sink, lambda m: shortfall_mails(sink)(m) and told(m) == 1)
+    first_episode = await mails(sink, lambda m: shortfall_mails(sink)(m) and told(m) == 3)
     day = (clock.at + timedelta(days=8)).replace(hour=10, minute=0, second=0, microsecond=0)
     await send(portal, "declare_interview_slots", slots_body(ELUARD, DOMAIN, (day.isoformat(), 2),
                                                              place="Studio photo, bâtiment B"))
@@ -69,10 +83,30 @@ async def campaign(portal: PortalClient, clock: Clock, sink: MailSink) -> dict[s
     await portal.wait_for(lambda e: e["_routing_key"] == "scheduling.capacity_shortfall"
                           and e["domain_code"] == DOMAIN and e["waiting_pupils"] == 0)
     fourth = await register(portal, FORMATION, pupil={"first_name": "Noé", "last_name": "Marchal"})
+    second_episode = await mails(sink, lambda m: shortfall_mails(sink)(m) and told(m) == 1, count=2)
     await send(portal, "declare_interview_slots", slots_body(NADAR, DOMAIN,
                                                              ((day + timedelta(hours=4)).isoformat(), 1)))
     interviews.append(await portal.wait_for(booked(fourth["pupil"]["ine"], DOMAIN)))
-    return {"pupils": [*pupils, fourth], "interviews": interviews, "day": day}
+    return {"pupils": [*pupils, fourth], "interviews": interviews, "day": day,
+            "first_episode": first_episode, "second_episode": second_episode}
+
+
+async def test_r15_a_shortfall_is_mailed_to_the_domains_reception_schools_and_operators_once_per_episode(
+    sink: MailSink, campaign: dict[str, Any]
+) -> None:
+    sent = [m for m in sink.received() if shortfall_mails(sink)(m)]
+    counts = [told(m) for m in sent]
+
+    first_episode, second_episode = counts[:-1], counts[-1:]
+    assert first_episode[0] == 1 and first_episode[-1] == 3, counts  # told at once, then as it grew by half
+    assert first_episode == sorted(set(first_episode)), counts  # never the same count twice
+    assert second_episode == [1], counts  # after everyone was booked, a new episode is told again
+    recipients = str(sent[0]["To"])
+    for address in ("ce.0931238r@ac-creteil.fr", "ce.0940617k@ac-creteil.fr", OPERATORS_MAILBOX):
+        assert address in recipients
+    body = sent[0].get_body(("plain",)).get_content()
+    assert "« Photographie »" in body
+    assert re.search(r"le premier jour .* est le \w+ \d\d/\d\d/2013", body.replace("\n", " "), re.IGNORECASE)
 
 
 async def test_r19_the_planning_sheet_goes_out_the_day_before_at_four_with_pdf_and_csv(
