@@ -6,18 +6,15 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
 import asyncpg
 import pytest
 
 from contracts.campaign import load_campaign
-from services.runtime.database import RUNTIME_SQL, create_pool, migrate
 from services.scheduling import domain
 from services.scheduling.handlers import policy
-from services.scheduling.repository import SQL_DIR, SchedulingRepository, SeatTaken
-from tests.conftest import TEST_DATABASE_URL
+from services.scheduling.repository import SchedulingRepository, SeatTaken
 
 SCHOOLS = ["0771455N", "0931720P", "0940784S"]
 DOMAINS = ["paysage-horticulture", "personnes-territoires"]
@@ -29,15 +26,6 @@ INSERT_SLOT = (
 )
 
 
-@pytest.fixture
-async def pool() -> AsyncIterator[asyncpg.Pool]:
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    streams = {"runtime": RUNTIME_SQL / "migrations", "scheduling": SQL_DIR / "migrations"}
-    await migrate(TEST_DATABASE_URL, schema, streams)
-    pool = await create_pool(TEST_DATABASE_URL, schema, 3)
-    yield pool
-    await pool.execute(f'DROP SCHEMA "{schema}" CASCADE')
-    await pool.close()
 
 
 @pytest.mark.parametrize("seed", range(30))

@@ -4,8 +4,7 @@ pupils registered by the deadline still wait as the window closes, whatever the 
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
 
 import asyncpg
@@ -15,11 +14,8 @@ from structlog.testing import capture_logs
 from contracts.base import Event
 from contracts.campaign import load_campaign
 from contracts.events import InterviewsAtRisk
-from services.runtime.database import RUNTIME_SQL, create_pool, migrate
 from services.runtime.messaging import Context
 from services.scheduling import handlers
-from services.scheduling.repository import SQL_DIR
-from tests.conftest import TEST_DATABASE_URL
 
 CAMPAIGN = load_campaign()
 DOMAIN, OTHER = "ebenisterie", "hotellerie-restauration"
@@ -32,15 +28,6 @@ INSERT_NEED = (
 )
 
 
-@pytest.fixture
-async def pool() -> AsyncIterator[asyncpg.Pool]:
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    streams = {"runtime": RUNTIME_SQL / "migrations", "scheduling": SQL_DIR / "migrations"}
-    await migrate(TEST_DATABASE_URL, schema, streams)
-    pool = await create_pool(TEST_DATABASE_URL, schema, 3)
-    yield pool
-    await pool.execute(f'DROP SCHEMA "{schema}" CASCADE')
-    await pool.close()
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """Scheduling's pure booking rules: half-days (R16), notice (R17), preference (R18) and the choice of a slot."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.scheduling import domain
+from tests.unit.scheduling.one_domain import choose_slot
 
 PARIS = ZoneInfo("Europe/Paris")
 UAI_CHECK_LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"
@@ -39,18 +40,6 @@ NO_HALF_DAY_RULE = replace(POLICY, one_interview_per_half_day=False)
 NOW = datetime(2013, 2, 20, 10, 0, tzinfo=PARIS)
 
 
-def choose_slot(
-    slots: Iterable[domain.Slot], *, origin_uai: str, taken: Iterable[datetime], now: datetime, policy: domain.Policy
-) -> domain.Slot | None:
-    """The planner on one waiting domain, beside interviews that cannot move: the slot it books, or None."""
-    by_id = {s.slot_id: s for s in slots}
-    fixed = [domain.Held(f"i{n}", f"other-{n}", now, domain.Slot(f"t{n}", origin_uai, t, 1, domain_code=f"other-{n}"),
-                         attended=True) for n, t in enumerate(taken)]
-    plan = domain.plan_pupil([domain.WaitingNeed("hotellerie-restauration", now)], fixed,
-                             [replace(s, domain_code="hotellerie-restauration") for s in by_id.values()],
-                             origin_uai=origin_uai, now=now, policy=policy)
-    booked = plan.bookings.get("hotellerie-restauration")
-    return None if booked is None else by_id[booked.slot_id]
 
 
 def paris(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:

@@ -1,7 +1,5 @@
 """Scheduling's pure planning rules: R14 (planning closes), slot cancellation, R17/R21 (no interview possible)."""
 
-from collections.abc import Iterable
-from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -10,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.scheduling import domain
+from tests.unit.scheduling.one_domain import choose_slot
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -35,18 +34,6 @@ SLOT = domain.NewSlot(starts_at=datetime(2013, 4, 10, 9, 0, tzinfo=PARIS), durat
 
 
 
-def choose_slot(
-    slots: Iterable[domain.Slot], *, origin_uai: str, taken: Iterable[datetime], now: datetime, policy: domain.Policy
-) -> domain.Slot | None:
-    """The planner on one waiting domain, beside interviews that cannot move: the slot it books, or None."""
-    by_id = {s.slot_id: s for s in slots}
-    fixed = [domain.Held(f"i{n}", f"other-{n}", now, domain.Slot(f"t{n}", origin_uai, t, 1, domain_code=f"other-{n}"),
-                         attended=True) for n, t in enumerate(taken)]
-    plan = domain.plan_pupil([domain.WaitingNeed("hotellerie-restauration", now)], fixed,
-                             [replace(s, domain_code="hotellerie-restauration") for s in by_id.values()],
-                             origin_uai=origin_uai, now=now, policy=policy)
-    booked = plan.bookings.get("hotellerie-restauration")
-    return None if booked is None else by_id[booked.slot_id]
 
 def declare(today: date, *, actor_uai: str = CAREME, domain_code: str = HOTELLERIE) -> None:
     domain.check_declaration(actor_uai=actor_uai, domain_code=domain_code, slots=[SLOT], today=today, policy=POLICY)
