@@ -28,8 +28,11 @@ def facts(model: Any) -> dict[str, Any]:
 
 
 def spelling(body: bytes, canonical: str) -> str:
-    """The id as the publisher spelt it, which an answer echoes; the canonical form when the body uses it."""
-    if canonical.encode() in body:
+    """The id as the publisher spelt it, which an answer echoes; the canonical form when the body uses it.
+
+    Quoted, so that a spelling which merely contains the canonical form (``{…}``, ``urn:uuid:…``) is not taken for it.
+    """
+    if b'"' + canonical.encode() + b'"' in body:
         return canonical
     data = json.loads(body)
     spelt = data.get("command_id") or data.get("event_id")

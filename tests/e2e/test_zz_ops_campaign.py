@@ -204,7 +204,9 @@ async def test_one_correlation_id_follows_a_bonus_from_the_portal_command_to_the
 
     lines = _log_lines(correlation)
 
-    commands = {line.get("routing_key") for line in lines if line.get("event") == "message_handled"}
-    assert commands & {"confirm_wish", "submit_interview_report"}, lines
+    # The portal sends each command with its command_id as correlation id; the bonus carries one of them.
+    started_by = {command.split(".")[0] for command, body in portal.sent
+                  if isinstance(body, dict) and body.get("command_id") == correlation}
+    assert started_by & {"confirm_wish", "submit_interview_report"}, started_by
     calls = [line for line in lines if line.get("event") == "bonus_attempt" and line["service"] == "affelnet_export"]
     assert any(call["outcome"] == "delivered" for call in calls), lines
