@@ -20,6 +20,7 @@ import sys
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -483,12 +484,15 @@ def services_up(replicas: int | None = None) -> None:
     wanted = {service: replicas or max(_replicas(service), default=0) + 1 for service in routing.SERVICES}
     _stop_all([_replica(service, k) for service in routing.SERVICES for k in _replicas(service)
                if k >= wanted[service]])
+    started: dict[str, tuple[subprocess.Popen[bytes], int]] = {}
     for service in routing.SERVICES:
         for k in range(wanted[service]):
             pid_file = RUN / f"{_replica(service, k)}.pid"
             if _read_pid(pid_file):
                 continue
-            log = open(LOG / f"{_replica(service, k)}.log", "ab")
+            log_path = LOG / f"{_replica(service, k)}.log"
+            log = open(log_path, "ab")
+            log_start = log_path.stat().st_size
             proc = subprocess.Popen(
                 [sys.executable, "-m", f"services.{service}"],
                 env=service_env(service, k),
@@ -498,19 +502,86 @@ def services_up(replicas: int | None = None) -> None:
                 start_new_session=True,
             )
             pid_file.write_text(f"{proc.pid}\n")
+            started[_replica(service, k)] = (proc, log_start)
+    waiting = []
     for service in routing.SERVICES:
         for k in range(wanted[service]):
             name = _replica(service, k)
-            url = f"http://127.0.0.1:{HEALTH_PORTS[service] + 100 * k}/health/ready"
-            pid_file = RUN / f"{name}.pid"
+            log_path = LOG / f"{name}.log"
+            proc, log_start = started.get(name, (None, log_path.stat().st_size if log_path.exists() else 0))
+            waiting.append(Starting(
+                name=name, url=f"http://127.0.0.1:{HEALTH_PORTS[service] + 100 * k}/health/ready",
+                log=log_path, log_start=log_start, process=proc, pid_file=RUN / f"{name}.pid",
+            ))
+    await_ready(waiting)
 
-            def ready(url: str = url, pid_file: Path = pid_file, name: str = name) -> bool:
-                if _read_pid(pid_file) is None:
-                    raise SystemExit(f"[passpro] {name} exited at start; see {LOG / (name + '.log')}")
-                return _http_ok(url)
 
-            _wait(ready, 90, name)
-            say(f"{name} ready ({url})")
+@dataclass(frozen=True)
+class Starting:
+    """A service process ``up`` waits for: its readiness URL, its log, and the process when this run started it."""
+
+    name: str
+    url: str
+    log: Path
+    log_start: int = 0
+    """Where this start's lines begin in the log (it is appended to across runs)."""
+    process: subprocess.Popen[bytes] | None = None
+    """None for a process an earlier ``up`` started: then only its pid file tells whether it still runs."""
+    pid_file: Path | None = None
+
+    def exit_code(self) -> tuple[bool, int | None]:
+        """(exited, its exit code when this run started it)."""
+        if self.process is not None:
+            code = self.process.poll()  # reaps it: an exited child would otherwise linger as a zombie, "alive"
+            return code is not None, code
+        return self.pid_file is not None and _read_pid(self.pid_file) is None, None
+
+
+START_ERROR_LINES = 20
+"""How much of a service's log ``up`` prints when it exits at start (start-up errors name no pupil)."""
+
+
+def _start_lines(starting: Starting) -> list[str]:
+    try:
+        with starting.log.open("rb") as log:
+            log.seek(starting.log_start)
+            return log.read().decode("utf-8", "replace").splitlines()[-START_ERROR_LINES:]
+    except OSError:
+        return []
+
+
+def _exit_report(starting: Starting, code: int | None) -> str:
+    how = f"exited at start with code {code}" if code is not None else "exited at start"
+    lines = _start_lines(starting)
+    if not lines:
+        return f"[passpro] {starting.name} {how}; its log {starting.log} says nothing"
+    header = f"[passpro] {starting.name} {how}; last lines of {starting.log}:"
+    return "\n".join([header, *(f"  {line}" for line in lines)])
+
+
+def await_ready(
+    waiting: list[Starting], timeout: float = 90.0, ready: Callable[[str], bool] | None = None, poll: float = 0.2
+) -> None:
+    """Waits for all the processes at once, each until its readiness URL answers 200. The first that exits stops
+    the wait at once, named with its exit code and the last lines of its log; ``timeout`` seconds without any
+    process becoming ready stop it too, naming those still waited for."""
+    is_ready = ready or _http_ok
+    waiting = list(waiting)
+    deadline = time.monotonic() + timeout
+    while waiting:
+        exited = [(starting, code) for starting in waiting for gone, code in [starting.exit_code()] if gone]
+        if exited:
+            raise SystemExit("\n".join(_exit_report(starting, code) for starting, code in exited))
+        for starting in [starting for starting in waiting if is_ready(starting.url)]:
+            say(f"{starting.name} ready ({starting.url})")
+            waiting.remove(starting)
+            deadline = time.monotonic() + timeout
+        if waiting and time.monotonic() >= deadline:
+            names = ", ".join(starting.name for starting in waiting)
+            logs = ", ".join(str(starting.log) for starting in waiting)
+            raise SystemExit(f"[passpro] {names}: not ready within {timeout:.0f} s; see {logs}")
+        if waiting:
+            time.sleep(poll)
 
 
 def _restart_on_wall_clock() -> None:

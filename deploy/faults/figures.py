@@ -10,7 +10,7 @@ from contracts import routing
 
 LOGGED = ("message_duplicate", "message_failed", "outbox_relay_failed", "mail_not_sent", "periodic_failed",
           "mail_round_failed", "bonus_delivery_round_failed")
-"""The services' log events that tell of a fault (README, Logs)."""
+"""The services' log events that tell of a fault (docs/operations.md, Logs)."""
 
 
 @dataclass
