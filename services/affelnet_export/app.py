@@ -5,17 +5,13 @@ from __future__ import annotations
 from services.affelnet_export import figures, handlers, repository
 from services.affelnet_export.repository import SQL_DIR
 from services.affelnet_export.sender import send_bonuses
-from services.runtime.service import Service
+from services.runtime.service import Service, owned_commands, subscribed_events
 
 SERVICE = Service(
     name="affelnet_export",
     sql_dir=SQL_DIR,
-    commands={"confirm_wish": handlers.confirm_wish},
-    events={
-        "enrollment.candidacy_registered": handlers.candidacy_registered,
-        "enrollment.candidacy_withdrawn": handlers.candidacy_withdrawn,
-        "opinions.final_opinion_computed": handlers.final_opinion_computed,
-    },
+    commands=owned_commands("affelnet_export", handlers),
+    events=subscribed_events("affelnet_export", handlers),
     workers=[send_bonuses],
     figures=figures.campaign_figures,
     purge=repository.purge_campaign,

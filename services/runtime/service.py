@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import asyncpg
 
+from contracts import routing
 from contracts.base import Event, RejectionReason
 from contracts.campaign import Campaign
 
@@ -122,3 +123,24 @@ class Service:
     """The service's own counts for operators (``GET /campaign``): identifiers and numbers, no personal data."""
     reads: Mapping[str, Read] = field(default_factory=dict)
     """Operators' views that carry personal data (``GET /read/<name>?…``), behind the operators' token."""
+
+
+def owned_commands(service: str, handlers: object) -> dict[str, Handler]:
+    """The handlers of the commands ``contracts.routing`` gives the service: ``<command>`` is handled by ``<command>``.
+
+    ``routing.COMMAND_OWNERS`` is the one declaration of who carries out a command; a missing handler fails at import.
+    """
+    return {key: getattr(handlers, key) for key, owner in routing.COMMAND_OWNERS.items() if owner == service}
+
+
+def subscribed_events(service: str, handlers: object) -> dict[str, Handler]:
+    """The handlers of the events the service's queue is bound to: ``<publisher>.<event>`` is handled by ``<event>``.
+
+    The bindings in ``contracts.routing`` are the one declaration of a service's subscriptions (the broker's
+    topology and the AsyncAPI document are made from them too); a missing handler fails at import.
+    """
+    return {
+        key: getattr(handlers, key.partition(".")[2])
+        for spec in routing.queues_of(service) if spec.exchange == routing.EVENTS_EXCHANGE
+        for key in spec.bindings
+    }
