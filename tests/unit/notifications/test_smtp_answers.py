@@ -1,4 +1,4 @@
-"""R19, R20b, R26: what the mail server's answers mean: tried again, refused for good, or sent without some recipients."""
+"""R19, R20b, R26: what SMTP answers mean for a mail: tried again, refused for good, or sent without some recipients."""
 
 from __future__ import annotations
 
