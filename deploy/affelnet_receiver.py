@@ -29,6 +29,9 @@ from starlette.routing import Route
 class Scripted:
     status: int
     delay: float = 0.0
+    applied_first: bool = False
+    """Record the bonus at once, then wait ``delay`` before answering: a client that times out meanwhile has had
+    its bonus applied all the same (what a time-out hides)."""
 
 
 @dataclass
@@ -58,17 +61,23 @@ class AffelnetReceiver:
         queue = self.script[key] if self.script[key] else self.default_script
         if queue:
             scripted = queue.popleft()
+            if scripted.applied_first and key not in self.accepted:
+                self._record(key, await request.json())
+                await asyncio.sleep(scripted.delay)
+                return JSONResponse({"recorded": key}, status_code=201)
             await asyncio.sleep(scripted.delay)
             if scripted.status >= 300:
                 return JSONResponse({"error": f"scripted {scripted.status}"}, status_code=scripted.status)
         if key in self.accepted:
             return JSONResponse({"error": "already recorded", "key": key}, status_code=409)
-        body = await request.json()
+        self._record(key, await request.json())
+        return JSONResponse({"recorded": key}, status_code=201)
+
+    def _record(self, key: str, body: dict[str, Any]) -> None:
         self.accepted[key] = body
         if self.journal is not None:
             with self.journal.open("a") as out:
                 out.write(json.dumps({"key": key, **body}) + "\n")
-        return JSONResponse({"recorded": key}, status_code=201)
 
     def app(self) -> Starlette:
         return Starlette(routes=[Route("/bonuses", self.bonuses, methods=["POST"])])

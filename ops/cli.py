@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from ops import failed, funnel, planning, queues, retention
+from ops import failed, funnel, planning, queues, refusals, retention
 from ops.simulation.command import simulate
 
 app = typer.Typer(
@@ -24,6 +24,8 @@ ops_app.command("queues")(queues.show)
 ops_app.command("failed")(failed.show)
 ops_app.command("replay")(failed.replay)
 ops_app.command("purge")(failed.purge)
+ops_app.command("replay-mail")(refusals.replay_mail)
+ops_app.command("replay-bonus")(refusals.replay_bonus)
 ops_app.command("campaign")(funnel.show)
 ops_app.command("planning")(planning.show)
 ops_app.command("purge-campaign")(retention.purge)

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from contracts import routing
+from ops import refusals
 from ops.management import Management, ManagementError
 from ops.parked import ParkedMessage, describe, replay_headers
 from ops.settings import OpsSettings
@@ -164,7 +165,8 @@ def show(
     limit: int = typer.Option(50, "--limit", min=1, help="messages shown at most"),
     as_json: bool = typer.Option(False, "--json", help="print the messages as JSON"),
 ) -> None:
-    """The parked messages, left where they are: ID for replay, queue, routing key, reason, first failure, preview."""
+    """The parked messages, left where they are: ID for replay, queue, routing key, reason, first failure, preview;
+    and beside them the mails and bonuses the outside world refused for good (replay-mail, replay-bonus)."""
     settings = OpsSettings()
     console = Console()
     try:
@@ -172,10 +174,12 @@ def show(
     except ManagementError as error:
         console.print(f"[bold red]The management API did not answer[/]: {error}")
         raise typer.Exit(1) from error
+    outside = refusals.fetch(settings)
     if as_json:
-        typer.echo(json.dumps({"totals": listing.totals, "messages": [m.as_json() for m in listing.messages]},
-                              indent=2, ensure_ascii=False))
+        typer.echo(json.dumps({"totals": listing.totals, "messages": [m.as_json() for m in listing.messages],
+                               "refused": outside}, indent=2, ensure_ascii=False))
         return
+    refusals.render(outside, console)
     total = sum(listing.totals.values())
     if not total:
         console.print(f"No parked message in vhost {settings.vhost}.")

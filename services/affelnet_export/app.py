@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.affelnet_export import figures, handlers, repository
+from services.affelnet_export import admin, figures, handlers, repository
 from services.affelnet_export.repository import SQL_DIR
 from services.affelnet_export.sender import send_bonuses
 from services.runtime.service import Service, owned_commands, subscribed_events
@@ -15,4 +15,6 @@ SERVICE = Service(
     workers=[send_bonuses],
     figures=figures.campaign_figures,
     purge=repository.purge_campaign,
+    reads={"parked_bonuses": admin.parked_view},
+    actions={"replay_bonus": admin.replay_bonus},
 )

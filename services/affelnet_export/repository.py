@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,19 @@ from services.runtime.database import load_queries
 
 SQL_DIR = Path(__file__).parent / "sql"
 q = load_queries(SQL_DIR)
+
+
+@dataclass(frozen=True)
+class ParkedBonus:
+    """A bonus Affelnet refused for good, as operators see it."""
+
+    ine: str
+    formation_code: str
+    final_opinion: str
+    bonus_points: int
+    attempts: int
+    last_status: int | None
+    last_answer: str | None
 
 
 class ExportRepository:
@@ -57,19 +72,30 @@ class ExportRepository:
     async def claim_due(self, limit: int, lease_seconds: int) -> list[Any]:
         return [r async for r in q.claim_due_bonuses(self.conn, limit=limit, lease_seconds=lease_seconds)]
 
-    async def mark_delivered(self, ine: str, formation_code: str, status: int, answer: str) -> Any:
-        return await q.mark_delivered(self.conn, **self._key(ine, formation_code), status=status, answer=answer)
+    async def mark_delivered(self, ine: str, formation_code: str, lease_token: uuid.UUID, status: int,
+                             answer: str) -> Any:
+        """None: not recorded (the lease was taken over, or the bonus is no longer being sent)."""
+        return await q.mark_delivered(self.conn, **self._key(ine, formation_code), lease_token=lease_token,
+                                      status=status, answer=answer)
 
-    async def schedule_retry(self, ine: str, formation_code: str, status: int | None, answer: str,
-                             delay_seconds: float) -> None:
-        await q.schedule_retry(self.conn, **self._key(ine, formation_code), status=status, answer=answer,
-                               delay_seconds=delay_seconds)
+    async def schedule_retry(self, ine: str, formation_code: str, lease_token: uuid.UUID, status: int | None,
+                             answer: str, delay_seconds: float) -> bool:
+        """False: the lease was taken over meanwhile, nothing recorded."""
+        return bool(await q.schedule_retry(self.conn, **self._key(ine, formation_code), lease_token=lease_token,
+                                           status=status, answer=answer, delay_seconds=delay_seconds))
 
-    async def park(self, ine: str, formation_code: str, status: int, answer: str) -> None:
-        await q.park(self.conn, **self._key(ine, formation_code), status=status, answer=answer)
+    async def park(self, ine: str, formation_code: str, lease_token: uuid.UUID, status: int, answer: str) -> bool:
+        """False: the lease was taken over meanwhile, nothing recorded."""
+        return bool(await q.park(self.conn, **self._key(ine, formation_code), lease_token=lease_token,
+                                 status=status, answer=answer))
 
-    async def replay_parked(self, ine: str | None = None) -> int:
-        return int(await q.replay_parked(self.conn, campaign=self.campaign, ine=ine))
+    async def replay_parked(self, ine: str | None = None, formation_code: str | None = None) -> int:
+        return int(await q.replay_parked(self.conn, campaign=self.campaign, ine=ine, formation_code=formation_code))
+
+    async def parked_bonuses(self, limit: int) -> list[ParkedBonus]:
+        return [ParkedBonus(r["ine"], r["formation_code"], r["final_opinion"], r["bonus_points"], r["attempts"],
+                            r["last_status"], r["last_answer"])
+                async for r in q.parked_bonuses(self.conn, campaign=self.campaign, limit=limit)]
 
     async def all_bonuses(self) -> AsyncIterator[Any]:
         async for row in q.all_bonuses(self.conn, campaign=self.campaign):

@@ -2,6 +2,8 @@
 
 A crash between the POST and the record leaves a lease that runs out; the bonus is posted again with
 the same Idempotency-Key, and Affelnet answers 409 or 2xx: delivered once from Affelnet's side (R30).
+Every lease carries a token and the answer is recorded under it: a sender whose lease ran out and was
+taken over records nothing (``lease_lost``), the sender holding the lease records its own answer.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from services.affelnet_export import domain
 from services.affelnet_export.repository import ExportRepository
 from services.runtime import logs
 from services.runtime.database import runtime_queries
+from services.runtime.metrics import LEASE_LOST
 from services.runtime.outbox import outbox_row, write_outbox
 from services.runtime.retry import retry_delay
 from services.runtime.service import WorkerContext
@@ -86,11 +89,13 @@ async def _post(ctx: WorkerContext, client: httpx.AsyncClient, row: Any, body: d
     outcome = domain.classify(status)
     log.info("bonus_attempt", ine_key=logs.pseudonym(row["idempotency_key"]), status=status, outcome=outcome.value,
              attempt=row["attempts"] + 1)
+    token = row["lease_token"]
     async with ctx.pool.acquire() as conn, conn.transaction():
         repo = ExportRepository(conn, ctx.campaign.campaign)
         if outcome is domain.Outcome.DELIVERED:
-            done = await repo.mark_delivered(row["ine"], row["formation_code"], status or 0, answer)
-            if done is not None:
+            done = await repo.mark_delivered(row["ine"], row["formation_code"], token, status or 0, answer)
+            recorded = done is not None
+            if recorded:
                 now = await runtime_queries.current_instant(conn)
                 event = BonusExported(
                     event_id=uuid.uuid4(), occurred_at=now, campaign=ctx.campaign.campaign, causation_id=None,
@@ -100,6 +105,11 @@ async def _post(ctx: WorkerContext, client: httpx.AsyncClient, row: Any, body: d
                 await write_outbox(conn, [outbox_row(event, ctx.service, correlation)])
         elif outcome is domain.Outcome.RETRY:
             delay = retry_delay(row["attempts"], random.random(), base=domain.RETRY_BASE, cap=domain.RETRY_CAP)
-            await repo.schedule_retry(row["ine"], row["formation_code"], status, answer, delay.total_seconds())
+            recorded = await repo.schedule_retry(row["ine"], row["formation_code"], token, status, answer,
+                                                 delay.total_seconds())
         else:
-            await repo.park(row["ine"], row["formation_code"], status or 0, answer)
+            recorded = await repo.park(row["ine"], row["formation_code"], token, status or 0, answer)
+    if not recorded:
+        # The lease ran out and another sender took it over: its answer is the one recorded.
+        LEASE_LOST.labels(work="bonus", result=outcome.value).inc()
+        log.warning("lease_lost", ine_key=logs.pseudonym(row["idempotency_key"]), result=outcome.value)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.notifications import figures, handlers, planning, repository
+from services.notifications import figures, handlers, planning, refusals, repository
 from services.notifications.repository import SQL_DIR
 from services.notifications.sender import send_mails
 from services.runtime.service import Periodic, Service, subscribed_events
@@ -18,5 +18,6 @@ SERVICE = Service(
     workers=[send_mails],
     figures=figures.campaign_figures,
     purge=repository.purge_campaign,
-    reads={"planning": planning.planning_view},
+    reads={"planning": planning.planning_view, "refusals": refusals.refusals_view},
+    actions={"replay_refused": refusals.replay_refused},
 )

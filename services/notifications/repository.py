@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,34 @@ from services.runtime.database import load_queries
 
 SQL_DIR = Path(__file__).parent / "sql"
 q = load_queries(SQL_DIR)
+
+
+@dataclass(frozen=True)
+class SentMail:
+    """A mail SMTP accepted, to record under the lease it was sent with."""
+
+    key: str
+    lease_token: uuid.UUID
+    recipients: tuple[str, ...]
+    refused_roles: tuple[str, ...] = ()
+    """Who (by role) the server refused while it took the mail for the others."""
+    refusal: str | None = None
+
+
+@dataclass(frozen=True)
+class MailRefusal:
+    """A mail refused for good, or sent without some recipients: what operators see (no address)."""
+
+    key: str
+    kind: str
+    state: str
+    interview_id: uuid.UUID | None
+    domain_code: str | None
+    reception_uai: str | None
+    attempts: int
+    refusal: str | None
+    refused_roles: tuple[str, ...]
+    sent_at: datetime | None
 
 
 class NotificationsRepository:
@@ -103,17 +131,40 @@ class NotificationsRepository:
     async def claim_due(self, limit: int, lease_seconds: int) -> list[Any]:
         return [r async for r in q.claim_due_mails(self.conn, limit=limit, lease_seconds=lease_seconds)]
 
-    async def mark_sent(self, key: str, recipients: list[str]) -> bool:
-        return bool(await q.mark_sent(self.conn, key=key, recipients=recipients))
+    async def mark_sent(self, sent: Sequence[SentMail]) -> set[str]:
+        """Records a batch's accepted mails in one statement; returns the keys recorded (the others' lease was lost)."""
+        if not sent:
+            return set()
+        return {r["key"] async for r in q.mark_sent(
+            self.conn, keys=[m.key for m in sent], tokens=[m.lease_token for m in sent],
+            recipients=[json.dumps(list(m.recipients)) for m in sent],
+            refused_roles=[json.dumps(list(m.refused_roles)) for m in sent], refusals=[m.refusal for m in sent])}
 
-    async def drop_leased(self, key: str) -> None:
-        await q.drop_leased(self.conn, key=key)
+    async def drop_leased(self, key: str, lease_token: uuid.UUID) -> bool:
+        """False: the lease was taken over meanwhile, nothing recorded."""
+        return bool(await q.drop_leased(self.conn, key=key, lease_token=lease_token))
+
+    async def refuse(self, key: str, lease_token: uuid.UUID, refusal: str) -> bool:
+        """R19: the mail refused for good (parked for operators); False: the lease was taken over."""
+        return bool(await q.refuse(self.conn, key=key, lease_token=lease_token, refusal=refusal))
+
+    async def replay_refused(self, key: str | None = None) -> int:
+        """Refused mails (one, or all of the campaign) back to pending; how many."""
+        return int(await q.replay_refused(self.conn, campaign=self.campaign, key=key))
+
+    async def refusals(self, limit: int) -> list[MailRefusal]:
+        return [MailRefusal(r["key"], r["kind"], r["state"], r["interview_id"], r["domain_code"], r["reception_uai"],
+                            r["attempts"], r["refusal"], tuple(r["refused_roles"] or ()), r["sent_at"])
+                async for r in q.refusals(self.conn, campaign=self.campaign, limit=limit)]
 
     async def mail_went_out(self, key: str) -> bool:
         return bool(await q.mail_went_out(self.conn, key=key))
 
-    async def schedule_retry(self, key: str, error: str, delay_seconds: float, *, counted: bool = True) -> None:
-        await q.schedule_retry(self.conn, key=key, error=error, delay_seconds=delay_seconds, counted=int(counted))
+    async def schedule_retry(self, key: str, lease_token: uuid.UUID, error: str, delay_seconds: float, *,
+                             counted: bool = True) -> bool:
+        """False: the lease was taken over meanwhile, nothing recorded."""
+        return bool(await q.schedule_retry(self.conn, key=key, lease_token=lease_token, error=error,
+                                           delay_seconds=delay_seconds, counted=int(counted)))
 
     async def get_pupil(self, ine: str) -> Any:
         return await q.get_pupil(self.conn, campaign=self.campaign, ine=ine)

@@ -1,8 +1,11 @@
 """Sends requested mails: leased in one transaction, composed and handed to SMTP, recorded as sent in another.
 
 Each mail has a stable key and Message-ID; a redelivered event finds its mail already requested, and
-a mail recorded as sent is never sent again. SMTP unavailable: the mail waits and is retried with
-back-off. The one window left (a crash after SMTP accepted, before the record) resends the same
+a mail recorded as sent is never sent again. SMTP unavailable or answering 4xx: the mail waits and is
+retried with back-off; a 5xx to the whole mail refuses it for good (operators see it and replay it); a
+mail some recipients refused is sent, with who (by role) never got it. Every lease carries a token and
+every result is recorded under it: a sender whose lease ran out and was taken over records nothing
+(``lease_lost``). The one window left (a crash after SMTP accepted, before the record) resends the same
 Message-ID, which mail systems recognise.
 """
 
@@ -15,6 +18,7 @@ import random
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses
@@ -25,11 +29,13 @@ import structlog
 
 from contracts.campaign import Campaign
 from contracts.events import ConvocationSent, RecapSent
-from services.notifications import documents, domain, planning
+from services.notifications import answers, documents, domain, planning
+from services.notifications.answers import Verdict
 from services.notifications.domain import Mailboxes, MailKind
 from services.notifications.mailboxes import school_mailbox
-from services.notifications.repository import NotificationsRepository
+from services.notifications.repository import NotificationsRepository, SentMail
 from services.runtime.database import runtime_queries
+from services.runtime.metrics import LEASE_LOST
 from services.runtime.outbox import outbox_row, write_outbox
 from services.runtime.retry import retry_delay
 from services.runtime.service import WorkerContext
@@ -67,14 +73,18 @@ class Mailer:
             self._smtp = smtp
         return self._smtp
 
-    async def send(self, message: EmailMessage) -> None:
-        """Hands one mail over; a connection the server dropped while idle is opened again once, at once."""
+    async def send(self, message: EmailMessage) -> dict[str, tuple[int, str]]:
+        """Hands one mail over; a connection the server dropped while idle is opened again once, at once.
+
+        Returns the recipients the server refused while it took the mail for the others, with its answers.
+        """
         smtp = await self.connection()
         try:
-            await smtp.send_message(message)
+            refused, _ = await smtp.send_message(message)
         except aiosmtplib.SMTPServerDisconnected:
             await self.close()
-            await (await self.connection()).send_message(message)
+            refused, _ = await (await self.connection()).send_message(message)
+        return {address: (answer.code, answer.message) for address, answer in refused.items()}
 
     async def close(self) -> None:
         smtp, self._smtp = self._smtp, None
@@ -109,25 +119,31 @@ async def send_due(ctx: WorkerContext, settings: ServiceSettings, mailer: Mailer
         rows = await NotificationsRepository(conn, ctx.campaign.campaign).claim_due(BATCH, LEASE_SECONDS)
     if not rows:
         return 0
-    builds: list[tuple[Any, Build]] = []
+    builds: list[tuple[Any, Prepared]] = []
     async with ctx.pool.acquire() as conn:
         repo = NotificationsRepository(conn, ctx.campaign.campaign)
         for row in rows:
             try:
                 builds.append((row, await prepare(repo, ctx.campaign, settings, row)))
             except NotReady as waiting:
-                await _retry(ctx, row["key"], f"waiting: {waiting}", 1.0, counted=False)
+                await _retry(ctx, row, f"waiting: {waiting}", 1.0, counted=False)
             except Dropped:
                 async with ctx.pool.acquire() as drop_conn:
-                    await NotificationsRepository(drop_conn, ctx.campaign.campaign).drop_leased(row["key"])
-                log.info("mail_dropped", mail_key=row["key"], kind=row["kind"])
+                    dropped = await NotificationsRepository(drop_conn, ctx.campaign.campaign).drop_leased(
+                        row["key"], row["lease_token"])
+                if dropped:
+                    log.info("mail_dropped", mail_key=row["key"], kind=row["kind"])
+                else:
+                    _lease_lost(row, "dropped")
     # PDFs and calendars are pure CPU: built off the event loop, which keeps consuming and answering meanwhile.
-    built = await asyncio.to_thread(lambda: [(row, _built(build)) for row, build in builds])
-    for row, failure in built:
+    built = await asyncio.to_thread(lambda: [(row, _built(prepared.build), prepared.roles)
+                                             for row, prepared in builds])
+    for row, failure, _ in built:
         if isinstance(failure, Exception):
             log.error("mail_not_built", mail_key=row["key"], kind=row["kind"], error=type(failure).__name__)
-            await _retry(ctx, row["key"], type(failure).__name__, RETRY_CAP.total_seconds())
-    await _send(ctx, mailer, [(row, message) for row, message in built if isinstance(message, EmailMessage)])
+            await _retry(ctx, row, type(failure).__name__, RETRY_CAP.total_seconds())
+    await _send(ctx, mailer, [(row, message, roles) for row, message, roles in built
+                              if isinstance(message, EmailMessage)])
     ctx.wake_relay()
     return len(rows)
 
@@ -140,7 +156,7 @@ def _built(build: Build) -> EmailMessage | Exception:
         return error
 
 
-async def _send(ctx: WorkerContext, mailer: Mailer, messages: list[tuple[Any, EmailMessage]]) -> None:
+async def _send(ctx: WorkerContext, mailer: Mailer, messages: list[tuple[Any, EmailMessage, dict[str, str]]]) -> None:
     """Hands the mails to SMTP over the kept connection, then records those accepted as sent in one transaction.
 
     A crash before that transaction commits sends the batch's accepted mails again, with the same Message-IDs,
@@ -149,54 +165,104 @@ async def _send(ctx: WorkerContext, mailer: Mailer, messages: list[tuple[Any, Em
     pending, accepted = list(messages), []
     try:
         while pending:
-            row, message = pending[0]
+            row, message, roles = pending[0]
             message["Date"] = format_datetime(datetime.now(UTC))  # the real sending time, not the campaign's
             try:
-                await mailer.send(message)
-            except (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPResponseException) as refused:
+                refused = await mailer.send(message)
+            except aiosmtplib.SMTPRecipientsRefused as everyone:
                 pending.pop(0)  # this mail only: the connection goes on with the next one
-                await _not_sent(ctx, row, refused)
+                codes = [recipient.code for recipient in everyone.recipients]
+                first = everyone.recipients[0] if everyone.recipients else None
+                why = (answers.partial_refusal(roles, {r.recipient: (r.code, r.message) for r in everyone.recipients})
+                       if first is not None else "no recipient")
+                await _failed(ctx, row, answers.all_recipients_refused_verdict(codes), why,
+                              type(everyone).__name__)
+                continue
+            except (aiosmtplib.SMTPSenderRefused, aiosmtplib.SMTPDataError) as whole:
+                pending.pop(0)
+                await _failed(ctx, row, answers.whole_mail_verdict(whole.code),
+                              answers.refusal_reason(whole.code, whole.message), type(whole).__name__)
+                continue
+            except aiosmtplib.SMTPResponseException as other:  # e.g. 421 on a command: tried again
+                pending.pop(0)
+                await _not_sent(ctx, row, type(other).__name__)
                 continue
             pending.pop(0)
-            accepted.append((row, message))
+            accepted.append((row, _accepted(row, message, roles, refused)))
     except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
         await mailer.close()
-        for row, _ in pending:  # the connection is gone: what it did not take waits for the next attempt
-            await _not_sent(ctx, row, error)
+        for row, _, _ in pending:  # the connection is gone: what it did not take waits for the next attempt
+            await _not_sent(ctx, row, type(error).__name__)
     finally:
         if accepted:
             await _sent(ctx, accepted)
 
 
-async def _sent(ctx: WorkerContext, accepted: list[tuple[Any, EmailMessage]]) -> None:
-    """R19, R26: the mails SMTP accepted, recorded as sent with their announcements, in one transaction."""
+def _accepted(row: Any, message: EmailMessage, roles: dict[str, str],
+              refused: dict[str, tuple[int, str]]) -> SentMail:
+    """What to record of a mail SMTP took: who got it, and who (by role, with the server's why) did not."""
+    addressed = [address for _, address in getaddresses(message.get_all("To", []))]
+    gone = {address.lower() for address in refused}
+    return SentMail(row["key"], row["lease_token"], tuple(a for a in addressed if a.lower() not in gone),
+                    answers.refused_roles(roles, refused), answers.partial_refusal(roles, refused) if refused else None)
+
+
+async def _sent(ctx: WorkerContext, accepted: list[tuple[Any, SentMail]]) -> None:
+    """R19, R26: the mails SMTP accepted, recorded as sent with their announcements, in one transaction; a mail
+    whose lease was taken over meanwhile is left to the sender that holds it now."""
     async with ctx.pool.acquire() as conn, conn.transaction():
         repo = NotificationsRepository(conn, ctx.campaign.campaign)
         now = await runtime_queries.current_instant(conn)
+        recorded = await repo.mark_sent([sent for _, sent in accepted])
         outbox = []
-        for row, message in accepted:
-            recipients = [address for _, address in getaddresses(message.get_all("To", []))]
-            if not await repo.mark_sent(row["key"], recipients):
-                continue
-            event = _sent_event(now, ctx.campaign, row, recipients)
+        for row, sent in accepted:
+            event = _sent_event(now, ctx.campaign, row, list(sent.recipients)) if sent.key in recorded else None
             if event is not None:
                 outbox.append(outbox_row(event, ctx.service, row["key"]))
         await write_outbox(conn, outbox)
-    for row, _ in accepted:
-        log.debug("mail_sent", mail_key=row["key"], kind=row["kind"])
+    for row, sent in accepted:
+        if sent.key not in recorded:
+            _lease_lost(row, "sent")
+        elif sent.refused_roles:
+            log.warning("mail_partly_refused", mail_key=row["key"], kind=row["kind"], refused=sent.refused_roles)
+        else:
+            log.debug("mail_sent", mail_key=row["key"], kind=row["kind"])
 
 
-async def _not_sent(ctx: WorkerContext, row: Any, error: BaseException) -> None:
+async def _failed(ctx: WorkerContext, row: Any, verdict: Verdict, reason: str, error: str) -> None:
+    """R19: refused for good (parked for operators, never tried again by itself), or tried again later."""
+    if verdict is Verdict.RETRY:
+        await _not_sent(ctx, row, f"{error}: {reason}")
+        return
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        refused = await NotificationsRepository(conn, ctx.campaign.campaign).refuse(
+            row["key"], row["lease_token"], reason)
+    if refused:
+        log.warning("mail_refused", mail_key=row["key"], kind=row["kind"], reason=reason)
+    else:
+        _lease_lost(row, "refused")
+
+
+async def _not_sent(ctx: WorkerContext, row: Any, error: str) -> None:
     delay = retry_delay(row["attempts"], random.random(), base=RETRY_BASE, cap=RETRY_CAP)
-    log.warning("mail_not_sent", mail_key=row["key"], kind=row["kind"], error=type(error).__name__,
+    log.warning("mail_not_sent", mail_key=row["key"], kind=row["kind"], error=error,
                 retry_in_s=round(delay.total_seconds(), 1))
-    await _retry(ctx, row["key"], type(error).__name__, delay.total_seconds())
+    await _retry(ctx, row, error, delay.total_seconds())
 
 
-async def _retry(ctx: WorkerContext, key: str, error: str, delay: float, *, counted: bool = True) -> None:
+async def _retry(ctx: WorkerContext, row: Any, error: str, delay: float, *, counted: bool = True) -> None:
     """Back to pending; waiting for data does not count as a failed attempt (it would lengthen the back-off)."""
     async with ctx.pool.acquire() as conn, conn.transaction():
-        await NotificationsRepository(conn, ctx.campaign.campaign).schedule_retry(key, error, delay, counted=counted)
+        retried = await NotificationsRepository(conn, ctx.campaign.campaign).schedule_retry(
+            row["key"], row["lease_token"], error, delay, counted=counted)
+    if not retried:
+        _lease_lost(row, "retried")
+
+
+def _lease_lost(row: Any, result: str) -> None:
+    """A result this sender no longer holds the lease for: the sender that took it over records its own."""
+    LEASE_LOST.labels(work="mail", result=result).inc()
+    log.warning("lease_lost", mail_key=row["key"], kind=row["kind"], result=result)
 
 
 def _sent_event(now: datetime, campaign: Campaign, row: Any, recipients: list[str]) -> Any:
@@ -224,7 +290,14 @@ Build = Callable[[], EmailMessage]
 """Builds a mail from facts already read: pure CPU, safe to run in a worker thread."""
 
 
-async def prepare(repo: NotificationsRepository, campaign: Campaign, settings: ServiceSettings, row: Any) -> Build:
+@dataclass(frozen=True)
+class Prepared:
+    build: Build
+    roles: dict[str, str]
+    """Who each address of the mail is (``answers.roles``): a refused recipient is told by role, never by address."""
+
+
+async def prepare(repo: NotificationsRepository, campaign: Campaign, settings: ServiceSettings, row: Any) -> Prepared:
     """Reads what the mail of ``row`` needs, as notifications knows it now; returns how to build it."""
     kind, message_id = MailKind(row["kind"]), domain.message_id(row["key"])
     tz = campaign.tz
@@ -241,11 +314,11 @@ async def prepare(repo: NotificationsRepository, campaign: Campaign, settings: S
                 _domain_label(campaign, item["domain_code"]), item["starts_at"], item["due_on"]))
         if not overdue:
             raise NotReady("overdue interviews")
-        return functools.partial(
+        boxes = Mailboxes(reception=_mailbox(row["reception_uai"], settings, campaign))
+        return Prepared(functools.partial(
             documents.overdue_reminder_mail, _school(campaign, row["reception_uai"]), overdue, tz=tz,
-            sender=settings.mail_from,
-            recipients=domain.recipients(kind, Mailboxes(reception=_mailbox(row["reception_uai"], settings, campaign))),
-            message_id=message_id)
+            sender=settings.mail_from, recipients=domain.recipients(kind, boxes), message_id=message_id),
+            answers.roles(boxes))
     pupil_row = await repo.get_pupil(row["ine"])
     if pupil_row is None:
         raise NotReady("pupil")
@@ -254,9 +327,9 @@ async def prepare(repo: NotificationsRepository, campaign: Campaign, settings: S
                       referent=pupil_row["referent_email"])
     origin = _school(campaign, pupil_row["origin_uai"])
     if kind is MailKind.RECAP:
-        return functools.partial(documents.recap_mail, await _recap(repo, campaign, pupil, origin), tz=tz,
-                                 sender=settings.mail_from, recipients=domain.recipients(kind, boxes),
-                                 message_id=message_id)
+        return Prepared(functools.partial(documents.recap_mail, await _recap(repo, campaign, pupil, origin), tz=tz,
+                                          sender=settings.mail_from, recipients=domain.recipients(kind, boxes),
+                                          message_id=message_id), answers.roles(boxes))
     interview = await repo.get_interview(row["interview_id"])
     if interview is None:
         raise NotReady("interview")
@@ -288,25 +361,26 @@ async def prepare(repo: NotificationsRepository, campaign: Campaign, settings: S
     common = {"tz": tz, "sender": settings.mail_from, "recipients": domain.recipients(kind, boxes),
               "message_id": message_id}
     if kind is MailKind.CONVOCATION:
-        return functools.partial(documents.convocation_mail, convocation, **common)
+        return Prepared(functools.partial(documents.convocation_mail, convocation, **common), answers.roles(boxes))
     if kind is MailKind.CANCELLATION:
-        return functools.partial(documents.cancellation_mail, convocation,
-                                 domain.cancellation_reason(interview["cancel_reason"]), **common)
-    return functools.partial(documents.interview_reminder_mail, convocation, **common)
+        return Prepared(functools.partial(documents.cancellation_mail, convocation,
+                                          domain.cancellation_reason(interview["cancel_reason"]), **common),
+                        answers.roles(boxes))
+    return Prepared(functools.partial(documents.interview_reminder_mail, convocation, **common), answers.roles(boxes))
 
 
 def _reception_mail(campaign: Campaign, settings: ServiceSettings, kind: MailKind, row: Any,
-                    message_id: str) -> Build:
+                    message_id: str) -> Prepared:
     """R15, R19: the mails to reception schools whose facts were frozen when they were asked for."""
     facts = json.loads(row["facts"])
     if kind is MailKind.PLANNING:
         day = date.fromisoformat(facts["day"])
         entries = [planning.entry_from_facts(e) for e in facts["entries"]]
         sheet = planning.sheet(campaign, row["reception_uai"], day, entries, updated=facts["updated"])
-        return functools.partial(documents.planning_mail, sheet, tz=campaign.tz, sender=settings.mail_from,
-                                 recipients=domain.recipients(kind, Mailboxes(
-                                     reception=_mailbox(row["reception_uai"], settings, campaign))),
-                                 message_id=message_id)
+        reception = Mailboxes(reception=_mailbox(row["reception_uai"], settings, campaign))
+        return Prepared(functools.partial(documents.planning_mail, sheet, tz=campaign.tz, sender=settings.mail_from,
+                                          recipients=domain.recipients(kind, reception), message_id=message_id),
+                        answers.roles(reception))
     found = campaign.domain(row["domain_code"])
     schools = tuple(planning.school_name(campaign, uai) for uai in (found.reception_uais if found else ()))
     first_day = facts["first_possible_on"]
@@ -315,8 +389,9 @@ def _reception_mail(campaign: Campaign, settings: ServiceSettings, kind: MailKin
         date.fromisoformat(first_day) if first_day else None, campaign.calendar.interviews_end_on, schools)
     boxes = Mailboxes(domain_receptions=tuple(_mailbox(school.uai, settings, campaign) for school in schools),
                       operators=settings.operators_mailbox)
-    return functools.partial(documents.shortfall_mail, shortfall, sender=settings.mail_from,
-                             recipients=domain.recipients(kind, boxes), message_id=message_id)
+    return Prepared(functools.partial(documents.shortfall_mail, shortfall, sender=settings.mail_from,
+                                      recipients=domain.recipients(kind, boxes), message_id=message_id),
+                    answers.roles(boxes))
 
 
 def _domain_label(campaign: Campaign, code: str) -> str:

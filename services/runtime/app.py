@@ -188,6 +188,7 @@ class ServiceProcess:
             Route("/metrics", self._metrics),
             Route("/campaign", self._campaign),
             Route("/read/{name}", self._read),
+            Route("/act/{name}", self._act, methods=["POST"]),
         ])
         config = uvicorn.Config(app, host=self.settings.health_host, port=self.settings.health_port,
                                 log_level="warning", access_log=False, lifespan="off")
@@ -305,6 +306,22 @@ class ServiceProcess:
             now = await q.current_instant(conn)
             try:
                 answer = await read(conn, self.campaign, now, dict(request.query_params))
+            except ReadRefused as refused:
+                return JSONResponse({"error": str(refused)}, status_code=400)
+        return JSONResponse(answer)
+
+    async def _act(self, request: Request) -> Response:
+        """An operators' action (a replay after a fix): only with the operators' token, in one transaction."""
+        given = request.headers.get("authorization", "")
+        if not hmac.compare_digest(given.encode(), f"Bearer {self.settings.ops_token}".encode()):
+            return JSONResponse({"error": "the operators' token is required"}, status_code=401)
+        act = self.service.actions.get(request.path_params["name"])
+        if act is None or self.pool is None:
+            return JSONResponse({"error": f"{self.service.name} has no such action"}, status_code=404)
+        async with self.pool.acquire() as conn, conn.transaction():
+            now = await q.current_instant(conn)
+            try:
+                answer = await act(conn, self.campaign, now, dict(request.query_params))
             except ReadRefused as refused:
                 return JSONResponse({"error": str(refused)}, status_code=400)
         return JSONResponse(answer)

@@ -23,3 +23,9 @@ BATCHES = Counter(
     "Batches of deliveries, by queue and outcome (committed together, or handled again one by one)",
     ["queue", "outcome"],
 )
+LEASE_LOST = Counter(
+    "passpro_lease_lost_total",
+    "Results of work done against the outside world (a mail, a bonus) not recorded because the sender's lease ran "
+    "out and another sender took it over, by work and result",
+    ["work", "result"],
+)

@@ -123,6 +123,9 @@ class Service:
     """The service's own counts for operators (``GET /campaign``): identifiers and numbers, no personal data."""
     reads: Mapping[str, Read] = field(default_factory=dict)
     """Operators' views that carry personal data (``GET /read/<name>?…``), behind the operators' token."""
+    actions: Mapping[str, Read] = field(default_factory=dict)
+    """Operators' actions (``POST /act/<name>?…``, e.g. replaying a refused mail), behind the operators' token,
+    each in one read-write transaction."""
 
 
 def owned_commands(service: str, handlers: object) -> dict[str, Handler]:

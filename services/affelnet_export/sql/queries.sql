@@ -47,8 +47,10 @@ VALUES (:campaign, :ine, :formation_code, :final_opinion, :bonus_points, :idempo
 ON CONFLICT DO NOTHING;
 
 -- name: claim_due_bonuses
--- Bonuses due for an attempt (or whose sender's lease ran out), leased to this sender.
-UPDATE bonuses SET state = 'sending', lease_until = clock_timestamp() + make_interval(secs => :lease_seconds)
+-- Bonuses due for an attempt (or whose sender's lease ran out), leased to this sender under a new token: the fence
+-- every recording of Affelnet's answer checks (a slow sender whose lease was taken over records nothing).
+UPDATE bonuses SET state = 'sending', lease_until = clock_timestamp() + make_interval(secs => :lease_seconds),
+                   lease_token = gen_random_uuid()
 WHERE (campaign, ine, formation_code) IN (
     SELECT campaign, ine, formation_code FROM bonuses
     WHERE (state = 'pending' AND next_attempt_at <= clock_timestamp())
@@ -57,29 +59,46 @@ WHERE (campaign, ine, formation_code) IN (
     LIMIT :limit
     FOR UPDATE SKIP LOCKED
 )
-RETURNING campaign, ine, formation_code, final_opinion, bonus_points, idempotency_key, attempts, correlation_id;
+RETURNING campaign, ine, formation_code, final_opinion, bonus_points, idempotency_key, attempts, correlation_id,
+          lease_token;
 
 -- name: mark_delivered^
 UPDATE bonuses SET state = 'delivered', delivered_at = clock_timestamp(), attempts = attempts + 1,
                    last_status = :status, last_answer = :answer, lease_until = NULL
 WHERE campaign = :campaign AND ine = :ine AND formation_code = :formation_code AND state = 'sending'
+  AND lease_token = :lease_token
 RETURNING final_opinion, bonus_points;
 
--- name: schedule_retry!
+-- name: schedule_retry$
+-- R30: no answer, 408, 429, 5xx: tried again with back-off, under the same Idempotency-Key; only under the
+-- sender's own lease.
 UPDATE bonuses SET state = 'pending', attempts = attempts + 1, last_status = :status, last_answer = :answer,
                    next_attempt_at = clock_timestamp() + make_interval(secs => :delay_seconds), lease_until = NULL
-WHERE campaign = :campaign AND ine = :ine AND formation_code = :formation_code AND state = 'sending';
+WHERE campaign = :campaign AND ine = :ine AND formation_code = :formation_code AND state = 'sending'
+  AND lease_token = :lease_token
+RETURNING true;
 
--- name: park!
+-- name: park$
+-- R30: a permanent refusal (400, 422, ...): kept with Affelnet's answer for operators, who replay it after a fix.
 UPDATE bonuses SET state = 'parked', attempts = attempts + 1, last_status = :status, last_answer = :answer,
                    lease_until = NULL
-WHERE campaign = :campaign AND ine = :ine AND formation_code = :formation_code AND state = 'sending';
+WHERE campaign = :campaign AND ine = :ine AND formation_code = :formation_code AND state = 'sending'
+  AND lease_token = :lease_token
+RETURNING true;
+
+-- name: parked_bonuses
+-- Operators' view: the bonuses Affelnet refused for good, with its answer.
+SELECT ine, formation_code, final_opinion, bonus_points, attempts, last_status, last_answer
+FROM bonuses WHERE campaign = :campaign AND state = 'parked'
+ORDER BY ine, formation_code
+LIMIT :limit;
 
 -- name: replay_parked$
 -- After a fix, parked bonuses are tried again (all of a campaign, or one pupil's).
 WITH replayed AS (
     UPDATE bonuses SET state = 'pending', next_attempt_at = clock_timestamp()
     WHERE campaign = :campaign AND state = 'parked' AND (CAST(:ine AS text) IS NULL OR ine = :ine)
+      AND (CAST(:formation_code AS text) IS NULL OR formation_code = :formation_code)
     RETURNING 1
 )
 SELECT count(*) FROM replayed;

@@ -37,9 +37,12 @@ WITH dropped AS (
 )
 SELECT coalesce(array_agg(revision), ARRAY[]::integer[]) FROM dropped;
 
--- name: drop_leased!
--- A leased mail that must not go after all (domain.dropped_at_send): recorded as dropped, never sent.
-UPDATE mails SET state = 'dropped', lease_until = NULL WHERE key = :key AND state = 'sending';
+-- name: drop_leased$
+-- A leased mail that must not go after all (domain.dropped_at_send): recorded as dropped, never sent; only under
+-- the sender's own lease (a lease taken over is the new holder's to record).
+UPDATE mails SET state = 'dropped', lease_until = NULL
+WHERE key = :key AND state = 'sending' AND lease_token = :lease_token
+RETURNING true;
 
 -- name: mail_went_out$
 -- Whether a mail was sent or is being sent (a lease another sender holds may end in a send).
@@ -98,7 +101,10 @@ WHERE campaign = :campaign AND reminder_due AND NOT cancelled AND starts_at > :n
 RETURNING interview_id, ine, domain_code;
 
 -- name: claim_due_mails
-UPDATE mails SET state = 'sending', lease_until = clock_timestamp() + make_interval(secs => :lease_seconds)
+-- Each lease gets a new token: the fence every recording of the result checks (a slow sender whose lease ran out
+-- and was taken over by another records nothing).
+UPDATE mails SET state = 'sending', lease_until = clock_timestamp() + make_interval(secs => :lease_seconds),
+                 lease_token = gen_random_uuid()
 WHERE key IN (
     SELECT key FROM mails
     WHERE (state = 'pending' AND next_attempt_at <= clock_timestamp())
@@ -108,19 +114,56 @@ WHERE key IN (
     FOR UPDATE SKIP LOCKED
 )
 RETURNING key, campaign, kind, ine, interview_id, domain_code, reception_uai, attempts, stamped_at, revision,
-          facts;
+          facts, lease_token;
 
--- name: mark_sent$
-UPDATE mails SET state = 'sent', sent_at = clock_timestamp(), attempts = attempts + 1, recipients = :recipients,
-                 lease_until = NULL
-WHERE key = :key AND state = 'sending'
-RETURNING true;
+-- name: mark_sent
+-- R19, R26: a batch's accepted mails in one statement, each under the lease it was sent with; the keys returned
+-- are those recorded (a key missing: its lease was taken over, the new holder records it). A mail some of whose
+-- recipients the server refused keeps who (by role) and why: it went, but not to everyone.
+UPDATE mails m SET state = 'sent', sent_at = clock_timestamp(), attempts = m.attempts + 1, lease_until = NULL,
+                   recipients = ARRAY(SELECT jsonb_array_elements_text(s.recipients)),
+                   refused_roles = CASE WHEN jsonb_array_length(s.refused_roles) > 0
+                                        THEN ARRAY(SELECT jsonb_array_elements_text(s.refused_roles)) END,
+                   refusal = s.refusal
+FROM unnest(:keys::text[], :tokens::uuid[], :recipients::jsonb[], :refused_roles::jsonb[], :refusals::text[])
+     AS s(key, token, recipients, refused_roles, refusal)
+WHERE m.key = s.key AND m.state = 'sending' AND m.lease_token = s.token
+RETURNING m.key;
 
--- name: schedule_retry!
--- :counted is 0 while the mail only waits for its data (not a failed attempt), 1 after a failed send.
+-- name: schedule_retry$
+-- :counted is 0 while the mail only waits for its data (not a failed attempt), 1 after a failed send (SMTP down,
+-- a 4xx answer: transient); only under the sender's own lease.
 UPDATE mails SET state = 'pending', attempts = attempts + :counted, last_error = :error, lease_until = NULL,
                  next_attempt_at = clock_timestamp() + make_interval(secs => :delay_seconds)
-WHERE key = :key AND state = 'sending';
+WHERE key = :key AND state = 'sending' AND lease_token = :lease_token
+RETURNING true;
+
+-- name: refuse$
+-- R19: the mail server refused the whole mail for good (5xx): no more attempts until an operator, having fixed
+-- the address, replays it. The reason carries the SMTP code and a short text, never an address.
+UPDATE mails SET state = 'refused', attempts = attempts + 1, refusal = :refusal, last_error = :refusal,
+                 lease_until = NULL
+WHERE key = :key AND state = 'sending' AND lease_token = :lease_token
+RETURNING true;
+
+-- name: replay_refused$
+-- An operator fixed the address (a directory mailbox, a referent given again): the refused mail (one, or all of
+-- the campaign) goes again as soon as the sender looks, its address read afresh then. The refusal stays in
+-- last_error for the record.
+WITH replayed AS (
+    UPDATE mails SET state = 'pending', next_attempt_at = clock_timestamp(), refusal = NULL
+    WHERE campaign = :campaign AND state = 'refused' AND (CAST(:key AS text) IS NULL OR key = :key)
+    RETURNING 1
+)
+SELECT count(*) FROM replayed;
+
+-- name: refusals
+-- Operators' view: mails refused for good, and mails sent without some of their recipients (who, by role).
+SELECT key, kind, state, interview_id, domain_code, reception_uai, attempts, refusal, refused_roles, sent_at
+FROM mails
+WHERE campaign = :campaign AND (state = 'refused' OR refused_roles IS NOT NULL)
+ORDER BY state, key
+LIMIT :limit;
 
 -- name: get_pupil^
 SELECT first_name, last_name, origin_uai, referent_email, referent_name, origin_mailbox FROM pupils
