@@ -11,6 +11,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from prometheus_client.parser import text_string_to_metric_families
+
 from contracts import routing
 from deploy.local import LOG, PG
 from ops.simulation.fresh import empty_campaign
@@ -71,6 +73,31 @@ class ServiceStack:
             [sys.executable, "-m", f"services.{service.partition('#')[0]}"], env=self.env(service), stdout=log,
             stderr=subprocess.STDOUT, cwd=ROOT,
         )
+
+    def counted(self, service: str, *, queue: str, routing_key: str, outcome: str) -> float:
+        """``passpro_messages_total`` of one queue, key and outcome, read from the service's own metrics page."""
+        url = f"http://127.0.0.1:{self.port(service)}/metrics"
+        with urllib.request.urlopen(url, timeout=2) as response:
+            families = text_string_to_metric_families(response.read().decode())
+        return sum(
+            sample.value for family in families if family.name == "passpro_messages" for sample in family.samples
+            if sample.name == "passpro_messages_total" and sample.labels.get("queue") == queue
+            and sample.labels.get("routing_key") == routing_key and sample.labels.get("outcome") == outcome
+        )
+
+    async def wait_counted(
+        self, service: str, *, queue: str, routing_key: str, outcome: str, at_least: float, timeout: float = 30
+    ) -> float:
+        """The positive signal a negative check waits for: the service has handled so many such deliveries."""
+        deadline = time.monotonic() + timeout
+        while True:
+            seen = await asyncio.to_thread(self.counted, service, queue=queue, routing_key=routing_key,
+                                           outcome=outcome)
+            if seen >= at_least:
+                return seen
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{service} counted {seen} {outcome} {routing_key} on {queue}, not {at_least}")
+            await asyncio.sleep(0.2)
 
     def ready(self, service: str) -> bool:
         try:

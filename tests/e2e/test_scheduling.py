@@ -139,9 +139,13 @@ async def test_r16_never_two_interviews_on_the_same_half_day(portal: PortalClien
                slots_body("0931024H", "tapisserie-ameublement", ("2013-03-06T11:00:00+01:00", 5)))
     pupil = await register(portal, "2nde-pro-artisanat-marchandisage-visuel")
     await portal.wait_for(booked(pupil["pupil"]["ine"], "marchandisage-visuel"))
+    earlier = {e["event_id"] for e in portal.events}
     await register(portal, "2nde-pro-artisanat-tapisserie-ameublement", pupil=pupil["pupil"])
-    with pytest.raises(TimeoutError):
-        await portal.wait_for(booked(pupil["pupil"]["ine"], "tapisserie-ameublement"), timeout=3)
+    # The positive signal: the domain's waiting count went up, so the pupil was planned and left waiting.
+    await portal.wait_for(lambda e: e["_routing_key"] == "scheduling.capacity_shortfall"
+                          and e["domain_code"] == "tapisserie-ameublement" and e["waiting_pupils"] >= 1
+                          and e["event_id"] not in earlier, timeout=30)
+    assert not [e for e in portal.events if booked(pupil["pupil"]["ine"], "tapisserie-ameublement")(e)]
 
     await send(portal, "declare_interview_slots",
                slots_body("0931024H", "tapisserie-ameublement", ("2013-03-06T14:30:00+01:00", 1)))

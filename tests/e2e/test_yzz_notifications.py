@@ -6,13 +6,10 @@ before the interview, one report (recap sheet), one report overdue (reminder to 
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 import uuid
-from collections.abc import Callable
 from datetime import datetime, timedelta
-from email.message import EmailMessage
 from typing import Any
 
 import aio_pika
@@ -24,7 +21,9 @@ from deploy.mail_sink import MailSink
 from deploy.portal import PortalClient
 from tests.conftest import ADMIN_URL
 from tests.e2e.conftest import OPEN, Clock, SmtpServer
+from tests.e2e.mails import about, all_sent, attachment, mail_rows, mails
 from tests.e2e.test_scheduling import booked, register, send, slots_body
+from tests.stack import ServiceStack
 
 pytestmark = pytest.mark.e2e
 DOMAIN, SCHOOL = "ceramique-staff", "0771280Y"
@@ -33,30 +32,6 @@ DOMAIN, SCHOOL = "ceramique-staff", "0771280Y"
 @pytest.fixture(scope="module")
 def sink(smtp: SmtpServer) -> MailSink:
     return smtp.sink
-
-
-async def mails(sink: MailSink, predicate: Callable[[EmailMessage], bool], count: int = 1,
-                timeout: float = 180) -> list[EmailMessage]:
-    """The mails matching ``predicate``, waiting up to ``timeout`` s: after an SMTP outage, the sender's
-    back-off (doubling from 2 s) may put the next attempt a minute or more after the server is back."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        found = [m for m in sink.received() if predicate(m)]
-        if len(found) >= count or asyncio.get_running_loop().time() > deadline:
-            return found
-        await asyncio.sleep(0.2)
-
-
-def about(pupil: dict[str, Any], prefix: str) -> Callable[[EmailMessage], bool]:
-    return lambda m: str(m["Subject"]).startswith(prefix) and pupil["pupil"]["last_name"] in m.get_body(
-        ("plain",)).get_content()
-
-
-def attachment(message: EmailMessage, name: str) -> bytes:
-    for part in message.iter_attachments():
-        if part.get_filename() == name:
-            return bytes(part.get_content() if isinstance(part.get_content(), bytes) else part.get_content().encode())
-    raise AssertionError(f"no attachment {name}")
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +48,10 @@ async def timeline(portal: PortalClient, clock: Clock, sink: MailSink, smtp: Smt
         pupils.append(pupil)
     await register(portal, "cap-staffeur-ornemaniste", pupil=pupils[0]["pupil"], origin_opinion="assez_favorable")
     interviews = [await portal.wait_for(booked(p["pupil"]["ine"], DOMAIN)) for p in pupils]
-    while_down = await mails(sink, lambda m: any(about(p, "Convocation Passpro")(m) for p in pupils), timeout=3)
+    # The sender has tried each convocation and failed: only then does "nothing received" mean something.
+    await mail_rows([f"convocation:{i['interview_id']}" for i in interviews],
+                    lambda rows: len(rows) == 3 and all(r["attempts"] >= 1 for r in rows))
+    while_down = [m for m in sink.received() if any(about(p, "Convocation Passpro")(m) for p in pupils)]
     smtp.up()  # SMTP comes back: the waiting convocations go out
     return {"pupils": pupils, "interviews": interviews, "while_down": while_down, "start": start_at}
 
@@ -106,7 +84,7 @@ async def test_r19_every_convocation_is_sent_once_even_after_smtp_came_back(
 ) -> None:
     for pupil in timeline["pupils"]:
         await mails(sink, about(pupil, "Convocation Passpro"))
-    await asyncio.sleep(3)  # long enough for a second copy to show up, if one were ever sent
+    await mail_rows([f"convocation:{i['interview_id']}" for i in timeline["interviews"]], all_sent(3))
 
     ours = [m for p in timeline["pupils"] for m in sink.received() if about(p, "Convocation Passpro")(m)]
     assert len(ours) == 3
@@ -176,16 +154,21 @@ async def test_r22_the_reception_school_is_reminded_once_of_an_overdue_report(
 
 
 async def test_r19_a_booking_delivered_again_does_not_send_a_second_convocation(
-    portal: PortalClient, sink: MailSink, timeline: dict[str, Any]
+    stack: ServiceStack, portal: PortalClient, sink: MailSink, timeline: dict[str, Any]
 ) -> None:
     pupil, interview = timeline["pupils"][2], timeline["interviews"][2]
     await mails(sink, about(pupil, "Convocation Passpro"))
     same_message = {key: value for key, value in interview.items() if not key.startswith("_")}
     republished = {**same_message, "event_id": str(uuid.uuid4())}  # the same booking, under a new message id
+    where = {"queue": "notifications.events", "routing_key": "scheduling.interview_booked"}
+    before = {outcome: stack.counted("notifications", **where, outcome=outcome) for outcome in ("duplicate", "handled")}
 
     for event in (same_message, republished):
         await publish_as_scheduling(event)
-    await asyncio.sleep(3)  # longer than the sender's round and the results' settle time
+    # Both were taken: the first found in the inbox, the second handled without asking for a second mail.
+    for outcome, seen in before.items():
+        await stack.wait_counted("notifications", **where, outcome=outcome, at_least=seen + 1)
+    await mail_rows([f"convocation:{interview['interview_id']}"], all_sent(1))
 
     assert len(await mails(sink, about(pupil, "Convocation Passpro"), timeout=0)) == 1
 

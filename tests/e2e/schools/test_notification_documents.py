@@ -8,26 +8,22 @@ formations, then reports on its interview.
 
 from __future__ import annotations
 
-import asyncio
-import io
 import json
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import aio_pika
-import icalendar
 import pytest
-from pypdf import PdfReader
 
 from deploy.mail_sink import MailSink
 from deploy.portal import PortalClient
 from tests.conftest import ADMIN_URL
 from tests.e2e.conftest import OPEN, Clock, SmtpServer
+from tests.e2e.mails import about, all_sent, calendar_event, mail_rows, mails, pdf, text
 from tests.e2e.test_scheduling import booked, register, send, slots_body
+from tests.stack import ServiceStack
 
 pytestmark = pytest.mark.e2e
 DOMAIN, RECEPTION = "ebenisterie", "0931024H"
@@ -41,46 +37,6 @@ ORIGIN, ORIGIN_LABEL = "0931238R", "Lycée professionnel Paul Éluard (UAI 09312
 @pytest.fixture(scope="module")
 def sink(smtp: SmtpServer) -> MailSink:
     return smtp.sink
-
-
-async def mails(sink: MailSink, predicate: Callable[[EmailMessage], bool], count: int = 1,
-                timeout: float = 60) -> list[EmailMessage]:
-    """The mails matching ``predicate``, waiting up to ``timeout`` s for ``count`` of them."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        found = [m for m in sink.received() if predicate(m)]
-        if len(found) >= count or asyncio.get_running_loop().time() > deadline:
-            return found
-        await asyncio.sleep(0.2)
-
-
-def text(message: EmailMessage) -> str:
-    part = message.get_body(("plain",))
-    assert part is not None
-    return " ".join(part.get_content().split())
-
-
-def about(pupil: dict[str, Any], prefix: str) -> Callable[[EmailMessage], bool]:
-    return lambda m: str(m["Subject"]).startswith(prefix) and pupil["pupil"]["last_name"] in text(m)
-
-
-def attachment(message: EmailMessage, name: str) -> bytes:
-    for part in message.iter_attachments():
-        if part.get_filename() == name:
-            content = part.get_content()
-            return content if isinstance(content, bytes) else content.encode()
-    raise AssertionError(f"no attachment {name}")
-
-
-def calendar_event(message: EmailMessage) -> tuple[icalendar.Calendar, icalendar.Event]:
-    calendar = icalendar.Calendar.from_ical(attachment(message, "convocation.ics"))
-    [event] = calendar.walk("VEVENT")
-    return calendar, event
-
-
-def pdf(message: EmailMessage, name: str) -> str:
-    pages = PdfReader(io.BytesIO(attachment(message, name))).pages
-    return " ".join(" ".join(page.extract_text() for page in pages).split())
 
 
 @pytest.fixture(scope="module")
@@ -153,14 +109,20 @@ async def test_r19_the_calendar_request_has_organizer_attendee_and_the_booking_i
 
 
 async def test_r20_a_partial_withdrawal_sends_one_corrected_convocation_with_the_remaining_formation(
-    portal: PortalClient, sink: MailSink, timeline: dict[str, Any], partial_withdrawal: dict[str, Any],
+    stack: ServiceStack, portal: PortalClient, sink: MailSink, timeline: dict[str, Any],
+    partial_withdrawal: dict[str, Any],
 ) -> None:
     pupil, first = timeline["double"], timeline["convocations"][1]
+    interview_id = timeline["interviews"][1]["interview_id"]
     assert BAC_PRO_LABEL in text(first) and "2 lettres de motivation" in text(first)
+    where = {"queue": "notifications.events", "routing_key": "enrollment.candidacy_withdrawn", "outcome": "handled"}
 
     [corrected] = await mails(sink, about(pupil, "Convocation Passpro (modifiée)"))
+    handled = stack.counted("notifications", **where)
     await publish_again(partial_withdrawal)  # the same withdrawal delivered again, under a new message id
-    await asyncio.sleep(3)  # longer than the sender's round: a second correction would have shown up
+    # Handled, and the correction it could have asked for again is the one already sent, the only one.
+    await stack.wait_counted("notifications", **where, at_least=handled + 1)
+    await mail_rows([f"convocation:{interview_id}:1", f"convocation:{interview_id}:2"], all_sent(1))
 
     body = text(corrected)
     _, before = calendar_event(first)
