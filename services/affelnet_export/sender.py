@@ -18,7 +18,7 @@ from contracts.base import FinalOpinion
 from contracts.events import BonusExported
 from services.affelnet_export import domain
 from services.affelnet_export.repository import ExportRepository
-from services.runtime import logs
+from services.runtime import crash, logs
 from services.runtime.database import runtime_queries
 from services.runtime.outbox import outbox_row, write_outbox
 from services.runtime.retry import retry_delay
@@ -89,6 +89,7 @@ async def _post(ctx: WorkerContext, client: httpx.AsyncClient, row: Any, body: d
     async with ctx.pool.acquire() as conn, conn.transaction():
         repo = ExportRepository(conn, ctx.campaign.campaign)
         if outcome is domain.Outcome.DELIVERED:
+            crash.point("affelnet.after_2xx")
             done = await repo.mark_delivered(row["ine"], row["formation_code"], status or 0, answer)
             if done is not None:
                 now = await runtime_queries.current_instant(conn)

@@ -29,6 +29,7 @@ from services.notifications import documents, domain, planning
 from services.notifications.domain import Mailboxes, MailKind
 from services.notifications.mailboxes import school_mailbox
 from services.notifications.repository import NotificationsRepository
+from services.runtime import crash
 from services.runtime.database import runtime_queries
 from services.runtime.outbox import outbox_row, write_outbox
 from services.runtime.retry import retry_delay
@@ -159,6 +160,7 @@ async def _send(ctx: WorkerContext, mailer: Mailer, messages: list[tuple[Any, Em
                 continue
             pending.pop(0)
             accepted.append((row, message))
+            crash.point("notifications.after_250")
     except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
         await mailer.close()
         for row, _ in pending:  # the connection is gone: what it did not take waits for the next attempt
