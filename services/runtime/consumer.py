@@ -327,8 +327,8 @@ class Consumer:
 
     def _committed(self, written: Sequence[Outgoing]) -> None:
         """Right after the commit: the relay publishes from memory. A crash before this leaves the rows to recovery."""
-        crash.point("outbox.after_commit_before_hand_off")
         if written and self.hand_off is not None:
+            crash.point("outbox.after_commit_before_hand_off")
             self.hand_off(written)
 
     def _rejection(self, ctx: Context, key: str, command_id: str, rejection: Rejected) -> CommandRejected:
