@@ -141,6 +141,8 @@ class Sink(Mailbox):
         super().__init__(port)
         self.accepted_at: dict[str, list[float]] = defaultdict(list)
         self.contents: Counter[tuple[str, str, str]] = Counter()
+        self.ids_of: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+        self.contents_of: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         raw = envelope.original_content or envelope.content
@@ -154,6 +156,8 @@ class Sink(Mailbox):
         with self._count_lock:
             self.accepted_at[str(mail.get("Message-ID", "")).strip()].append(time.time())
             self.contents[key] += 1
+            self.ids_of[key].add(str(mail.get("Message-ID", "")).strip())
+            self.contents_of[str(mail.get("Message-ID", "")).strip()].append(key)
         return answer
 
     def received_by(self, moment: float) -> set[str]:
@@ -196,7 +200,10 @@ class CrashFigures:
     crashes: dict[str, Crash]
     rows: list[Row]
     mails_twice: set[str]
-    contents_twice: int
+    resent_identical: int
+    """Of the Message-IDs received twice, those whose two copies had the very same content."""
+    shared_contents: list[list[str]]
+    """Message-IDs that came with the very same content (recipients, subject, every part): two mails, one text."""
     events_twice: dict[str, int]
     """Per service: its events the observer was delivered more than once (republished after a crash)."""
     observed: set[str]
@@ -224,8 +231,10 @@ class CrashFigures:
             out.append(f"the mails the crash left unmarked: marked {min(self.crashed_window_s):.1f}–"
                        f"{max(self.crashed_window_s):.1f} s after their first 250 (their lease ran out, then "
                        "they were sent again under the same Message-ID)")
-        out.append(f"mails received twice: by Message-ID {len(self.mails_twice)}, by content (recipients, subject, "
-                   f"every part) {self.contents_twice}")
+        out.append(f"mails received twice under their Message-ID: {len(self.mails_twice)}, of which with the very "
+                   f"same content (recipients, subject, every part) {self.resent_identical}; contents received under "
+                   f"several Message-IDs: {len(self.shared_contents)}")
+        out += [f"same content under several Message-IDs: {' '.join(ids)}" for ids in self.shared_contents]
         return "\n".join(out)
 
 
@@ -353,7 +362,8 @@ class CrashRun:
                             found.get("duplicated", Counter())[service], mails,
                             redeliveries.get(service, 0) + twice[service] + mails + extra_posts, detail))
         return CrashFigures(figures, self.services.crashes, rows, mails_twice,
-                            sum(n - 1 for n in sink.contents.values() if n > 1), dict(twice),
+                            sum(1 for mid in mails_twice if len(set(sink.contents_of[mid])) == 1),
+                            [sorted(ids) for ids in sink.ids_of.values() if len(ids) > 1], dict(twice),
                             set(observer.events), dict(posts), redeliveries, window, crashed)
 
 
