@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PG_BIN := /usr/lib/postgresql/15/bin
 
 .PHONY: demo test up down status reset install system-deps lint asyncapi bench bench-enrollment bench-scheduling bench-affelnet unit \
-	monitoring production test-cluster faults test-faults fuzz
+	monitoring production test-cluster faults test-faults crash-points fuzz
 
 ## install: system packages (RabbitMQ, PostgreSQL) when missing, then the virtual environment
 install: system-deps $(STAMP)
@@ -114,6 +114,10 @@ faults: install
 ## test-faults: its short form, on its own broker and database
 test-faults: install
 	$(PY) -m pytest -q -p no:cacheprovider tests/faults
+
+## crash-points: each service crashed at an exact point (PASSPRO_CRASH_AT), restarted, counted from outside (~4 min)
+crash-points: install
+	$(PY) -m pytest -q -s -p no:cacheprovider tests/faults/test_crash_points.py
 
 ## fuzz: 10,000 hostile commands (PASSPRO_FUZZ_COMMANDS, PASSPRO_FUZZ_SEED) through the end-to-end stack
 fuzz: install

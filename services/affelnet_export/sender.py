@@ -20,7 +20,7 @@ from contracts.base import FinalOpinion
 from contracts.events import BonusExported
 from services.affelnet_export import domain
 from services.affelnet_export.repository import ExportRepository
-from services.runtime import logs
+from services.runtime import crash, logs
 from services.runtime.database import runtime_queries
 from services.runtime.metrics import LEASE_LOST
 from services.runtime.outbox import outbox_row, write_outbox
@@ -93,6 +93,7 @@ async def _post(ctx: WorkerContext, client: httpx.AsyncClient, row: Any, body: d
     async with ctx.pool.acquire() as conn, conn.transaction():
         repo = ExportRepository(conn, ctx.campaign.campaign)
         if outcome is domain.Outcome.DELIVERED:
+            crash.point("affelnet.after_2xx")
             done = await repo.mark_delivered(row["ine"], row["formation_code"], token, status or 0, answer)
             recorded = done is not None
             if recorded:

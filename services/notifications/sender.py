@@ -34,6 +34,7 @@ from services.notifications.answers import Verdict
 from services.notifications.domain import Mailboxes, MailKind
 from services.notifications.mailboxes import school_mailbox
 from services.notifications.repository import NotificationsRepository, SentMail
+from services.runtime import crash
 from services.runtime.database import runtime_queries
 from services.runtime.metrics import LEASE_LOST
 from services.runtime.outbox import outbox_row, write_outbox
@@ -189,6 +190,7 @@ async def _send(ctx: WorkerContext, mailer: Mailer, messages: list[tuple[Any, Em
                 continue
             pending.pop(0)
             accepted.append((row, _accepted(row, message, roles, refused)))
+            crash.point("notifications.after_250")
     except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
         await mailer.close()
         for row, _, _ in pending:  # the connection is gone: what it did not take waits for the next attempt

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.runtime import metrics
+from services.runtime import crash, metrics
 from services.runtime.service import Handler
 
 BATCHES_AT_ONCE = 4
@@ -76,6 +76,7 @@ class Batches:
             except Exception:  # a refusal or a failure: each delivery again, alone
                 metrics.BATCHES.labels(self.queue, "one_by_one").inc()
             else:
+                crash.point("consumer.after_commit")  # the batch committed, none of its deliveries acked
                 metrics.BATCHES.labels(self.queue, "committed").inc()
                 for d, outcome in zip(batch, outcomes, strict=True):
                     _settle(d.outcome, outcome)

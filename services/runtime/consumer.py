@@ -26,7 +26,7 @@ from contracts.base import RejectionReason
 from contracts.campaign import Campaign
 from contracts.events import CommandRejected, FieldError
 from contracts.refusal import Refused
-from services.runtime import broadcasts, metrics, schools
+from services.runtime import broadcasts, crash, metrics, schools
 from services.runtime.batches import Batches, Delivery
 from services.runtime.database import runtime_queries as q
 from services.runtime.decoding import as_uuid, facts, field_errors, spelling
@@ -297,6 +297,7 @@ class Consumer:
                             conn, [outbox_row(e, self.service.name, correlation) for e in events],
                             sender_uai=sender_uai)
                     self._committed(written)
+                    crash.point("consumer.after_commit")
                     log.debug("message_handled", events=len(events))
                     if key == routing.ADVANCE_CLOCK and self.on_clock_moved is not None:
                         self.on_clock_moved()
@@ -327,6 +328,7 @@ class Consumer:
     def _committed(self, written: Sequence[Outgoing]) -> None:
         """Right after the commit: the relay publishes from memory. A crash before this leaves the rows to recovery."""
         if written and self.hand_off is not None:
+            crash.point("outbox.after_commit_before_hand_off")
             self.hand_off(written)
 
     def _rejection(self, ctx: Context, key: str, command_id: str, rejection: Rejected) -> CommandRejected:

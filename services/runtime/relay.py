@@ -23,7 +23,7 @@ import structlog
 from aio_pika.abc import AbstractRobustChannel, AbstractRobustConnection
 
 from contracts import routing
-from services.runtime import failover, metrics
+from services.runtime import crash, failover, metrics
 from services.runtime.database import runtime_queries as q
 from services.runtime.outbox import Outgoing
 
@@ -162,6 +162,7 @@ class OutboxRelay:
             self._pending.extendleft(reversed(batch))
             raise
         ids = [row.id for row in batch]
+        crash.point("relay.after_confirm")
         async with self.pool.acquire() as conn:
             await q.delete_sent(conn, ids=ids)
         self._forget(ids)
@@ -190,6 +191,7 @@ class OutboxRelay:
             self._held.update(ids)
             try:
                 await asyncio.gather(*(self._publish(row) for row in rows))
+                crash.point("relay.after_confirm")
                 await q.delete_sent(conn, ids=ids)
             except BaseException:
                 self._held.difference_update(ids)
