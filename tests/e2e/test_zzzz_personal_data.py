@@ -78,6 +78,18 @@ async def campaign_played(portal: PortalClient, clock: Clock) -> None:
     await portal.wait_for(lambda e: e["_routing_key"] == "notifications.recap_sent" and e["ine"] == ine, timeout=60)
 
 
+COVERAGE = LOGS / "personal-data-scan.json"
+"""What each scan looked at, for the figures: sources, lines, values looked for, findings."""
+
+
+def record_coverage(scan: str, sources: dict[str, str], values: object, findings: list[object]) -> None:
+    figures = json.loads(COVERAGE.read_text()) if COVERAGE.exists() else {}
+    figures[scan] = {"sources": len(sources), "lines": sum(text.count("\n") + 1 for text in sources.values()),
+                     "values": len(values) if isinstance(values, (list, set, dict)) else None,
+                     "findings": len(findings)}
+    COVERAGE.write_text(json.dumps(figures, indent=1))
+
+
 def tail(path: Path, start: int) -> str:
     with path.open("rb") as log:
         log.seek(start)
@@ -99,6 +111,7 @@ async def test_no_personal_data_the_portal_sent_is_in_a_log_or_metric(
             sources[f"{process} /metrics"] = (await client.get(f"http://127.0.0.1:{stack.port(process)}/metrics")).text
 
     findings = find_personal_data(sources, values)
+    record_coverage("logs and metrics", sources, values, findings)
 
     assert values and all(sources[f"{p}.log"] for p in stack.log_starts), "nothing to look for, or nowhere to look"
     assert findings == [], "personal data found (source, line, field sent in):\n" + "\n".join(
@@ -113,6 +126,7 @@ async def test_no_ine_the_portal_sent_is_in_a_mail_header(
     headers = {f"mail {n} headers": "\n".join(f"{k}: {v}" for k, v in mail.items()) for n, mail in enumerate(mails)}
 
     findings = find_personal_data(headers, values)
+    record_coverage("mail headers", headers, values, findings)
 
     assert values and mails, "no INE to look for, or no mail to look in"
     assert findings == [], "INE found in mail headers (mail, line, field):\n" + "\n".join(
@@ -131,6 +145,7 @@ async def test_no_ine_the_portal_sent_is_in_the_operators_command_output(
     values = ines(personal_values(body for _, body in portal.sent))
 
     findings = find_personal_data(OPS_OUTPUT, values)
+    record_coverage("operators' command output", OPS_OUTPUT, values, findings)
 
     assert values and all(OPS_OUTPUT.values()), "no INE to look for, or a command printed nothing"
     assert findings == [], "INE found in operators' command output (command, line, field):\n" + "\n".join(
