@@ -82,7 +82,7 @@ async def _run(args: argparse.Namespace) -> int:
                 writer = csv.writer(out)
                 writer.writerow(COLUMNS)
                 async for row in repo.all_bonuses():
-                    writer.writerow([row[c] for c in COLUMNS])
+                    writer.writerow([getattr(row, c) for c in COLUMNS])
                     count += 1
             print(f"{count} bonuses of campaign {campaign} written to {args.file}")
         else:

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
 
 import asyncpg
 
@@ -29,6 +28,46 @@ class ParkedBonus:
     attempts: int
     last_status: int | None
     last_answer: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class LeasedBonus:
+    """A bonus leased to this sender: what it posts to Affelnet, and the lease token it records the answer under."""
+
+    campaign: str
+    ine: str
+    formation_code: str
+    final_opinion: str
+    bonus_points: int
+    idempotency_key: str
+    attempts: int
+    correlation_id: str | None
+    lease_token: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveredBonus:
+    """A bonus recorded as delivered under its sender's lease."""
+
+    final_opinion: str
+    bonus_points: int
+
+
+@dataclass(frozen=True, slots=True)
+class Bonus:
+    """A bonus as the operators' CSV file lists it, whatever its state."""
+
+    campaign: str
+    ine: str
+    formation_code: str
+    final_opinion: str
+    bonus_points: int
+    state: str
+    attempts: int
+    last_status: int | None
+    last_answer: str | None
+    created_at: datetime
+    delivered_at: datetime | None
 
 
 class ExportRepository:
@@ -69,14 +108,16 @@ class ExportRepository:
         await q.create_bonus(self.conn, **self._key(ine, formation_code), final_opinion=final_opinion,
                              bonus_points=points, idempotency_key=key, correlation_id=correlation_id)
 
-    async def claim_due(self, limit: int, lease_seconds: int) -> list[Any]:
-        return [r async for r in q.claim_due_bonuses(self.conn, limit=limit, lease_seconds=lease_seconds)]
+    async def claim_due(self, limit: int, lease_seconds: int) -> list[LeasedBonus]:
+        return [LeasedBonus(**r) async for r in q.claim_due_bonuses(self.conn, limit=limit,
+                                                                    lease_seconds=lease_seconds)]
 
     async def mark_delivered(self, ine: str, formation_code: str, lease_token: uuid.UUID, status: int,
-                             answer: str) -> Any:
+                             answer: str) -> DeliveredBonus | None:
         """None: not recorded (the lease was taken over, or the bonus is no longer being sent)."""
-        return await q.mark_delivered(self.conn, **self._key(ine, formation_code), lease_token=lease_token,
-                                      status=status, answer=answer)
+        row = await q.mark_delivered(self.conn, **self._key(ine, formation_code), lease_token=lease_token,
+                                     status=status, answer=answer)
+        return None if row is None else DeliveredBonus(**row)
 
     async def schedule_retry(self, ine: str, formation_code: str, lease_token: uuid.UUID, status: int | None,
                              answer: str, delay_seconds: float) -> bool:
@@ -97,9 +138,9 @@ class ExportRepository:
                             r["last_status"], r["last_answer"])
                 async for r in q.parked_bonuses(self.conn, campaign=self.campaign, limit=limit)]
 
-    async def all_bonuses(self) -> AsyncIterator[Any]:
+    async def all_bonuses(self) -> AsyncIterator[Bonus]:
         async for row in q.all_bonuses(self.conn, campaign=self.campaign):
-            yield row
+            yield Bonus(**row)
 
 
 async def purge_campaign(conn: asyncpg.Connection, campaign: str) -> int:

@@ -19,7 +19,7 @@ import structlog
 from contracts.base import FinalOpinion
 from contracts.events import BonusExported
 from services.affelnet_export import domain
-from services.affelnet_export.repository import ExportRepository
+from services.affelnet_export.repository import ExportRepository, LeasedBonus
 from services.runtime import crash, logs
 from services.runtime.database import runtime_queries
 from services.runtime.metrics import LEASE_LOST
@@ -58,7 +58,7 @@ async def deliver_due(ctx: WorkerContext, client: httpx.AsyncClient, concurrency
         rows = await ExportRepository(conn, ctx.campaign.campaign).claim_due(concurrency * 4, LEASE_SECONDS)
     slots = asyncio.Semaphore(concurrency)
 
-    async def bounded(row: Any) -> None:
+    async def bounded(row: LeasedBonus) -> None:
         async with slots:
             await _deliver(ctx, client, row)
 
@@ -68,49 +68,49 @@ async def deliver_due(ctx: WorkerContext, client: httpx.AsyncClient, concurrency
     return len(rows)
 
 
-async def _deliver(ctx: WorkerContext, client: httpx.AsyncClient, row: Any) -> None:
-    body = {"campaign": row["campaign"], "ine": row["ine"], "formation_code": row["formation_code"],
-            "final_opinion": row["final_opinion"], "bonus_points": row["bonus_points"]}
+async def _deliver(ctx: WorkerContext, client: httpx.AsyncClient, row: LeasedBonus) -> None:
+    body = {"campaign": row.campaign, "ine": row.ine, "formation_code": row.formation_code,
+            "final_opinion": row.final_opinion, "bonus_points": row.bonus_points}
     # The key names the INE: a bonus without a causing message is correlated by its pseudonym.
-    correlation = row["correlation_id"] or logs.pseudonym(row["idempotency_key"])
+    correlation = row.correlation_id or logs.pseudonym(row.idempotency_key)
     with structlog.contextvars.bound_contextvars(correlation_id=correlation):
         await _post(ctx, client, row, body, correlation)
 
 
-async def _post(ctx: WorkerContext, client: httpx.AsyncClient, row: Any, body: dict[str, Any],
+async def _post(ctx: WorkerContext, client: httpx.AsyncClient, row: LeasedBonus, body: dict[str, Any],
                 correlation: str) -> None:
     status: int | None
     try:
         response = await client.post("/bonuses", json=body, headers={
-            "Idempotency-Key": row["idempotency_key"], "X-Correlation-ID": correlation})
+            "Idempotency-Key": row.idempotency_key, "X-Correlation-ID": correlation})
         status, answer = response.status_code, response.text[:2000]
     except httpx.HTTPError as error:
         status, answer = None, f"{type(error).__name__}: {error}"[:2000]
     outcome = domain.classify(status)
-    log.info("bonus_attempt", ine_key=logs.pseudonym(row["idempotency_key"]), status=status, outcome=outcome.value,
-             attempt=row["attempts"] + 1)
-    token = row["lease_token"]
+    log.info("bonus_attempt", ine_key=logs.pseudonym(row.idempotency_key), status=status, outcome=outcome.value,
+             attempt=row.attempts + 1)
+    token = row.lease_token
     async with ctx.pool.acquire() as conn, conn.transaction():
         repo = ExportRepository(conn, ctx.campaign.campaign)
         if outcome is domain.Outcome.DELIVERED:
             crash.point("affelnet.after_2xx")
-            done = await repo.mark_delivered(row["ine"], row["formation_code"], token, status or 0, answer)
+            done = await repo.mark_delivered(row.ine, row.formation_code, token, status or 0, answer)
             recorded = done is not None
             if recorded:
                 now = await runtime_queries.current_instant(conn)
                 event = BonusExported(
                     event_id=uuid.uuid4(), occurred_at=now, campaign=ctx.campaign.campaign, causation_id=None,
-                    ine=row["ine"], formation_code=row["formation_code"],
-                    final_opinion=FinalOpinion(row["final_opinion"]), bonus_points=row["bonus_points"],
+                    ine=row.ine, formation_code=row.formation_code,
+                    final_opinion=FinalOpinion(row.final_opinion), bonus_points=row.bonus_points,
                 )
                 await write_outbox(conn, [outbox_row(event, ctx.service, correlation)])
         elif outcome is domain.Outcome.RETRY:
-            delay = retry_delay(row["attempts"], random.random(), base=domain.RETRY_BASE, cap=domain.RETRY_CAP)
-            recorded = await repo.schedule_retry(row["ine"], row["formation_code"], token, status, answer,
+            delay = retry_delay(row.attempts, random.random(), base=domain.RETRY_BASE, cap=domain.RETRY_CAP)
+            recorded = await repo.schedule_retry(row.ine, row.formation_code, token, status, answer,
                                                  delay.total_seconds())
         else:
-            recorded = await repo.park(row["ine"], row["formation_code"], token, status or 0, answer)
+            recorded = await repo.park(row.ine, row.formation_code, token, status or 0, answer)
     if not recorded:
         # The lease ran out and another sender took it over: its answer is the one recorded.
         LEASE_LOST.labels(work="bonus", result=outcome.value).inc()
-        log.warning("lease_lost", ine_key=logs.pseudonym(row["idempotency_key"]), result=outcome.value)
+        log.warning("lease_lost", ine_key=logs.pseudonym(row.idempotency_key), result=outcome.value)

@@ -82,7 +82,7 @@ async def interview_cancelled(event: InterviewCancelled, ctx: Context) -> Sequen
     await repo.cancel_interview(event.interview_id, event.reason)
     interview = await repo.get_interview(event.interview_id)
     if interview is not None:
-        await planning.mark_day(repo, interview["reception_uai"], interview["starts_at"], ctx.campaign.tz)
+        await planning.mark_day(repo, interview.reception_uai, interview.starts_at, ctx.campaign.tz)
     if domain.cancellation_mailed(await repo.drop_pending_convocations(event.interview_id)):
         await repo.request_mail(domain.cancellation_key(event.interview_id), MailKind.CANCELLATION, ine=event.ine,
                                 interview_id=event.interview_id, domain_code=event.domain_code,
@@ -141,6 +141,6 @@ async def interview_reminders(ctx: Context) -> Sequence[Event]:
     repo = _repo(ctx)
     until = domain.reminders_until(ctx.now, ctx.campaign.calendar.interview_reminder_days)
     for row in await repo.reminders_due(ctx.now, until):
-        await repo.request_mail(domain.reminder_key(row["interview_id"]), MailKind.INTERVIEW_REMINDER,
-                                ine=row["ine"], interview_id=row["interview_id"], domain_code=row["domain_code"])
+        await repo.request_mail(domain.reminder_key(row.interview_id), MailKind.INTERVIEW_REMINDER,
+                                ine=row.ine, interview_id=row.interview_id, domain_code=row.domain_code)
     return []

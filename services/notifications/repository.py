@@ -47,6 +47,95 @@ class MailRefusal:
     sent_at: datetime | None
 
 
+@dataclass(frozen=True, slots=True)
+class DueReminder:
+    """R20b: a booked interview whose reminder is now due."""
+
+    interview_id: uuid.UUID
+    ine: str
+    domain_code: str
+
+
+@dataclass(frozen=True, slots=True)
+class LeasedMail:
+    """A mail leased to this sender, with the lease token every result is recorded under."""
+
+    key: str
+    campaign: str
+    kind: str
+    ine: str | None
+    interview_id: uuid.UUID | None
+    domain_code: str | None
+    reception_uai: str | None
+    attempts: int
+    stamped_at: datetime | None
+    revision: int
+    facts: str | None
+    """What the mail says, frozen when it was asked for (JSON text), for planning sheets and shortfalls."""
+    lease_token: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
+class Pupil:
+    """What mails about a pupil need: the name, the origin school, the referent."""
+
+    first_name: str
+    last_name: str
+    origin_uai: str
+    referent_email: str
+    referent_name: str
+    origin_mailbox: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Interview:
+    """An interview as its convocation, correction, reminder or cancellation shows it."""
+
+    interview_id: uuid.UUID
+    ine: str
+    domain_code: str
+    reception_uai: str
+    place: str
+    starts_at: datetime
+    ends_at: datetime
+    formation_codes: tuple[str, ...]
+    cancelled: bool
+    cancel_reason: str | None
+    revision: int
+
+
+def _interview(r: asyncpg.Record) -> Interview:
+    return Interview(r["interview_id"], r["ine"], r["domain_code"], r["reception_uai"], r["place"], r["starts_at"],
+                     r["ends_at"], tuple(r["formation_codes"]), r["cancelled"], r["cancel_reason"], r["revision"])
+
+
+@dataclass(frozen=True, slots=True)
+class CandidacyRecap:
+    """R26: one candidacy on the recap sheet, with its domain's interview and report (None: none yet)."""
+
+    domain_code: str
+    formation_code: str
+    origin_opinion: str
+    withdrawn: bool
+    reception_opinion: str | None
+    final_opinion: str | None
+    attended: bool | None
+    report: str | None
+    reception_uai: str | None
+    starts_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class OverdueItem:
+    """R22: an interview whose report is overdue, as its school's reminder lists it."""
+
+    interview_id: uuid.UUID
+    due_on: date
+    ine: str
+    domain_code: str
+    starts_at: datetime
+
+
 class NotificationsRepository:
     def __init__(self, conn: asyncpg.Connection, campaign: str) -> None:
         self.conn = conn
@@ -125,11 +214,12 @@ class NotificationsRepository:
         await q.add_overdue_item(self.conn, interview_id=interview_id, reception_uai=reception_uai, due_on=due_on,
                                  mail_key=key)
 
-    async def reminders_due(self, now: datetime, until: datetime) -> list[Any]:
-        return [r async for r in q.reminders_due(self.conn, campaign=self.campaign, now=now, until=until)]
+    async def reminders_due(self, now: datetime, until: datetime) -> list[DueReminder]:
+        return [DueReminder(**r) async for r in q.reminders_due(self.conn, campaign=self.campaign, now=now,
+                                                                until=until)]
 
-    async def claim_due(self, limit: int, lease_seconds: int) -> list[Any]:
-        return [r async for r in q.claim_due_mails(self.conn, limit=limit, lease_seconds=lease_seconds)]
+    async def claim_due(self, limit: int, lease_seconds: int) -> list[LeasedMail]:
+        return [LeasedMail(**r) async for r in q.claim_due_mails(self.conn, limit=limit, lease_seconds=lease_seconds)]
 
     async def mark_sent(self, sent: Sequence[SentMail]) -> set[str]:
         """Records a batch's accepted mails in one statement; returns the keys recorded (the others' lease was lost)."""
@@ -166,21 +256,23 @@ class NotificationsRepository:
         return bool(await q.schedule_retry(self.conn, key=key, lease_token=lease_token, error=error,
                                            delay_seconds=delay_seconds, counted=int(counted)))
 
-    async def get_pupil(self, ine: str) -> Any:
-        return await q.get_pupil(self.conn, campaign=self.campaign, ine=ine)
+    async def get_pupil(self, ine: str) -> Pupil | None:
+        row = await q.get_pupil(self.conn, campaign=self.campaign, ine=ine)
+        return None if row is None else Pupil(**row)
 
-    async def get_interview(self, interview_id: uuid.UUID) -> Any:
-        return await q.get_interview(self.conn, interview_id=interview_id)
+    async def get_interview(self, interview_id: uuid.UUID) -> Interview | None:
+        row = await q.get_interview(self.conn, interview_id=interview_id)
+        return None if row is None else _interview(row)
 
     async def interview_sequence(self, ine: str, domain_code: str, interview_id: uuid.UUID) -> int:
         return int(await q.interview_sequence(self.conn, campaign=self.campaign, ine=ine, domain_code=domain_code,
                                               interview_id=interview_id))
 
-    async def recap_lines(self, ine: str) -> list[Any]:
-        return [r async for r in q.recap_lines(self.conn, campaign=self.campaign, ine=ine)]
+    async def recap_lines(self, ine: str) -> list[CandidacyRecap]:
+        return [CandidacyRecap(**r) async for r in q.recap_lines(self.conn, campaign=self.campaign, ine=ine)]
 
-    async def overdue_for_mail(self, key: str) -> list[Any]:
-        return [r async for r in q.overdue_for_mail(self.conn, key=key)]
+    async def overdue_for_mail(self, key: str) -> list[OverdueItem]:
+        return [OverdueItem(**r) async for r in q.overdue_for_mail(self.conn, key=key)]
 
 
     # -- planning sheets (R19 for reception schools) --

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses
-from typing import Any
 
 import aiosmtplib
 import structlog
@@ -33,7 +32,7 @@ from services.notifications import answers, documents, domain, planning
 from services.notifications.answers import Verdict
 from services.notifications.domain import Mailboxes, MailKind
 from services.notifications.mailboxes import school_mailbox
-from services.notifications.repository import NotificationsRepository, SentMail
+from services.notifications.repository import CandidacyRecap, LeasedMail, NotificationsRepository, SentMail
 from services.runtime import crash
 from services.runtime.database import runtime_queries
 from services.runtime.metrics import LEASE_LOST
@@ -120,7 +119,7 @@ async def send_due(ctx: WorkerContext, settings: ServiceSettings, mailer: Mailer
         rows = await NotificationsRepository(conn, ctx.campaign.campaign).claim_due(BATCH, LEASE_SECONDS)
     if not rows:
         return 0
-    builds: list[tuple[Any, Prepared]] = []
+    builds: list[tuple[LeasedMail, Prepared]] = []
     async with ctx.pool.acquire() as conn:
         repo = NotificationsRepository(conn, ctx.campaign.campaign)
         for row in rows:
@@ -131,9 +130,9 @@ async def send_due(ctx: WorkerContext, settings: ServiceSettings, mailer: Mailer
             except Dropped:
                 async with ctx.pool.acquire() as drop_conn:
                     dropped = await NotificationsRepository(drop_conn, ctx.campaign.campaign).drop_leased(
-                        row["key"], row["lease_token"])
+                        row.key, row.lease_token)
                 if dropped:
-                    log.info("mail_dropped", mail_key=row["key"], kind=row["kind"])
+                    log.info("mail_dropped", mail_key=row.key, kind=row.kind)
                 else:
                     _lease_lost(row, "dropped")
     # PDFs and calendars are pure CPU: built off the event loop, which keeps consuming and answering meanwhile.
@@ -141,7 +140,7 @@ async def send_due(ctx: WorkerContext, settings: ServiceSettings, mailer: Mailer
                                              for row, prepared in builds])
     for row, failure, _ in built:
         if isinstance(failure, Exception):
-            log.error("mail_not_built", mail_key=row["key"], kind=row["kind"], error=type(failure).__name__)
+            log.error("mail_not_built", mail_key=row.key, kind=row.kind, error=type(failure).__name__)
             await _retry(ctx, row, type(failure).__name__, RETRY_CAP.total_seconds())
     await _send(ctx, mailer, [(row, message, roles) for row, message, roles in built
                               if isinstance(message, EmailMessage)])
@@ -157,7 +156,8 @@ def _built(build: Build) -> EmailMessage | Exception:
         return error
 
 
-async def _send(ctx: WorkerContext, mailer: Mailer, messages: list[tuple[Any, EmailMessage, dict[str, str]]]) -> None:
+async def _send(ctx: WorkerContext, mailer: Mailer,
+                messages: list[tuple[LeasedMail, EmailMessage, dict[str, str]]]) -> None:
     """Hands the mails to SMTP over the kept connection, then records those accepted as sent in one transaction.
 
     A crash before that transaction commits sends the batch's accepted mails again, with the same Message-IDs,
@@ -200,16 +200,16 @@ async def _send(ctx: WorkerContext, mailer: Mailer, messages: list[tuple[Any, Em
             await _sent(ctx, accepted)
 
 
-def _accepted(row: Any, message: EmailMessage, roles: dict[str, str],
+def _accepted(row: LeasedMail, message: EmailMessage, roles: dict[str, str],
               refused: dict[str, tuple[int, str]]) -> SentMail:
     """What to record of a mail SMTP took: who got it, and who (by role, with the server's why) did not."""
     addressed = [address for _, address in getaddresses(message.get_all("To", []))]
     gone = {address.lower() for address in refused}
-    return SentMail(row["key"], row["lease_token"], tuple(a for a in addressed if a.lower() not in gone),
+    return SentMail(row.key, row.lease_token, tuple(a for a in addressed if a.lower() not in gone),
                     answers.refused_roles(roles, refused), answers.partial_refusal(roles, refused) if refused else None)
 
 
-async def _sent(ctx: WorkerContext, accepted: list[tuple[Any, SentMail]]) -> None:
+async def _sent(ctx: WorkerContext, accepted: list[tuple[LeasedMail, SentMail]]) -> None:
     """R19, R26: the mails SMTP accepted, recorded as sent with their announcements, in one transaction; a mail
     whose lease was taken over meanwhile is left to the sender that holds it now."""
     async with ctx.pool.acquire() as conn, conn.transaction():
@@ -220,60 +220,61 @@ async def _sent(ctx: WorkerContext, accepted: list[tuple[Any, SentMail]]) -> Non
         for row, sent in accepted:
             event = _sent_event(now, ctx.campaign, row, list(sent.recipients)) if sent.key in recorded else None
             if event is not None:
-                outbox.append(outbox_row(event, ctx.service, row["key"]))
+                outbox.append(outbox_row(event, ctx.service, row.key))
         await write_outbox(conn, outbox)
     for row, sent in accepted:
         if sent.key not in recorded:
             _lease_lost(row, "sent")
         elif sent.refused_roles:
-            log.warning("mail_partly_refused", mail_key=row["key"], kind=row["kind"], refused=sent.refused_roles)
+            log.warning("mail_partly_refused", mail_key=row.key, kind=row.kind, refused=sent.refused_roles)
         else:
-            log.debug("mail_sent", mail_key=row["key"], kind=row["kind"])
+            log.debug("mail_sent", mail_key=row.key, kind=row.kind)
 
 
-async def _failed(ctx: WorkerContext, row: Any, verdict: Verdict, reason: str, error: str) -> None:
+async def _failed(ctx: WorkerContext, row: LeasedMail, verdict: Verdict, reason: str, error: str) -> None:
     """R19: refused for good (parked for operators, never tried again by itself), or tried again later."""
     if verdict is Verdict.RETRY:
         await _not_sent(ctx, row, f"{error}: {reason}")
         return
     async with ctx.pool.acquire() as conn, conn.transaction():
         refused = await NotificationsRepository(conn, ctx.campaign.campaign).refuse(
-            row["key"], row["lease_token"], reason)
+            row.key, row.lease_token, reason)
     if refused:
-        log.warning("mail_refused", mail_key=row["key"], kind=row["kind"], reason=reason)
+        log.warning("mail_refused", mail_key=row.key, kind=row.kind, reason=reason)
     else:
         _lease_lost(row, "refused")
 
 
-async def _not_sent(ctx: WorkerContext, row: Any, error: str) -> None:
-    delay = retry_delay(row["attempts"], random.random(), base=RETRY_BASE, cap=RETRY_CAP)
-    log.warning("mail_not_sent", mail_key=row["key"], kind=row["kind"], error=error,
+async def _not_sent(ctx: WorkerContext, row: LeasedMail, error: str) -> None:
+    delay = retry_delay(row.attempts, random.random(), base=RETRY_BASE, cap=RETRY_CAP)
+    log.warning("mail_not_sent", mail_key=row.key, kind=row.kind, error=error,
                 retry_in_s=round(delay.total_seconds(), 1))
     await _retry(ctx, row, error, delay.total_seconds())
 
 
-async def _retry(ctx: WorkerContext, row: Any, error: str, delay: float, *, counted: bool = True) -> None:
+async def _retry(ctx: WorkerContext, row: LeasedMail, error: str, delay: float, *, counted: bool = True) -> None:
     """Back to pending; waiting for data does not count as a failed attempt (it would lengthen the back-off)."""
     async with ctx.pool.acquire() as conn, conn.transaction():
         retried = await NotificationsRepository(conn, ctx.campaign.campaign).schedule_retry(
-            row["key"], row["lease_token"], error, delay, counted=counted)
+            row.key, row.lease_token, error, delay, counted=counted)
     if not retried:
         _lease_lost(row, "retried")
 
 
-def _lease_lost(row: Any, result: str) -> None:
+def _lease_lost(row: LeasedMail, result: str) -> None:
     """A result this sender no longer holds the lease for: the sender that took it over records its own."""
     LEASE_LOST.labels(work="mail", result=result).inc()
-    log.warning("lease_lost", mail_key=row["key"], kind=row["kind"], result=result)
+    log.warning("lease_lost", mail_key=row.key, kind=row.kind, result=result)
 
 
-def _sent_event(now: datetime, campaign: Campaign, row: Any, recipients: list[str]) -> Any:
+def _sent_event(now: datetime, campaign: Campaign, row: LeasedMail,
+                recipients: list[str]) -> ConvocationSent | RecapSent | None:
     common = {"event_id": uuid.uuid4(), "occurred_at": now, "campaign": campaign.campaign, "causation_id": None}
-    announced = domain.sent_event(MailKind(row["kind"]), row["revision"])
+    announced = domain.sent_event(MailKind(row.kind), row.revision)
     if announced == "convocation_sent":
-        return ConvocationSent(**common, ine=row["ine"], interview_id=row["interview_id"], recipients=recipients)
+        return ConvocationSent(**common, ine=row.ine, interview_id=row.interview_id, recipients=recipients)
     if announced == "recap_sent":
-        return RecapSent(**common, ine=row["ine"], domain_code=row["domain_code"], recipients=recipients)
+        return RecapSent(**common, ine=row.ine, domain_code=row.domain_code, recipients=recipients)
     return None
 
 
@@ -299,66 +300,67 @@ class Prepared:
     """Who each address of the mail is (``answers.roles``): a refused recipient is told by role, never by address."""
 
 
-async def prepare(repo: NotificationsRepository, campaign: Campaign, settings: ServiceSettings, row: Any) -> Prepared:
+async def prepare(repo: NotificationsRepository, campaign: Campaign, settings: ServiceSettings,
+                  row: LeasedMail) -> Prepared:
     """Reads what the mail of ``row`` needs, as notifications knows it now; returns how to build it."""
-    kind, message_id = MailKind(row["kind"]), domain.message_id(row["key"])
+    kind, message_id = MailKind(row.kind), domain.message_id(row.key)
     tz = campaign.tz
     if kind in (MailKind.PLANNING, MailKind.SHORTFALL):
         return _reception_mail(campaign, settings, kind, row, message_id)
     if kind is MailKind.OVERDUE_REMINDER:
-        items = await repo.overdue_for_mail(row["key"])
+        items = await repo.overdue_for_mail(row.key)
         overdue = []
         for item in items:
-            pupil = await repo.get_pupil(item["ine"])
+            pupil = await repo.get_pupil(item.ine)
             overdue.append(documents.OverdueInterview(
-                str(item["interview_id"]),
-                documents.Pupil(item["ine"], pupil["first_name"] if pupil else "", pupil["last_name"] if pupil else ""),
-                _domain_label(campaign, item["domain_code"]), item["starts_at"], item["due_on"]))
+                str(item.interview_id),
+                documents.Pupil(item.ine, pupil.first_name if pupil else "", pupil.last_name if pupil else ""),
+                _domain_label(campaign, item.domain_code), item.starts_at, item.due_on))
         if not overdue:
             raise NotReady("overdue interviews")
-        boxes = Mailboxes(reception=_mailbox(row["reception_uai"], settings, campaign))
+        boxes = Mailboxes(reception=_mailbox(row.reception_uai, settings, campaign))
         return Prepared(functools.partial(
-            documents.overdue_reminder_mail, _school(campaign, row["reception_uai"]), overdue, tz=tz,
+            documents.overdue_reminder_mail, _school(campaign, row.reception_uai), overdue, tz=tz,
             sender=settings.mail_from, recipients=domain.recipients(kind, boxes), message_id=message_id),
             answers.roles(boxes))
-    pupil_row = await repo.get_pupil(row["ine"])
+    pupil_row = await repo.get_pupil(row.ine)
     if pupil_row is None:
         raise NotReady("pupil")
-    pupil = documents.Pupil(row["ine"], pupil_row["first_name"], pupil_row["last_name"])
-    boxes = Mailboxes(origin=_mailbox(pupil_row["origin_uai"], settings, campaign, pupil_row["origin_mailbox"]),
-                      referent=pupil_row["referent_email"])
-    origin = _school(campaign, pupil_row["origin_uai"])
+    pupil = documents.Pupil(row.ine, pupil_row.first_name, pupil_row.last_name)
+    boxes = Mailboxes(origin=_mailbox(pupil_row.origin_uai, settings, campaign, pupil_row.origin_mailbox),
+                      referent=pupil_row.referent_email)
+    origin = _school(campaign, pupil_row.origin_uai)
     if kind is MailKind.RECAP:
         return Prepared(functools.partial(documents.recap_mail, await _recap(repo, campaign, pupil, origin), tz=tz,
                                           sender=settings.mail_from, recipients=domain.recipients(kind, boxes),
                                           message_id=message_id), answers.roles(boxes))
-    interview = await repo.get_interview(row["interview_id"])
+    interview = await repo.get_interview(row.interview_id)
     if interview is None:
         raise NotReady("interview")
     went_out = kind is MailKind.CANCELLATION and await repo.mail_went_out(
-        domain.convocation_key(interview["interview_id"]))
-    if domain.dropped_at_send(kind, interview["cancelled"], went_out):
+        domain.convocation_key(interview.interview_id))
+    if domain.dropped_at_send(kind, interview.cancelled, went_out):
         raise Dropped(kind)
     candidacies = ({} if kind is MailKind.CANCELLATION
-                   else await repo.domain_candidacies(row["ine"], interview["domain_code"]))
-    codes = domain.listed_formations(kind, interview["formation_codes"], candidacies)
+                   else await repo.domain_candidacies(row.ine, interview.domain_code))
+    codes = domain.listed_formations(kind, interview.formation_codes, candidacies)
     if codes is None:
         raise NotReady("the interview's cancellation")  # every formation withdrawn: scheduling cancels it
-    others = await repo.interview_sequence(row["ine"], interview["domain_code"], interview["interview_id"])
+    others = await repo.interview_sequence(row.ine, interview.domain_code, interview.interview_id)
     convocation = documents.Convocation(
-        interview_id=str(interview["interview_id"]), pupil=pupil,
-        domain_label=_domain_label(campaign, interview["domain_code"]),
-        starts_at=interview["starts_at"], ends_at=interview["ends_at"], place=interview["place"],
-        reception=_school(campaign, interview["reception_uai"]),
+        interview_id=str(interview.interview_id), pupil=pupil,
+        domain_label=_domain_label(campaign, interview.domain_code),
+        starts_at=interview.starts_at, ends_at=interview.ends_at, place=interview.place,
+        reception=_school(campaign, interview.reception_uai),
         formation_labels=tuple(_formation_label(campaign, c) for c in codes),
         origin=origin,
-        referent=documents.Referent(pupil_row["referent_name"], pupil_row["referent_email"]),
-        organizer=_mailbox(interview["reception_uai"], settings, campaign),
-        stamped_at=row["stamped_at"] or interview["starts_at"],  # only reminders have none: they carry no ICS
+        referent=documents.Referent(pupil_row.referent_name, pupil_row.referent_email),
+        organizer=_mailbox(interview.reception_uai, settings, campaign),
+        stamped_at=row.stamped_at or interview.starts_at,  # only reminders have none: they carry no ICS
         interviews_end_on=campaign.calendar.interviews_end_on,
-        sequence=domain.calendar_sequence(kind, other_interviews=others, mail_revision=row["revision"],
-                                          interview_revision=interview["revision"]),
-        corrected=domain.is_correction(kind, row["revision"]),
+        sequence=domain.calendar_sequence(kind, other_interviews=others, mail_revision=row.revision,
+                                          interview_revision=interview.revision),
+        corrected=domain.is_correction(kind, row.revision),
     )
     common = {"tz": tz, "sender": settings.mail_from, "recipients": domain.recipients(kind, boxes),
               "message_id": message_id}
@@ -366,28 +368,28 @@ async def prepare(repo: NotificationsRepository, campaign: Campaign, settings: S
         return Prepared(functools.partial(documents.convocation_mail, convocation, **common), answers.roles(boxes))
     if kind is MailKind.CANCELLATION:
         return Prepared(functools.partial(documents.cancellation_mail, convocation,
-                                          domain.cancellation_reason(interview["cancel_reason"]), **common),
+                                          domain.cancellation_reason(interview.cancel_reason), **common),
                         answers.roles(boxes))
     return Prepared(functools.partial(documents.interview_reminder_mail, convocation, **common), answers.roles(boxes))
 
 
-def _reception_mail(campaign: Campaign, settings: ServiceSettings, kind: MailKind, row: Any,
+def _reception_mail(campaign: Campaign, settings: ServiceSettings, kind: MailKind, row: LeasedMail,
                     message_id: str) -> Prepared:
     """R15, R19: the mails to reception schools whose facts were frozen when they were asked for."""
-    facts = json.loads(row["facts"])
+    facts = json.loads(row.facts)
     if kind is MailKind.PLANNING:
         day = date.fromisoformat(facts["day"])
         entries = [planning.entry_from_facts(e) for e in facts["entries"]]
-        sheet = planning.sheet(campaign, row["reception_uai"], day, entries, updated=facts["updated"])
-        reception = Mailboxes(reception=_mailbox(row["reception_uai"], settings, campaign))
+        sheet = planning.sheet(campaign, row.reception_uai, day, entries, updated=facts["updated"])
+        reception = Mailboxes(reception=_mailbox(row.reception_uai, settings, campaign))
         return Prepared(functools.partial(documents.planning_mail, sheet, tz=campaign.tz, sender=settings.mail_from,
                                           recipients=domain.recipients(kind, reception), message_id=message_id),
                         answers.roles(reception))
-    found = campaign.domain(row["domain_code"])
+    found = campaign.domain(row.domain_code)
     schools = tuple(planning.school_name(campaign, uai) for uai in (found.reception_uais if found else ()))
     first_day = facts["first_possible_on"]
     shortfall = documents.Shortfall(
-        _domain_label(campaign, row["domain_code"]), facts["waiting"],
+        _domain_label(campaign, row.domain_code), facts["waiting"],
         date.fromisoformat(first_day) if first_day else None, campaign.calendar.interviews_end_on, schools)
     boxes = Mailboxes(domain_receptions=tuple(_mailbox(school.uai, settings, campaign) for school in schools),
                       operators=settings.operators_mailbox)
@@ -410,22 +412,22 @@ async def _recap(repo: NotificationsRepository, campaign: Campaign, pupil: docum
                  origin: documents.School) -> documents.Recap:
     """R26-R28: every formation of the pupil (withdrawn ones marked), per domain its interview and report, and
     the campaign's Affelnet dates."""
-    by_domain: dict[str, list[Any]] = defaultdict(list)
+    by_domain: dict[str, list[CandidacyRecap]] = defaultdict(list)
     for line in await repo.recap_lines(pupil.ine):
-        by_domain[line["domain_code"]].append(line)
+        by_domain[line.domain_code].append(line)
     if not by_domain:
         raise NotReady("candidacies")
     domains = tuple(
         documents.RecapDomain(
             domain_label=_domain_label(campaign, code),
-            attended=lines[0]["attended"],
-            report=lines[0]["report"],
-            lines=tuple(documents.RecapLine(_formation_label(campaign, line["formation_code"]),
-                                            line["origin_opinion"], line["reception_opinion"], line["final_opinion"],
-                                            withdrawn=line["withdrawn"])
+            attended=lines[0].attended,
+            report=lines[0].report,
+            lines=tuple(documents.RecapLine(_formation_label(campaign, line.formation_code),
+                                            line.origin_opinion, line.reception_opinion, line.final_opinion,
+                                            withdrawn=line.withdrawn)
                         for line in lines),
-            reception=_school(campaign, lines[0]["reception_uai"]) if lines[0]["reception_uai"] else None,
-            interview_at=lines[0]["starts_at"],
+            reception=_school(campaign, lines[0].reception_uai) if lines[0].reception_uai else None,
+            interview_at=lines[0].starts_at,
         )
         for code, lines in sorted(by_domain.items())
     )

@@ -69,9 +69,9 @@ async def submit_interview_report(cmd: SubmitInterviewReport, ctx: Context) -> S
     repo = OpinionsRepository(ctx.conn, ctx.campaign.campaign)
     found = await repo.get_interview(cmd.interview_id)
     if found is not None:
-        await repo.lock_pupil(found[1]["ine"])
+        await repo.lock_pupil(found[1].ine)
         found = await repo.get_interview(cmd.interview_id)  # as it is now that the pupil is ours
-    interview, row = found if found else (None, None)
+    interview, pupil = found if found else (None, None)
     opinions = domain.check_report(
         interview=interview,
         actor_uai=cmd.actor_uai,
@@ -79,15 +79,15 @@ async def submit_interview_report(cmd: SubmitInterviewReport, ctx: Context) -> S
         attended=cmd.attended,
         report=cmd.report,
         opinions=[(o.formation_code, o.opinion) for o in cmd.opinions],
-        active_formations=await repo.active_formations(row["ine"], row["domain_code"]) if row else frozenset(),
+        active_formations=await repo.active_formations(pupil.ine, pupil.domain_code) if pupil else frozenset(),
     )
-    ine, domain_code = row["ine"], row["domain_code"]
+    ine, domain_code = pupil.ine, pupil.domain_code
     await repo.record_report(cmd.interview_id, attended=cmd.attended, report=cmd.report, now=ctx.now)
     for formation_code, opinion in opinions.items():
         await repo.save_reception_opinion(ine=ine, formation_code=formation_code, interview_id=cmd.interview_id,
                                           opinion=opinion.code)
     reported = ctx.event(InterviewReported, interview_id=cmd.interview_id, ine=ine, domain_code=domain_code,
-                         attended=cmd.attended, reception_uai=row["reception_uai"], report=cmd.report)
+                         attended=cmd.attended, reception_uai=pupil.reception_uai, report=cmd.report)
     return [reported, *await _finals(repo, ine, ctx)]
 
 

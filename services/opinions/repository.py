@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
 
 import asyncpg
 
@@ -14,6 +14,15 @@ from services.runtime.database import load_queries
 
 SQL_DIR = Path(__file__).parent / "sql"
 q = load_queries(SQL_DIR)
+
+
+@dataclass(frozen=True, slots=True)
+class InterviewPupil:
+    """Whom an interview is for: the pupil and the domain its report settles, and the reception school."""
+
+    ine: str
+    domain_code: str
+    reception_uai: str
 
 
 class OpinionsRepository:
@@ -46,13 +55,13 @@ class OpinionsRepository:
     async def cancel_interview(self, interview_id: uuid.UUID) -> None:
         await q.cancel_interview(self.conn, interview_id=interview_id)
 
-    async def get_interview(self, interview_id: uuid.UUID) -> tuple[Interview, Any] | None:
+    async def get_interview(self, interview_id: uuid.UUID) -> tuple[Interview, InterviewPupil] | None:
         row = await q.get_interview(self.conn, interview_id=interview_id)
         if row is None or row["campaign"] != self.campaign:
             return None
         interview = Interview(str(row["interview_id"]), row["reception_uai"], row["starts_at"], row["cancelled"],
                               row["reported"])
-        return interview, row
+        return interview, InterviewPupil(row["ine"], row["domain_code"], row["reception_uai"])
 
     async def record_report(self, interview_id: uuid.UUID, *, attended: bool, report: str, now: datetime) -> None:
         await q.record_report(self.conn, interview_id=interview_id, attended=attended, report=report, now=now)

@@ -17,7 +17,7 @@ from rich.table import Table
 
 from contracts.campaign import load_campaign
 from services.runtime.settings import ServiceSettings
-from services.scheduling.repository import q
+from services.scheduling.repository import SchedulingRepository
 
 CSV_COLUMNS = ("UAI", "Établissement d'origine", "Entretiens comptes rendus", "Absences", "Taux d'absence (%)")
 
@@ -29,27 +29,26 @@ async def _run(args: argparse.Namespace) -> int:
     conn = await asyncpg.connect(**settings.database_login("scheduling").arguments(),
                                  server_settings={"search_path": "scheduling"})
     try:
-        rows = [dict(r) async for r in q.no_shows_by_origin(conn, campaign=campaign)]
+        rows = await SchedulingRepository(conn, campaign).no_shows_by_origin()
     finally:
         await conn.close()
+    lines = []
     for row in rows:
-        row["rate_pct"] = round(100 * row["absent"] / row["reported"], 1)
-        school = loaded.school(row["origin_uai"])
-        row["name"] = school.name if school else ""
+        school = loaded.school(row.origin_uai)
+        lines.append((row, school.name if school else "", round(100 * row.absent / row.reported, 1)))
     if args.csv:
         # For a French spreadsheet: ';', UTF-8 with a byte-order mark, decimal commas.
         with args.csv.open("w", newline="", encoding="utf-8-sig") as out:
             writer = csv.writer(out, delimiter=";")
             writer.writerow(CSV_COLUMNS)
-            for row in rows:
-                writer.writerow([row["origin_uai"], row["name"], row["reported"], row["absent"],
-                                 f"{row['rate_pct']:.1f}".replace(".", ",")])
+            for row, name, rate_pct in lines:
+                writer.writerow([row.origin_uai, name, row.reported, row.absent, f"{rate_pct:.1f}".replace(".", ",")])
     table = Table(title=f"No-shows per origin school, campaign {campaign}")
     for column in ("origin school", "interviews reported", "absent", "no-show rate"):
         table.add_column(column, justify="left" if column == "origin school" else "right")
-    for row in rows:
-        shown = f"{row['name']} ({row['origin_uai']})" if row["name"] else row["origin_uai"]
-        table.add_row(shown, str(row["reported"]), str(row["absent"]), f"{row['rate_pct']} %")
+    for row, name, rate_pct in lines:
+        shown = f"{name} ({row.origin_uai})" if name else row.origin_uai
+        table.add_row(shown, str(row.reported), str(row.absent), f"{rate_pct} %")
     Console().print(table)
     return 0
 

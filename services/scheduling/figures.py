@@ -17,11 +17,11 @@ async def campaign_figures(conn: asyncpg.Connection, campaign: Campaign, now: da
     R21: interviews held or missed, no-show rates per origin school."""
     by_domain = [dict(row) async for row in q.figures_needs_by_domain(conn, campaign=campaign.campaign)]
     interviews = await q.figures_interviews(conn, campaign=campaign.campaign, now=now)
-    no_shows = [dict(row) async for row in q.no_shows_by_origin(conn, campaign=campaign.campaign)]
-    for row in no_shows:
-        row["rate"] = round(row["absent"] / row["reported"], 4)
+    repo = SchedulingRepository(conn, campaign.campaign)
+    no_shows = [{"origin_uai": r.origin_uai, "reported": r.reported, "absent": r.absent,
+                 "rate": round(r.absent / r.reported, 4)} for r in await repo.no_shows_by_origin()]
     alarms = [{"domain_code": a.domain_code, "waiting_pupils": a.waiting_pupils,
                "last_booking_day": a.last_booking_day.isoformat() if a.last_booking_day else None}
-              for a in await at_risk(SchedulingRepository(conn, campaign.campaign), campaign, now)]
+              for a in await at_risk(repo, campaign, now)]
     return {"interviews": dict(interviews), "needs_by_domain": by_domain, "no_shows_by_origin": no_shows,
             "interviews_at_risk": alarms}

@@ -157,11 +157,11 @@ async def candidacy_withdrawn(event: CandidacyWithdrawn, ctx: Context) -> Sequen
     if need is None or need.state != "withdrawn":
         return []
     interview = await repo.active_interview(event.ine, event.domain_code)
-    if interview is None or interview["status"] != "booked" or interview["starts_at"] <= ctx.now:
+    if interview is None or interview.status != "booked" or interview.starts_at <= ctx.now:
         return []
     reason = "candidacies_withdrawn"
-    await repo.cancel_interview(interview["interview_id"], reason)
-    cancelled = ctx.event(InterviewCancelled, interview_id=interview["interview_id"], ine=event.ine,
+    await repo.cancel_interview(interview.interview_id, reason)
+    cancelled = ctx.event(InterviewCancelled, interview_id=interview.interview_id, ine=event.ine,
                           domain_code=event.domain_code, reason=reason)
     return [cancelled, *await drain(repo, event.domain_code, ctx)]
 
@@ -170,9 +170,9 @@ async def interview_reported(event: InterviewReported, ctx: Context) -> Sequence
     """R21: attendance; an absent pupil keeps no interview until the origin school asks for a new one."""
     repo = SchedulingRepository(ctx.conn, ctx.campaign.campaign)
     await repo.lock_pupil(event.ine)
-    row = await repo.report_attendance(event.interview_id, event.attended)
-    if row is not None:
-        await repo.set_need_state(row["ine"], row["domain_code"], "held" if event.attended else "absent")
+    reported = await repo.report_attendance(event.interview_id, event.attended)
+    if reported is not None:
+        await repo.set_need_state(reported.ine, reported.domain_code, "held" if event.attended else "absent")
     return []
 
 

@@ -6,7 +6,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
 
 import asyncpg
 from asyncpg.transaction import Transaction
@@ -61,7 +60,7 @@ class MovedInterview:
     need: Need | None
 
 
-def _need(row: Any) -> Need | None:
+def _need(row: asyncpg.Record | None) -> Need | None:
     if row is None:
         return None
     return Need(row["ine"], row["domain_code"], row["origin_uai"], row["registered_at"],
@@ -78,6 +77,33 @@ class PupilInterview:
     reception_uai: str
     starts_at: datetime
     status: str
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveInterview:
+    """The interview a pupil holds in a domain (booked or attended), as a withdrawal finds it."""
+
+    interview_id: uuid.UUID
+    slot_id: uuid.UUID
+    starts_at: datetime
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReportedInterview:
+    """An interview whose attendance was recorded: the pupil's need it settles."""
+
+    ine: str
+    domain_code: str
+
+
+@dataclass(frozen=True, slots=True)
+class NoShows:
+    """R21: an origin school's interviews reported (held or missed), and how many its pupils missed."""
+
+    origin_uai: str
+    reported: int
+    absent: int
 
 
 class SeatTaken(Exception):
@@ -161,14 +187,17 @@ class SchedulingRepository:
         return Booking(interview_id, seat["reception_uai"], seat["place"], seat["starts_at"], seat["ends_at"],
                        tuple(row["formation_codes"]))
 
-    async def active_interview(self, ine: str, domain_code: str) -> Any:
-        return await q.active_interview(self.conn, campaign=self.campaign, ine=ine, domain_code=domain_code)
+    async def active_interview(self, ine: str, domain_code: str) -> ActiveInterview | None:
+        row = await q.active_interview(self.conn, campaign=self.campaign, ine=ine, domain_code=domain_code)
+        return None if row is None else ActiveInterview(**row)
 
     async def cancel_interview(self, interview_id: uuid.UUID, reason: str) -> None:
         await q.cancel_interview(self.conn, interview_id=interview_id, reason=reason)
 
-    async def report_attendance(self, interview_id: uuid.UUID, attended: bool) -> Any:
-        return await q.report_attendance(self.conn, interview_id=interview_id, attended=attended)
+    async def report_attendance(self, interview_id: uuid.UUID, attended: bool) -> ReportedInterview | None:
+        """None: no interview to report on (unknown, or cancelled)."""
+        row = await q.report_attendance(self.conn, interview_id=interview_id, attended=attended)
+        return None if row is None else ReportedInterview(**row)
 
     async def insert_slot(self, *, reception_uai: str, domain_code: str, place: str, starts_at: datetime,
                           ends_at: datetime, half_day: str, capacity: int) -> bool:
@@ -229,6 +258,9 @@ class SchedulingRepository:
         """True when this is the domain's first alarm of the campaign day ``today``."""
         return bool(await q.raise_alarm(self.conn, campaign=self.campaign, domain_code=domain_code, today=today,
                                         waiting=waiting, now=now))
+
+    async def no_shows_by_origin(self) -> list[NoShows]:
+        return [NoShows(**r) async for r in q.no_shows_by_origin(self.conn, campaign=self.campaign)]
 
 
 async def purge_campaign(conn: asyncpg.Connection, campaign: str) -> int:
