@@ -181,6 +181,10 @@ class NotificationsRepository:
     async def cancel_interview(self, interview_id: uuid.UUID, reason: str) -> None:
         await q.cancel_interview(self.conn, interview_id=interview_id, reason=reason)
 
+    async def drop_pending(self, key: str) -> bool:
+        """Whether the pending mail ``key`` was dropped before any sender leased it."""
+        return bool(await q.drop_pending_mail(self.conn, key=key))
+
     async def drop_pending_convocations(self, interview_id: uuid.UUID) -> list[int]:
         """Drops the interview's convocations still waiting (first or corrected); returns their revisions."""
         return list(await q.drop_pending_convocations(self.conn, interview_id=interview_id))

@@ -37,6 +37,12 @@ WITH dropped AS (
 )
 SELECT coalesce(array_agg(revision), ARRAY[]::integer[]) FROM dropped;
 
+-- name: drop_pending_mail$
+-- R19 for reception schools: a planning sheet asked for but not yet leased is replaced by a newer version of
+-- the day, never sent; false when a sender has just leased it (then it goes, and the newer one follows it).
+UPDATE mails SET state = 'dropped' WHERE key = :key AND state = 'pending'
+RETURNING true;
+
 -- name: drop_leased$
 -- A leased mail that must not go after all (domain.dropped_at_send): recorded as dropped, never sent; only under
 -- the sender's own lease (a lease taken over is the new holder's to record).
