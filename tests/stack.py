@@ -12,7 +12,7 @@ import urllib.request
 from pathlib import Path
 
 from contracts import routing
-from deploy.local import LOG, PG
+from deploy.local.settings import LOG, PG
 from ops.simulation.fresh import empty_campaign
 from tests.conftest import ADMIN_URL, AMQP_HOST, TEST_DATABASE_URL, TEST_SERVICES_DATABASE_URL, TEST_VHOST
 

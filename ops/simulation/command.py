@@ -14,8 +14,8 @@ from rich.console import Console
 from rich.table import Table
 
 from contracts.campaign import Campaign, load_campaign
-from deploy.local import VAR
-from deploy.portal import PortalClient
+from deploy.local.settings import VAR
+from harness.portal import PortalClient
 from ops.settings import OpsSettings
 from ops.simulation import catchup
 from ops.simulation.display import Display

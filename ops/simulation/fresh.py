@@ -19,7 +19,8 @@ import asyncpg
 from contracts import routing
 from contracts.campaign import Campaign
 from deploy.database import ensure_service_schemas
-from deploy.local import ROOT, VAR, Addresses, replica_count
+from deploy.local.settings import ROOT, VAR, Addresses
+from deploy.local.stack import replica_count
 from ops.settings import OpsSettings
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from deploy.portal import PortalClient
+from harness.portal import PortalClient
 from ops.cli import app
 from ops.settings import local_service_urls
 from tests.conftest import TEST_VHOST

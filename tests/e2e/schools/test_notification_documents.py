@@ -23,8 +23,8 @@ import icalendar
 import pytest
 from pypdf import PdfReader
 
-from deploy.mail_sink import MailSink
-from deploy.portal import PortalClient
+from harness.mail_sink import MailSink
+from harness.portal import PortalClient
 from tests.conftest import ADMIN_URL
 from tests.e2e.conftest import OPEN, Clock, SmtpServer
 from tests.e2e.test_scheduling import booked, register, send, slots_body

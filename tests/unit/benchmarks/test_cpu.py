@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from deploy import cluster, cpu
+from bench import cpu
+from deploy.local import cluster
 
 
 def _spin(seconds: float) -> None:

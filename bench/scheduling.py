@@ -22,11 +22,12 @@ from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
+from bench import cpu
 from contracts.campaign import load_campaign
 from contracts.identifiers import departement_of_uai, uai_check_letter
-from deploy import cpu
-from deploy.local import LOG, ROOT, VAR, replica_count, service_env
-from deploy.portal import PortalClient
+from deploy.local.settings import LOG, ROOT, VAR
+from deploy.local.stack import replica_count, service_env
+from harness.portal import PortalClient
 
 PORTAL_URL = "amqp://portal:portal@127.0.0.1:5672/passpro"
 

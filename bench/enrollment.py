@@ -28,10 +28,11 @@ from typing import Any
 
 import aio_pika
 
+from bench import cpu
 from contracts import routing
-from deploy import cpu
-from deploy.local import RUN, VAR, running
-from deploy.portal import PortalClient
+from deploy.local.settings import RUN, VAR
+from deploy.local.stack import running
+from harness.portal import PortalClient
 
 PORTAL_URL = "amqp://portal:portal@127.0.0.1:5672/passpro"
 ADMIN_URL = "amqp://passpro-admin:passpro-admin@127.0.0.1:5672/passpro"

@@ -7,14 +7,11 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import json
 import os
-import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,296 +23,118 @@ from pathlib import Path
 
 from contracts import routing
 from deploy import topology
-
-ROOT = Path(__file__).resolve().parent.parent
-VAR = Path(os.environ.get("PASSPRO_VAR", ROOT / "var"))
-RUN = VAR / "run"
-LOG = VAR / "log"
-RABBIT = VAR / "rabbitmq"
-PG = VAR / "postgres"
-PG_BIN = Path(os.environ.get("PASSPRO_PG_BIN", "/usr/lib/postgresql/15/bin"))
-
-AMQP_PORT = int(os.environ.get("PASSPRO_AMQP_PORT", "5672"))
-MANAGEMENT_PORT = int(os.environ.get("PASSPRO_MANAGEMENT_PORT", "15672"))
-PG_PORT = int(os.environ.get("PASSPRO_PG_PORT", "5432"))
-RABBIT_NODE = os.environ.get("PASSPRO_RABBIT_NODE", "passpro@localhost")
-DB_USER = "passpro"
-DB_PASSWORD = os.environ.get("PASSPRO_DB_PASSWORD", "passpro")
-DATABASES = ("passpro", "passpro_test")
-
-HEALTH_BASE_PORT = int(os.environ.get("PASSPRO_HEALTH_BASE_PORT", "8081"))
-HEALTH_PORTS = {name: HEALTH_BASE_PORT + i for i, name in enumerate(routing.SERVICES)}
-"""Each service's health and metrics port on the local stack; its further replica k listens on this + 100 × k."""
-REPLICAS = int(os.environ["PASSPRO_REPLICAS"]) if os.environ.get("PASSPRO_REPLICAS") else None
-"""Processes per service; unset, ``up`` keeps as many as already run (at least one)."""
-AFFELNET_PORT = int(os.environ.get("PASSPRO_AFFELNET_PORT", "8090"))
-"""The local receiver standing in for Affelnet (unless PASSPRO_AFFELNET_URL points elsewhere)."""
-
-
-@dataclass(frozen=True)
-class Addresses:
-    amqp: str = f"amqp://127.0.0.1:{AMQP_PORT}/{routing.VHOST}"
-    management: str = f"http://127.0.0.1:{MANAGEMENT_PORT}/"
-    database: str = f"postgresql://127.0.0.1:{PG_PORT}/passpro"
-    """The services': naming no user, each connects as its own role (``passpro_<service>``)."""
-    admin_database: str = f"postgresql://{DB_USER}:{DB_PASSWORD}@127.0.0.1:{PG_PORT}/passpro"
-    """Operators' and tools' administrative connection (schema drops of a fresh campaign, benchmarks)."""
-
-
-def say(text: str) -> None:
-    print(f"[passpro] {text}", flush=True)
-
-
-def _is_root() -> bool:
-    return os.geteuid() == 0
-
-
-def _chown(path: Path, user: str) -> None:
-    if _is_root():
-        entry = pwd.getpwnam(user)
-        for p in [path, *path.rglob("*")]:
-            os.chown(p, entry.pw_uid, entry.pw_gid)
-
-
-def _as(user: str, argv: list[str]) -> list[str]:
-    return ["runuser", "-u", user, "--", *argv] if _is_root() else argv
-
-
-def _port_open(port: int) -> bool:
-    with socket.socket() as s:
-        s.settimeout(0.5)
-        return s.connect_ex(("127.0.0.1", port)) == 0
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _read_pid(path: Path) -> int | None:
-    try:
-        pid = int(path.read_text().split()[0])
-    except (FileNotFoundError, ValueError, IndexError):
-        return None
-    return pid if _pid_alive(pid) else None
-
-
-def _wait(predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise SystemExit(f"[passpro] {what} did not come up within {timeout:.0f} s; see {LOG}")
-
-
-def _stop_pid(pid: int, name: str, timeout: float = 40.0) -> None:
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and _pid_alive(pid):
-        time.sleep(0.1)
-    if _pid_alive(pid):
-        say(f"{name} (pid {pid}) did not stop on SIGTERM; killing it")
-        os.kill(pid, signal.SIGKILL)
-
+from deploy.local import cluster
+from deploy.local.processes import as_user, chown, is_root, port_open, read_pid, say, stop_pid, wait_for
+from deploy.local.rabbit import (
+    PLUGINS,
+    await_startup,
+    management,
+    prune_stale_queues,
+    rabbit_config,
+    rabbit_env,
+    stop_epmd_if_unused,
+)
+from deploy.local.settings import (
+    AFFELNET_PORT,
+    AMQP_PORT,
+    DATABASES,
+    DB_PASSWORD,
+    DB_USER,
+    HEALTH_PORTS,
+    LOG,
+    MAIL_PORT,
+    MAIL_SINK,
+    MANAGEMENT_PORT,
+    PG,
+    PG_BIN,
+    PG_PORT,
+    RABBIT,
+    RABBIT_NODE,
+    REPLICAS,
+    ROOT,
+    RUN,
+    VAR,
+    Addresses,
+)
 
 # ---------------------------------------------------------------- RabbitMQ
 
 
-def _rabbit_env(node: str = RABBIT_NODE, amqp_port: int = AMQP_PORT, home: Path = RABBIT) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        # The nodes of a cluster and the CLI share one Erlang cookie, in HOME.
-        HOME="/var/lib/rabbitmq" if _is_root() else str(RABBIT),
-        RABBITMQ_NODENAME=node,
-        RABBITMQ_NODE_IP_ADDRESS="127.0.0.1",
-        RABBITMQ_NODE_PORT=str(amqp_port),
-        RABBITMQ_DIST_PORT=str(amqp_port + 20000),
-        RABBITMQ_MNESIA_BASE=str(home / "mnesia"),
-        RABBITMQ_LOG_BASE=str(home / "log"),
-        RABBITMQ_ENABLED_PLUGINS_FILE=str(home / "enabled_plugins"),
-        RABBITMQ_CONFIG_FILE=str(home / "rabbitmq.conf"),
-        RABBITMQ_PID_FILE=str(home / "rabbit.pid"),
-        RABBITMQ_LOGS="-",
-        # Erlang's port mapper and distribution port stay on loopback too.
-        ERL_EPMD_ADDRESS="127.0.0.1",
-        RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}",
-    )
-    return env
-
-
-PLUGINS = "[rabbitmq_management,rabbitmq_prometheus].\n"
-
-
-def _rabbit_config(amqp_port: int, management_port: int, definitions: Path | None, memory: float = 0.6) -> str:
-    return "\n".join(
-        [
-            f"listeners.tcp.default = 127.0.0.1:{amqp_port}",
-            "management.tcp.ip = 127.0.0.1",
-            f"management.tcp.port = {management_port}",
-            # Prometheus' endpoint of the broker (queue depths, consumers), 20 above the management port.
-            "prometheus.tcp.ip = 127.0.0.1",
-            f"prometheus.tcp.port = {management_port + 20}",
-            *([f"load_definitions = {definitions}"] if definitions else []),
-            "loopback_users = none",
-            # Read at boot only: a running broker keeps its limit until restarted.
-            f"max_message_size = {topology.MAX_MESSAGE_SIZE}",
-            "log.console = true",
-            "log.console.level = warning",
-            "log.file = false",
-            # A small machine: do not block publishers on a nearly full disk or low memory.
-            "disk_free_limit.absolute = 50MB",
-            f"vm_memory_high_watermark.relative = {memory:.2f}",
-            "",
-        ]
-    )
-
-
 def rabbit_up() -> None:
-    from deploy import cluster
-
     if cluster.size() > 1:
         cluster.up(cluster.size())
         return
     if cluster.running():
         raise SystemExit(f"[passpro] the {cluster.recorded()}-node cluster under {RABBIT} is running: "
                          "`make down` before starting a single node")
-    if _read_pid(RABBIT / "rabbit.pid") and _port_open(AMQP_PORT):
+    if read_pid(RABBIT / "rabbit.pid") and port_open(AMQP_PORT):
         # A running broker takes the topology as it is now: definitions import adds, pruning removes.
-        _management("POST", "definitions", topology.definitions())
-        _prune_stale_queues()
+        management("POST", "definitions", topology.definitions())
+        prune_stale_queues()
         say(f"RabbitMQ already running on 127.0.0.1:{AMQP_PORT}; topology brought up to date")
         return
-    if _port_open(AMQP_PORT):
+    if port_open(AMQP_PORT):
         raise SystemExit(f"[passpro] port {AMQP_PORT} is taken by a process this stack did not start")
     for sub in ("mnesia", "log"):
         (RABBIT / sub).mkdir(parents=True, exist_ok=True)
     (RABBIT / "enabled_plugins").write_text(PLUGINS)
     (RABBIT / "definitions.json").write_text(json.dumps(topology.definitions(), indent=1))
-    (RABBIT / "rabbitmq.conf").write_text(_rabbit_config(AMQP_PORT, MANAGEMENT_PORT, RABBIT / "definitions.json"))
-    _chown(RABBIT, "rabbitmq")
+    (RABBIT / "rabbitmq.conf").write_text(rabbit_config(AMQP_PORT, MANAGEMENT_PORT, RABBIT / "definitions.json"))
+    chown(RABBIT, "rabbitmq")
     LOG.mkdir(parents=True, exist_ok=True)
     log = open(LOG / "rabbitmq.log", "ab")
     subprocess.Popen(
-        _as("rabbitmq", ["/usr/lib/rabbitmq/bin/rabbitmq-server"]),
-        env=_rabbit_env(),
+        as_user("rabbitmq", ["/usr/lib/rabbitmq/bin/rabbitmq-server"]),
+        env=rabbit_env(),
         stdout=log,
         stderr=subprocess.STDOUT,
-        cwd="/var/lib/rabbitmq" if _is_root() else str(RABBIT),
+        cwd="/var/lib/rabbitmq" if is_root() else str(RABBIT),
         start_new_session=True,
     )
-    _wait(lambda: (RABBIT / "rabbit.pid").exists(), 60, "RabbitMQ's pid file")
-    _await_startup(RABBIT_NODE, _rabbit_env())
-    _wait(lambda: _port_open(MANAGEMENT_PORT), 60, "RabbitMQ's management UI")
-    _prune_stale_queues()
+    wait_for(lambda: (RABBIT / "rabbit.pid").exists(), 60, "RabbitMQ's pid file")
+    await_startup(RABBIT_NODE, rabbit_env())
+    wait_for(lambda: port_open(MANAGEMENT_PORT), 60, "RabbitMQ's management UI")
+    prune_stale_queues()
     say(f"RabbitMQ up on 127.0.0.1:{AMQP_PORT} (management on {MANAGEMENT_PORT})")
 
 
-def _await_startup(node: str, env: dict[str, str], timeout: float = 180) -> None:
-    """``await_startup`` fails at once while the node has not registered with epmd yet (a cold start)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        done = subprocess.run(
-            _as("rabbitmq", ["/usr/lib/rabbitmq/bin/rabbitmqctl", "-n", node, "await_startup"]),
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=timeout,
-        )
-        if done.returncode == 0:
-            return
-        if time.monotonic() > deadline:
-            sys.stderr.write(done.stderr.decode(errors="replace"))
-            raise SystemExit(f"[passpro] RabbitMQ node {node} did not start: see {LOG / 'rabbitmq.log'}")
-        time.sleep(1)
-
-
-def _management(method: str, path: str, body: object = None) -> object:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(f"http://127.0.0.1:{MANAGEMENT_PORT}/api/{path}", method=method, data=data)
-    request.add_header("Content-Type", "application/json")
-    credentials = f"{topology.ADMIN_USER}:{topology.accounts()[0].password}".encode()
-    request.add_header("Authorization", "Basic " + base64.b64encode(credentials).decode())
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback only
-        body = response.read()
-    return json.loads(body) if body else None
-
-
-def _prune_stale_queues() -> None:
-    """Definitions only add: a queue the topology no longer has would fill up with nobody reading it.
-
-    Empty ones are deleted; one that still holds messages is left for an operator, with a warning.
-    """
-    wanted = {(q["vhost"], q["name"]) for q in topology.definitions()["queues"]}
-    queues = _management("GET", "queues?columns=name,vhost,messages")
-    assert isinstance(queues, list)
-    for queue in queues:
-        key = (queue["vhost"], queue["name"])
-        if queue["vhost"] not in (routing.VHOST, topology.TEST_VHOST) or key in wanted:
-            continue
-        if queue["name"].startswith(("amq.gen-", "bench.")):
-            continue
-        if queue.get("messages"):
-            say(f"queue {queue['name']} ({queue['vhost']}) is no longer in the topology but holds "
-                f"{queue['messages']} messages: inspect it in the management UI")
-            continue
-        vhost = urllib.parse.quote(queue["vhost"], safe="")
-        _management("DELETE", f"queues/{vhost}/{urllib.parse.quote(queue['name'], safe='')}")
-        say(f"deleted queue {queue['name']} ({queue['vhost']}): no longer in the topology")
-
-
 def rabbit_down() -> None:
-    from deploy import cluster
-
     cluster.down()
-    pid = _read_pid(RABBIT / "rabbit.pid")
+    pid = read_pid(RABBIT / "rabbit.pid")
     if pid is None:
         return
-    _stop_pid(pid, "RabbitMQ", timeout=60)
-    _stop_epmd_if_unused()
+    stop_pid(pid, "RabbitMQ", timeout=60)
+    stop_epmd_if_unused()
     say("RabbitMQ stopped")
-
-
-def _stop_epmd_if_unused() -> None:
-    """The first node started Erlang's port mapper; stop it too unless another node still uses it."""
-    epmd = shutil.which("epmd") or "/usr/lib/erlang/bin/epmd"
-    names = subprocess.run([epmd, "-names"], capture_output=True, text=True, check=False)
-    if names.returncode == 0 and "name " not in names.stdout:
-        subprocess.run([epmd, "-kill"], capture_output=True, check=False)
 
 
 # ---------------------------------------------------------------- PostgreSQL
 
 
 def _pg(argv: list[str], **kw) -> subprocess.CompletedProcess[bytes]:  # type: ignore[no-untyped-def]
-    return subprocess.run(_as("postgres", argv), check=True, **kw)
+    return subprocess.run(as_user("postgres", argv), check=True, **kw)
 
 
 def pg_up() -> None:
     data = PG / "data"
     pid_file = data / "postmaster.pid"
-    if _read_pid(pid_file) and _port_open(PG_PORT):
+    if read_pid(pid_file) and port_open(PG_PORT):
         asyncio.run(_provision(fresh=False))
         say(f"PostgreSQL already running on 127.0.0.1:{PG_PORT}; service roles and schemas up to date")
         return
-    if _port_open(PG_PORT):
+    if port_open(PG_PORT):
         raise SystemExit(f"[passpro] port {PG_PORT} is taken by a process this stack did not start")
     (PG / "run").mkdir(parents=True, exist_ok=True)
     fresh = not (data / "PG_VERSION").exists()
     if fresh:
         data.mkdir(parents=True, exist_ok=True)
-        _chown(PG, "postgres")
+        chown(PG, "postgres")
         _pg(
             [str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "--auth-local=trust",
              "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8"],
             stdout=subprocess.DEVNULL,
         )
-    _chown(PG, "postgres")
+    chown(PG, "postgres")
     options = (
         f"-c listen_addresses=127.0.0.1 -p {PG_PORT} -k {PG / 'run'} -c max_connections=300 "
         "-c shared_buffers=256MB -c synchronous_commit=on -c fsync=on"
@@ -358,7 +177,7 @@ async def _provision(fresh: bool) -> None:
 
 def pg_down() -> None:
     data = PG / "data"
-    if _read_pid(data / "postmaster.pid") is None:
+    if read_pid(data / "postmaster.pid") is None:
         return
     _pg([str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"], stdout=subprocess.DEVNULL)
     say("PostgreSQL stopped")
@@ -368,8 +187,6 @@ def pg_down() -> None:
 
 
 def service_env(service: str, replica: int = 0) -> dict[str, str]:
-    from deploy import cluster
-
     env = dict(os.environ)
     env.setdefault("PASSPRO_AMQP_URL", cluster.amqp_url() if cluster.size() > 1 else Addresses.amqp)
     env.setdefault("PASSPRO_DATABASE_URL", Addresses.database)
@@ -379,16 +196,10 @@ def service_env(service: str, replica: int = 0) -> dict[str, str]:
     return env
 
 
-MAIL_PORT = int(os.environ.get("PASSPRO_SMTP_PORT", "8025"))
-
-
-MAIL_SINK = os.environ.get("PASSPRO_MAIL_SINK", "storing")
-"""``storing`` (every mail an .eml under var/mail) or ``counting`` (benchmarks: counts, keeps nothing)."""
-
 
 def _mail_sink_kind() -> str | None:
     """The kind of the running sink, from its pid file (``<pid> <kind>``; a bare pid is a storing sink)."""
-    if _read_pid(RUN / "mail.pid") is None:
+    if read_pid(RUN / "mail.pid") is None:
         return None
     words = (RUN / "mail.pid").read_text().split()
     return words[1] if len(words) > 1 else "storing"
@@ -409,31 +220,31 @@ def mail_sink_up() -> None:
     log = open(LOG / "mail.log", "ab")
     kind = ["--counting"] if MAIL_SINK == "counting" else ["--directory", str(VAR / "mail")]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "deploy.mail_sink", "--port", str(MAIL_PORT), *kind],
+        [sys.executable, "-m", "harness.mail_sink", "--port", str(MAIL_PORT), *kind],
         stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     (RUN / "mail.pid").write_text(f"{proc.pid} {MAIL_SINK}\n")
-    _wait(lambda: _port_open(MAIL_PORT), 30, "the local mail sink")
+    wait_for(lambda: port_open(MAIL_PORT), 30, "the local mail sink")
     where = "counting, keeping nothing" if MAIL_SINK == "counting" else f"mails in {VAR / 'mail'}"
     say(f"mail sink up on 127.0.0.1:{MAIL_PORT} ({where})")
 
 
 def affelnet_up() -> None:
     """The local Affelnet receiver, when no real Affelnet is configured."""
-    if "PASSPRO_AFFELNET_URL" in os.environ or _read_pid(RUN / "affelnet.pid"):
+    if "PASSPRO_AFFELNET_URL" in os.environ or read_pid(RUN / "affelnet.pid"):
         return
     RUN.mkdir(parents=True, exist_ok=True)
     LOG.mkdir(parents=True, exist_ok=True)
     log = open(LOG / "affelnet.log", "ab")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "deploy.affelnet_receiver", "--port", str(AFFELNET_PORT),
+        [sys.executable, "-m", "harness.affelnet_receiver", "--port", str(AFFELNET_PORT),
          "--journal", str(VAR / "affelnet" / "received.jsonl")],
         stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     (RUN / "affelnet.pid").write_text(f"{proc.pid}\n")
-    _wait(lambda: _port_open(AFFELNET_PORT), 30, "the local Affelnet receiver")
+    wait_for(lambda: port_open(AFFELNET_PORT), 30, "the local Affelnet receiver")
     say(f"Affelnet receiver up on 127.0.0.1:{AFFELNET_PORT} (bonuses in {VAR / 'affelnet' / 'received.jsonl'})")
 
 
@@ -454,7 +265,7 @@ def _replicas(service: str) -> list[int]:
 
 def running(service: str) -> dict[str, int]:
     """The live processes of ``service`` this stack started, by name (``scheduling``, ``scheduling-1``…)."""
-    pids = {_replica(service, k): _read_pid(RUN / f"{_replica(service, k)}.pid") for k in _replicas(service)}
+    pids = {_replica(service, k): read_pid(RUN / f"{_replica(service, k)}.pid") for k in _replicas(service)}
     return {name: pid for name, pid in pids.items() if pid is not None}
 
 
@@ -465,14 +276,14 @@ def replica_count(service: str | None = None) -> int:
 
 def _stop_all(names: list[str]) -> None:
     """SIGTERM to all first, so that they drain together, then each is waited for (or killed)."""
-    pids = {name: _read_pid(RUN / f"{name}.pid") for name in names}
+    pids = {name: read_pid(RUN / f"{name}.pid") for name in names}
     for pid in pids.values():
         if pid is not None:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
     for name, pid in pids.items():
         if pid is not None:
-            _stop_pid(pid, name)
+            stop_pid(pid, name)
             say(f"{name} stopped")
         (RUN / f"{name}.pid").unlink(missing_ok=True)
 
@@ -488,7 +299,7 @@ def services_up(replicas: int | None = None) -> None:
     for service in routing.SERVICES:
         for k in range(wanted[service]):
             pid_file = RUN / f"{_replica(service, k)}.pid"
-            if _read_pid(pid_file):
+            if read_pid(pid_file):
                 continue
             log_path = LOG / f"{_replica(service, k)}.log"
             log = open(log_path, "ab")
@@ -534,7 +345,7 @@ class Starting:
         if self.process is not None:
             code = self.process.poll()  # reaps it: an exited child would otherwise linger as a zombie, "alive"
             return code is not None, code
-        return self.pid_file is not None and _read_pid(self.pid_file) is None, None
+        return self.pid_file is not None and read_pid(self.pid_file) is None, None
 
 
 START_ERROR_LINES = 20
@@ -587,7 +398,7 @@ def await_ready(
 def _restart_on_wall_clock() -> None:
     """The demo needs the virtual clock: services left running on the wall clock are restarted."""
     for name in [_replica(service, k) for service in routing.SERVICES for k in _replicas(service)]:
-        pid = _read_pid(RUN / f"{name}.pid")
+        pid = read_pid(RUN / f"{name}.pid")
         if pid is None:
             continue
         try:
@@ -596,7 +407,7 @@ def _restart_on_wall_clock() -> None:
             continue
         if b"PASSPRO_CLOCK=" + os.environ.get("PASSPRO_CLOCK", "wall").encode() not in environ:
             say(f"{name} runs on another clock; restarting it")
-            _stop_pid(pid, name)
+            stop_pid(pid, name)
 
 
 def services_down() -> None:
@@ -613,27 +424,25 @@ def _http_ok(url: str) -> bool:
 
 
 def status() -> int:
-    from deploy import cluster
-
     addr = Addresses()
-    rabbit = "up" if _read_pid(RABBIT / "rabbit.pid") and _port_open(AMQP_PORT) else "down"
-    pg = "up" if _read_pid(PG / "data" / "postmaster.pid") and _port_open(PG_PORT) else "down"
+    rabbit = "up" if read_pid(RABBIT / "rabbit.pid") and port_open(AMQP_PORT) else "down"
+    pg = "up" if read_pid(PG / "data" / "postmaster.pid") and port_open(PG_PORT) else "down"
     if cluster.size() > 1:
         rabbit = "up" if cluster.status() else "down"
     else:
         print(f"broker         {rabbit:5} {addr.amqp}")
         print(f"management UI  {rabbit:5} {addr.management}  (user {topology.ADMIN_USER})")
     print(f"database       {pg:5} {addr.database}  (one role per service: passpro_<service>)")
-    receiver = "up" if _read_pid(RUN / "affelnet.pid") and _port_open(AFFELNET_PORT) else "down"
+    receiver = "up" if read_pid(RUN / "affelnet.pid") and port_open(AFFELNET_PORT) else "down"
     print(f"affelnet       {receiver:5} http://127.0.0.1:{AFFELNET_PORT}/bonuses  (local receiver)")
-    sink = "up" if _read_pid(RUN / "mail.pid") and _port_open(MAIL_PORT) else "down"
+    sink = "up" if read_pid(RUN / "mail.pid") and port_open(MAIL_PORT) else "down"
     print(f"mail sink      {sink:5} smtp://127.0.0.1:{MAIL_PORT}  (.eml files in {VAR / 'mail'})")
     all_up = rabbit == "up" and pg == "up"
     for service in routing.SERVICES:
         for k in sorted({0, *_replicas(service), *range(REPLICAS or 1)}):
             name = _replica(service, k)
             port = HEALTH_PORTS[service] + 100 * k
-            pid = _read_pid(RUN / f"{name}.pid")
+            pid = read_pid(RUN / f"{name}.pid")
             ready = pid is not None and _http_ok(f"http://127.0.0.1:{port}/health/ready")
             state = "ready" if ready else ("up" if pid else "down")
             all_up = all_up and ready

@@ -16,8 +16,8 @@ import time
 import uuid
 
 from contracts.campaign import load_campaign
-from deploy.affelnet_receiver import AffelnetReceiver, serve
-from deploy.local import VAR, Addresses
+from deploy.local.settings import VAR, Addresses
+from harness.affelnet_receiver import AffelnetReceiver, serve
 from services.affelnet_export.domain import idempotency_key
 from services.affelnet_export.repository import SQL_DIR
 from services.affelnet_export.sender import send_bonuses
