@@ -16,7 +16,7 @@ import time
 import uuid
 
 from contracts.campaign import load_campaign
-from deploy.local.settings import VAR, Addresses
+from deploy.local.settings import settings
 from harness.affelnet_receiver import AffelnetReceiver, serve
 from services.affelnet_export.domain import idempotency_key
 from services.affelnet_export.repository import SQL_DIR
@@ -28,7 +28,7 @@ PORT = 18190
 
 
 async def main(n: int, latency: float, concurrency: int) -> dict[str, object]:
-    dsn = os.environ.get("PASSPRO_ADMIN_DATABASE_URL", Addresses.admin_database)
+    dsn = os.environ.get("PASSPRO_ADMIN_DATABASE_URL", settings().addresses.admin_database)
     schema = f"bench_affelnet_{uuid.uuid4().hex[:8]}"
     await migrate(dsn, schema, {"runtime": RUNTIME_SQL / "migrations", "affelnet_export": SQL_DIR / "migrations"})
     pool = await create_pool(dsn, schema, 20)
@@ -71,5 +71,5 @@ if __name__ == "__main__":
     args = parser.parse_args()
     figures = asyncio.run(main(args.n, args.latency, args.concurrency))
     print(json.dumps(figures, indent=2))
-    (VAR / "report").mkdir(parents=True, exist_ok=True)
-    (VAR / "report" / "bench-affelnet.json").write_text(json.dumps(figures, indent=2))
+    (settings().var / "report").mkdir(parents=True, exist_ok=True)
+    (settings().var / "report" / "bench-affelnet.json").write_text(json.dumps(figures, indent=2))

@@ -18,7 +18,7 @@ from pathlib import Path
 from contracts import routing
 from deploy.local import cluster
 from deploy.local.processes import read_pid
-from deploy.local.settings import PG, RABBIT, RUN
+from deploy.local.settings import settings
 from deploy.local.stack import running
 
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -77,7 +77,7 @@ def brokers() -> dict[str, int]:
     A node counts under its own name so that one restarted during a run counts from its restart.
     """
     found = {}
-    single = read_pid(RABBIT / "rabbit.pid")
+    single = read_pid(settings().rabbit / "rabbit.pid")
     if single is not None:
         found["rabbitmq"] = single
     for node in cluster.nodes(max(cluster.size(), cluster.recorded())):
@@ -103,9 +103,9 @@ def stack_cpu(apart: Mapping[str, Collection[int]] | None = None) -> dict[str, f
                 continue
     for part, pid in brokers().items():
         used[part] = _tree(pid)
-    used["postgresql"] = _tree(read_pid(PG / "data" / "postmaster.pid"))
-    used["mail sink"] = _tree(read_pid(RUN / "mail.pid"))
-    used["affelnet receiver"] = _tree(read_pid(RUN / "affelnet.pid"))
+    used["postgresql"] = _tree(read_pid(settings().pg / "data" / "postmaster.pid"))
+    used["mail sink"] = _tree(read_pid(settings().run / "mail.pid"))
+    used["affelnet receiver"] = _tree(read_pid(settings().run / "affelnet.pid"))
     for part, pids in apart.items():
         for pid in pids:
             try:

@@ -38,7 +38,7 @@ from bench import cpu, relay
 from bench.enrollment import ADMIN_URL, PORTAL_URL, _rss_kib
 from contracts import routing
 from contracts.campaign import load_campaign
-from deploy.local.settings import MAIL_PORT, VAR
+from deploy.local.settings import settings
 from deploy.local.stack import running
 from harness import mail_sink
 from harness.portal import PortalClient
@@ -187,7 +187,7 @@ async def service_path(n: int, rate: float, latency_seconds: float, concurrency:
 def sink_counts() -> dict[str, int] | None:
     """What the counting mail sink has counted so far; None when the stack runs the storing sink."""
     try:
-        return mail_sink.read_counts(MAIL_PORT)
+        return mail_sink.read_counts(settings().mail_port)
     except (OSError, ValueError, RuntimeError):
         return None
 
@@ -233,7 +233,7 @@ async def main(n: int, rate: float, latency_seconds: float, concurrency: int) ->
     print(f"latency      : p99 {service['latency_p99_ms']} ms register → convocation at "
           f"{service['latency_offered_per_s']}/s offered (target < 1 s)")
     print(f"memory       : largest {max(peaks.values(), default=0)} MiB (target < 150 MB per service)")
-    out = VAR / "report"
+    out = settings().var / "report"
     out.mkdir(parents=True, exist_ok=True)
     (out / "bench-pipeline.json").write_text(json.dumps(
         {"service": service, "raw": raw, "ratio": ratio, "rss_peak_mib": peaks}, indent=2))

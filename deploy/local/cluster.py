@@ -29,7 +29,7 @@ from deploy.local.rabbit import (
     rabbit_env,
     stop_epmd_if_unused,
 )
-from deploy.local.settings import AMQP_PORT, LOG, MANAGEMENT_PORT, RABBIT, RABBIT_NODE
+from deploy.local.settings import settings
 
 SBIN = Path("/usr/lib/rabbitmq/bin")
 
@@ -59,7 +59,8 @@ class Node:
 
 def recorded() -> int:
     """How many nodes a cluster formed under var/ has (0: none)."""
-    return len(list(RABBIT.glob("node-*/rabbitmq.conf")))
+    conf = settings()
+    return len(list(conf.rabbit.glob("node-*/rabbitmq.conf")))
 
 
 def running() -> bool:
@@ -69,15 +70,15 @@ def running() -> bool:
 
 def size() -> int:
     """``PASSPRO_CLUSTER`` when set, otherwise the cluster recorded under var/; 1 is a single node."""
-    if os.environ.get("PASSPRO_CLUSTER"):
-        return int(os.environ["PASSPRO_CLUSTER"])
-    return recorded() or 1
+    return settings().cluster or recorded() or 1
 
 
 def nodes(count: int) -> list[Node]:
-    prefix, _, host = RABBIT_NODE.partition("@")
+    conf = settings()
+    prefix, _, host = conf.rabbit_node.partition("@")
     return [
-        Node(k, f"{prefix}-{k}@{host or 'localhost'}", AMQP_PORT + k - 1, MANAGEMENT_PORT + k - 1, RABBIT / f"node-{k}")
+        Node(k, f"{prefix}-{k}@{host or 'localhost'}", conf.amqp_port + k - 1, conf.management_port + k - 1,
+             conf.rabbit / f"node-{k}")
         for k in range(1, count + 1)
     ]
 
@@ -109,6 +110,7 @@ def _ensure_cookie() -> None:
 
 
 def _start(node: Node, seed: bool, members: int) -> None:
+    conf = settings()
     for port in (node.amqp_port, node.management_port, node.amqp_port + 20000):
         if port_open(port):
             raise SystemExit(f"[passpro] port {port} ({node.name}) is taken by a process this stack did not start")
@@ -123,9 +125,9 @@ def _start(node: Node, seed: bool, members: int) -> None:
     (node.home / "rabbitmq.conf").write_text(
         rabbit_config(node.amqp_port, node.management_port, definitions, memory=0.6 / members))
     chown(node.home, "rabbitmq")
-    LOG.mkdir(parents=True, exist_ok=True)
+    conf.log.mkdir(parents=True, exist_ok=True)
     node.pid_file.unlink(missing_ok=True)
-    log = open(LOG / f"rabbitmq-{node.index}.log", "ab")
+    log = open(conf.log / f"rabbitmq-{node.index}.log", "ab")
     subprocess.Popen(
         as_user("rabbitmq", [str(SBIN / "rabbitmq-server")]),
         env=node.env(), stdout=log, stderr=subprocess.STDOUT,
@@ -172,10 +174,11 @@ def _grow(members: list[Node]) -> None:
 def up(count: int) -> None:
     """Starts the nodes that do not run (all at once: restarted members wait for each other), joins
     new ones, brings the topology up to date and replicates every quorum queue on every node."""
+    conf = settings()
     if recorded() > count:
-        raise SystemExit(f"[passpro] a {recorded()}-node cluster is recorded under {RABBIT}; "
+        raise SystemExit(f"[passpro] a {recorded()}-node cluster is recorded under {conf.rabbit}; "
                          f"shrinking it to {count} is not supported: `make reset` first")
-    if read_pid(RABBIT / "rabbit.pid"):
+    if read_pid(conf.rabbit / "rabbit.pid"):
         raise SystemExit("[passpro] this stack's single RabbitMQ node is running: `make down` before cluster mode")
     members = nodes(count)
     seed = members[0]

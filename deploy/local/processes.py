@@ -9,7 +9,7 @@ import socket
 import time
 from pathlib import Path
 
-from deploy.local.settings import LOG
+from deploy.local.settings import settings
 
 
 def say(text: str) -> None:
@@ -61,7 +61,7 @@ def wait_for(predicate, timeout: float, what: str) -> None:  # type: ignore[no-u
         if predicate():
             return
         time.sleep(0.2)
-    raise SystemExit(f"[passpro] {what} did not come up within {timeout:.0f} s; see {LOG}")
+    raise SystemExit(f"[passpro] {what} did not come up within {timeout:.0f} s; see {settings().log}")
 
 
 def stop_pid(pid: int, name: str, timeout: float = 40.0) -> None:

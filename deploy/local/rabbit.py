@@ -16,14 +16,17 @@ from pathlib import Path
 from contracts import routing
 from deploy import topology
 from deploy.local.processes import as_user, is_root, say
-from deploy.local.settings import AMQP_PORT, LOG, MANAGEMENT_PORT, RABBIT, RABBIT_NODE
+from deploy.local.settings import settings
 
 
-def rabbit_env(node: str = RABBIT_NODE, amqp_port: int = AMQP_PORT, home: Path = RABBIT) -> dict[str, str]:
+def rabbit_env(node: str | None = None, amqp_port: int | None = None, home: Path | None = None) -> dict[str, str]:
+    """A node's environment: the single node's (from the settings) unless a cluster's node is named."""
+    conf = settings()
+    node, amqp_port, home = node or conf.rabbit_node, amqp_port or conf.amqp_port, home or conf.rabbit
     env = dict(os.environ)
     env.update(
         # The nodes of a cluster and the CLI share one Erlang cookie, in HOME.
-        HOME="/var/lib/rabbitmq" if is_root() else str(RABBIT),
+        HOME="/var/lib/rabbitmq" if is_root() else str(conf.rabbit),
         RABBITMQ_NODENAME=node,
         RABBITMQ_NODE_IP_ADDRESS="127.0.0.1",
         RABBITMQ_NODE_PORT=str(amqp_port),
@@ -70,6 +73,7 @@ def rabbit_config(amqp_port: int, management_port: int, definitions: Path | None
 
 def await_startup(node: str, env: dict[str, str], timeout: float = 180) -> None:
     """``await_startup`` fails at once while the node has not registered with epmd yet (a cold start)."""
+    conf = settings()
     deadline = time.monotonic() + timeout
     while True:
         done = subprocess.run(
@@ -80,13 +84,15 @@ def await_startup(node: str, env: dict[str, str], timeout: float = 180) -> None:
             return
         if time.monotonic() > deadline:
             sys.stderr.write(done.stderr.decode(errors="replace"))
-            raise SystemExit(f"[passpro] RabbitMQ node {node} did not start: see {LOG / 'rabbitmq.log'}")
+            raise SystemExit(f"[passpro] RabbitMQ node {node} did not start: see {conf.log / 'rabbitmq.log'}")
         time.sleep(1)
 
 
 def management(method: str, path: str, body: object = None) -> object:
+    conf = settings()
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(f"http://127.0.0.1:{MANAGEMENT_PORT}/api/{path}", method=method, data=data)
+    url = f"http://127.0.0.1:{conf.management_port}/api/{path}"
+    request = urllib.request.Request(url, method=method, data=data)
     request.add_header("Content-Type", "application/json")
     credentials = f"{topology.ADMIN_USER}:{topology.accounts()[0].password}".encode()
     request.add_header("Authorization", "Basic " + base64.b64encode(credentials).decode())

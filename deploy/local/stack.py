@@ -34,73 +34,55 @@ from deploy.local.rabbit import (
     rabbit_env,
     stop_epmd_if_unused,
 )
-from deploy.local.settings import (
-    AFFELNET_PORT,
-    AMQP_PORT,
-    DATABASES,
-    DB_PASSWORD,
-    DB_USER,
-    HEALTH_PORTS,
-    LOG,
-    MAIL_PORT,
-    MAIL_SINK,
-    MANAGEMENT_PORT,
-    PG,
-    PG_BIN,
-    PG_PORT,
-    RABBIT,
-    RABBIT_NODE,
-    REPLICAS,
-    ROOT,
-    RUN,
-    VAR,
-    Addresses,
-)
+from deploy.local.settings import DATABASES, DB_USER, ROOT, settings
 
 # ---------------------------------------------------------------- RabbitMQ
 
 
 def rabbit_up() -> None:
+    conf = settings()
     if cluster.size() > 1:
         cluster.up(cluster.size())
         return
     if cluster.running():
-        raise SystemExit(f"[passpro] the {cluster.recorded()}-node cluster under {RABBIT} is running: "
+        raise SystemExit(f"[passpro] the {cluster.recorded()}-node cluster under {conf.rabbit} is running: "
                          "`make down` before starting a single node")
-    if read_pid(RABBIT / "rabbit.pid") and port_open(AMQP_PORT):
+    if read_pid(conf.rabbit / "rabbit.pid") and port_open(conf.amqp_port):
         # A running broker takes the topology as it is now: definitions import adds, pruning removes.
         management("POST", "definitions", topology.definitions())
         prune_stale_queues()
-        say(f"RabbitMQ already running on 127.0.0.1:{AMQP_PORT}; topology brought up to date")
+        say(f"RabbitMQ already running on 127.0.0.1:{conf.amqp_port}; topology brought up to date")
         return
-    if port_open(AMQP_PORT):
-        raise SystemExit(f"[passpro] port {AMQP_PORT} is taken by a process this stack did not start")
+    if port_open(conf.amqp_port):
+        raise SystemExit(f"[passpro] port {conf.amqp_port} is taken by a process this stack did not start")
     for sub in ("mnesia", "log"):
-        (RABBIT / sub).mkdir(parents=True, exist_ok=True)
-    (RABBIT / "enabled_plugins").write_text(PLUGINS)
-    (RABBIT / "definitions.json").write_text(json.dumps(topology.definitions(), indent=1))
-    (RABBIT / "rabbitmq.conf").write_text(rabbit_config(AMQP_PORT, MANAGEMENT_PORT, RABBIT / "definitions.json"))
-    chown(RABBIT, "rabbitmq")
-    LOG.mkdir(parents=True, exist_ok=True)
-    log = open(LOG / "rabbitmq.log", "ab")
+        (conf.rabbit / sub).mkdir(parents=True, exist_ok=True)
+    (conf.rabbit / "enabled_plugins").write_text(PLUGINS)
+    (conf.rabbit / "definitions.json").write_text(json.dumps(topology.definitions(), indent=1))
+    (conf.rabbit / "rabbitmq.conf").write_text(
+        rabbit_config(conf.amqp_port, conf.management_port, conf.rabbit / "definitions.json"))
+    chown(conf.rabbit, "rabbitmq")
+    conf.log.mkdir(parents=True, exist_ok=True)
+    log = open(conf.log / "rabbitmq.log", "ab")
     subprocess.Popen(
         as_user("rabbitmq", ["/usr/lib/rabbitmq/bin/rabbitmq-server"]),
         env=rabbit_env(),
         stdout=log,
         stderr=subprocess.STDOUT,
-        cwd="/var/lib/rabbitmq" if is_root() else str(RABBIT),
+        cwd="/var/lib/rabbitmq" if is_root() else str(conf.rabbit),
         start_new_session=True,
     )
-    wait_for(lambda: (RABBIT / "rabbit.pid").exists(), 60, "RabbitMQ's pid file")
-    await_startup(RABBIT_NODE, rabbit_env())
-    wait_for(lambda: port_open(MANAGEMENT_PORT), 60, "RabbitMQ's management UI")
+    wait_for(lambda: (conf.rabbit / "rabbit.pid").exists(), 60, "RabbitMQ's pid file")
+    await_startup(conf.rabbit_node, rabbit_env())
+    wait_for(lambda: port_open(conf.management_port), 60, "RabbitMQ's management UI")
     prune_stale_queues()
-    say(f"RabbitMQ up on 127.0.0.1:{AMQP_PORT} (management on {MANAGEMENT_PORT})")
+    say(f"RabbitMQ up on 127.0.0.1:{conf.amqp_port} (management on {conf.management_port})")
 
 
 def rabbit_down() -> None:
+    conf = settings()
     cluster.down()
-    pid = read_pid(RABBIT / "rabbit.pid")
+    pid = read_pid(conf.rabbit / "rabbit.pid")
     if pid is None:
         return
     stop_pid(pid, "RabbitMQ", timeout=60)
@@ -116,36 +98,37 @@ def _pg(argv: list[str], **kw) -> subprocess.CompletedProcess[bytes]:  # type: i
 
 
 def pg_up() -> None:
-    data = PG / "data"
+    conf = settings()
+    data = conf.pg / "data"
     pid_file = data / "postmaster.pid"
-    if read_pid(pid_file) and port_open(PG_PORT):
+    if read_pid(pid_file) and port_open(conf.pg_port):
         asyncio.run(_provision(fresh=False))
-        say(f"PostgreSQL already running on 127.0.0.1:{PG_PORT}; service roles and schemas up to date")
+        say(f"PostgreSQL already running on 127.0.0.1:{conf.pg_port}; service roles and schemas up to date")
         return
-    if port_open(PG_PORT):
-        raise SystemExit(f"[passpro] port {PG_PORT} is taken by a process this stack did not start")
-    (PG / "run").mkdir(parents=True, exist_ok=True)
+    if port_open(conf.pg_port):
+        raise SystemExit(f"[passpro] port {conf.pg_port} is taken by a process this stack did not start")
+    (conf.pg / "run").mkdir(parents=True, exist_ok=True)
     fresh = not (data / "PG_VERSION").exists()
     if fresh:
         data.mkdir(parents=True, exist_ok=True)
-        chown(PG, "postgres")
+        chown(conf.pg, "postgres")
         _pg(
-            [str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "--auth-local=trust",
+            [str(conf.pg_bin / "initdb"), "-D", str(data), "-U", "postgres", "--auth-local=trust",
              "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8"],
             stdout=subprocess.DEVNULL,
         )
-    chown(PG, "postgres")
+    chown(conf.pg, "postgres")
     options = (
-        f"-c listen_addresses=127.0.0.1 -p {PG_PORT} -k {PG / 'run'} -c max_connections=300 "
+        f"-c listen_addresses=127.0.0.1 -p {conf.pg_port} -k {conf.pg / 'run'} -c max_connections=300 "
         "-c shared_buffers=256MB -c synchronous_commit=on -c fsync=on"
     )
     _pg(
-        [str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(PG / "postgres.log"), "-w",
-         "start"],
+        [str(conf.pg_bin / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(conf.pg / "postgres.log"),
+         "-w", "start"],
         stdout=subprocess.DEVNULL,
     )
     asyncio.run(_provision(fresh))
-    say(f"PostgreSQL up on 127.0.0.1:{PG_PORT}")
+    say(f"PostgreSQL up on 127.0.0.1:{conf.pg_port}")
 
 
 async def _provision(fresh: bool) -> None:
@@ -154,21 +137,22 @@ async def _provision(fresh: bool) -> None:
     As the ``postgres`` superuser over the server's Unix socket (local trust): no password of any role
     is ever on a command line; each goes to the server as a SCRAM verifier.
     """
+    conf = settings()
     import asyncpg
 
     from deploy import database
 
-    conn = await asyncpg.connect(host=str(PG / "run"), port=PG_PORT, user="postgres", database="postgres")
+    conn = await asyncpg.connect(host=str(conf.pg / "run"), port=conf.pg_port, user="postgres", database="postgres")
     try:
         if fresh:
-            await database.ensure_login_role(conn, DB_USER, DB_PASSWORD)
+            await database.ensure_login_role(conn, DB_USER, conf.db_password)
             for db in DATABASES:
                 await conn.execute(f'CREATE DATABASE "{db}" OWNER "{DB_USER}"')
         await database.ensure_service_roles(conn, DB_USER, DATABASES)
     finally:
         await conn.close()
     for db in DATABASES:
-        conn = await asyncpg.connect(host=str(PG / "run"), port=PG_PORT, user=DB_USER, database=db)
+        conn = await asyncpg.connect(host=str(conf.pg / "run"), port=conf.pg_port, user=DB_USER, database=db)
         try:
             await database.ensure_service_schemas(conn)
         finally:
@@ -176,10 +160,11 @@ async def _provision(fresh: bool) -> None:
 
 
 def pg_down() -> None:
-    data = PG / "data"
+    conf = settings()
+    data = conf.pg / "data"
     if read_pid(data / "postmaster.pid") is None:
         return
-    _pg([str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"], stdout=subprocess.DEVNULL)
+    _pg([str(conf.pg_bin / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"], stdout=subprocess.DEVNULL)
     say("PostgreSQL stopped")
 
 
@@ -187,11 +172,12 @@ def pg_down() -> None:
 
 
 def service_env(service: str, replica: int = 0) -> dict[str, str]:
+    conf = settings()
     env = dict(os.environ)
-    env.setdefault("PASSPRO_AMQP_URL", cluster.amqp_url() if cluster.size() > 1 else Addresses.amqp)
-    env.setdefault("PASSPRO_DATABASE_URL", Addresses.database)
-    env.setdefault("PASSPRO_AFFELNET_URL", f"http://127.0.0.1:{AFFELNET_PORT}")
-    env["PASSPRO_HEALTH_PORT"] = str(HEALTH_PORTS[service] + 100 * replica)
+    env.setdefault("PASSPRO_AMQP_URL", cluster.amqp_url() if cluster.size() > 1 else conf.addresses.amqp)
+    env.setdefault("PASSPRO_DATABASE_URL", conf.addresses.database)
+    env.setdefault("PASSPRO_AFFELNET_URL", f"http://127.0.0.1:{conf.affelnet_port}")
+    env["PASSPRO_HEALTH_PORT"] = str(conf.health_ports[service] + 100 * replica)
     env["PYTHONPATH"] = str(ROOT)
     return env
 
@@ -199,53 +185,57 @@ def service_env(service: str, replica: int = 0) -> dict[str, str]:
 
 def _mail_sink_kind() -> str | None:
     """The kind of the running sink, from its pid file (``<pid> <kind>``; a bare pid is a storing sink)."""
-    if read_pid(RUN / "mail.pid") is None:
+    conf = settings()
+    if read_pid(conf.run / "mail.pid") is None:
         return None
-    words = (RUN / "mail.pid").read_text().split()
+    words = (conf.run / "mail.pid").read_text().split()
     return words[1] if len(words) > 1 else "storing"
 
 
 def mail_sink_up() -> None:
     """The local mail sink of kind ``PASSPRO_MAIL_SINK``, when no SMTP server is configured; a running
     sink of the other kind is replaced (the services reconnect for their next mail)."""
-    if MAIL_SINK not in ("storing", "counting"):
-        raise SystemExit(f"[passpro] PASSPRO_MAIL_SINK={MAIL_SINK}: expected storing or counting")
+    conf = settings()
+    if conf.mail_sink not in ("storing", "counting"):
+        raise SystemExit(f"[passpro] PASSPRO_MAIL_SINK={conf.mail_sink}: expected storing or counting")
     running_kind = _mail_sink_kind()
-    if "PASSPRO_SMTP_HOST" in os.environ or running_kind == MAIL_SINK:
+    if conf.smtp_host is not None or running_kind == conf.mail_sink:
         return
     if running_kind is not None:
         _stop_all(["mail"])
-    RUN.mkdir(parents=True, exist_ok=True)
-    LOG.mkdir(parents=True, exist_ok=True)
-    log = open(LOG / "mail.log", "ab")
-    kind = ["--counting"] if MAIL_SINK == "counting" else ["--directory", str(VAR / "mail")]
+    conf.run.mkdir(parents=True, exist_ok=True)
+    conf.log.mkdir(parents=True, exist_ok=True)
+    log = open(conf.log / "mail.log", "ab")
+    kind = ["--counting"] if conf.mail_sink == "counting" else ["--directory", str(conf.var / "mail")]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "harness.mail_sink", "--port", str(MAIL_PORT), *kind],
+        [sys.executable, "-m", "harness.mail_sink", "--port", str(conf.mail_port), *kind],
         stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
-    (RUN / "mail.pid").write_text(f"{proc.pid} {MAIL_SINK}\n")
-    wait_for(lambda: port_open(MAIL_PORT), 30, "the local mail sink")
-    where = "counting, keeping nothing" if MAIL_SINK == "counting" else f"mails in {VAR / 'mail'}"
-    say(f"mail sink up on 127.0.0.1:{MAIL_PORT} ({where})")
+    (conf.run / "mail.pid").write_text(f"{proc.pid} {conf.mail_sink}\n")
+    wait_for(lambda: port_open(conf.mail_port), 30, "the local mail sink")
+    where = "counting, keeping nothing" if conf.mail_sink == "counting" else f"mails in {conf.var / 'mail'}"
+    say(f"mail sink up on 127.0.0.1:{conf.mail_port} ({where})")
 
 
 def affelnet_up() -> None:
     """The local Affelnet receiver, when no real Affelnet is configured."""
-    if "PASSPRO_AFFELNET_URL" in os.environ or read_pid(RUN / "affelnet.pid"):
+    conf = settings()
+    if conf.affelnet_url is not None or read_pid(conf.run / "affelnet.pid"):
         return
-    RUN.mkdir(parents=True, exist_ok=True)
-    LOG.mkdir(parents=True, exist_ok=True)
-    log = open(LOG / "affelnet.log", "ab")
+    conf.run.mkdir(parents=True, exist_ok=True)
+    conf.log.mkdir(parents=True, exist_ok=True)
+    log = open(conf.log / "affelnet.log", "ab")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "harness.affelnet_receiver", "--port", str(AFFELNET_PORT),
-         "--journal", str(VAR / "affelnet" / "received.jsonl")],
+        [sys.executable, "-m", "harness.affelnet_receiver", "--port", str(conf.affelnet_port),
+         "--journal", str(conf.var / "affelnet" / "received.jsonl")],
         stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
-    (RUN / "affelnet.pid").write_text(f"{proc.pid}\n")
-    wait_for(lambda: port_open(AFFELNET_PORT), 30, "the local Affelnet receiver")
-    say(f"Affelnet receiver up on 127.0.0.1:{AFFELNET_PORT} (bonuses in {VAR / 'affelnet' / 'received.jsonl'})")
+    (conf.run / "affelnet.pid").write_text(f"{proc.pid}\n")
+    wait_for(lambda: port_open(conf.affelnet_port), 30, "the local Affelnet receiver")
+    journal = conf.var / "affelnet" / "received.jsonl"
+    say(f"Affelnet receiver up on 127.0.0.1:{conf.affelnet_port} (bonuses in {journal})")
 
 
 def _replica(service: str, k: int) -> str:
@@ -255,8 +245,9 @@ def _replica(service: str, k: int) -> str:
 
 def _replicas(service: str) -> list[int]:
     """The replicas of ``service`` this stack has a pid file for, running or not."""
-    found = {0} if (RUN / f"{service}.pid").exists() else set()
-    for pid_file in RUN.glob(f"{service}-*.pid"):
+    conf = settings()
+    found = {0} if (conf.run / f"{service}.pid").exists() else set()
+    for pid_file in conf.run.glob(f"{service}-*.pid"):
         suffix = pid_file.stem.removeprefix(f"{service}-")
         if suffix.isdigit():
             found.add(int(suffix))
@@ -265,7 +256,8 @@ def _replicas(service: str) -> list[int]:
 
 def running(service: str) -> dict[str, int]:
     """The live processes of ``service`` this stack started, by name (``scheduling``, ``scheduling-1``…)."""
-    pids = {_replica(service, k): read_pid(RUN / f"{_replica(service, k)}.pid") for k in _replicas(service)}
+    conf = settings()
+    pids = {_replica(service, k): read_pid(conf.run / f"{_replica(service, k)}.pid") for k in _replicas(service)}
     return {name: pid for name, pid in pids.items() if pid is not None}
 
 
@@ -276,7 +268,8 @@ def replica_count(service: str | None = None) -> int:
 
 def _stop_all(names: list[str]) -> None:
     """SIGTERM to all first, so that they drain together, then each is waited for (or killed)."""
-    pids = {name: read_pid(RUN / f"{name}.pid") for name in names}
+    conf = settings()
+    pids = {name: read_pid(conf.run / f"{name}.pid") for name in names}
     for pid in pids.values():
         if pid is not None:
             with contextlib.suppress(ProcessLookupError):
@@ -285,23 +278,24 @@ def _stop_all(names: list[str]) -> None:
         if pid is not None:
             stop_pid(pid, name)
             say(f"{name} stopped")
-        (RUN / f"{name}.pid").unlink(missing_ok=True)
+        (conf.run / f"{name}.pid").unlink(missing_ok=True)
 
 
 def services_up(replicas: int | None = None) -> None:
     """``replicas`` processes of each service, sharing its queues; None keeps the replicas already there."""
-    RUN.mkdir(parents=True, exist_ok=True)
-    LOG.mkdir(parents=True, exist_ok=True)
+    conf = settings()
+    conf.run.mkdir(parents=True, exist_ok=True)
+    conf.log.mkdir(parents=True, exist_ok=True)
     wanted = {service: replicas or max(_replicas(service), default=0) + 1 for service in routing.SERVICES}
     _stop_all([_replica(service, k) for service in routing.SERVICES for k in _replicas(service)
                if k >= wanted[service]])
     started: dict[str, tuple[subprocess.Popen[bytes], int]] = {}
     for service in routing.SERVICES:
         for k in range(wanted[service]):
-            pid_file = RUN / f"{_replica(service, k)}.pid"
+            pid_file = conf.run / f"{_replica(service, k)}.pid"
             if read_pid(pid_file):
                 continue
-            log_path = LOG / f"{_replica(service, k)}.log"
+            log_path = conf.log / f"{_replica(service, k)}.log"
             log = open(log_path, "ab")
             log_start = log_path.stat().st_size
             proc = subprocess.Popen(
@@ -318,11 +312,11 @@ def services_up(replicas: int | None = None) -> None:
     for service in routing.SERVICES:
         for k in range(wanted[service]):
             name = _replica(service, k)
-            log_path = LOG / f"{name}.log"
+            log_path = conf.log / f"{name}.log"
             proc, log_start = started.get(name, (None, log_path.stat().st_size if log_path.exists() else 0))
             waiting.append(Starting(
-                name=name, url=f"http://127.0.0.1:{HEALTH_PORTS[service] + 100 * k}/health/ready",
-                log=log_path, log_start=log_start, process=proc, pid_file=RUN / f"{name}.pid",
+                name=name, url=f"http://127.0.0.1:{conf.health_ports[service] + 100 * k}/health/ready",
+                log=log_path, log_start=log_start, process=proc, pid_file=conf.run / f"{name}.pid",
             ))
     await_ready(waiting)
 
@@ -397,15 +391,16 @@ def await_ready(
 
 def _restart_on_wall_clock() -> None:
     """The demo needs the virtual clock: services left running on the wall clock are restarted."""
+    conf = settings()
     for name in [_replica(service, k) for service in routing.SERVICES for k in _replicas(service)]:
-        pid = read_pid(RUN / f"{name}.pid")
+        pid = read_pid(conf.run / f"{name}.pid")
         if pid is None:
             continue
         try:
             environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"PASSPRO_CLOCK=" + os.environ.get("PASSPRO_CLOCK", "wall").encode() not in environ:
+        if b"PASSPRO_CLOCK=" + conf.clock.encode() not in environ:
             say(f"{name} runs on another clock; restarting it")
             stop_pid(pid, name)
 
@@ -424,25 +419,26 @@ def _http_ok(url: str) -> bool:
 
 
 def status() -> int:
-    addr = Addresses()
-    rabbit = "up" if read_pid(RABBIT / "rabbit.pid") and port_open(AMQP_PORT) else "down"
-    pg = "up" if read_pid(PG / "data" / "postmaster.pid") and port_open(PG_PORT) else "down"
+    conf = settings()
+    addr = conf.addresses
+    rabbit = "up" if read_pid(conf.rabbit / "rabbit.pid") and port_open(conf.amqp_port) else "down"
+    pg = "up" if read_pid(conf.pg / "data" / "postmaster.pid") and port_open(conf.pg_port) else "down"
     if cluster.size() > 1:
         rabbit = "up" if cluster.status() else "down"
     else:
         print(f"broker         {rabbit:5} {addr.amqp}")
         print(f"management UI  {rabbit:5} {addr.management}  (user {topology.ADMIN_USER})")
     print(f"database       {pg:5} {addr.database}  (one role per service: passpro_<service>)")
-    receiver = "up" if read_pid(RUN / "affelnet.pid") and port_open(AFFELNET_PORT) else "down"
-    print(f"affelnet       {receiver:5} http://127.0.0.1:{AFFELNET_PORT}/bonuses  (local receiver)")
-    sink = "up" if read_pid(RUN / "mail.pid") and port_open(MAIL_PORT) else "down"
-    print(f"mail sink      {sink:5} smtp://127.0.0.1:{MAIL_PORT}  (.eml files in {VAR / 'mail'})")
+    receiver = "up" if read_pid(conf.run / "affelnet.pid") and port_open(conf.affelnet_port) else "down"
+    print(f"affelnet       {receiver:5} http://127.0.0.1:{conf.affelnet_port}/bonuses  (local receiver)")
+    sink = "up" if read_pid(conf.run / "mail.pid") and port_open(conf.mail_port) else "down"
+    print(f"mail sink      {sink:5} smtp://127.0.0.1:{conf.mail_port}  (.eml files in {conf.var / 'mail'})")
     all_up = rabbit == "up" and pg == "up"
     for service in routing.SERVICES:
-        for k in sorted({0, *_replicas(service), *range(REPLICAS or 1)}):
+        for k in sorted({0, *_replicas(service), *range(conf.replicas or 1)}):
             name = _replica(service, k)
-            port = HEALTH_PORTS[service] + 100 * k
-            pid = read_pid(RUN / f"{name}.pid")
+            port = conf.health_ports[service] + 100 * k
+            pid = read_pid(conf.run / f"{name}.pid")
             ready = pid is not None and _http_ok(f"http://127.0.0.1:{port}/health/ready")
             state = "ready" if ready else ("up" if pid else "down")
             all_up = all_up and ready
@@ -454,6 +450,7 @@ def status() -> int:
 
 
 def main(argv: list[str]) -> int:
+    conf = settings()
     command = argv[0] if argv else "status"
     if command == "infra-up":
         rabbit_up()
@@ -465,7 +462,7 @@ def main(argv: list[str]) -> int:
             _restart_on_wall_clock()
         affelnet_up()
         mail_sink_up()
-        services_up(REPLICAS)
+        services_up(conf.replicas)
     elif command == "services-down":
         services_down()
     elif command in ("down", "infra-down"):
@@ -479,7 +476,7 @@ def main(argv: list[str]) -> int:
         rabbit_down()
         pg_down()
         for sub in ("rabbitmq", "postgres", "mail", "report", "log", "run", "affelnet"):
-            shutil.rmtree(VAR / sub, ignore_errors=True)
+            shutil.rmtree(conf.var / sub, ignore_errors=True)
         say("state deleted; the next `make up` starts a fresh campaign")
     else:
         print(__doc__)

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from contracts.campaign import Campaign, load_campaign
-from deploy.local.settings import VAR
+from deploy.local.settings import settings
 from harness.portal import PortalClient
 from ops.settings import OpsSettings
 from ops.simulation import catchup
@@ -27,6 +27,7 @@ from ops.simulation.scenario import Scenario, generate
 if TYPE_CHECKING:
     from ops.simulation.figures import Figures
 
+VAR = settings().var
 LOCAL_PORTAL_URL = "amqp://portal:portal@127.0.0.1:5672/passpro"
 
 

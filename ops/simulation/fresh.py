@@ -19,7 +19,7 @@ import asyncpg
 from contracts import routing
 from contracts.campaign import Campaign
 from deploy.database import ensure_service_schemas
-from deploy.local.settings import ROOT, VAR, Addresses
+from deploy.local.settings import ROOT, settings
 from deploy.local.stack import replica_count
 from ops.settings import OpsSettings
 
@@ -35,10 +35,10 @@ def fresh_local_campaign(campaign: Campaign) -> None:
     replicas = os.environ.get("PASSPRO_REPLICAS") or str(max(replica_count(), 1))
     _local("services-down")
     # The operators' administrative role, not a service's: it drops every service's schema.
-    database_url = os.environ.get("PASSPRO_ADMIN_DATABASE_URL", Addresses.admin_database)
+    database_url = os.environ.get("PASSPRO_ADMIN_DATABASE_URL", settings().addresses.admin_database)
     asyncio.run(empty_campaign(database_url, OpsSettings().admin_amqp_url))
     for sub in ("mail", "affelnet"):
-        shutil.rmtree(VAR / sub, ignore_errors=True)
+        shutil.rmtree(settings().var / sub, ignore_errors=True)
     print(f"[passpro] local campaign deleted: service schemas, queues of vhost {routing.VHOST}, mails, bonuses",
           flush=True)
     _local("up", "--virtual", clock=opening(campaign).isoformat(), replicas=replicas)
