@@ -12,8 +12,8 @@ import urllib.request
 from pathlib import Path
 
 from contracts import routing
+from deploy.local.fresh import empty_campaign
 from deploy.local.settings import settings
-from ops.simulation.fresh import empty_campaign
 from tests.conftest import ADMIN_URL, AMQP_HOST, TEST_DATABASE_URL, TEST_SERVICES_DATABASE_URL, TEST_VHOST
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,7 +1,7 @@
 """The local stack: RabbitMQ, PostgreSQL and the five services as plain processes under ``var/``.
 
-``python -m deploy.local up|down|status|reset|infra-up|infra-down``. Everything listens on
-127.0.0.1; every process started is recorded by PID and stopped by that PID.
+``python -m deploy.local up|down|status|reset|infra-up|infra-down`` (``fresh``: deploy/local/fresh.py).
+Everything listens on 127.0.0.1; every process started is recorded by PID and stopped by that PID.
 """
 
 from __future__ import annotations
