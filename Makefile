@@ -76,25 +76,25 @@ asyncapi: install
 ## traversals, one process per service, deep pipelines, uvloop), mails to the counting sink (BENCH_ARGS="-n 20000")
 bench: install
 	PASSPRO_MAIL_SINK=counting PASSPRO_CLOCK=$${PASSPRO_CLOCK:-$(CAMPAIGN_START)} $(PY) -m deploy.local up --virtual
-	$(PY) -m deploy.bench_pipeline $(BENCH_ARGS)
+	$(PY) -m bench.pipeline $(BENCH_ARGS)
 
 ## bench-enrollment: registrations/s through enrollment against a raw 1-hop relay, the whole stack running,
 ## then with the other services paused (enrollment's own capacity); BENCH_ARGS="-n 20000"
 bench-enrollment: install
 	PASSPRO_CLOCK=$${PASSPRO_CLOCK:-$(CAMPAIGN_START)} $(PY) -m deploy.local up --virtual
-	$(PY) -m deploy.bench $(BENCH_ARGS)
-	$(PY) -m deploy.bench --alone $(BENCH_ARGS)
+	$(PY) -m bench.enrollment $(BENCH_ARGS)
+	$(PY) -m bench.enrollment --alone $(BENCH_ARGS)
 
 ## bench-affelnet: bonuses/s to an Affelnet answering in 50 ms (needs only the database)
 bench-affelnet: install
 	$(PY) -m deploy.local infra-up
-	$(PY) -m deploy.bench_affelnet
+	$(PY) -m bench.affelnet
 
 ## bench-scheduling: booking quality and speed; best on a fresh campaign (`make reset` first)
 bench-scheduling: install
 	PASSPRO_CLOCK=$${PASSPRO_CLOCK:-$(CAMPAIGN_START)} $(PY) -m deploy.local up --virtual
-	$(PY) -m deploy.bench_scheduling --replicas 1
-	$(PY) -m deploy.bench_scheduling --replicas 2 --seed 2014
+	$(PY) -m bench.scheduling --replicas 1
+	$(PY) -m bench.scheduling --replicas 2 --seed 2014
 
 ## monitoring, production: regenerate the committed Prometheus/Grafana and deployment files
 monitoring: install
@@ -109,7 +109,7 @@ test-cluster: install
 
 ## faults: the full fault-injection run (5,000 pupils, kills, broker and database restarts, SMTP and Affelnet outages)
 faults: install
-	$(PY) -m deploy.faults
+	$(PY) -m tools.faults
 
 ## test-faults: its short form, on its own broker and database
 test-faults: install

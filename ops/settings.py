@@ -10,6 +10,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts import routing
 
+CHECKOUT = Path(__file__).resolve().parents[1]
+"""The repository the command runs from, on a developer's machine: where the local stack keeps ``var/``."""
 LOCAL_HEALTH_BASE_PORT = 8081
 """The local stack gives the services ports 8081, 8082, … in the order of ``routing.SERVICES``."""
 
@@ -38,6 +40,10 @@ class OpsSettings(BaseSettings):
     service_urls: dict[str, str] = Field(
         default_factory=local_service_urls,
         description="each service's health/read address, as JSON: {\"enrollment\": \"http://…\", …}",
+    )
+
+    var: Path = Field(
+        CHECKOUT / "var", description="the local stack's state (PASSPRO_VAR): the simulator's report and mails",
     )
 
     campaign_file: Path | None = Field(

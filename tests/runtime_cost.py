@@ -22,14 +22,15 @@ from typing import Any
 
 import aio_pika
 
+from bench import cpu
+from bench.pipeline import _declarations, _pupil_commands, _send_all, _until
 from contracts import routing
 from contracts.campaign import load_campaign
-from deploy import cpu
-from deploy.bench_pipeline import _declarations, _pupil_commands, _send_all, _until
-from deploy.local import PG, RABBIT, _read_pid
-from deploy.mail_sink import MailSink
-from deploy.mail_sink import start as start_sink
-from deploy.portal import PortalClient
+from deploy.local.processes import read_pid
+from deploy.local.settings import settings
+from harness.mail_sink import MailSink
+from harness.mail_sink import start as start_sink
+from harness.portal import PortalClient
 from tests.conftest import PORTAL_URL
 from tests.stack import ServiceStack, reset_state
 
@@ -54,8 +55,8 @@ class _Watcher(PortalClient):
 
 def _cpu(stack: ServiceStack) -> dict[str, float]:
     used = {service: cpu._seconds(proc.pid, children=False) for service, proc in stack.procs.items()}
-    used["rabbitmq"] = cpu._tree(_read_pid(RABBIT / "rabbit.pid"))
-    used["postgresql"] = cpu._tree(_read_pid(PG / "data" / "postmaster.pid"))
+    used["rabbitmq"] = cpu._tree(read_pid(settings().rabbit / "rabbit.pid"))
+    used["postgresql"] = cpu._tree(read_pid(settings().pg / "data" / "postmaster.pid"))
     return used
 
 

@@ -14,15 +14,16 @@ from pathlib import Path
 from prometheus_client.parser import text_string_to_metric_families
 
 from contracts import routing
-from deploy.local import LOG, PG
-from ops.simulation.fresh import empty_campaign
+from deploy.local.fresh import empty_campaign
+from deploy.local.settings import settings
 from tests.conftest import ADMIN_URL, AMQP_HOST, TEST_DATABASE_URL, TEST_SERVICES_DATABASE_URL, TEST_VHOST
 
 ROOT = Path(__file__).resolve().parent.parent
 LOGS = ROOT / "var" / "log" / "tests"
 HEALTH_BASE_PORT = 18081
-INFRASTRUCTURE_LOGS = {"rabbitmq.log": LOG / "rabbitmq.log", "postgres.log": PG / "postgres.log"}
-"""What the broker and the database log (under PASSPRO_VAR, where ``deploy.local infra-up`` started them)."""
+def infrastructure_logs() -> dict[str, Path]:
+    """What the broker and the database log (under PASSPRO_VAR, where ``deploy.local infra-up`` started them)."""
+    return {"rabbitmq.log": settings().log / "rabbitmq.log", "postgres.log": settings().pg / "postgres.log"}
 
 
 def log_size(path: Path) -> int:
@@ -44,7 +45,7 @@ class ServiceStack:
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.log_starts: dict[str, int] = {}
         """Size of each process's log file when this stack first started it: this run's lines come after."""
-        self.infrastructure_log_starts = {name: log_size(path) for name, path in INFRASTRUCTURE_LOGS.items()}
+        self.infrastructure_log_starts = {name: log_size(path) for name, path in infrastructure_logs().items()}
         """The same for the broker's and the database's logs."""
 
     def port(self, service: str) -> int:

@@ -14,9 +14,8 @@ from rich.console import Console
 from rich.table import Table
 
 from contracts.campaign import Campaign, load_campaign
-from deploy.local import VAR
-from deploy.portal import PortalClient
-from ops.settings import OpsSettings
+from harness.portal import PortalClient
+from ops.settings import CHECKOUT, OpsSettings
 from ops.simulation import catchup
 from ops.simulation.display import Display
 from ops.simulation.fresh import fresh_local_campaign
@@ -49,14 +48,15 @@ def simulate(
                                                   "Default: a new one, printed.")] = None,
     no_show_rate: Annotated[float, typer.Option(min=0.0, max=0.9, help="Share of convoked pupils who do not "
                                                                        "come (2012: 0.30).")] = 0.30,
-    out: Annotated[Path, typer.Option(help="Where the report goes (index.html, donnees/, exemples/).")]
-    = VAR / "report",
+    out: Annotated[Path | None, typer.Option(help="Where the report goes (index.html, donnees/, exemples/); "
+                                                  "default: var/report of the local stack (PASSPRO_VAR).")] = None,
     fresh: Annotated[bool, typer.Option(help="First delete the LOCAL stack's campaign (service schemas, queues, "
                                              "mails, bonuses) and restart its services on a virtual clock at the "
                                              "campaign's opening.")] = False,
     url: Annotated[str, typer.Option(envvar="PASSPRO_PORTAL_URL", help="The portal account's broker URL.")]
     = LOCAL_PORTAL_URL,
-    mail_dir: Annotated[Path, typer.Option(help="Where the mail sink writes the mails.")] = VAR / "mail",
+    mail_dir: Annotated[Path | None, typer.Option(help="Where the mail sink writes the mails; default: var/mail "
+                                                       "of the local stack.")] = None,
     mail_wait: Annotated[float, typer.Option(help="Seconds to wait, after the campaign, for the mails still "
                                                   "being sent (they go on after the run).")] = 120.0,
     catch_up: Annotated[float, typer.Option(help="Seconds the clock waits at most, before each move, for the "
@@ -67,8 +67,10 @@ def simulate(
     campaign = load_campaign(Path(file) if file else None)
     seed = seed if seed is not None else random.SystemRandom().randrange(10**6)
     console = Console()
+    var = OpsSettings().var
+    out, mail_dir = out or var / "report", mail_dir or var / "mail"
     if fresh:
-        fresh_local_campaign(campaign)
+        fresh_local_campaign(campaign, CHECKOUT)
     replay = (f"passpro simulate --seed {seed} --pupils {pupils} --origin-schools {origin_schools} "
               f"--no-show-rate {no_show_rate}")
     console.print(f"[bold]Passpro {campaign.campaign}[/], simulated campaign: seed {seed} (replay: {replay})")

@@ -20,7 +20,7 @@ from typing import Any
 
 from contracts import routing
 from contracts.campaign import Campaign
-from deploy.portal import PortalClient
+from harness.portal import PortalClient
 from ops.simulation.catchup import CatchUp, Probe
 from ops.simulation.display import Display, Planned
 from ops.simulation.mailbox import Mailbox

@@ -21,10 +21,10 @@ from typing import Any
 import aio_pika
 import asyncpg
 
+from bench.scheduling import académie
 from contracts import routing
 from contracts.campaign import load_campaign
-from deploy.bench_scheduling import académie
-from deploy.portal import PortalClient
+from harness.portal import PortalClient
 from tests.cluster.conftest import CLOCK, NODES, ClusterStack
 
 PUPILS = 300

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from deploy.affelnet_receiver import AffelnetReceiver, serve
-from deploy.mail_sink import MailSink
-from deploy.mail_sink import start as start_sink
-from deploy.portal import PortalClient
+from harness.affelnet_receiver import AffelnetReceiver, serve
+from harness.mail_sink import MailSink
+from harness.mail_sink import start as start_sink
+from harness.portal import PortalClient
 from tests.conftest import PORTAL_URL
 from tests.stack import ServiceStack, reset_state
 

@@ -12,7 +12,7 @@ import asyncpg
 import icalendar
 from pypdf import PdfReader
 
-from deploy.mail_sink import MailSink
+from harness.mail_sink import MailSink
 from tests.conftest import TEST_DATABASE_URL
 
 

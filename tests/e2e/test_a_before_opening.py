@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from deploy.portal import PortalClient
+from harness.portal import PortalClient
 from tests.e2e.conftest import register_body
 
 

@@ -20,7 +20,7 @@ from click.testing import Result
 from prometheus_client.parser import text_string_to_metric_families
 
 from contracts import routing
-from deploy.portal import PortalClient
+from harness.portal import PortalClient
 from ops.cli import app
 from ops.failed import list_parked, parking_queues, purge_parked
 from ops.parked import DEAD_LETTERED, PARKED_BY_SERVICE, ParkedMessage

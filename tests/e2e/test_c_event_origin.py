@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from contracts import routing
-from deploy.portal import PortalClient
+from harness.portal import PortalClient
 from tests.e2e.conftest import CAMPAIGN, START
 
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import aio_pika
 import pytest
 
-from deploy.portal import PortalClient
+from harness.portal import PortalClient
 from tests.conftest import ADMIN_URL
 from tests.e2e.conftest import OPEN, Clock, new_ine, register_body
 

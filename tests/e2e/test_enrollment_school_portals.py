@@ -9,7 +9,7 @@ import pytest
 
 from contracts import routing
 from deploy import topology
-from deploy.portal import PortalClient
+from harness.portal import PortalClient
 from tests.conftest import AMQP_HOST, TEST_VHOST
 from tests.e2e.conftest import Clock, register_body
 

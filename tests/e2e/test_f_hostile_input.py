@@ -27,7 +27,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from contracts import routing
-from deploy.portal import PortalClient
+from harness.portal import PortalClient
 from ops.failed import parking_queues, purge_parked
 from ops.settings import OpsSettings
 from tests.conftest import ADMIN_URL, TEST_VHOST

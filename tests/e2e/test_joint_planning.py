@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from deploy.portal import PortalClient
+from harness.portal import PortalClient
 from tests.e2e.conftest import OPEN, Clock, SmtpServer, register_body
 
 pytestmark = pytest.mark.e2e

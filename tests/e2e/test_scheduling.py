@@ -18,7 +18,7 @@ from typing import Any
 import aio_pika
 import pytest
 
-from deploy.portal import PortalClient
+from harness.portal import PortalClient
 from tests.conftest import ADMIN_URL, TEST_DATABASE_URL
 from tests.e2e.conftest import OPEN, Clock, register_body
 from tests.stack import ROOT

@@ -14,7 +14,7 @@ import uuid
 import asyncpg
 import pytest
 
-from deploy.portal import PortalClient
+from harness.portal import PortalClient
 from tests.conftest import TEST_DATABASE_URL
 from tests.e2e.conftest import OPEN, Clock, register_body
 from tests.stack import ServiceStack

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from deploy.portal import PortalClient
+from harness.portal import PortalClient
 from tests.e2e.conftest import OPEN, Clock, register_body
 from tests.e2e.test_scheduling import booked, register, send, slots_body
 from tests.stack import ServiceStack

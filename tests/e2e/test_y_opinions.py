@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from deploy.portal import PortalClient
+from harness.portal import PortalClient
 from tests.e2e.conftest import OPEN, Clock
 from tests.e2e.test_scheduling import booked, register, send, slots_body
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from deploy.affelnet_receiver import AffelnetReceiver, Scripted
-from deploy.portal import PortalClient
+from harness.affelnet_receiver import AffelnetReceiver, Scripted
+from harness.portal import PortalClient
 from tests.conftest import TEST_DATABASE_URL
 from tests.e2e.conftest import OPEN, Clock
 from tests.e2e.test_scheduling import booked, register, send, slots_body

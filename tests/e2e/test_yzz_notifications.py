@@ -17,8 +17,8 @@ import icalendar
 import pytest
 from pypdf import PdfReader
 
-from deploy.mail_sink import MailSink
-from deploy.portal import PortalClient
+from harness.mail_sink import MailSink
+from harness.portal import PortalClient
 from tests.conftest import ADMIN_URL
 from tests.e2e.conftest import OPEN, Clock, SmtpServer
 from tests.e2e.mails import about, all_sent, attachment, mail_rows, mails

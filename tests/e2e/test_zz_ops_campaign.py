@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from contracts import routing
-from deploy.portal import PortalClient
+from harness.portal import PortalClient
 from ops.cli import app
 from ops.funnel import collect, funnel
 from ops.settings import OpsSettings, local_service_urls

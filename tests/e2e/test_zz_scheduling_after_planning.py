@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from typer.testing import CliRunner
 
-from deploy.portal import PortalClient
+from harness.portal import PortalClient
 from ops.cli import app
 from ops.settings import local_service_urls
 from tests.e2e.conftest import OPEN, Clock, register_body

@@ -11,7 +11,7 @@ import asyncpg
 import pytest
 
 from contracts import routing
-from deploy.portal import PortalClient
+from harness.portal import PortalClient
 from ops.funnel import collect, funnel
 from ops.retention import OPERATORS_UAI, purge_campaign
 from ops.settings import OpsSettings, local_service_urls

@@ -21,13 +21,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from deploy.portal import PortalClient
+from harness.portal import PortalClient
 from ops.cli import app
 from ops.settings import local_service_urls
 from tests.conftest import TEST_VHOST
 from tests.e2e.conftest import OPEN, Clock, SmtpServer, register_body
 from tests.privacy import OPS_OUTPUT, find_personal_data, ines, invoke_ops, personal_values
-from tests.stack import HEALTH_BASE_PORT, INFRASTRUCTURE_LOGS, LOGS, ServiceStack
+from tests.stack import HEALTH_BASE_PORT, LOGS, ServiceStack, infrastructure_logs
 
 pytestmark = pytest.mark.e2e
 
@@ -103,7 +103,7 @@ async def test_no_personal_data_the_portal_sent_is_in_a_log_or_metric(
     sources = {}
     for process, start in stack.log_starts.items():
         sources[f"{process}.log"] = tail(LOGS / f"{process}.log", start)
-    for name, path in INFRASTRUCTURE_LOGS.items():
+    for name, path in infrastructure_logs().items():
         assert path.exists(), f"{path} not found: run with PASSPRO_VAR set where `deploy.local infra-up` ran"
         sources[name] = tail(path, stack.infrastructure_log_starts[name])
     async with httpx.AsyncClient(timeout=10) as client:

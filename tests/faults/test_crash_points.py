@@ -14,10 +14,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from deploy.faults.crash_points import ARMED, CrashFigures, run
-from deploy.faults.figures import render
-from deploy.faults.infra import ROOT
-from deploy.faults.plan import Plan
+from tools.faults.crash_points import ARMED, CrashFigures, run
+from tools.faults.figures import render
+from tools.faults.infra import ROOT
+from tools.faults.plan import Plan
 
 PLAN = Plan(pupils=30, kills=0, broker_restarts=0, database_restarts=0, smtp_outage=0.0, affelnet_outage=0.0,
             affelnet_503=0, resend=0.0, var=ROOT / "var" / "crash-points-test", amqp_port=5684,

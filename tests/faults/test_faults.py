@@ -3,7 +3,7 @@ Affelnet fail; nothing may be lost or done twice, and the faults must have cause
 
 It brings up its own RabbitMQ and PostgreSQL (ports 5683, 15683, 5443) and services (29181–29185), so it
 disturbs neither the local stack (RabbitMQ 5672, PostgreSQL 5432) nor the end-to-end tests. Replay a run with
-``python -m deploy.faults --short --seed <the seed it printed>``.
+``python -m tools.faults --short --seed <the seed it printed>``.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from deploy.faults.figures import Figures, render
-from deploy.faults.infra import ROOT
-from deploy.faults.plan import SHORT, Plan
-from deploy.faults.run import run
+from tools.faults.figures import Figures, render
+from tools.faults.infra import ROOT
+from tools.faults.plan import SHORT, Plan
+from tools.faults.run import run
 
 PLAN = Plan(**SHORT, var=ROOT / "var" / "faults-test", amqp_port=5683, management_port=15683, pg_port=5443,
             node="passpro-faults-test@localhost", health_port=29181, smtp_port=29125, affelnet_port=29190)

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from contracts.campaign import load_campaign
-from deploy.mail_sink import MailSink
-from deploy.mail_sink import start as start_sink
+from harness.mail_sink import MailSink
+from harness.mail_sink import start as start_sink
 from ops.simulation.fresh import opening
 from tests.e2e.conftest import SMTP_PORT, affelnet, fresh_stack
 from tests.stack import ServiceStack

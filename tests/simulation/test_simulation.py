@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from contracts.campaign import load_campaign
-from deploy.portal import PortalClient
+from harness.portal import PortalClient
 from ops.simulation import report
 from ops.simulation.catchup import StackProbe, mails_pending
 from ops.simulation.figures import compute

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy import local
+from deploy.local import stack
 
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLED_CAMPAIGN = ROOT / "contracts" / "campaigns" / "2013.toml"
@@ -33,7 +33,7 @@ def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
         proc.wait(timeout=10)
 
 
-def spawn(processes: list[subprocess.Popen[bytes]], argv: list[str], log: Path, **env: str) -> local.Starting:
+def spawn(processes: list[subprocess.Popen[bytes]], argv: list[str], log: Path, **env: str) -> stack.Starting:
     """A real child process writing to its log, as `up` starts a service."""
     log_start = log.stat().st_size if log.exists() else 0
     with log.open("ab") as out:
@@ -41,12 +41,12 @@ def spawn(processes: list[subprocess.Popen[bytes]], argv: list[str], log: Path, 
             argv, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env={"PYTHONPATH": str(ROOT), **env}
         )
     processes.append(proc)
-    return local.Starting(name=log.stem, url="", log=log, log_start=log_start, process=proc)
+    return stack.Starting(name=log.stem, url="", log=log, log_start=log_start, process=proc)
 
 
-def never_ready(processes: list[subprocess.Popen[bytes]], log: Path) -> local.Starting:
+def never_ready(processes: list[subprocess.Popen[bytes]], log: Path) -> stack.Starting:
     starting = spawn(processes, [sys.executable, "-c", "import time; time.sleep(120)"], log)
-    return local.Starting(
+    return stack.Starting(
         name=starting.name, url=f"http://127.0.0.1:{free_port()}/health/ready", log=log, process=starting.process
     )
 
@@ -66,12 +66,12 @@ def test_a_service_exiting_on_an_invalid_campaign_file_stops_the_wait_at_once(
         processes, [sys.executable, "-m", "services.enrollment"], log,
         PASSPRO_CAMPAIGN_FILE=str(campaign), PASSPRO_HEALTH_PORT=str(free_port()),
     )
-    enrollment = local.Starting(name="enrollment", url=f"http://127.0.0.1:{free_port()}/health/ready",
+    enrollment = stack.Starting(name="enrollment", url=f"http://127.0.0.1:{free_port()}/health/ready",
                                 log=log, log_start=enrollment.log_start, process=enrollment.process)
 
     began = time.monotonic()
     with pytest.raises(SystemExit) as stopped:
-        local.await_ready([slow, enrollment], timeout=90)
+        stack.await_ready([slow, enrollment], timeout=90)
     waited = time.monotonic() - began
 
     report = str(stopped.value)
@@ -88,10 +88,10 @@ def test_only_the_last_lines_of_the_log_are_shown(tmp_path: Path, processes: lis
     script = "import sys\nfor i in range(100): print(f'line {i}')\nsys.exit(3)"
     starting = spawn(processes, [sys.executable, "-c", script], tmp_path / "opinions.log")
     with pytest.raises(SystemExit) as stopped:
-        local.await_ready([starting], timeout=90, ready=lambda url: False)
+        stack.await_ready([starting], timeout=90, ready=lambda url: False)
     lines = str(stopped.value).splitlines()
     assert lines[0].startswith("[passpro] opinions exited at start with code 3")
-    assert lines[1:] == [f"  line {i}" for i in range(100 - local.START_ERROR_LINES, 100)]
+    assert lines[1:] == [f"  line {i}" for i in range(100 - stack.START_ERROR_LINES, 100)]
 
 
 def test_a_process_an_earlier_up_started_is_watched_through_its_pid_file(
@@ -102,9 +102,9 @@ def test_a_process_an_earlier_up_started_is_watched_through_its_pid_file(
     gone.process.wait(timeout=30)
     pid_file = tmp_path / "notifications.pid"
     pid_file.write_text(f"{gone.process.pid}\n")
-    earlier = local.Starting(name="notifications", url="", log=gone.log, log_start=gone.log_start, pid_file=pid_file)
+    earlier = stack.Starting(name="notifications", url="", log=gone.log, log_start=gone.log_start, pid_file=pid_file)
     with pytest.raises(SystemExit, match=r"^\[passpro\] notifications exited at start; last lines of .*\n  bye$"):
-        local.await_ready([earlier], timeout=90, ready=lambda url: False)
+        stack.await_ready([earlier], timeout=90, ready=lambda url: False)
 
 
 def test_every_service_is_waited_for_until_ready(
@@ -115,9 +115,9 @@ def test_every_service_is_waited_for_until_ready(
         port = free_port()
         server = spawn(processes, [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
                        tmp_path / f"{name}.log")
-        servers.append(local.Starting(name=name, url=f"http://127.0.0.1:{port}/", log=server.log,
+        servers.append(stack.Starting(name=name, url=f"http://127.0.0.1:{port}/", log=server.log,
                                       process=server.process))
-    local.await_ready(servers, timeout=60)
+    stack.await_ready(servers, timeout=60)
     out = capsys.readouterr().out
     assert "[passpro] enrollment ready (http://127.0.0.1:" in out
     assert "[passpro] affelnet_export ready (http://127.0.0.1:" in out
@@ -128,4 +128,4 @@ def test_a_service_neither_ready_nor_exited_is_named_after_the_timeout(
 ) -> None:
     slow = never_ready(processes, tmp_path / "scheduling.log")
     with pytest.raises(SystemExit, match=r"scheduling: not ready within 1 s; see .*scheduling\.log"):
-        local.await_ready([slow], timeout=1)
+        stack.await_ready([slow], timeout=1)

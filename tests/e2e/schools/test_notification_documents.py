@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 import aio_pika
 import pytest
 
-from deploy.mail_sink import MailSink
-from deploy.portal import PortalClient
+from harness.mail_sink import MailSink
+from harness.portal import PortalClient
 from tests.conftest import ADMIN_URL
 from tests.e2e.conftest import OPEN, Clock, SmtpServer
 from tests.e2e.mails import about, all_sent, calendar_event, mail_rows, mails, pdf, text

@@ -19,8 +19,8 @@ import httpx
 import pytest
 from pypdf import PdfReader
 
-from deploy.mail_sink import MailSink
-from deploy.portal import PortalClient
+from harness.mail_sink import MailSink
+from harness.portal import PortalClient
 from ops.planning import fetch
 from ops.settings import OpsSettings
 from tests.e2e.conftest import OPEN, OPERATORS_MAILBOX, Clock, SmtpServer

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from deploy.mail_sink import MailSink
-from deploy.portal import PortalClient
+from harness.mail_sink import MailSink
+from harness.portal import PortalClient
 from tests.e2e.conftest import OPEN, Clock, SmtpServer, register_body
 from tests.e2e.test_scheduling import booked, send, slots_body
 from tests.e2e.test_yzz_notifications import about, mails

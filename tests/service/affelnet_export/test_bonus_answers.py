@@ -1,7 +1,7 @@
 """The bonus sender against the Affelnet stand-in and a real database (R30): fenced leases, 409 as the first answer
 and a time-out after Affelnet applied the bonus each delivered once, 500/503 retried, 400/422 parked and replayed.
 
-The stand-in (deploy/affelnet_receiver.py) records a new Idempotency-Key and answers 201, a known one 409; the
+The stand-in (harness/affelnet_receiver.py) records a new Idempotency-Key and answers 201, a known one 409; the
 500, 503, 422 and slow answers are scripted there per key: they exercise how the sender reads Affelnet's answers,
 they are not fault injections.
 """
@@ -18,7 +18,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from contracts.campaign import load_campaign
-from deploy.affelnet_receiver import AffelnetReceiver, Scripted, serve
+from harness.affelnet_receiver import AffelnetReceiver, Scripted, serve
 from services.affelnet_export import admin, domain
 from services.affelnet_export.repository import SQL_DIR, ExportRepository
 from services.affelnet_export.sender import deliver_due

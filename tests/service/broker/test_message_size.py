@@ -19,8 +19,9 @@ import pytest
 from aiormq.exceptions import ChannelPreconditionFailed
 
 from contracts import routing
-from deploy import cluster, topology
-from deploy.local import _as, _pid_alive, _read_pid, _wait
+from deploy import topology
+from deploy.local import cluster
+from deploy.local.processes import as_user, pid_alive, read_pid, wait_for
 
 AMQP_PORT = 5790
 MANAGEMENT_PORT = 15790
@@ -38,11 +39,11 @@ def node() -> Iterator[cluster.Node]:
         cluster._await(own)
         yield own
     finally:
-        pid = _read_pid(own.pid_file)
-        subprocess.run(_as("rabbitmq", [str(cluster.SBIN / "rabbitmqctl"), "-n", own.name, "stop"]),
+        pid = read_pid(own.pid_file)
+        subprocess.run(as_user("rabbitmq", [str(cluster.SBIN / "rabbitmqctl"), "-n", own.name, "stop"]),
                        env=own.env(), capture_output=True, timeout=120, check=False)
         if pid is not None:
-            _wait(lambda: not _pid_alive(pid), 60, "the test's own broker node to stop")
+            wait_for(lambda: not pid_alive(pid), 60, "the test's own broker node to stop")
         shutil.rmtree(home, ignore_errors=True)
 
 

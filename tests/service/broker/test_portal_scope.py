@@ -22,7 +22,7 @@ from aiormq.exceptions import ChannelAccessRefused
 
 from contracts import routing
 from deploy import topology
-from deploy.local import _management
+from deploy.local.rabbit import management
 from tests.conftest import TEST_VHOST
 from tests.service.broker.conftest import Connect, Listen, Listener, probe_key
 
@@ -162,7 +162,7 @@ async def _queue_details(name: str, timeout: float = 15.0) -> dict[str, Any]:
     path = f"queues/{quote(TEST_VHOST, safe='')}/{quote(name, safe='')}"
     deadline = time.monotonic() + timeout
     while True:
-        details = await asyncio.to_thread(_management, "GET", path)
+        details = await asyncio.to_thread(management, "GET", path)
         if isinstance(details, dict) and "policy" in details:
             return details
         if time.monotonic() > deadline:

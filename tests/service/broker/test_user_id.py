@@ -14,7 +14,7 @@ from aiormq.exceptions import ChannelPreconditionFailed
 
 from contracts import routing
 from deploy import topology
-from deploy.portal import PortalClient
+from harness.portal import PortalClient
 from services.runtime.database import RUNTIME_SQL, create_pool, migrate
 from services.runtime.outbox import write_outbox
 from services.runtime.relay import OutboxRelay, amqp_user

@@ -6,10 +6,10 @@ from collections import Counter
 
 import pytest
 
+from bench import relay as bench_relay
+from bench.relay import DRIVER, plan, reactions, topic_matches
 from contracts import routing
 from contracts.routing import QueueSpec
-from deploy import bench_relay
-from deploy.bench_relay import DRIVER, plan, reactions, topic_matches
 
 EVENTS, COMMANDS = routing.EVENTS_EXCHANGE, routing.COMMANDS_EXCHANGE
 

@@ -9,7 +9,7 @@ from email.message import EmailMessage
 
 import pytest
 
-from deploy import mail_sink
+from harness import mail_sink
 
 
 def _free_port() -> int:

@@ -7,12 +7,24 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from deploy import cluster, cpu
+from bench import cpu
+from deploy.local.settings import settings
+
+
+@pytest.fixture
+def var(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The stack's state under ``tmp_path`` (PASSPRO_VAR), its settings read afresh; the broker's part in rabbitmq/."""
+    monkeypatch.setenv("PASSPRO_VAR", str(tmp_path))
+    (tmp_path / "rabbitmq").mkdir()
+    settings.cache_clear()
+    yield tmp_path / "rabbitmq"
+    settings.cache_clear()
 
 
 def _spin(seconds: float) -> None:
@@ -72,18 +84,17 @@ def test_processes_named_apart_count_under_their_name_not_the_benchmarks() -> No
 
 
 def test_under_a_three_node_cluster_every_nodes_vm_is_found_by_its_pid_file(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        var: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Three spinning processes stand in for the nodes' Erlang VMs, each behind the pid file its node writes
     # (var/rabbitmq/node-<k>/rabbit.pid, beside the rabbitmq.conf that records the cluster).
-    monkeypatch.setattr(cpu, "RABBIT", tmp_path)
-    monkeypatch.setattr(cluster, "RABBIT", tmp_path)
     monkeypatch.setenv("PASSPRO_CLUSTER", "3")
+    settings.cache_clear()
     vms = [subprocess.Popen([sys.executable, "-c", "import time\nend = time.process_time() + 0.3\n"
                              "while time.process_time() < end: pass\nprint('spun', flush=True)\ntime.sleep(30)"],
                             stdout=subprocess.PIPE) for _ in range(3)]
     try:
         for k, vm in enumerate(vms, start=1):
-            home = tmp_path / f"node-{k}"
+            home = var / f"node-{k}"
             home.mkdir()
             (home / "rabbitmq.conf").write_text("listeners.tcp.default = 127.0.0.1:5672\n")
             (home / "rabbit.pid").write_text(f"{vm.pid}\n")
@@ -98,9 +109,8 @@ def test_under_a_three_node_cluster_every_nodes_vm_is_found_by_its_pid_file(
     assert [used[f"rabbitmq-{k}"] >= 0.25 for k in (1, 2, 3)] == [True, True, True]
 
 
-def test_a_single_node_keeps_its_one_part(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cpu, "RABBIT", tmp_path)
-    monkeypatch.setattr(cluster, "RABBIT", tmp_path)
+def test_a_single_node_keeps_its_one_part(var: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PASSPRO_CLUSTER", raising=False)
-    (tmp_path / "rabbit.pid").write_text(f"{os.getppid()}\n")
+    settings.cache_clear()
+    (var / "rabbit.pid").write_text(f"{os.getppid()}\n")
     assert list(cpu.brokers()) == ["rabbitmq"]

@@ -24,14 +24,14 @@ from typing import Any
 
 from contracts import routing
 from contracts.campaign import load_campaign
-from deploy.faults import script as s
-from deploy.faults.checks import Evidence, Outcome, check
-from deploy.faults.figures import Figures, count_logs
-from deploy.faults.infra import Infra
-from deploy.faults.injector import Injector
-from deploy.faults.outside import Affelnet, Mailbox, Observer, Portal, until
-from deploy.faults.plan import Plan
-from deploy.faults.processes import Services
+from tools.faults import script as s
+from tools.faults.checks import Evidence, Outcome, check
+from tools.faults.figures import Figures, count_logs
+from tools.faults.infra import Infra
+from tools.faults.injector import Injector
+from tools.faults.outside import Affelnet, Mailbox, Observer, Portal, until
+from tools.faults.plan import Plan
+from tools.faults.processes import Services
 
 AFFELNET_TOKEN = "faults-affelnet-token"
 WORK_QUEUES = [spec.name for spec in routing.QUEUES]

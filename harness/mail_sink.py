@@ -1,6 +1,6 @@
 """A local SMTP server: one that keeps every mail (the local stack's sink, the tests' SMTP server), one that counts.
 
-``python -m deploy.mail_sink --port 8025 --directory var/mail`` writes each mail it accepts as an
+``python -m harness.mail_sink --port 8025 --directory var/mail`` writes each mail it accepts as an
 ``.eml`` file a user can open. ``--counting`` keeps nothing: it counts mails, bytes and Message-IDs, so
 that a benchmark measures what Passpro spends on a mail and not what a test mailbox spends storing it;
 ``NOOP COUNTS`` on the SMTP session answers the counts as JSON.

@@ -11,7 +11,7 @@ with the counting mail sink: the mails are counted, not stored).
    the interview and candidacy copies (opinions, notifications, affelnet_export), the mail.
 3. Latency: registrations offered at a steady rate (default 200/s) for a while; per pupil, the time
    from the publish to its ``convocation_sent`` (p50, p99).
-4. The fair raw relay, same broker, same run (``deploy.bench_relay``): as many queue traversals per
+4. The fair raw relay, same broker, same run (``bench.relay``): as many queue traversals per
    candidacy as the service path (each event goes to every queue bound to it), one process per service,
    deep pipelines and uvloop; each relay process's CPU is reported apart from the driver's.
 5. Each service's peak resident memory (VmHWM), replicas included, and what the mail sink counted.
@@ -34,12 +34,14 @@ from typing import Any
 import aio_pika
 import uvloop
 
+from bench import cpu, relay
+from bench.enrollment import ADMIN_URL, PORTAL_URL, _rss_kib
 from contracts import routing
 from contracts.campaign import load_campaign
-from deploy import bench_relay, cpu, mail_sink
-from deploy.bench import ADMIN_URL, PORTAL_URL, _rss_kib
-from deploy.local import MAIL_PORT, VAR, running
-from deploy.portal import PortalClient
+from deploy.local.settings import settings
+from deploy.local.stack import running
+from harness import mail_sink
+from harness.portal import PortalClient
 
 OPERATORS_UAI = "0941918Z"
 SEATS_PER_SLOT = 40
@@ -185,14 +187,14 @@ async def service_path(n: int, rate: float, latency_seconds: float, concurrency:
 def sink_counts() -> dict[str, int] | None:
     """What the counting mail sink has counted so far; None when the stack runs the storing sink."""
     try:
-        return mail_sink.read_counts(MAIL_PORT)
+        return mail_sink.read_counts(settings().mail_port)
     except (OSError, ValueError, RuntimeError):
         return None
 
 
 async def raw_relay(n: int, concurrency: int) -> dict[str, Any]:
     body = json.dumps(_pupil_commands(1, "0000")[0]).encode()
-    return await bench_relay.run(ADMIN_URL, n, concurrency, body)
+    return await relay.run(ADMIN_URL, n, concurrency, body)
 
 
 def memory() -> dict[str, float]:
@@ -231,7 +233,7 @@ async def main(n: int, rate: float, latency_seconds: float, concurrency: int) ->
     print(f"latency      : p99 {service['latency_p99_ms']} ms register → convocation at "
           f"{service['latency_offered_per_s']}/s offered (target < 1 s)")
     print(f"memory       : largest {max(peaks.values(), default=0)} MiB (target < 150 MB per service)")
-    out = VAR / "report"
+    out = settings().var / "report"
     out.mkdir(parents=True, exist_ok=True)
     (out / "bench-pipeline.json").write_text(json.dumps(
         {"service": service, "raw": raw, "ratio": ratio, "rss_peak_mib": peaks}, indent=2))
@@ -242,7 +244,7 @@ if __name__ == "__main__":
     parser.add_argument("-n", type=int, default=20_000, help="candidacies of the throughput run")
     parser.add_argument("--rate", type=float, default=200.0, help="registrations/s offered in the latency run")
     parser.add_argument("--latency-seconds", type=float, default=30.0, help="length of the latency run")
-    parser.add_argument("--concurrency", type=int, default=bench_relay.PREFETCH,
+    parser.add_argument("--concurrency", type=int, default=relay.PREFETCH,
                         help="publishes awaiting their confirm at once, in both measurements")
     args = parser.parse_args()
     uvloop.run(main(args.n, args.rate, args.latency_seconds, args.concurrency))

@@ -26,8 +26,8 @@ from typing import Any
 import aio_pika
 import uvloop
 
+from bench import cpu
 from contracts import routing
-from deploy import cpu
 
 PREFETCH = 512
 """Deliveries each relay queue has in flight, and so confirms awaited per queue at once."""

@@ -20,27 +20,16 @@ from pathlib import Path
 
 from contracts import routing
 from deploy import topology
-from deploy.local import (
-    AMQP_PORT,
-    LOG,
-    MANAGEMENT_PORT,
+from deploy.local.processes import as_user, chown, is_root, port_open, read_pid, say, stop_pid, wait_for
+from deploy.local.rabbit import (
     PLUGINS,
-    RABBIT,
-    RABBIT_NODE,
-    _as,
-    _chown,
-    _is_root,
-    _management,
-    _port_open,
-    _prune_stale_queues,
-    _rabbit_config,
-    _rabbit_env,
-    _read_pid,
-    _stop_epmd_if_unused,
-    _stop_pid,
-    _wait,
-    say,
+    management,
+    prune_stale_queues,
+    rabbit_config,
+    rabbit_env,
+    stop_epmd_if_unused,
 )
+from deploy.local.settings import settings
 
 SBIN = Path("/usr/lib/rabbitmq/bin")
 
@@ -62,15 +51,16 @@ class Node:
         return f"amqp://127.0.0.1:{self.amqp_port}/{routing.VHOST}"
 
     def env(self) -> dict[str, str]:
-        return _rabbit_env(self.name, self.amqp_port, self.home)
+        return rabbit_env(self.name, self.amqp_port, self.home)
 
     def running(self) -> bool:
-        return _read_pid(self.pid_file) is not None and _port_open(self.amqp_port)
+        return read_pid(self.pid_file) is not None and port_open(self.amqp_port)
 
 
 def recorded() -> int:
     """How many nodes a cluster formed under var/ has (0: none)."""
-    return len(list(RABBIT.glob("node-*/rabbitmq.conf")))
+    conf = settings()
+    return len(list(conf.rabbit.glob("node-*/rabbitmq.conf")))
 
 
 def running() -> bool:
@@ -80,15 +70,15 @@ def running() -> bool:
 
 def size() -> int:
     """``PASSPRO_CLUSTER`` when set, otherwise the cluster recorded under var/; 1 is a single node."""
-    if os.environ.get("PASSPRO_CLUSTER"):
-        return int(os.environ["PASSPRO_CLUSTER"])
-    return recorded() or 1
+    return settings().cluster or recorded() or 1
 
 
 def nodes(count: int) -> list[Node]:
-    prefix, _, host = RABBIT_NODE.partition("@")
+    conf = settings()
+    prefix, _, host = conf.rabbit_node.partition("@")
     return [
-        Node(k, f"{prefix}-{k}@{host or 'localhost'}", AMQP_PORT + k - 1, MANAGEMENT_PORT + k - 1, RABBIT / f"node-{k}")
+        Node(k, f"{prefix}-{k}@{host or 'localhost'}", conf.amqp_port + k - 1, conf.management_port + k - 1,
+             conf.rabbit / f"node-{k}")
         for k in range(1, count + 1)
     ]
 
@@ -100,7 +90,7 @@ def amqp_url() -> str:
 
 def _ctl(node: Node, *args: str, tool: str = "rabbitmqctl") -> str:
     done = subprocess.run(
-        _as("rabbitmq", [str(SBIN / tool), "-n", node.name, *args]),
+        as_user("rabbitmq", [str(SBIN / tool), "-n", node.name, *args]),
         env=node.env(), check=True, capture_output=True, text=True, timeout=180,
     )
     return done.stdout
@@ -108,20 +98,21 @@ def _ctl(node: Node, *args: str, tool: str = "rabbitmqctl") -> str:
 
 def _ensure_cookie() -> None:
     """Nodes booting together would each write their own Erlang cookie, and could not talk to each other."""
-    home = Path(_rabbit_env()["HOME"])
+    home = Path(rabbit_env()["HOME"])
     cookie = home / ".erlang.cookie"
     if cookie.exists():
         return
     home.mkdir(parents=True, exist_ok=True)
     cookie.write_text(os.urandom(20).hex().upper())
     cookie.chmod(0o400)
-    if _is_root():
-        _chown(cookie, "rabbitmq")
+    if is_root():
+        chown(cookie, "rabbitmq")
 
 
 def _start(node: Node, seed: bool, members: int) -> None:
+    conf = settings()
     for port in (node.amqp_port, node.management_port, node.amqp_port + 20000):
-        if _port_open(port):
+        if port_open(port):
             raise SystemExit(f"[passpro] port {port} ({node.name}) is taken by a process this stack did not start")
     for sub in ("mnesia", "log"):
         (node.home / sub).mkdir(parents=True, exist_ok=True)
@@ -132,23 +123,23 @@ def _start(node: Node, seed: bool, members: int) -> None:
         definitions.write_text(json.dumps(topology.definitions(), indent=1))
     # The nodes share the machine's memory: each gets its part of the usual watermark.
     (node.home / "rabbitmq.conf").write_text(
-        _rabbit_config(node.amqp_port, node.management_port, definitions, memory=0.6 / members))
-    _chown(node.home, "rabbitmq")
-    LOG.mkdir(parents=True, exist_ok=True)
+        rabbit_config(node.amqp_port, node.management_port, definitions, memory=0.6 / members))
+    chown(node.home, "rabbitmq")
+    conf.log.mkdir(parents=True, exist_ok=True)
     node.pid_file.unlink(missing_ok=True)
-    log = open(LOG / f"rabbitmq-{node.index}.log", "ab")
+    log = open(conf.log / f"rabbitmq-{node.index}.log", "ab")
     subprocess.Popen(
-        _as("rabbitmq", [str(SBIN / "rabbitmq-server")]),
+        as_user("rabbitmq", [str(SBIN / "rabbitmq-server")]),
         env=node.env(), stdout=log, stderr=subprocess.STDOUT,
-        cwd="/var/lib/rabbitmq" if _is_root() else str(node.home), start_new_session=True,
+        cwd="/var/lib/rabbitmq" if is_root() else str(node.home), start_new_session=True,
     )
 
 
 def _await(node: Node) -> None:
-    _wait(lambda: node.pid_file.exists(), 60, f"RabbitMQ {node.name}'s pid file")
+    wait_for(lambda: node.pid_file.exists(), 60, f"RabbitMQ {node.name}'s pid file")
     # A restarted member waits for the others it knew, which are starting at the same time.
     _ctl(node, "await_startup", "--timeout", "300")
-    _wait(lambda: _port_open(node.management_port), 60, f"RabbitMQ {node.name}'s management UI")
+    wait_for(lambda: port_open(node.management_port), 60, f"RabbitMQ {node.name}'s management UI")
 
 
 def _members(seed: Node) -> set[str]:
@@ -172,7 +163,7 @@ def _join(members: list[Node]) -> None:
 
 def _grow(members: list[Node]) -> None:
     """Queues declared before a node joined have no member there: give every quorum queue one on every node."""
-    queues = _management("GET", "queues?columns=name,vhost,type,members")
+    queues = management("GET", "queues?columns=name,vhost,type,members")
     assert isinstance(queues, list)
     for node in members:
         if any(q.get("type") == "quorum" and node.name not in q.get("members", []) for q in queues):
@@ -183,10 +174,11 @@ def _grow(members: list[Node]) -> None:
 def up(count: int) -> None:
     """Starts the nodes that do not run (all at once: restarted members wait for each other), joins
     new ones, brings the topology up to date and replicates every quorum queue on every node."""
+    conf = settings()
     if recorded() > count:
-        raise SystemExit(f"[passpro] a {recorded()}-node cluster is recorded under {RABBIT}; "
+        raise SystemExit(f"[passpro] a {recorded()}-node cluster is recorded under {conf.rabbit}; "
                          f"shrinking it to {count} is not supported: `make reset` first")
-    if _read_pid(RABBIT / "rabbit.pid"):
+    if read_pid(conf.rabbit / "rabbit.pid"):
         raise SystemExit("[passpro] this stack's single RabbitMQ node is running: `make down` before cluster mode")
     members = nodes(count)
     seed = members[0]
@@ -200,15 +192,15 @@ def up(count: int) -> None:
     _join(members)
     if seed_was_running:
         # The seed loads the definitions at boot; a running one takes the topology as it is now.
-        _management("POST", "definitions", topology.definitions())
+        management("POST", "definitions", topology.definitions())
     _grow(members)
-    _prune_stale_queues()
+    prune_stale_queues()
     say(f"RabbitMQ cluster of {count} up: " + ", ".join(f"{n.name} on {n.amqp_port}" for n in members))
 
 
 def down() -> None:
     """Stops every node of the recorded cluster by PID, all at once."""
-    running = [(node, pid) for node in nodes(recorded()) if (pid := _read_pid(node.pid_file)) is not None]
+    running = [(node, pid) for node in nodes(recorded()) if (pid := read_pid(node.pid_file)) is not None]
     if not running:
         return
     for _, pid in running:
@@ -216,8 +208,8 @@ def down() -> None:
             os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + 60
     for node, pid in running:
-        _stop_pid(pid, f"RabbitMQ {node.name}", timeout=max(deadline - time.monotonic(), 1))
-    _stop_epmd_if_unused()
+        stop_pid(pid, f"RabbitMQ {node.name}", timeout=max(deadline - time.monotonic(), 1))
+    stop_epmd_if_unused()
     say(f"RabbitMQ cluster stopped ({len(running)} nodes)")
 
 
@@ -225,11 +217,11 @@ def status() -> bool:
     """One line per node; True when every node runs."""
     members = nodes(size())
     for node in members:
-        pid = _read_pid(node.pid_file)
+        pid = read_pid(node.pid_file)
         state = "up" if node.running() else "down"
         print(f"{'broker ' + str(node.index):14} {state:5} {node.amqp_url}  node {node.name}  "
               f"management http://127.0.0.1:{node.management_port}/  pid {pid or '-'}")
-    print(f"management UI  {'up' if _port_open(members[0].management_port) else 'down':5} "
+    print(f"management UI  {'up' if port_open(members[0].management_port) else 'down':5} "
           f"http://127.0.0.1:{members[0].management_port}/  (user {topology.ADMIN_USER}; every node has one)")
     return all(node.running() for node in members)
 

@@ -4,6 +4,12 @@ The affelnet_export sender runs against a fresh schema of the local PostgreSQL h
 (default 20,000) and posts them over real HTTP to the local receiver, with the bounded concurrency
 the service uses (PASSPRO_AFFELNET_CONCURRENCY, default 16). Figures: bonuses/s, concurrency, and
 deliveries per bonus (must be exactly 1).
+
+The service is reached through its composition table (``services.affelnet_export.app.SERVICE``): its schema
+migrated from ``SERVICE.sql_dir`` as the runtime migrates it, its own workers run with a ``WorkerContext``, its
+settings from PASSPRO_AFFELNET_*. The due bonuses are written as the handlers leave them (docs/architecture.md:
+``pending``, the points, the key ``passpro-<campaign>-<ine>-<formation>``): made through final opinions over
+the broker instead, the figure would be the handlers' and the broker's, not the sender's.
 """
 
 from __future__ import annotations
@@ -16,11 +22,9 @@ import time
 import uuid
 
 from contracts.campaign import load_campaign
-from deploy.affelnet_receiver import AffelnetReceiver, serve
-from deploy.local import VAR, Addresses
-from services.affelnet_export.domain import idempotency_key
-from services.affelnet_export.repository import SQL_DIR
-from services.affelnet_export.sender import send_bonuses
+from deploy.local.settings import settings
+from harness.affelnet_receiver import AffelnetReceiver, serve
+from services.affelnet_export.app import SERVICE
 from services.runtime.database import RUNTIME_SQL, create_pool, migrate
 from services.runtime.service import WorkerContext
 
@@ -28,9 +32,9 @@ PORT = 18190
 
 
 async def main(n: int, latency: float, concurrency: int) -> dict[str, object]:
-    dsn = os.environ.get("PASSPRO_ADMIN_DATABASE_URL", Addresses.admin_database)
+    dsn = os.environ.get("PASSPRO_ADMIN_DATABASE_URL", settings().addresses.admin_database)
     schema = f"bench_affelnet_{uuid.uuid4().hex[:8]}"
-    await migrate(dsn, schema, {"runtime": RUNTIME_SQL / "migrations", "affelnet_export": SQL_DIR / "migrations"})
+    await migrate(dsn, schema, {"runtime": RUNTIME_SQL / "migrations", SERVICE.name: SERVICE.sql_dir / "migrations"})
     pool = await create_pool(dsn, schema, 20)
     campaign = load_campaign()
     receiver = AffelnetReceiver("bench-token", latency=latency)
@@ -39,16 +43,18 @@ async def main(n: int, latency: float, concurrency: int) -> dict[str, object]:
                       PASSPRO_AFFELNET_CONCURRENCY=str(concurrency))
     try:
         rows = [(campaign.campaign, f"{i:010d}B", "cap-cuisine", "tres_favorable", 40,
-                 idempotency_key(campaign.campaign, f"{i:010d}B", "cap-cuisine")) for i in range(n)]
+                 f"passpro-{campaign.campaign}-{i:010d}B-cap-cuisine") for i in range(n)]
         await pool.copy_records_to_table(
             "bonuses", records=[(*r, "pending") for r in rows], schema_name=schema,
             columns=["campaign", "ine", "formation_code", "final_opinion", "bonus_points", "idempotency_key", "state"])
         started = time.perf_counter()
-        sender = asyncio.create_task(send_bonuses(WorkerContext(pool, campaign, "affelnet_export", lambda: None)))
+        context = WorkerContext(pool, campaign, SERVICE.name, lambda: None)
+        workers = [asyncio.create_task(worker(context)) for worker in SERVICE.workers]
         while await pool.fetchval("SELECT count(*) FROM bonuses WHERE state <> 'delivered'"):
             await asyncio.sleep(0.2)
         elapsed = time.perf_counter() - started
-        sender.cancel()
+        for running in workers:
+            running.cancel()
         attempts = sorted(receiver.attempts.values())
         result = {"bonuses": n, "affelnet_latency_ms": latency * 1000, "concurrency": concurrency,
                   "seconds": round(elapsed, 1), "bonuses_per_s": round(n / elapsed),
@@ -71,5 +77,5 @@ if __name__ == "__main__":
     args = parser.parse_args()
     figures = asyncio.run(main(args.n, args.latency, args.concurrency))
     print(json.dumps(figures, indent=2))
-    (VAR / "report").mkdir(parents=True, exist_ok=True)
-    (VAR / "report" / "bench-affelnet.json").write_text(json.dumps(figures, indent=2))
+    (settings().var / "report").mkdir(parents=True, exist_ok=True)
+    (settings().var / "report" / "bench-affelnet.json").write_text(json.dumps(figures, indent=2))

@@ -1,4 +1,4 @@
-"""``python -m deploy.bench_documents``: the mails' Python cost, without broker, database or SMTP.
+"""``python -m bench.documents``: the mails' Python cost, without broker, database or SMTP.
 
 Builds convocation mails as the sender hands them to SMTP (the PDF, the calendar entry, the MIME message
 flattened to bytes) from a fixed set of varied convocations, and the same for recap sheets; prints how many

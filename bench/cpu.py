@@ -16,8 +16,10 @@ from collections.abc import Collection, Mapping
 from pathlib import Path
 
 from contracts import routing
-from deploy import cluster
-from deploy.local import PG, RABBIT, RUN, _read_pid, running
+from deploy.local import cluster
+from deploy.local.processes import read_pid
+from deploy.local.settings import settings
+from deploy.local.stack import running
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -75,11 +77,11 @@ def brokers() -> dict[str, int]:
     A node counts under its own name so that one restarted during a run counts from its restart.
     """
     found = {}
-    single = _read_pid(RABBIT / "rabbit.pid")
+    single = read_pid(settings().rabbit / "rabbit.pid")
     if single is not None:
         found["rabbitmq"] = single
     for node in cluster.nodes(max(cluster.size(), cluster.recorded())):
-        pid = _read_pid(node.pid_file)
+        pid = read_pid(node.pid_file)
         if pid is not None:
             found[f"rabbitmq-{node.index}"] = pid
     return found
@@ -101,9 +103,9 @@ def stack_cpu(apart: Mapping[str, Collection[int]] | None = None) -> dict[str, f
                 continue
     for part, pid in brokers().items():
         used[part] = _tree(pid)
-    used["postgresql"] = _tree(_read_pid(PG / "data" / "postmaster.pid"))
-    used["mail sink"] = _tree(_read_pid(RUN / "mail.pid"))
-    used["affelnet receiver"] = _tree(_read_pid(RUN / "affelnet.pid"))
+    used["postgresql"] = _tree(read_pid(settings().pg / "data" / "postmaster.pid"))
+    used["mail sink"] = _tree(read_pid(settings().run / "mail.pid"))
+    used["affelnet receiver"] = _tree(read_pid(settings().run / "affelnet.pid"))
     for part, pids in apart.items():
         for pid in pids:
             try:

@@ -28,10 +28,11 @@ from typing import Any
 
 import aio_pika
 
+from bench import cpu
 from contracts import routing
-from deploy import cpu
-from deploy.local import RUN, VAR, running
-from deploy.portal import PortalClient
+from deploy.local.settings import settings
+from deploy.local.stack import running
+from harness.portal import PortalClient
 
 PORTAL_URL = "amqp://portal:portal@127.0.0.1:5672/passpro"
 ADMIN_URL = "amqp://passpro-admin:passpro-admin@127.0.0.1:5672/passpro"
@@ -69,7 +70,7 @@ def _body(i: int, run: str) -> dict[str, Any]:
 async def service_path(n: int, concurrency: int) -> dict[str, Any]:
     run = uuid.uuid4().hex[:8]
     bodies = [_body(i, run) for i in range(n)]
-    pid_file = RUN / "enrollment.pid"
+    pid_file = settings().run / "enrollment.pid"
     pid = int(pid_file.read_text().split()[0]) if pid_file.exists() else None
     async with PortalClient(PORTAL_URL, bindings=("enrollment.candidacy_registered", "enrollment.command_rejected")) \
             as portal:
@@ -229,7 +230,7 @@ async def _measure(n: int, concurrency: int, report: str) -> None:
     ratio = service["per_s"] / raw["per_s"]
     print(f"ratio        : {ratio:.0%} of the raw relay (target >= 50%); "
           f"{service['per_s']} registrations/s (target >= 1000)")
-    out = VAR / "report"
+    out = settings().var / "report"
     out.mkdir(parents=True, exist_ok=True)
     (out / report).write_text(json.dumps({"service": service, "raw": raw, "ratio": ratio}, indent=2))
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from deploy.faults.infra import ROOT
+from tools.faults.infra import ROOT
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The fault run's own RabbitMQ and PostgreSQL: started, stopped and restarted through ``deploy.local``.
 
 ``deploy.local`` reads its ports, node name and state directory when it is imported, so each action runs
-it in a child process with the run's ``PASSPRO_*`` settings; ``python -m deploy.faults.infra
+it in a child process with the run's ``PASSPRO_*`` settings; ``python -m tools.faults.infra
 broker-down|broker-up|database-down|database-up`` is that child for the restarts. The management API
 and the database are read from here for the checks.
 """
@@ -85,10 +85,10 @@ class Infra:
         await self._run("-m", "deploy.local", "infra-down")
 
     async def broker(self, action: str) -> None:
-        await self._run("-m", "deploy.faults.infra", f"broker-{action}")
+        await self._run("-m", "tools.faults.infra", f"broker-{action}")
 
     async def database(self, action: str) -> None:
-        await self._run("-m", "deploy.faults.infra", f"database-{action}")
+        await self._run("-m", "tools.faults.infra", f"database-{action}")
 
     async def management(self, path: str, body: dict[str, Any] | None = None) -> Any:
         async with httpx.AsyncClient(auth=("passpro-admin", "passpro-admin"), timeout=10) as client:
@@ -119,12 +119,12 @@ class Infra:
 
 def main(argv: list[str]) -> int:
     """The child process of a restart: ``deploy.local`` imported here reads this run's settings."""
-    from deploy import local
+    from deploy.local import stack as local
 
     actions = {"broker-down": local.rabbit_down, "broker-up": local.rabbit_up,
                "database-down": local.pg_down, "database-up": local.pg_up}
     if len(argv) != 1 or argv[0] not in actions:
-        print(f"usage: python -m deploy.faults.infra {'|'.join(actions)}", file=sys.stderr)
+        print(f"usage: python -m tools.faults.infra {'|'.join(actions)}", file=sys.stderr)
         return 2
     actions[argv[0]]()
     return 0

@@ -29,14 +29,14 @@ from typing import Any
 from aio_pika.abc import AbstractIncomingMessage
 
 from contracts import routing
-from deploy.faults.checks import Evidence, Outcome, check, message_id
-from deploy.faults.figures import Figures, count_logs
-from deploy.faults.infra import ROOT, VHOST
-from deploy.faults.injector import Injector
-from deploy.faults.outside import Mailbox, Observer
-from deploy.faults.plan import Plan
-from deploy.faults.processes import Exit, Services
-from deploy.faults.run import Run, _free, _lock
+from tools.faults.checks import Evidence, Outcome, check, message_id
+from tools.faults.figures import Figures, count_logs
+from tools.faults.infra import ROOT, VHOST
+from tools.faults.injector import Injector
+from tools.faults.outside import Mailbox, Observer
+from tools.faults.plan import Plan
+from tools.faults.processes import Exit, Services
+from tools.faults.run import Run, _free, _lock
 
 ARMED: dict[str, str] = {
     "enrollment": "consumer.after_commit",

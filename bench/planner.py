@@ -1,4 +1,4 @@
-"""``python -m deploy.bench_planner``: the planner's Python cost per pupil, without broker or database.
+"""``python -m bench.planner``: the planner's Python cost per pupil, without broker or database.
 
 Times ``domain.plan_pupil`` on pupils of 1–3 domains, with 30 or 200 open slots per domain, with and
 without an interview to keep or move, beside the one-slot-per-domain choice the service made before

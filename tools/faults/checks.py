@@ -12,9 +12,9 @@ from typing import Any
 
 from contracts import routing
 from contracts.base import FinalOpinion
-from deploy.faults.infra import Infra
-from deploy.faults.outside import Affelnet, Observer
-from deploy.faults.script import Command, Report, Script, final_opinion
+from tools.faults.infra import Infra
+from tools.faults.outside import Affelnet, Observer
+from tools.faults.script import Command, Report, Script, final_opinion
 
 
 def message_id(key: str) -> str:

@@ -22,11 +22,12 @@ from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
+from bench import cpu
 from contracts.campaign import load_campaign
 from contracts.identifiers import departement_of_uai, uai_check_letter
-from deploy import cpu
-from deploy.local import LOG, ROOT, VAR, replica_count, service_env
-from deploy.portal import PortalClient
+from deploy.local.settings import ROOT, settings
+from deploy.local.stack import replica_count, service_env
+from harness.portal import PortalClient
 
 PORTAL_URL = "amqp://portal:portal@127.0.0.1:5672/passpro"
 
@@ -186,7 +187,7 @@ def main() -> None:
         env["PASSPRO_HEALTH_PORT"] = str(8182 + n)
         # Its own log name: the stack's replica k of `make up REPLICAS=N` logs to scheduling-k.log.
         extra.append(subprocess.Popen([sys.executable, "-m", "services.scheduling"], env=env, cwd=ROOT,
-                                      stdout=open(LOG / f"bench-scheduling-{n}.log", "ab"),
+                                      stdout=open(settings().log / f"bench-scheduling-{n}.log", "ab"),
                                       stderr=subprocess.STDOUT))
     try:
         time.sleep(5 if extra else 0)
@@ -198,7 +199,7 @@ def main() -> None:
     result["scheduling_replicas"] = args.replicas
     result["cores"] = os.cpu_count()
     print(json.dumps(result, indent=2))
-    out = VAR / "report"
+    out = settings().var / "report"
     out.mkdir(parents=True, exist_ok=True)
     (out / f"bench-scheduling-{args.replicas}.json").write_text(json.dumps(result, indent=2))
 

@@ -2,7 +2,7 @@
 
 ``POST /bonuses`` with a bearer token and an ``Idempotency-Key``: a new key is recorded and answered
 201; a key already recorded is answered 409, as Affelnet does. Tests can script answers (503, 422,
-slow responses) per key. ``python -m deploy.affelnet_receiver --port 8090`` keeps what it receives
+slow responses) per key. ``python -m harness.affelnet_receiver --port 8090`` keeps what it receives
 in ``var/affelnet/received.jsonl``.
 """
 

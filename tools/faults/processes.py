@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 
 from contracts import routing
-from deploy.faults.infra import ROOT
+from tools.faults.infra import ROOT
 
 
 @dataclass(frozen=True)

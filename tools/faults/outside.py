@@ -25,11 +25,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from contracts import routing
-from deploy.affelnet_receiver import AffelnetReceiver, serve
-from deploy.faults.script import Command
-from deploy.mail_sink import MailSink
-from deploy.mail_sink import start as start_smtp
-from deploy.portal import PortalClient
+from harness.affelnet_receiver import AffelnetReceiver, serve
+from harness.mail_sink import MailSink
+from harness.mail_sink import start as start_smtp
+from harness.portal import PortalClient
+from tools.faults.script import Command
 
 Event = dict[str, Any]
 _BROKER_TROUBLE = (AMQPError, RuntimeError, OSError, TimeoutError)

@@ -16,11 +16,11 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from contracts import routing
-from deploy.affelnet_receiver import Scripted
-from deploy.faults.infra import Infra
-from deploy.faults.outside import Affelnet, Mailbox
-from deploy.faults.plan import Plan
-from deploy.faults.processes import Services
+from harness.affelnet_receiver import Scripted
+from tools.faults.infra import Infra
+from tools.faults.outside import Affelnet, Mailbox
+from tools.faults.plan import Plan
+from tools.faults.processes import Services
 
 Fault = Callable[[], Coroutine[Any, Any, None]]
 

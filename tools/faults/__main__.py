@@ -1,4 +1,4 @@
-"""``python -m deploy.faults``: one fault run on its own RabbitMQ and PostgreSQL; exits 1 unless nothing was lost
+"""``python -m tools.faults``: one fault run on its own RabbitMQ and PostgreSQL; exits 1 unless nothing was lost
 or duplicated and redeliveries were seen."""
 
 from __future__ import annotations
@@ -8,14 +8,14 @@ import asyncio
 import logging
 from pathlib import Path
 
-from deploy.faults.figures import render
-from deploy.faults.plan import SHORT, Plan
-from deploy.faults.run import run
+from tools.faults.figures import render
+from tools.faults.plan import SHORT, Plan
+from tools.faults.run import run
 
 
 def main() -> int:
     defaults = Plan()
-    parser = argparse.ArgumentParser(prog="python -m deploy.faults", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m tools.faults", description=__doc__)
     parser.add_argument("--short", action="store_true", help="the test suite's short form (200 pupils, 3 kills)")
     parser.add_argument("--pupils", type=int, help=f"pupils registered (default {defaults.pupils})")
     parser.add_argument("--kills", type=int, help=f"services killed with kill -9 (default {defaults.kills})")
