@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
-from datetime import date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 
 import httpx
@@ -25,7 +24,8 @@ from harness.portal import PortalClient
 from ops.cli import app
 from ops.settings import local_service_urls
 from tests.conftest import TEST_VHOST
-from tests.e2e.conftest import OPEN, Clock, SmtpServer, register_body
+from tests.e2e.conftest import Clock, SmtpServer
+from tests.e2e.played import play_one_pupil
 from tests.privacy import OPS_OUTPUT, find_personal_data, ines, invoke_ops, personal_values
 from tests.stack import HEALTH_BASE_PORT, LOGS, ServiceStack, infrastructure_logs
 
@@ -42,40 +42,9 @@ async def answer_of(portal: PortalClient, command: str, body: dict) -> dict:
 
 @pytest.fixture(scope="module")
 async def campaign_played(portal: PortalClient, clock: Clock) -> None:
-    """The session's campaign, or a small one when no recap sheet went out in this session."""
-    if portal.counts["notifications.recap_sent"]:
-        return
-    await clock.at_least(OPEN)
-    if clock.at.date() > REGISTRATION_DEADLINE:
-        pytest.skip("registrations are closed and this session sent no recap sheet: nothing to play")
-    start = (clock.at + timedelta(days=6)).replace(hour=10, minute=0, second=0, microsecond=0)
-    declared = await answer_of(portal, "declare_interview_slots", {
-        "command_id": str(uuid.uuid4()), "campaign": "2013", "actor_uai": RECEPTION, "domain_code": DOMAIN,
-        "place": "Bergerie du lycée", "slots": [{"starts_at": start.isoformat(), "duration_minutes": 30,
-                                                 "capacity": 1}]})
-    assert declared["_routing_key"] == "scheduling.slots_declared", declared
-    body = register_body(
-        formation_code=FORMATION,
-        pupil={"last_name": "Confidentiel-Nguyễn", "first_name": "Anaëlle", "birth_date": "1998-11-03"},
-        referent={"name": "M. Référent Privé", "email": "referent.prive@example.org"},
-        origin_comment="Commentaire confidentiel : élève très motivée par l'élevage.")
-    registered = await answer_of(portal, "register_candidacy", body)
-    assert registered["_routing_key"] == "enrollment.candidacy_registered", registered
-    ine = body["pupil"]["ine"]
-    booked = await portal.wait_for(
-        lambda e: e["_routing_key"] == "scheduling.interview_booked" and e["ine"] == ine, timeout=30)
-    await portal.wait_for(lambda e: e["_routing_key"] == "notifications.convocation_sent"
-                          and e["interview_id"] == booked["interview_id"], timeout=60)
-    await clock.at_least((datetime.fromisoformat(booked["starts_at"]) + timedelta(hours=1)).isoformat())
-    report = {"campaign": "2013", "actor_uai": booked["reception_uai"], "interview_id": booked["interview_id"],
-              "attended": True, "report": "Compte rendu confidentiel : projet solide, stage en élevage.",
-              "opinions": [{"formation_code": FORMATION, "opinion": "favorable"}]}
-    for _ in range(50):  # opinions learns of the booking from scheduling's event
-        reported = await answer_of(portal, "submit_interview_report", {**report, "command_id": str(uuid.uuid4())})
-        if reported["_routing_key"] == "opinions.interview_reported":
-            break
-    assert reported["_routing_key"] == "opinions.interview_reported", reported
-    await portal.wait_for(lambda e: e["_routing_key"] == "notifications.recap_sent" and e["ine"] == ine, timeout=60)
+    """The session's campaign, or a small one played here when no recap sheet went out in this session."""
+    if not portal.counts["notifications.recap_sent"]:
+        await play_one_pupil(portal, clock)
 
 
 COVERAGE = LOGS / "personal-data-scan.json"
