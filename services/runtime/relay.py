@@ -11,6 +11,7 @@ dedupe by message id), never a loss.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections import deque
@@ -18,6 +19,7 @@ from collections.abc import Sequence
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import aio_pika
+import aiormq
 import asyncpg
 import structlog
 from aio_pika.abc import AbstractRobustChannel, AbstractRobustConnection
@@ -134,9 +136,11 @@ class OutboxRelay:
                 failures = 0
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception as error:
                 failures += 1
                 log.exception("outbox_relay_failed", attempt=failures)
+                if isinstance(error, aiormq.exceptions.DeliveryError):
+                    await self._fresh_channel()
                 await asyncio.sleep(min(0.2 * 2**failures, 10.0))
                 continue
             if not self._pending and not self._fresh and time.monotonic() < next_recovery:
@@ -145,6 +149,25 @@ class OutboxRelay:
                     await asyncio.wait_for(self._wake.wait(), max(0.0, next_recovery - time.monotonic()))
                 except TimeoutError:
                     pass
+
+    async def _fresh_channel(self) -> None:
+        """A broker that refused (nacked) a publish gets the next attempt on a new channel.
+
+        A channel opened on a surviving node while its quorum queues were electing new leaders was seen
+        refusing every later publish for as long as it lived (RabbitMQ 3.10, the 3-node cluster test),
+        while a new channel on the same node was accepted at once: the relay never keeps a refusing channel.
+        """
+        if self.connection is None or self.connection.is_closed:
+            return
+        old, self._exchanges = self.channel, {}
+        try:
+            self.channel = await self.connection.channel(publisher_confirms=True, on_return_raises=True)
+        except Exception:
+            log.warning("outbox_channel_not_reopened", exc_info=True)
+            return
+        if old is not None:
+            with contextlib.suppress(Exception):
+                await old.close()
 
     async def _exchange(self, name: str) -> aio_pika.abc.AbstractExchange:
         if name not in self._exchanges:
