@@ -64,6 +64,8 @@ class Evidence:
     mails: Counter[str]
     affelnet: Affelnet
     infra: Infra
+    mail_contents: dict[str, list[str]] = field(default_factory=dict)
+    """Content digest (recipients, subject, body; no Message-ID or Date) -> Message-IDs received with it."""
 
 
 async def check(ev: Evidence) -> Outcome:
@@ -246,6 +248,14 @@ async def _mails(ev: Evidence, f: Findings, effects: Counter[str], cancelled: se
         effects[f"mails {r['kind']} {r['state']}"] += 1
     for mid in received.keys() - keys:
         f.add("wrong", f"mail {mid}", "received, but notifications has no record of it")
+    # A mail received twice is a duplicate to its reader, under the same Message-ID or under two.
+    for ids in ev.mail_contents.values():
+        if len(ids) > 1:
+            same = "the same Message-ID" if len(set(ids)) == 1 else f"{len(set(ids))} Message-IDs"
+            f.add("duplicated", f"mail {sorted(ids)[0]}",
+                  f"received {len(ids)} times with the same recipients, subject and body, under {same}")
+    effects["mails received"] = sum(received.values())
+    effects["mails received, distinct by content"] = len(ev.mail_contents)
     return {mid: n for mid, n in received.items() if n > 1}
 
 
@@ -294,7 +304,7 @@ async def _bonuses(ev: Evidence, f: Findings, effects: Counter[str],
     return retries
 
 
-async def _leftovers(ev: Evidence, f: Findings, effects: dict[str, int]) -> list[str]:
+async def _leftovers(ev: Evidence, f: Findings, effects: Counter[str]) -> list[str]:
     """Nothing left unprocessed: work queues and outboxes empty; the parking queues hold only the poison.
 
     A poison message may be parked more than once: seen again after a crash between parking and ack, or its
@@ -309,6 +319,9 @@ async def _leftovers(ev: Evidence, f: Findings, effects: dict[str, int]) -> list
         left = queues.get(spec.name, {}).get("messages", 0)
         if left:
             f.add("lost", f"queue {spec.name}", f"{left} messages never handled")
+        for retry in spec.retries:
+            if waits := queues.get(retry, {}).get("messages", 0):
+                f.add("lost", f"queue {retry}", f"{waits} messages still waiting to be tried again")
         waiting = queues.get(spec.parking, {}).get("messages", 0)
         for message in await ev.infra.peek(spec.parking, waiting) if waiting else []:
             properties = message.get("properties", {})
@@ -322,10 +335,12 @@ async def _leftovers(ev: Evidence, f: Findings, effects: dict[str, int]) -> list
                     continue
             else:
                 f.add("wrong", f"parked {mid}", f"in {spec.parking}: {reason}")
+                effects["parked besides the poison"] += 1
             parked.append(line)
     for p in ev.poison:
         if poison[p.command_id] == 0:
             f.add("lost", f"parked poison {p.command_id}", "none in enrollment.commands.parking")
+    effects["parked besides the poison"] += 0
     effects["poison copies parked again"] = sum(n - 1 for n in poison.values() if n > 1)
     for service in routing.SERVICES:
         rows = await ev.infra.fetch(f'SELECT count(*) AS n FROM "{service}".outbox')
