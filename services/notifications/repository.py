@@ -56,13 +56,18 @@ class NotificationsRepository:
             self.conn, campaign=self.campaign, ine=ine, domain_code=domain_code)}
 
     async def save_interview(self, *, interview_id: uuid.UUID, ine: str, domain_code: str, reception_uai: str,
-                             place: str, starts_at: datetime, ends_at: datetime, formation_codes: list[str]) -> None:
-        await q.save_interview(self.conn, interview_id=interview_id, campaign=self.campaign, ine=ine,
-                               domain_code=domain_code, reception_uai=reception_uai, place=place, starts_at=starts_at,
-                               ends_at=ends_at, formation_codes=formation_codes)
+                             place: str, starts_at: datetime, ends_at: datetime, formation_codes: list[str]) -> bool:
+        """Saves the booking; True when the interview is cancelled (its cancellation arrived first)."""
+        return bool(await q.save_interview(self.conn, interview_id=interview_id, campaign=self.campaign, ine=ine,
+                                           domain_code=domain_code, reception_uai=reception_uai, place=place,
+                                           starts_at=starts_at, ends_at=ends_at, formation_codes=formation_codes))
 
-    async def cancel_interview(self, interview_id: uuid.UUID, reason: str) -> None:
-        await q.cancel_interview(self.conn, interview_id=interview_id, reason=reason)
+    async def cancel_interview(self, interview_id: uuid.UUID, reason: str) -> bool:
+        """False when the booking has not arrived yet: the cancellation is then kept for it."""
+        if await q.cancel_interview(self.conn, interview_id=interview_id, reason=reason):
+            return True
+        await q.record_early_cancellation(self.conn, interview_id=interview_id, campaign=self.campaign, reason=reason)
+        return False
 
     async def drop_pending_convocations(self, interview_id: uuid.UUID) -> list[int]:
         """Drops the interview's convocations still waiting (first or corrected); returns their revisions."""
@@ -106,8 +111,8 @@ class NotificationsRepository:
     async def mark_sent(self, key: str, recipients: list[str]) -> bool:
         return bool(await q.mark_sent(self.conn, key=key, recipients=recipients))
 
-    async def drop_leased(self, key: str) -> None:
-        await q.drop_leased(self.conn, key=key)
+    async def drop_leased(self, key: str, reason: str) -> None:
+        await q.drop_leased(self.conn, key=key, reason=reason)
 
     async def mail_went_out(self, key: str) -> bool:
         return bool(await q.mail_went_out(self.conn, key=key))
@@ -131,6 +136,15 @@ class NotificationsRepository:
     async def overdue_for_mail(self, key: str) -> list[Any]:
         return [r async for r in q.overdue_for_mail(self.conn, key=key)]
 
+
+    async def last_sent_content(self, subject: str) -> tuple[str, str] | None:
+        """The digest and key of the last mail let go about ``subject``; the caller's transaction holds it."""
+        await q.lock_sent_content(self.conn, campaign=self.campaign, subject=subject)
+        r = await q.last_sent_content(self.conn, campaign=self.campaign, subject=subject)
+        return None if r is None else (r["digest"], r["mail_key"])
+
+    async def record_sent_content(self, subject: str, digest: str, key: str) -> None:
+        await q.record_sent_content(self.conn, campaign=self.campaign, subject=subject, digest=digest, mail_key=key)
 
     # -- planning sheets (R19 for reception schools) --
 
