@@ -44,7 +44,10 @@ class OpinionsRepository:
                                  due_on=due_on)
 
     async def cancel_interview(self, interview_id: uuid.UUID) -> None:
-        await q.cancel_interview(self.conn, interview_id=interview_id)
+        """R10: a cancellation that overtakes its booking is kept for it (events waiting to be tried again are
+        overtaken by later ones)."""
+        if not await q.cancel_interview(self.conn, interview_id=interview_id):
+            await q.record_early_cancellation(self.conn, interview_id=interview_id, campaign=self.campaign)
 
     async def get_interview(self, interview_id: uuid.UUID) -> tuple[Interview, Any] | None:
         row = await q.get_interview(self.conn, interview_id=interview_id)
