@@ -8,7 +8,7 @@ from pathlib import Path
 
 from contracts import routing
 
-LOGGED = ("message_duplicate", "message_failed", "outbox_relay_failed", "mail_not_sent", "periodic_failed",
+LOGGED = ("message_failed", "outbox_relay_failed", "mail_not_sent", "periodic_failed",
           "mail_round_failed", "bonus_delivery_round_failed", "message_retry_later", "message_retry_not_sent")
 """The services' log events that tell of a fault (README, Logs)."""
 

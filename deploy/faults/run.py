@@ -201,10 +201,12 @@ class Run:
         while await remaining() != 0 and time.monotonic() < deadline:
             await asyncio.sleep(1)
 
-    def figures(self, outcome: Outcome, logs: Counter[str]) -> Figures:
+    def figures(self, outcome: Outcome, logs: Counter[str], handled: Counter[str]) -> Figures:
+        """``handled``: the services' own count of deliveries by outcome (their metrics, read before each kill
+        and at the end)."""
         f = outcome.findings
         redelivered = {
-            "deliveries found already handled (inbox)": logs["message_duplicate"],
+            "deliveries found already handled (inbox)": handled["duplicate"],
             "handlings failed and redelivered": logs["message_failed"],
             "events delivered again to the observer": self.observer.repeated,
             "deliveries sent to wait in a retry queue (transient failures)": logs["message_retry_later"],
@@ -221,6 +223,7 @@ class Run:
             faults=dict(sorted(self.faults.injected.items())), lost=len(f.lost), duplicated=len(f.duplicated),
             wrong=len(wrong), redelivered=redelivered, parked=outcome.parked,
             effects={**dict(sorted(outcome.effects.items())), "observer reconnections": self.observer.reconnections,
+                     **{f"deliveries {k}": v for k, v in sorted(handled.items())},
                      **{f"log {k}": v for k, v in sorted(logs.items())}},
             seconds=round(time.monotonic() - self.started, 1), mails_resent=outcome.mails_resent,
             findings={"lost": f.lost, "duplicated": f.duplicated, "wrong": wrong}, timeline=self.timeline,
@@ -306,7 +309,8 @@ async def run(plan: Plan, say: Callable[[str], None] = print) -> Figures:
                             [c for c in r.script.refused if isinstance(c.body, bytes)],
                             r.observer, r.mailbox.snapshot(), r.affelnet, r.infra, r.mailbox.contents_snapshot())
         outcome = await check(evidence)
-        figures = r.figures(outcome, await asyncio.to_thread(count_logs, r.infra.log))
+        figures = r.figures(outcome, await asyncio.to_thread(count_logs, r.infra.log),
+                            await r.services.outcomes_counted())
     finally:
         r.faults.cancel()
         for closing in (r.observer.stop, r.portal.close):

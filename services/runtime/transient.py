@@ -6,6 +6,7 @@ import errno
 
 import asyncpg
 from aiormq.exceptions import AMQPConnectionError, ChannelInvalidStateError, ConnectionClosed
+from asyncpg.exceptions import InternalClientError
 
 _DATABASE_AWAY: tuple[type[BaseException], ...] = (
     asyncpg.PostgresConnectionError,  # class 08: cannot connect, connection lost or rejected
@@ -19,7 +20,15 @@ _DATABASE_AWAY: tuple[type[BaseException], ...] = (
 )
 _BROKER_AWAY: tuple[type[BaseException], ...] = (AMQPConnectionError, ChannelInvalidStateError, ConnectionClosed)
 _CLIENT_MESSAGES = ("connection is closed", "pool is closing", "pool is closed", "connection was closed")
-"""What asyncpg's InterfaceError says when the connection or pool went away under a handler."""
+"""What asyncpg's InterfaceError says when the connection or pool went away under a handler.
+
+Not "another operation is in progress": that InterfaceError says two operations were started at once on one
+connection (a handler that did not await a query, or ran two together on its connection): a bug, which must
+count towards parking to be seen."""
+_CONNECTION_DYING = ("another operation (2) is in progress", 'protocol is in the "failed" state', "not connected")
+"""What asyncpg's InternalClientError says of a pooled connection the server has just failed: the server's last
+error (e.g. 57P01 when PostgreSQL stops) arrived while the connection sat idle in the pool, leaving it waiting for
+an end that never comes (state 2: consuming an error); the next BEGIN on it fails so."""
 _NETWORK_DOWN = frozenset({errno.EHOSTUNREACH, errno.ENETUNREACH, errno.ENETDOWN, errno.ETIMEDOUT})
 _DEPTH = 10
 
@@ -44,6 +53,8 @@ def is_transient(error: BaseException) -> bool:
             return True
         if isinstance(current, asyncpg.InterfaceError) and any(
                 text in str(current).lower() for text in _CLIENT_MESSAGES):
+            return True
+        if isinstance(current, InternalClientError) and any(text in str(current) for text in _CONNECTION_DYING):
             return True
         current = current.__cause__ or current.__context__
         seen += 1

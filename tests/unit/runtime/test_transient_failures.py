@@ -8,6 +8,7 @@ from typing import Any
 import asyncpg
 import pytest
 from aiormq.exceptions import AMQPConnectionError, ChannelInvalidStateError
+from asyncpg.exceptions import InternalClientError
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -31,6 +32,9 @@ DELAYS = (1, 5, 30, 120, 300)
     asyncpg.SerializationError("could not serialize access due to concurrent update"),
     asyncpg.DeadlockDetectedError("deadlock detected"),
     asyncpg.InterfaceError("cannot call Connection.fetch(): connection is closed"),
+    # A pooled connection the stopping server sent its last error to (the fault run's PostgreSQL restart).
+    InternalClientError("cannot switch to state 15; another operation (2) is in progress"),
+    InternalClientError('cannot switch to state 15; protocol is in the "failed" state'),
     AMQPConnectionError("Connection refused"),
     ChannelInvalidStateError("channel closed"),
 ], ids=lambda e: type(e).__name__)
@@ -47,6 +51,9 @@ def test_a_server_away_is_transient(error: BaseException) -> None:
     asyncpg.UndefinedTableError('relation "effects" does not exist'),
     asyncpg.DataError("invalid input syntax"),
     asyncpg.InterfaceError("the server expects 2 arguments for this query, 1 was passed"),
+    # Two operations at once on one connection: a handler's bug, never the database's absence.
+    asyncpg.InterfaceError("cannot perform operation: another operation is in progress"),
+    InternalClientError("cannot switch to state 12; another operation (15) is in progress"),
     FileNotFoundError(errno.ENOENT, "No such file or directory"),
 ], ids=lambda e: type(e).__name__)
 def test_a_failure_that_a_healthy_system_repeats_is_not_transient(error: BaseException) -> None:
