@@ -228,17 +228,28 @@ async def _mails(ev: Evidence, f: Findings, effects: Counter[str], cancelled: se
     for interview, n in sent_events.items():
         if n > 1:
             f.add("duplicated", f"convocation_sent {interview}", f"{n} events")
+    rows = await ev.infra.fetch("SELECT key, kind, state, ine, last_error FROM notifications.mails")
+    # R26: a recap sheet saying exactly what the pupil's last one said is dropped, never sent (nor announced);
+    # the family has its content from that one, which must have been received.
+    identical = {r["key"] for r in rows if r["kind"] == "recap" and r["state"] == "dropped"
+                 and r["last_error"] == "same_content_as_the_last_one_sent"}
+    recap_received = {r["ine"] for r in rows if r["kind"] == "recap" and received[message_id(r["key"])]}
     for r in ev.reports:
-        recap = received[message_id(f"recap:{r.interview_id}")]
-        if r.attended and not recap:
-            f.add("lost", f"recap of interview {r.interview_id}", "never received")
+        key = f"recap:{r.interview_id}"
+        recap = received[message_id(key)]
+        if r.attended and not recap and key in identical and r.ine in recap_received:
+            effects["recaps dropped as identical to the pupil's last one"] += 1
+        elif r.attended and not recap:
+            f.add("lost", f"recap of interview {r.interview_id}", "never received" + (
+                ", dropped as identical to a recap the pupil never received" if key in identical else ""))
         elif not r.attended and recap:
             f.add("wrong", f"recap of interview {r.interview_id}", "sent for an absent pupil")
     recaps = Counter((e["ine"], e["domain_code"]) for e in ev.observer.by_key.get("notifications.recap_sent", ()))
     for r in ev.reports:
-        if r.attended:
+        if r.attended and f"recap:{r.interview_id}" not in identical:
             f.once(recaps, (r.ine, r.domain), f"recap_sent {r.ine}/{r.domain}", "the events")
-    rows = await ev.infra.fetch("SELECT key, kind, state FROM notifications.mails")
+        elif r.attended and recaps[(r.ine, r.domain)] > 1:
+            f.add("duplicated", f"recap_sent {r.ine}/{r.domain}", f"{recaps[(r.ine, r.domain)]} in the events")
     keys = {message_id(r["key"]) for r in rows}
     for r in rows:
         if r["state"] in ("pending", "sending"):
