@@ -355,10 +355,10 @@ def shortfall_episode_over(waiting: int) -> bool:
 # --- events in any order, and the same mail twice -------------------------------------------------------------------
 
 
-def booking_mailed(cancelled_first: bool) -> bool:
-    """R10, R19: a booking whose cancellation arrived first (events waiting to be tried again are overtaken)
-    asks for no convocation and no reminder: the family never hears of an interview already cancelled."""
-    return not cancelled_first
+def booking_mailed(*, cancelled_first: bool, reported_first: bool) -> bool:
+    """R10, R19, R20b: a booking whose cancellation or report arrived first (events waiting to be tried again are
+    overtaken) asks for no convocation and no reminder: the interview is cancelled, or it has taken place."""
+    return not (cancelled_first or reported_first)
 
 
 def content_subject(kind: MailKind, ine: str | None, domain_code: str | None) -> str | None:

@@ -60,15 +60,15 @@ async def candidacy_withdrawn(event: CandidacyWithdrawn, ctx: Context) -> Sequen
 
 
 async def interview_booked(event: InterviewBooked, ctx: Context) -> Sequence[Event]:
-    """R19: a convocation as soon as the interview is booked, unless its cancellation arrived first
+    """R19: a convocation as soon as the interview is booked, unless its cancellation or its report arrived first
     (``domain.booking_mailed``)."""
     repo = _repo(ctx)
-    cancelled = await repo.save_interview(interview_id=event.interview_id, ine=event.ine,
+    cancelled, reported = await repo.save_interview(interview_id=event.interview_id, ine=event.ine,
                                           domain_code=event.domain_code, reception_uai=event.reception_uai,
                                           place=event.place, starts_at=event.starts_at, ends_at=event.ends_at,
                                           formation_codes=list(event.formation_codes))
     await planning.mark_day(repo, event.reception_uai, event.starts_at, ctx.campaign.tz)
-    if domain.booking_mailed(cancelled):
+    if domain.booking_mailed(cancelled_first=cancelled, reported_first=reported):
         await repo.request_mail(domain.convocation_key(event.interview_id), MailKind.CONVOCATION, ine=event.ine,
                                 interview_id=event.interview_id, domain_code=event.domain_code,
                                 stamped_at=event.occurred_at)

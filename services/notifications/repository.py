@@ -56,11 +56,14 @@ class NotificationsRepository:
             self.conn, campaign=self.campaign, ine=ine, domain_code=domain_code)}
 
     async def save_interview(self, *, interview_id: uuid.UUID, ine: str, domain_code: str, reception_uai: str,
-                             place: str, starts_at: datetime, ends_at: datetime, formation_codes: list[str]) -> bool:
-        """Saves the booking; True when the interview is cancelled (its cancellation arrived first)."""
-        return bool(await q.save_interview(self.conn, interview_id=interview_id, campaign=self.campaign, ine=ine,
-                                           domain_code=domain_code, reception_uai=reception_uai, place=place,
-                                           starts_at=starts_at, ends_at=ends_at, formation_codes=formation_codes))
+                             place: str, starts_at: datetime, ends_at: datetime,
+                             formation_codes: list[str]) -> tuple[bool, bool]:
+        """Saves the booking; says whether the interview is cancelled and whether it was reported on already
+        (a cancellation or a report that arrived before the booking)."""
+        r = await q.save_interview(self.conn, interview_id=interview_id, campaign=self.campaign, ine=ine,
+                                   domain_code=domain_code, reception_uai=reception_uai, place=place,
+                                   starts_at=starts_at, ends_at=ends_at, formation_codes=formation_codes)
+        return bool(r["cancelled"]), bool(r["reported"])
 
     async def cancel_interview(self, interview_id: uuid.UUID, reason: str) -> bool:
         """False when the booking has not arrived yet: the cancellation is then kept for it."""

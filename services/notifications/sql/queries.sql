@@ -17,21 +17,23 @@ VALUES (:campaign, :ine, :formation_code, :domain_code, :origin_opinion, :origin
 ON CONFLICT (campaign, ine, formation_code) DO UPDATE SET origin_opinion = excluded.origin_opinion,
     origin_comment = excluded.origin_comment, withdrawn = false;
 
--- name: save_interview$
--- R10, R19: an interview whose cancellation arrived first is saved cancelled (no reminder); returns whether the
--- interview is cancelled, also when the booking is delivered again.
+-- name: save_interview^
+-- R10, R19, R20b: an interview whose cancellation arrived first is saved cancelled, one whose report arrived first
+-- (held already) is saved with no reminder due; says which, also when the booking is delivered again.
 WITH early AS (SELECT cancel_reason FROM early_cancellations WHERE interview_id = :interview_id),
+reported AS (SELECT EXISTS (SELECT 1 FROM reports WHERE interview_id = :interview_id) AS held),
 saved AS (
     INSERT INTO interviews (interview_id, campaign, ine, domain_code, reception_uai, place, starts_at, ends_at,
                             formation_codes, cancelled, reminder_due, cancel_reason)
     SELECT :interview_id, :campaign, :ine, :domain_code, :reception_uai, :place, :starts_at, :ends_at,
-           :formation_codes, e.cancel_reason IS NOT NULL, e.cancel_reason IS NULL, e.cancel_reason
-    FROM (SELECT 1) AS one LEFT JOIN early e ON true
+           :formation_codes, e.cancel_reason IS NOT NULL, e.cancel_reason IS NULL AND NOT r.held, e.cancel_reason
+    FROM reported r LEFT JOIN early e ON true
     ON CONFLICT (interview_id) DO NOTHING
     RETURNING cancelled
 )
 SELECT coalesce((SELECT cancelled FROM saved),
-                (SELECT cancelled FROM interviews WHERE interview_id = :interview_id));
+                (SELECT cancelled FROM interviews WHERE interview_id = :interview_id)) AS cancelled,
+       (SELECT held FROM reported) AS reported;
 
 -- name: cancel_interview$
 -- True when the interview is known; false: its booking has not arrived yet (record_early_cancellation).
@@ -51,7 +53,7 @@ ON CONFLICT (interview_id) DO NOTHING;
 -- Convocations (first or corrected) not yet sent for a cancelled interview are not sent; the revisions dropped
 -- tell whether the first one was among them (domain.cancellation_mailed decides what that means).
 WITH dropped AS (
-    UPDATE mails SET state = 'dropped'
+    UPDATE mails SET state = 'dropped', last_error = 'interview_cancelled'
     WHERE interview_id = :interview_id AND kind = 'convocation' AND state = 'pending'
     RETURNING revision
 )

@@ -89,3 +89,24 @@ async def test_r9_r10_enrollment_keeps_a_cancelled_interview_cancelled_when_its_
     finally:
         await pool.close()
     assert dict(row) == {"status": "cancelled", "starts_at": STARTS}
+
+
+async def test_r19_r20b_notifications_convoke_no_one_to_an_interview_reported_before_its_booking_came(
+    schema: str,
+) -> None:
+    pool = await service_pool(schema, NOTIFICATIONS)
+    interview_id = uuid.uuid4()
+    report = {**envelope(datetime(2013, 3, 6, 9, 0, tzinfo=UTC)), "interview_id": str(interview_id), "ine": INE,
+              "domain_code": DOMAIN, "attended": False, "reception_uai": RECEPTION, "report": ""}
+    try:
+        consumer = events_consumer(pool, NOTIFICATIONS)
+        await consumer.deliver(await delivery("opinions.interview_reported", report))
+        await consumer.deliver(await delivery("scheduling.interview_booked", booked(interview_id)))
+
+        row = await pool.fetchrow("SELECT cancelled, reminder_due FROM interviews WHERE interview_id = $1",
+                                  interview_id)
+        mails = await pool.fetch("SELECT key FROM mails WHERE interview_id = $1", interview_id)
+    finally:
+        await pool.close()
+    assert dict(row) == {"cancelled": False, "reminder_due": False}
+    assert mails == []  # the pupil was absent: no recap either (R21)

@@ -29,11 +29,15 @@ ORIGIN, REFERENT = "ce.0930122C@ac-creteil.fr", "referent@example.org"
 
 
 def test_r10_r19_a_booking_whose_cancellation_came_first_asks_for_no_convocation() -> None:
-    assert booking_mailed(cancelled_first=True) is False
+    assert booking_mailed(cancelled_first=True, reported_first=False) is False
 
 
-def test_r19_a_booking_not_cancelled_asks_for_its_convocation() -> None:
-    assert booking_mailed(cancelled_first=False) is True
+def test_r19_r20b_a_booking_whose_report_came_first_asks_for_no_convocation_the_interview_took_place() -> None:
+    assert booking_mailed(cancelled_first=False, reported_first=True) is False
+
+
+def test_r19_a_booking_neither_cancelled_nor_reported_asks_for_its_convocation() -> None:
+    assert booking_mailed(cancelled_first=False, reported_first=False) is True
 
 
 def test_r26_recap_sheets_are_compared_per_pupil_and_shortfall_mails_per_domain() -> None:
