@@ -60,6 +60,7 @@ class NotificationsRepository:
                              formation_codes: list[str]) -> tuple[bool, bool]:
         """Saves the booking; says whether the interview is cancelled and whether it was reported on already
         (a cancellation or a report that arrived before the booking)."""
+        await q.lock_interview(self.conn, interview_id=interview_id)
         r = await q.save_interview(self.conn, interview_id=interview_id, campaign=self.campaign, ine=ine,
                                    domain_code=domain_code, reception_uai=reception_uai, place=place,
                                    starts_at=starts_at, ends_at=ends_at, formation_codes=formation_codes)
@@ -67,6 +68,7 @@ class NotificationsRepository:
 
     async def cancel_interview(self, interview_id: uuid.UUID, reason: str) -> bool:
         """False when the booking has not arrived yet: the cancellation is then kept for it."""
+        await q.lock_interview(self.conn, interview_id=interview_id)
         if await q.cancel_interview(self.conn, interview_id=interview_id, reason=reason):
             return True
         await q.record_early_cancellation(self.conn, interview_id=interview_id, campaign=self.campaign, reason=reason)

@@ -17,6 +17,11 @@ VALUES (:campaign, :ine, :formation_code, :domain_code, :origin_opinion, :origin
 ON CONFLICT (campaign, ine, formation_code) DO UPDATE SET origin_opinion = excluded.origin_opinion,
     origin_comment = excluded.origin_comment, withdrawn = false;
 
+-- name: lock_interview!
+-- Its booking and its cancellation handled at the same time (two batches) each see the other's rows only once
+-- committed: without this, the cancellation found no interview and the booking no early cancellation.
+SELECT pg_advisory_xact_lock(hashtext('notifications/interview/' || CAST(CAST(:interview_id AS uuid) AS text)));
+
 -- name: save_interview^
 -- R10, R19, R20b: an interview whose cancellation arrived first is saved cancelled, one whose report arrived first
 -- (held already) is saved with no reminder due; says which, also when the booking is delivered again.

@@ -18,6 +18,11 @@ WHERE campaign = :campaign AND ine = :ine AND formation_code = :formation_code;
 SELECT formation_code FROM candidacies
 WHERE campaign = :campaign AND ine = :ine AND domain_code = :domain_code AND active;
 
+-- name: lock_interview!
+-- Its booking and its cancellation handled at the same time (two batches) each see the other's rows only once
+-- committed: without this, the cancellation found no interview and the booking no early cancellation.
+SELECT pg_advisory_xact_lock(hashtext('opinions/interview/' || CAST(CAST(:interview_id AS uuid) AS text)));
+
 -- name: record_interview!
 -- An interview whose cancellation arrived first is recorded cancelled.
 INSERT INTO interviews (interview_id, campaign, ine, domain_code, reception_uai, starts_at, due_on, cancelled)
