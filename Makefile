@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PG_BIN := /usr/lib/postgresql/15/bin
 
 .PHONY: demo test up down status reset install system-deps lint asyncapi bench bench-enrollment bench-scheduling bench-affelnet unit \
-	monitoring production test-cluster faults test-faults crash-points fuzz
+	monitoring production test-cluster faults test-faults faults-outage crash-points fuzz
 
 ## install: system packages (RabbitMQ, PostgreSQL) when missing, then the virtual environment
 install: system-deps $(STAMP)
@@ -110,6 +110,10 @@ test-cluster: install
 ## faults: the full fault-injection run (5,000 pupils, kills, broker and database restarts, SMTP and Affelnet outages)
 faults: install
 	$(PY) -m tools.faults
+
+## faults-outage: a campaign during which PostgreSQL stays stopped 10 minutes; prints parked, lost, effects, retries
+faults-outage: install
+	$(PY) -m tools.faults --outage
 
 ## test-faults: its short form, on its own broker and database
 test-faults: install

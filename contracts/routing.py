@@ -55,6 +55,10 @@ __all__ = [
     "QUEUES",
     "REPLAY_EXCHANGE",
     "REPLAY_HEADER",
+    "RETRY_COUNT_HEADER",
+    "RETRY_DELAYS",
+    "RETRY_TO_HEADER",
+    "RETRY_USER_HEADER",
     "ROUTING_KEY_TO_MODEL",
     "SCHOOLS_EXCHANGE",
     "SERVICES",
@@ -67,6 +71,10 @@ __all__ = [
     "handlers_of",
     "parking_queue",
     "queues_of",
+    "retry_exchange",
+    "retry_queue",
+    "retry_queues",
+    "retry_return_exchange",
     "school_event_key",
     "scoped_command_key",
     "split_command_key",
@@ -84,6 +92,18 @@ REPLAY_EXCHANGE: Final = "passpro.replay"
 """Operators put parked messages back here: a headers exchange that delivers each to the one queue it failed in."""
 REPLAY_HEADER: Final = "passpro-replay-to"
 """The header naming that queue; not ``x-``-prefixed, because a headers exchange ignores such keys when matching."""
+
+RETRY_DELAYS: Final = (1, 5, 30, 60, 120)
+"""Seconds a delivery that met a transient failure (database or broker away) waits before its next try, by try:
+the first retry waits 1 s, the fifth and every later one 2 min, so work resumes at most 2 min after the database
+is back, and a 10-minute outage costs each waiting message about 8 cheap failed tries. One broker queue per delay
+and work queue."""
+RETRY_TO_HEADER: Final = "passpro-retry-to"
+"""The retry queue a copy is for, matched by the service's retry exchange (headers)."""
+RETRY_COUNT_HEADER: Final = "passpro-retry-count"
+"""How many times the message has been sent to wait already; it picks the next delay."""
+RETRY_USER_HEADER: Final = "passpro-retry-user"
+"""The account that published the original: the copy is published (and so vouched for) by the service itself."""
 
 SERVICES: Final = ("enrollment", "scheduling", "opinions", "notifications", "affelnet_export")
 
@@ -239,6 +259,11 @@ class QueueSpec:
         """Name of the queue where this queue's unreadable or poison messages are parked."""
         return parking_queue(self.name)
 
+    @property
+    def retries(self) -> tuple[str, ...]:
+        """Names of the queues where this queue's deliveries wait after a transient failure, shortest first."""
+        return retry_queues(self.name)
+
 
 def command_queue(service: str) -> str:
     """Name of the queue a service reads its commands from."""
@@ -253,6 +278,26 @@ def events_queue(service: str) -> str:
 def parking_queue(name: str) -> str:
     """Name of the parking queue (on `passpro.parking`) of the queue `name`."""
     return f"{name}.parking"
+
+
+def retry_queue(name: str, delay: int) -> str:
+    """Name of the queue where deliveries of the queue `name` wait `delay` seconds before coming back to it."""
+    return f"{name}.retry.{delay}s"
+
+
+def retry_queues(name: str) -> tuple[str, ...]:
+    """The retry queues of the queue `name`, shortest delay first."""
+    return tuple(retry_queue(name, delay) for delay in RETRY_DELAYS)
+
+
+def retry_exchange(service: str) -> str:
+    """The headers exchange a service publishes its waiting copies to (only its own retry queues are bound)."""
+    return f"passpro.retry.{service}"
+
+
+def retry_return_exchange(name: str) -> str:
+    """The fanout exchange the retry queues of `name` dead-letter to: bound to `name` alone, keeping the routing key."""
+    return f"passpro.return.{name}"
 
 
 _SUBSCRIPTIONS: Final[Mapping[str, tuple[str, ...]]] = {

@@ -126,8 +126,10 @@ def accounts() -> list[Account]:
                 "",
                 # Everything is declared in advance: a service never declares or binds.
                 configure="^$",
-                # It publishes its events (and their copies per school) and parks the messages it cannot read.
-                write=_alternatives([routing.EVENTS_EXCHANGE, routing.SCHOOLS_EXCHANGE, routing.PARKING_EXCHANGE]),
+                # It publishes its events (and their copies per school), parks the messages it cannot read, and
+                # sends those a transient failure held up to wait in its own retry queues (no one else's).
+                write=_alternatives([routing.EVENTS_EXCHANGE, routing.SCHOOLS_EXCHANGE, routing.PARKING_EXCHANGE,
+                                     routing.retry_exchange(service)]),
                 read=_alternatives(own),
                 # Its own events only: consumers trust the routing key's service because the broker checked it.
                 topics=(
@@ -156,6 +158,23 @@ def queue_arguments(name: str) -> dict[str, Any]:
         "x-dead-letter-strategy": "at-least-once",
         "x-overflow": "reject-publish",
     }
+
+
+def retry_queue_arguments(name: str, delay: int) -> dict[str, Any]:
+    """A retry queue: each message waits ``delay`` seconds (one delay per queue, so none blocks another at the
+    head), then is dead-lettered, at least once, to the fanout exchange bound to its work queue ``name`` alone."""
+    return {
+        "x-queue-type": "quorum",
+        "x-message-ttl": delay * 1000,
+        "x-dead-letter-exchange": routing.retry_return_exchange(name),
+        "x-dead-letter-strategy": "at-least-once",
+        "x-overflow": "reject-publish",
+    }
+
+
+def retry_binding(retry_queue: str) -> dict[str, str]:
+    """A copy sent to wait reaches the one retry queue its header names, keeping its routing key."""
+    return {"x-match": "all", routing.RETRY_TO_HEADER: retry_queue}
 
 
 def replay_binding(name: str) -> dict[str, str]:
@@ -246,6 +265,8 @@ def definitions(vhosts: tuple[str, ...] = (routing.VHOST, TEST_VHOST)) -> dict[s
             (routing.SCHOOLS_EXCHANGE, "topic"),
             (routing.PARKING_EXCHANGE, "direct"),
             (routing.REPLAY_EXCHANGE, "headers"),
+            *((routing.retry_exchange(service), "headers") for service in routing.SERVICES),
+            *((routing.retry_return_exchange(spec.name), "fanout") for spec in routing.QUEUES),
         ):
             exchanges.append(
                 {
@@ -298,6 +319,17 @@ def definitions(vhosts: tuple[str, ...] = (routing.VHOST, TEST_VHOST)) -> dict[s
                     "arguments": replay_binding(spec.name),
                 }
             )
+            bindings.append(
+                {"source": routing.retry_return_exchange(spec.name), "vhost": vhost, "destination": spec.name,
+                 "destination_type": "queue", "routing_key": "", "arguments": {}}
+            )
+            for delay, retry in zip(routing.RETRY_DELAYS, spec.retries, strict=True):
+                queues.append({"name": retry, "vhost": vhost, "durable": True, "auto_delete": False,
+                               "arguments": retry_queue_arguments(spec.name, delay)})
+                bindings.append(
+                    {"source": routing.retry_exchange(spec.service), "vhost": vhost, "destination": retry,
+                     "destination_type": "queue", "routing_key": "", "arguments": retry_binding(retry)}
+                )
             for key in spec.bindings:
                 bindings.append(
                     {

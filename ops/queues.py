@@ -18,6 +18,7 @@ from ops.management import Management, ManagementError, QueueStats
 from ops.settings import OpsSettings
 
 SERVICE = "service"
+RETRY = "retry"
 PARKING = "parking"
 OTHER = "other"
 
@@ -25,10 +26,18 @@ MISSING = "missing"
 NO_CONSUMER = "no consumer"
 GROWING = "growing"
 PARKED = "parked"
-WARNING_STYLES = {MISSING: "bold red", NO_CONSUMER: "bold red", GROWING: "yellow", PARKED: "magenta"}
+WAITING = "waiting to retry"
+WARNING_STYLES = {MISSING: "bold red", NO_CONSUMER: "bold red", GROWING: "yellow", PARKED: "magenta",
+                  WAITING: "yellow"}
 
 _SERVICE_QUEUES = tuple(spec.name for spec in routing.QUEUES)
 _PARKING_QUEUES = tuple(spec.parking for spec in routing.QUEUES)
+_RETRY_QUEUES = {retry: spec.name for spec in routing.QUEUES for retry in spec.retries}
+
+
+def retry_row_name(queue: str) -> str:
+    """The one line that sums a work queue's retry queues (one per delay) in the table."""
+    return f"{queue}.retry.*"
 
 
 def kind_of(name: str) -> str:
@@ -36,6 +45,8 @@ def kind_of(name: str) -> str:
         return SERVICE
     if name in _PARKING_QUEUES:
         return PARKING
+    if name in _RETRY_QUEUES or (name.removesuffix(".retry.*") in _SERVICE_QUEUES and name.endswith(".retry.*")):
+        return RETRY
     return OTHER
 
 
@@ -55,6 +66,10 @@ def warnings(current: QueueStats, previous: QueueStats | None) -> tuple[str, ...
     if kind == PARKING:
         if current.ready + current.unacknowledged:
             found.append(PARKED)
+    elif kind == RETRY:
+        # Messages that met a database or broker outage: they come back by themselves, operators watch the backlog.
+        if current.ready + current.unacknowledged:
+            found.append(WAITING)
     elif is_growing(current, previous):
         found.append(GROWING)
     return tuple(found)
@@ -69,22 +84,43 @@ class Row:
     warnings: tuple[str, ...]
 
 
+def _summed(name: str, parts: Sequence[QueueStats]) -> QueueStats:
+    return QueueStats(name, sum(p.ready for p in parts), sum(p.unacknowledged for p in parts),
+                      sum(p.consumers for p in parts), sum(p.publish_rate for p in parts),
+                      sum(p.deliver_rate for p in parts))
+
+
 def rows(current: Sequence[QueueStats], previous: Mapping[str, QueueStats]) -> list[Row]:
-    """Each service queue followed by its parking queue, in the topology's order, then any other queue."""
+    """Each service queue, then its retry queues summed in one line, then its parking queue, in the topology's
+    order; then any other queue."""
     by_name = {q.name: q for q in current}
     result = []
-    for name in (n for pair in zip(_SERVICE_QUEUES, _PARKING_QUEUES, strict=True) for n in pair):
-        stats = by_name.pop(name, None)
-        found = warnings(stats, previous.get(name)) if stats else (MISSING,)
-        result.append(Row(name, kind_of(name), stats, found))
+    for spec in routing.QUEUES:
+        for name in (spec.name, retry_row_name(spec.name), spec.parking):
+            if name == retry_row_name(spec.name):
+                parts = [by_name.pop(r) for r in spec.retries if r in by_name]
+                stats = _summed(name, parts) if len(parts) == len(spec.retries) else None
+            else:
+                stats = by_name.pop(name, None)
+            found = warnings(stats, previous.get(name)) if stats else (MISSING,)
+            result.append(Row(name, kind_of(name), stats, found))
     for name in sorted(by_name):
         stats = by_name[name]
         result.append(Row(name, OTHER, stats, warnings(stats, previous.get(name))))
     return result
 
 
+def waiting_to_retry(table_rows: Sequence[Row]) -> int:
+    """Messages held up by a transient failure (the database or the broker away), waiting to be tried again."""
+    return sum(r.stats.ready + r.stats.unacknowledged for r in table_rows if r.kind == RETRY and r.stats)
+
+
 def render(table_rows: Sequence[Row], *, vhost: str, at: datetime) -> Table:
-    table = Table(title=f"Queues of vhost {vhost} at {at:%H:%M:%S}", title_justify="left")
+    waiting = waiting_to_retry(table_rows)
+    table = Table(title=f"Queues of vhost {vhost} at {at:%H:%M:%S}", title_justify="left",
+                  caption=f"{waiting} messages wait in retry queues"
+                          + (" (an outage's backlog: they come back by themselves)" if waiting else ""),
+                  caption_justify="left")
     table.add_column("queue")
     table.add_column("kind")
     for column in ("ready", "unacked", "consumers", "in/s", "out/s"):

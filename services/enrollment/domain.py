@@ -276,3 +276,16 @@ def decide_withdrawal(
             "Seul l'établissement d'origine de l'élève peut retirer sa candidature.", "actor_uai"
         )
     return existing
+
+
+INTERVIEW_STATUS_RANK = {"booked": 0, "cancelled": 1, "attended": 2, "absent": 2}
+"""R9, R10, R21: what an interview's events say, from the least to the most final."""
+
+
+def interview_status(current: str | None, arriving: str) -> str:
+    """R9, R10, R21: an interview's status whatever the order its events arrive in (a delivery that waits to be
+    tried again is overtaken): a late booking never undoes its cancellation or its report, a cancellation never
+    undoes a report; a report is final (a report delivered again says the same)."""
+    if current is None or INTERVIEW_STATUS_RANK[arriving] > INTERVIEW_STATUS_RANK[current]:
+        return arriving
+    return current

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+from uuid import UUID
 
 from contracts.base import Event
 from contracts.campaign import Campaign
@@ -131,18 +133,25 @@ async def withdraw_candidacy(cmd: WithdrawCandidacy, ctx: Context) -> Sequence[E
 
 async def interview_booked(event: InterviewBooked, ctx: Context) -> Sequence[Event]:
     """R9: remember when the pupil's interview of the domain takes place."""
-    repo = CandidacyRepository(ctx.conn, ctx.campaign.campaign)
-    await repo.record_interview(event.interview_id, event.ine, event.domain_code, event.starts_at, "booked")
-    return []
+    return await _interview_news(event.interview_id, event.ine, event.domain_code, "booked", ctx, event.starts_at)
 
 
 async def interview_cancelled(event: InterviewCancelled, ctx: Context) -> Sequence[Event]:
-    await CandidacyRepository(ctx.conn, ctx.campaign.campaign).set_interview_status(event.interview_id, "cancelled")
-    return []
+    return await _interview_news(event.interview_id, event.ine, event.domain_code, "cancelled", ctx)
 
 
 async def interview_reported(event: InterviewReported, ctx: Context) -> Sequence[Event]:
     """R9, R21: an attended interview locks the origin opinion; an absent pupil's does not."""
     status = "attended" if event.attended else "absent"
-    await CandidacyRepository(ctx.conn, ctx.campaign.campaign).set_interview_status(event.interview_id, status)
+    return await _interview_news(event.interview_id, event.ine, event.domain_code, status, ctx)
+
+
+async def _interview_news(interview_id: UUID, ine: str, domain_code: str, status: str, ctx: Context,
+                          starts_at: datetime | None = None) -> Sequence[Event]:
+    """R9, R10, R21: what scheduling and opinions say of an interview, in whatever order it arrives
+    (``domain.interview_status``); the pupil's lock keeps two of its events from deciding at once."""
+    repo = CandidacyRepository(ctx.conn, ctx.campaign.campaign)
+    await repo.lock_pupil(ine)
+    decided = domain.interview_status(await repo.interview_status(interview_id), status)
+    await repo.save_interview(interview_id, ine, domain_code, starts_at, decided)
     return []

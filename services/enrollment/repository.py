@@ -111,10 +111,14 @@ class CandidacyRepository:
     async def active_in_domain(self, ine: str, domain_code: str) -> int:
         return int(await q.active_in_domain(self.conn, campaign=self.campaign, ine=ine, domain_code=domain_code))
 
-    async def record_interview(
-        self, interview_id: UUID, ine: str, domain_code: str, starts_at: datetime, status: str
+    async def interview_status(self, interview_id: UUID) -> str | None:
+        status: str | None = await q.interview_status(self.conn, interview_id=interview_id)
+        return status
+
+    async def save_interview(
+        self, interview_id: UUID, ine: str, domain_code: str, starts_at: datetime | None, status: str
     ) -> None:
-        await q.record_interview(
+        await q.save_interview(
             self.conn,
             interview_id=interview_id,
             campaign=self.campaign,
@@ -123,9 +127,6 @@ class CandidacyRepository:
             starts_at=starts_at,
             status=status,
         )
-
-    async def set_interview_status(self, interview_id: UUID, status: str) -> None:
-        await q.set_interview_status(self.conn, interview_id=interview_id, status=status)
 
 
 async def purge_campaign(conn: asyncpg.Connection, campaign: str) -> int:

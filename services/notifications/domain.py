@@ -350,3 +350,34 @@ def shortfall_mail_due(last_told: int | None, waiting: int) -> bool:
 def shortfall_episode_over(waiting: int) -> bool:
     """R15: an episode ends when nobody waits any more; the next shortfall is a new one."""
     return waiting <= 0
+
+
+# --- events in any order, and the same mail twice -------------------------------------------------------------------
+
+
+def booking_mailed(*, cancelled_first: bool, reported_first: bool) -> bool:
+    """R10, R19, R20b: a booking whose cancellation or report arrived first (events waiting to be tried again are
+    overtaken) asks for no convocation and no reminder: the interview is cancelled, or it has taken place."""
+    return not (cancelled_first or reported_first)
+
+
+def content_subject(kind: MailKind, ine: str | None, domain_code: str | None) -> str | None:
+    """R15, R26: whose mails are compared by content: a pupil's recap sheets, a domain's shortfall mails."""
+    if kind is MailKind.RECAP:
+        return f"recap:{ine}"
+    if kind is MailKind.SHORTFALL:
+        return f"shortfall:{domain_code}"
+    return None
+
+
+def content_digest(recipients: Sequence[str], content: object) -> str:
+    """What a mail says and to whom, reduced to a digest (``content``: the frozen model its subject, text and
+    attachment are made from; never its Message-ID or date)."""
+    return hashlib.sha256(repr((sorted(recipients), content)).encode()).hexdigest()
+
+
+def same_as_last(last: tuple[str, str] | None, digest: str, key: str) -> bool:
+    """R15, R26: a mail identical to the last one that went to the same recipients about the same pupil (or
+    domain) is a duplicate to its reader: it is dropped. ``last`` is (digest, key) of that mail; the same
+    mail tried again is not its own duplicate."""
+    return last is not None and last[0] == digest and last[1] != key

@@ -60,15 +60,18 @@ async def candidacy_withdrawn(event: CandidacyWithdrawn, ctx: Context) -> Sequen
 
 
 async def interview_booked(event: InterviewBooked, ctx: Context) -> Sequence[Event]:
-    """R19: a convocation as soon as the interview is booked."""
+    """R19: a convocation as soon as the interview is booked, unless its cancellation or its report arrived first
+    (``domain.booking_mailed``)."""
     repo = _repo(ctx)
-    await repo.save_interview(interview_id=event.interview_id, ine=event.ine, domain_code=event.domain_code,
-                              reception_uai=event.reception_uai, place=event.place, starts_at=event.starts_at,
-                              ends_at=event.ends_at, formation_codes=list(event.formation_codes))
+    cancelled, reported = await repo.save_interview(interview_id=event.interview_id, ine=event.ine,
+                                          domain_code=event.domain_code, reception_uai=event.reception_uai,
+                                          place=event.place, starts_at=event.starts_at, ends_at=event.ends_at,
+                                          formation_codes=list(event.formation_codes))
     await planning.mark_day(repo, event.reception_uai, event.starts_at, ctx.campaign.tz)
-    await repo.request_mail(domain.convocation_key(event.interview_id), MailKind.CONVOCATION, ine=event.ine,
-                            interview_id=event.interview_id, domain_code=event.domain_code,
-                            stamped_at=event.occurred_at)
+    if domain.booking_mailed(cancelled_first=cancelled, reported_first=reported):
+        await repo.request_mail(domain.convocation_key(event.interview_id), MailKind.CONVOCATION, ine=event.ine,
+                                interview_id=event.interview_id, domain_code=event.domain_code,
+                                stamped_at=event.occurred_at)
     return []
 
 
@@ -76,10 +79,12 @@ async def interview_cancelled(event: InterviewCancelled, ctx: Context) -> Sequen
     """R10, R19: a cancellation, saying why, unless the convocation had not gone out yet
     (``domain.cancellation_mailed``: then neither goes).
 
-    A correction still waiting is dropped too: after the cancellation it would only confuse the family.
+    A correction still waiting is dropped too: after the cancellation it would only confuse the family. A
+    cancellation that overtakes its booking is kept for it, and nothing is mailed: the family never heard of it.
     """
     repo = _repo(ctx)
-    await repo.cancel_interview(event.interview_id, event.reason)
+    if not await repo.cancel_interview(event.interview_id, event.reason):
+        return []
     interview = await repo.get_interview(event.interview_id)
     if interview is not None:
         await planning.mark_day(repo, interview.reception_uai, interview.starts_at, ctx.campaign.tz)

@@ -173,13 +173,23 @@ class NotificationsRepository:
             self.conn, campaign=self.campaign, ine=ine, domain_code=domain_code)}
 
     async def save_interview(self, *, interview_id: uuid.UUID, ine: str, domain_code: str, reception_uai: str,
-                             place: str, starts_at: datetime, ends_at: datetime, formation_codes: list[str]) -> None:
-        await q.save_interview(self.conn, interview_id=interview_id, campaign=self.campaign, ine=ine,
-                               domain_code=domain_code, reception_uai=reception_uai, place=place, starts_at=starts_at,
-                               ends_at=ends_at, formation_codes=formation_codes)
+                             place: str, starts_at: datetime, ends_at: datetime,
+                             formation_codes: list[str]) -> tuple[bool, bool]:
+        """Saves the booking; says whether the interview is cancelled and whether it was reported on already
+        (a cancellation or a report that arrived before the booking)."""
+        await q.lock_interview(self.conn, interview_id=interview_id)
+        r = await q.save_interview(self.conn, interview_id=interview_id, campaign=self.campaign, ine=ine,
+                                   domain_code=domain_code, reception_uai=reception_uai, place=place,
+                                   starts_at=starts_at, ends_at=ends_at, formation_codes=formation_codes)
+        return bool(r["cancelled"]), bool(r["reported"])
 
-    async def cancel_interview(self, interview_id: uuid.UUID, reason: str) -> None:
-        await q.cancel_interview(self.conn, interview_id=interview_id, reason=reason)
+    async def cancel_interview(self, interview_id: uuid.UUID, reason: str) -> bool:
+        """False when the booking has not arrived yet: the cancellation is then kept for it."""
+        await q.lock_interview(self.conn, interview_id=interview_id)
+        if await q.cancel_interview(self.conn, interview_id=interview_id, reason=reason):
+            return True
+        await q.record_early_cancellation(self.conn, interview_id=interview_id, campaign=self.campaign, reason=reason)
+        return False
 
     async def drop_pending(self, key: str) -> bool:
         """Whether the pending mail ``key`` was dropped before any sender leased it."""
@@ -234,9 +244,9 @@ class NotificationsRepository:
             recipients=[json.dumps(list(m.recipients)) for m in sent],
             refused_roles=[json.dumps(list(m.refused_roles)) for m in sent], refusals=[m.refusal for m in sent])}
 
-    async def drop_leased(self, key: str, lease_token: uuid.UUID) -> bool:
-        """False: the lease was taken over meanwhile, nothing recorded."""
-        return bool(await q.drop_leased(self.conn, key=key, lease_token=lease_token))
+    async def drop_leased(self, key: str, lease_token: uuid.UUID, reason: str) -> bool:
+        """Recorded as dropped, with why; False: the lease was taken over meanwhile, nothing recorded."""
+        return bool(await q.drop_leased(self.conn, key=key, lease_token=lease_token, reason=reason))
 
     async def refuse(self, key: str, lease_token: uuid.UUID, refusal: str) -> bool:
         """R19: the mail refused for good (parked for operators); False: the lease was taken over."""
@@ -278,6 +288,15 @@ class NotificationsRepository:
     async def overdue_for_mail(self, key: str) -> list[OverdueItem]:
         return [OverdueItem(**r) async for r in q.overdue_for_mail(self.conn, key=key)]
 
+
+    async def last_sent_content(self, subject: str) -> tuple[str, str] | None:
+        """The digest and key of the last mail let go about ``subject``; the caller's transaction holds it."""
+        await q.lock_sent_content(self.conn, campaign=self.campaign, subject=subject)
+        r = await q.last_sent_content(self.conn, campaign=self.campaign, subject=subject)
+        return None if r is None else (r["digest"], r["mail_key"])
+
+    async def record_sent_content(self, subject: str, digest: str, key: str) -> None:
+        await q.record_sent_content(self.conn, campaign=self.campaign, subject=subject, digest=digest, mail_key=key)
 
     # -- planning sheets (R19 for reception schools) --
 

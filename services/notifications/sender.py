@@ -50,7 +50,8 @@ RETRY_CAP = timedelta(minutes=15)
 
 
 class Dropped(Exception):
-    """The mail must not go at all (domain.dropped_at_send): it is recorded as dropped."""
+    """The mail must not go at all (domain.dropped_at_send, domain.same_as_last): it is recorded as dropped, with
+    the reason given."""
 
 
 class NotReady(Exception):
@@ -127,12 +128,12 @@ async def send_due(ctx: WorkerContext, settings: ServiceSettings, mailer: Mailer
                 builds.append((row, await prepare(repo, ctx.campaign, settings, row)))
             except NotReady as waiting:
                 await _retry(ctx, row, f"waiting: {waiting}", 1.0, counted=False)
-            except Dropped:
+            except Dropped as why:
                 async with ctx.pool.acquire() as drop_conn:
                     dropped = await NotificationsRepository(drop_conn, ctx.campaign.campaign).drop_leased(
-                        row.key, row.lease_token)
+                        row.key, row.lease_token, str(why))
                 if dropped:
-                    log.info("mail_dropped", mail_key=row.key, kind=row.kind)
+                    log.info("mail_dropped", mail_key=row.key, kind=row.kind, reason=str(why))
                 else:
                     _lease_lost(row, "dropped")
     # PDFs and calendars are pure CPU: built off the event loop, which keeps consuming and answering meanwhile.
@@ -305,8 +306,14 @@ async def prepare(repo: NotificationsRepository, campaign: Campaign, settings: S
     """Reads what the mail of ``row`` needs, as notifications knows it now; returns how to build it."""
     kind, message_id = MailKind(row.kind), domain.message_id(row.key)
     tz = campaign.tz
-    if kind in (MailKind.PLANNING, MailKind.SHORTFALL):
-        return _reception_mail(campaign, settings, kind, row, message_id)
+    if kind is MailKind.SHORTFALL:
+        shortfall, boxes = _shortfall(campaign, settings, row)
+        recipients = domain.recipients(kind, boxes)
+        await _first_with_this_content(repo, row, recipients, shortfall)
+        return Prepared(functools.partial(documents.shortfall_mail, shortfall, sender=settings.mail_from,
+                                          recipients=recipients, message_id=message_id), answers.roles(boxes))
+    if kind is MailKind.PLANNING:
+        return _planning_mail(campaign, settings, row, message_id)
     if kind is MailKind.OVERDUE_REMINDER:
         items = await repo.overdue_for_mail(row.key)
         overdue = []
@@ -331,16 +338,17 @@ async def prepare(repo: NotificationsRepository, campaign: Campaign, settings: S
                       referent=pupil_row.referent_email)
     origin = _school(campaign, pupil_row.origin_uai)
     if kind is MailKind.RECAP:
-        return Prepared(functools.partial(documents.recap_mail, await _recap(repo, campaign, pupil, origin), tz=tz,
-                                          sender=settings.mail_from, recipients=domain.recipients(kind, boxes),
-                                          message_id=message_id), answers.roles(boxes))
+        recap, recipients = await _recap(repo, campaign, pupil, origin), domain.recipients(kind, boxes)
+        await _first_with_this_content(repo, row, recipients, recap)
+        return Prepared(functools.partial(documents.recap_mail, recap, tz=tz, sender=settings.mail_from,
+                                          recipients=recipients, message_id=message_id), answers.roles(boxes))
     interview = await repo.get_interview(row.interview_id)
     if interview is None:
         raise NotReady("interview")
     went_out = kind is MailKind.CANCELLATION and await repo.mail_went_out(
         domain.convocation_key(interview.interview_id))
     if domain.dropped_at_send(kind, interview.cancelled, went_out):
-        raise Dropped(kind)
+        raise Dropped("interview_cancelled" if kind is not MailKind.CANCELLATION else "convocation_never_sent")
     candidacies = ({} if kind is MailKind.CANCELLATION
                    else await repo.domain_candidacies(row.ine, interview.domain_code))
     codes = domain.listed_formations(kind, interview.formation_codes, candidacies)
@@ -373,18 +381,36 @@ async def prepare(repo: NotificationsRepository, campaign: Campaign, settings: S
     return Prepared(functools.partial(documents.interview_reminder_mail, convocation, **common), answers.roles(boxes))
 
 
-def _reception_mail(campaign: Campaign, settings: ServiceSettings, kind: MailKind, row: LeasedMail,
-                    message_id: str) -> Prepared:
-    """R15, R19: the mails to reception schools whose facts were frozen when they were asked for."""
+async def _first_with_this_content(repo: NotificationsRepository, row: LeasedMail, recipients: tuple[str, ...],
+                                   content: object) -> None:
+    """R15, R26: a recap sheet (or shortfall mail) saying exactly what the last one let go about the same pupil
+    (or domain) said, to the same recipients, is not sent: to the family it would be the same mail twice. Recap
+    sheets asked for each domain's results say the same once every domain has reported."""
+    subject = domain.content_subject(MailKind(row.kind), row.ine, row.domain_code)
+    if subject is None:
+        return
+    digest = domain.content_digest(recipients, content)
+    async with repo.conn.transaction():
+        if domain.same_as_last(await repo.last_sent_content(subject), digest, row.key):
+            raise Dropped("same_content_as_the_last_one_sent")
+        await repo.record_sent_content(subject, digest, row.key)
+
+
+def _planning_mail(campaign: Campaign, settings: ServiceSettings, row: LeasedMail, message_id: str) -> Prepared:
+    """R19: a reception school's planning sheet, as frozen when it was asked for."""
     facts = json.loads(row.facts)
-    if kind is MailKind.PLANNING:
-        day = date.fromisoformat(facts["day"])
-        entries = [planning.entry_from_facts(e) for e in facts["entries"]]
-        sheet = planning.sheet(campaign, row.reception_uai, day, entries, updated=facts["updated"])
-        reception = Mailboxes(reception=_mailbox(row.reception_uai, settings, campaign))
-        return Prepared(functools.partial(documents.planning_mail, sheet, tz=campaign.tz, sender=settings.mail_from,
-                                          recipients=domain.recipients(kind, reception), message_id=message_id),
-                        answers.roles(reception))
+    day = date.fromisoformat(facts["day"])
+    entries = [planning.entry_from_facts(e) for e in facts["entries"]]
+    sheet = planning.sheet(campaign, row.reception_uai, day, entries, updated=facts["updated"])
+    reception = Mailboxes(reception=_mailbox(row.reception_uai, settings, campaign))
+    return Prepared(functools.partial(documents.planning_mail, sheet, tz=campaign.tz, sender=settings.mail_from,
+                                      recipients=domain.recipients(MailKind.PLANNING, reception),
+                                      message_id=message_id), answers.roles(reception))
+
+
+def _shortfall(campaign: Campaign, settings: ServiceSettings, row: LeasedMail) -> tuple[documents.Shortfall, Mailboxes]:
+    """R15: what a shortfall mail says, from the figures frozen when it was asked for, and to whom."""
+    facts = json.loads(row.facts)
     found = campaign.domain(row.domain_code)
     schools = tuple(planning.school_name(campaign, uai) for uai in (found.reception_uais if found else ()))
     first_day = facts["first_possible_on"]
@@ -393,9 +419,7 @@ def _reception_mail(campaign: Campaign, settings: ServiceSettings, kind: MailKin
         date.fromisoformat(first_day) if first_day else None, campaign.calendar.interviews_end_on, schools)
     boxes = Mailboxes(domain_receptions=tuple(_mailbox(school.uai, settings, campaign) for school in schools),
                       operators=settings.operators_mailbox)
-    return Prepared(functools.partial(documents.shortfall_mail, shortfall, sender=settings.mail_from,
-                                      recipients=domain.recipients(kind, boxes), message_id=message_id),
-                    answers.roles(boxes))
+    return shortfall, boxes
 
 
 def _domain_label(campaign: Campaign, code: str) -> str:

@@ -48,12 +48,17 @@ class OpinionsRepository:
 
     async def record_interview(self, *, interview_id: uuid.UUID, ine: str, domain_code: str, reception_uai: str,
                                starts_at: datetime, due_on: date) -> None:
+        await q.lock_interview(self.conn, interview_id=interview_id)
         await q.record_interview(self.conn, interview_id=interview_id, campaign=self.campaign, ine=ine,
                                  domain_code=domain_code, reception_uai=reception_uai, starts_at=starts_at,
                                  due_on=due_on)
 
     async def cancel_interview(self, interview_id: uuid.UUID) -> None:
-        await q.cancel_interview(self.conn, interview_id=interview_id)
+        """R10: a cancellation that overtakes its booking is kept for it (events waiting to be tried again are
+        overtaken by later ones)."""
+        await q.lock_interview(self.conn, interview_id=interview_id)
+        if not await q.cancel_interview(self.conn, interview_id=interview_id):
+            await q.record_early_cancellation(self.conn, interview_id=interview_id, campaign=self.campaign)
 
     async def get_interview(self, interview_id: uuid.UUID) -> tuple[Interview, InterviewPupil] | None:
         row = await q.get_interview(self.conn, interview_id=interview_id)

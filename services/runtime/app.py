@@ -33,6 +33,7 @@ from services.runtime.database import RUNTIME_SQL, create_pool, migrate, pending
 from services.runtime.database import runtime_queries as q
 from services.runtime.periodic import run_periodic
 from services.runtime.relay import OutboxRelay
+from services.runtime.retries import Retries
 from services.runtime.service import Periodic, ReadRefused, Service, WorkerContext
 from services.runtime.settings import ServiceSettings
 
@@ -80,6 +81,7 @@ class ServiceProcess:
         self.broker_url = settings.broker_url(service.name)
         self.pool: asyncpg.Pool | None = None
         self.relay: OutboxRelay | None = None
+        self.retries: Retries | None = None
         self.broker: RabbitBroker | None = None
         self.server: _QuietServer | None = None
         self._server_task: asyncio.Task[None] | None = None
@@ -104,6 +106,9 @@ class ServiceProcess:
         self.relay = OutboxRelay(self.pool, self.broker_url, app_id=self.service.name)
         await self.relay.start()
         assert self.relay.connection is not None
+        # Copies sent to wait after a transient failure: confirmed, and an unroutable one raises (never vanishes).
+        retry_channel = await self.relay.connection.channel(publisher_confirms=True, on_return_raises=True)
+        self.retries = Retries(retry_channel, self.service.name, self.relay.user_id)
         # The consumer connection goes to the node the relay reached, then follows the cluster the same way.
         nodes = failover.starting_at(failover.nodes(self.broker_url), self.relay.connection)
         self.broker = RabbitBroker(
@@ -134,6 +139,7 @@ class ServiceProcess:
             service=self.service, queue=spec, pool=self.pool, campaign=self.campaign,
             virtual_clock=self.start_clock is not None, operator_user=self.settings.operator_user,
             on_clock_moved=self._wake_periodic, hand_off=self.relay.submit, batch_size=self.settings.batch_size,
+            retries=self.retries,
         )
 
         async def handle(message: AbstractIncomingMessage) -> None:

@@ -2,7 +2,8 @@
 
 A refusal or a failure anywhere in a batch rolls it back; each delivery is then handled again in a
 transaction of its own, as if it had come alone, so that it gets its own single answer (a refusal) or its
-own redelivery (a failure), and the others their effects.
+own redelivery (a failure), and the others their effects. A transient failure (the database away) is
+not tried again one by one: each delivery of the batch gets it, and so takes the retry route.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 from services.runtime import crash, metrics
 from services.runtime.service import Handler
+from services.runtime.transient import is_transient
 
 BATCHES_AT_ONCE = 4
 """Batches of one queue in their transactions at the same time (each holds a pooled connection)."""
@@ -73,7 +75,13 @@ class Batches:
         if len(batch) > 1:
             try:
                 outcomes = await self._together(batch)
-            except Exception:  # a refusal or a failure: each delivery again, alone
+            except Exception as error:
+                if is_transient(error):  # alone, each would meet the same outage: each waits to be retried
+                    metrics.BATCHES.labels(self.queue, "transient").inc()
+                    for d in batch:
+                        _settle(d.outcome, error)
+                    return
+                # a refusal or a failure: each delivery again, alone
                 metrics.BATCHES.labels(self.queue, "one_by_one").inc()
             else:
                 crash.point("consumer.after_commit")  # the batch committed, none of its deliveries acked

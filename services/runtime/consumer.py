@@ -2,7 +2,9 @@
 
 Every delivery ends in exactly one of: handled (events in the outbox), rejected (one
 ``command_rejected`` in the outbox), duplicate (inbox says done), unreadable (a rejection and
-the raw message parked with its reason), or a failure the broker redelivers after a pause.
+the raw message parked with its reason), a transient failure (the database or the broker away) sent to
+wait in a retry queue, or any other failure, which the broker redelivers after a pause and parks at its
+delivery limit.
 """
 
 from __future__ import annotations
@@ -31,7 +33,9 @@ from services.runtime.batches import Batches, Delivery
 from services.runtime.database import runtime_queries as q
 from services.runtime.decoding import as_uuid, facts, field_errors, spelling
 from services.runtime.outbox import HandOff, Outgoing, outbox_row, write_outbox
+from services.runtime.retries import Retries, publisher
 from services.runtime.service import Context, Handler, Rejected, Service
+from services.runtime.transient import is_transient
 
 log = structlog.get_logger()
 MAX_RETRY_PAUSE = 30.0
@@ -60,8 +64,10 @@ class Consumer:
         on_clock_moved: Callable[[], None] | None = None,
         hand_off: HandOff | None = None,
         batch_size: int = 1,
+        retries: Retries | None = None,
     ) -> None:
         self.service = service
+        self.retries = retries
         self.on_clock_moved = on_clock_moved
         self.hand_off = hand_off
         self.operator_user = operator_user
@@ -90,7 +96,10 @@ class Consumer:
         )
         try:
             outcome = await self._deliver(message, key, amqp_id, correlation)
-        except Exception:
+        except Exception as error:
+            if self.retries is not None and is_transient(error) and await self._wait(message, error):
+                metrics.MESSAGES.labels(self.queue.name, key, "retried").inc()
+                return
             metrics.MESSAGES.labels(self.queue.name, key, "failed").inc()
             count = int((message.headers or {}).get("x-delivery-count") or 0)
             pause = min(2.0 ** count, MAX_RETRY_PAUSE)
@@ -102,6 +111,25 @@ class Consumer:
         metrics.MESSAGES.labels(self.queue.name, key, outcome).inc()
         metrics.LATENCY.labels(self.queue.name, key).observe(time.perf_counter() - started)
 
+    async def _wait(self, message: AbstractIncomingMessage, error: Exception) -> bool:
+        """A transient failure: a confirmed copy waits in the next retry queue and the original is acknowledged.
+
+        Nothing of the body is logged, only the failure's type. False when the copy could not be sent (the
+        broker is away too): the delivery then fails as any other, and the broker redelivers it.
+        """
+        assert self.retries is not None
+        try:
+            waiting = await self.retries.wait(message, self.queue.name)
+        except Exception as sending:
+            log.warning("message_retry_not_sent", error=type(error).__name__, sending=type(sending).__name__)
+            return False
+        log.warning("message_retry_later", error=type(error).__name__, retries=waiting.retries,
+                    retry_in_s=waiting.delay)
+        return True
+
+    def _publisher(self, message: AbstractIncomingMessage) -> str | None:
+        return publisher(message, self.retries.account if self.retries is not None else None)
+
     async def _deliver(self, message: AbstractIncomingMessage, key: str, amqp_id: str, correlation: str) -> str:
         """The usual delivery is decoded and validated once (``model_validate_json``); any other the long way."""
         name, key_uai = routing.split_command_key(key) if self.is_commands else (key, None)
@@ -109,7 +137,8 @@ class Consumer:
         handler = self.handlers.get(name)
         if (model_type is None or handler is None
                 or (key_uai is not None and (name not in routing.PORTAL_COMMANDS or schools.school_of(key_uai) is None))
-                or (not self.is_commands and message.user_id not in (name.partition(".")[0], self.operator_user))):
+                or (not self.is_commands and self._publisher(message) not in (name.partition(".")[0],
+                                                                              self.operator_user))):
             return await self._deliver_slowly(message, key, amqp_id, correlation)
         try:
             model = model_type.model_validate_json(message.body)
@@ -118,7 +147,7 @@ class Consumer:
         if self.is_commands:
             message_uuid, actor = model.command_id, model.actor_uai
             if (key_uai is not None and key_uai != actor) or (
-                    name in routing.OPERATOR_COMMANDS and message.user_id != self.operator_user):
+                    name in routing.OPERATOR_COMMANDS and self._publisher(message) != self.operator_user):
                 return await self._deliver_slowly(message, key, amqp_id, correlation)
             sender = key_uai or schools.school_of(actor)
         else:
@@ -198,11 +227,11 @@ class Consumer:
             if key_uai is not None and (name not in routing.PORTAL_COMMANDS or schools.school_of(key_uai) is None):
                 return await self._unreadable(message, key, amqp_id, correlation, f"unknown routing key {key!r}")
             key = name
-        elif message.user_id not in (key.partition(".")[0], self.operator_user):
+        elif self._publisher(message) not in (key.partition(".")[0], self.operator_user):
             # The broker vouches for user_id; an event whose routing key names another service is forged.
             return await self._unreadable(
                 message, key, amqp_id, correlation,
-                f"forged event: published by the account {message.user_id!r}, "
+                f"forged event: published by the account {self._publisher(message)!r}, "
                 f"but its routing key names the service {key.partition('.')[0]!r}",
             )
         sender = key_uai or (schools.school_of(data.get("actor_uai")) if self.is_commands else None)
@@ -247,7 +276,7 @@ class Consumer:
             return await self._in_transaction(
                 inbox_key, correlation, None, key, data, rejection=rejection, command_id=answer_id, sender_uai=sender
             )
-        if key in routing.OPERATOR_COMMANDS and message.user_id != self.operator_user:
+        if key in routing.OPERATOR_COMMANDS and self._publisher(message) != self.operator_user:
             # The broker validates user_id against the connection's account: a portal cannot forge it.
             rejection = Rejected(
                 RejectionReason.UNAUTHORIZED,

@@ -7,7 +7,7 @@ from prometheus_client import Counter, Gauge, Histogram
 MESSAGES = Counter(
     "passpro_messages_total",
     "Messages consumed, by queue, routing key and outcome "
-    "(handled, rejected, duplicate, unreadable, failed)",
+    "(handled, rejected, duplicate, unreadable, failed, retried: sent to wait after a transient failure)",
     ["queue", "routing_key", "outcome"],
 )
 LATENCY = Histogram(
@@ -20,7 +20,8 @@ OUTBOX_BACKLOG = Gauge("passpro_outbox_backlog", "Events written but not yet con
 PUBLISHED = Counter("passpro_published_total", "Messages relayed from the outbox, by exchange", ["exchange"])
 BATCHES = Counter(
     "passpro_batches_total",
-    "Batches of deliveries, by queue and outcome (committed together, or handled again one by one)",
+    "Batches of deliveries, by queue and outcome (committed together, handled again one by one, or transient: "
+    "each delivery sent to wait)",
     ["queue", "outcome"],
 )
 LEASE_LOST = Counter(

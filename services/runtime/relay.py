@@ -186,8 +186,14 @@ class OutboxRelay:
             raise
         ids = [row.id for row in batch]
         crash.point("relay.after_confirm")
-        async with self.pool.acquire() as conn:
-            await q.delete_sent(conn, ids=ids)
+        try:
+            async with self.pool.acquire() as conn:
+                await q.delete_sent(conn, ids=ids)
+        except BaseException:
+            # Confirmed but still in the outbox (the database went away): no longer held, so that reading the
+            # outbox publishes them again (consumers dedupe) and deletes them. Held, they stayed there for ever.
+            self._held.difference_update(ids)
+            raise
         self._forget(ids)
 
     def _forget(self, ids: list[int]) -> None:

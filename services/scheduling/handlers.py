@@ -144,8 +144,11 @@ async def candidacy_registered(event: CandidacyRegistered, ctx: Context) -> Sequ
     # round restarted for it would take a pupil waiting for a seat out of the shortfall for its length.
     new_to_plan = before is None or before.state == "withdrawn" or event.formation_code not in before.formation_codes
     if need.state == "waiting" and new_to_plan:
-        # Nothing is booked yet: the pupil's other candidacies, sent with this one, are planned with it.
-        await repo.start_round(event.ine, ctx.now + timedelta(seconds=ctx.campaign.scheduling.planning_round_seconds))
+        # Nothing is booked yet: the pupil's other candidacies, sent with this one, are planned with it. A need
+        # already waiting for a seat stays counted in its domain's shortfall (R15): it does not join the round.
+        waits_for_a_seat = before is not None and before.state == "waiting" and before.plan_after is None
+        await repo.start_round(event.ine, ctx.now + timedelta(seconds=ctx.campaign.scheduling.planning_round_seconds),
+                               None if waits_for_a_seat else event.domain_code)
     return []
 
 

@@ -141,8 +141,9 @@ class SchedulingRepository:
     async def set_need_state(self, ine: str, domain_code: str, state: str) -> None:
         await q.set_need_state(self.conn, campaign=self.campaign, ine=ine, domain_code=domain_code, state=state)
 
-    async def start_round(self, ine: str, until: datetime) -> None:
-        await q.start_round(self.conn, campaign=self.campaign, ine=ine, until=until)
+    async def start_round(self, ine: str, until: datetime, domain_code: str | None) -> None:
+        """``domain_code``: the need that joins the round (None: none does, it already waits for a seat)."""
+        await q.start_round(self.conn, campaign=self.campaign, ine=ine, until=until, domain_code=domain_code)
 
     async def end_round(self, ine: str, now: datetime) -> None:
         await q.end_round(self.conn, campaign=self.campaign, ine=ine, now=now)

@@ -78,8 +78,37 @@ def test_every_queue_of_the_definitions_is_quorum(filled: dict[str, str]) -> Non
     queues = secrets.definitions()["queues"]
 
     assert queues and all(q["arguments"]["x-queue-type"] == "quorum" for q in queues)
-    assert {q["name"] for q in queues} == {n for spec_ in routing.QUEUES for n in (spec_.name, spec_.parking)} | {
-        topology.EXHAUSTED_QUEUE}
+    assert {q["name"] for q in queues} == {
+        n for spec_ in routing.QUEUES for n in (spec_.name, spec_.parking, *spec_.retries)} | {topology.EXHAUSTED_QUEUE}
+
+
+def test_every_retry_queue_waits_its_delay_then_returns_to_its_own_work_queue_only(filled: dict[str, str]) -> None:
+    document = secrets.definitions()
+    by_name = {q["name"]: q["arguments"] for q in document["queues"]}
+    fanouts = {e["name"] for e in document["exchanges"] if e["type"] == "fanout"}
+
+    for queue in routing.QUEUES:
+        for delay, retry in zip(routing.RETRY_DELAYS, queue.retries, strict=True):
+            arguments = by_name[retry]
+            assert arguments["x-message-ttl"] == delay * 1000
+            assert arguments["x-dead-letter-strategy"] == "at-least-once"
+            assert arguments["x-overflow"] == "reject-publish"
+            back = arguments["x-dead-letter-exchange"]
+            assert back in fanouts
+            assert "x-dead-letter-routing-key" not in arguments  # the message keeps its routing key
+            assert [b["destination"] for b in document["bindings"] if b["source"] == back] == [queue.name]
+            into = [b for b in document["bindings"] if b["destination"] == retry]
+            assert [b["source"] for b in into] == [routing.retry_exchange(queue.service)]
+
+
+def test_a_service_may_write_to_its_own_retry_exchange_and_no_other(filled: dict[str, str]) -> None:
+    permissions = {p["user"]: p for p in secrets.definitions()["permissions"]}
+
+    for service in routing.SERVICES:
+        write = re.compile(permissions[service]["write"])
+        assert write.match(routing.retry_exchange(service))
+        assert not any(write.match(routing.retry_exchange(other)) for other in routing.SERVICES if other != service)
+        assert not any(write.match(routing.retry_return_exchange(q.name)) for q in routing.QUEUES)
 
 
 def test_every_work_queue_has_the_delivery_limit_and_parks_past_it(filled: dict[str, str]) -> None:

@@ -1,5 +1,6 @@
 """The short fault run: a campaign played while services are killed and the broker, the database, SMTP and
-Affelnet fail; nothing may be lost or done twice, and the faults must have caused redeliveries.
+Affelnet fail, and PostgreSQL stays stopped longer than the delivery limit once allowed; nothing may be lost,
+parked (but the poison) or done twice, and each fault must be seen to have fired.
 
 It brings up its own RabbitMQ and PostgreSQL (ports 5683, 15683, 5443) and services (29181–29185), so it
 disturbs neither the local stack (RabbitMQ 5672, PostgreSQL 5432) nor the end-to-end tests. Replay a run with
@@ -34,8 +35,21 @@ def test_every_planned_fault_was_injected(figures: Figures) -> None:
     assert kills == PLAN.kills
     assert figures.faults["RabbitMQ restart"] == PLAN.broker_restarts
     assert figures.faults["PostgreSQL restart"] == PLAN.database_restarts
+    assert figures.faults["PostgreSQL outage"] == 1
     assert figures.faults["SMTP outage"] == 1 and figures.faults["Affelnet outage"] == 1
-    assert figures.faults["Affelnet 503 answers"] == PLAN.affelnet_503
+    assert figures.faults["Affelnet 503 episode"] == 1
+
+
+def test_every_injected_fault_was_seen_to_fire(figures: Figures) -> None:
+    assert set(figures.fired) == set(figures.faults)
+    assert not [kind for kind, evidence in figures.fired.items() if evidence.startswith("NOT SEEN")], render(figures)
+
+
+def test_the_postgresql_outage_outlasted_the_old_parking_time_and_sent_deliveries_to_wait(figures: Figures) -> None:
+    # The old design parked a message after 10 deliveries 1, 2, 4 … 30 s apart: 181 s.
+    assert PLAN.db_outage_seconds > 181
+    assert figures.redelivered["deliveries sent to wait in a retry queue (transient failures)"] > 0, render(figures)
+    assert any(k.startswith("log message_retry_later ") and "Error" in k for k in figures.effects), render(figures)
 
 
 def test_the_outages_refused_mails_and_bonuses_that_were_then_delivered(figures: Figures) -> None:
@@ -46,7 +60,7 @@ def test_the_outages_refused_mails_and_bonuses_that_were_then_delivered(figures:
 
 def test_the_faults_caused_redeliveries(figures: Figures) -> None:
     assert figures.redelivered["deliveries found already handled (inbox)"] > 0, render(figures)
-    assert figures.redelivered["handlings failed and redelivered"] > 0, render(figures)
+    assert figures.redelivered["deliveries sent to wait in a retry queue (transient failures)"] > 0, render(figures)
 
 
 def test_nothing_is_lost(figures: Figures) -> None:
@@ -57,10 +71,17 @@ def test_nothing_is_done_twice(figures: Figures) -> None:
     assert figures.duplicated == 0, render(figures)
 
 
+def test_no_mail_was_received_twice_whatever_its_message_id(figures: Figures) -> None:
+    assert figures.effects["mails received"] > 0
+    assert figures.effects["mails received"] == figures.effects["mails received, distinct by content"], render(figures)
+    assert not figures.mails_resent, render(figures)
+
+
 def test_nothing_is_wrong_and_no_service_died_or_stuck_on_its_own(figures: Figures) -> None:
     assert figures.wrong == 0, render(figures)
 
 
 def test_only_the_poison_messages_are_parked_each_with_its_reason(figures: Figures) -> None:
+    assert figures.effects["parked besides the poison"] == 0, render(figures)
     assert len(figures.parked) == 2
     assert all("the body is not a JSON object" in parked for parked in figures.parked)

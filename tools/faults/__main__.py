@@ -9,7 +9,7 @@ import logging
 from pathlib import Path
 
 from tools.faults.figures import render
-from tools.faults.plan import SHORT, Plan
+from tools.faults.plan import OUTAGE, SHORT, Plan
 from tools.faults.run import run
 
 
@@ -17,6 +17,11 @@ def main() -> int:
     defaults = Plan()
     parser = argparse.ArgumentParser(prog="python -m tools.faults", description=__doc__)
     parser.add_argument("--short", action="store_true", help="the test suite's short form (200 pupils, 3 kills)")
+    parser.add_argument("--outage", action="store_true",
+                        help="the short campaign with one 10-minute PostgreSQL outage and no other fault")
+    parser.add_argument("--db-outage-seconds", type=float,
+                        help="seconds PostgreSQL stays stopped mid-campaign, 0 for none "
+                             f"({defaults.db_outage_seconds:.0f})")
     parser.add_argument("--pupils", type=int, help=f"pupils registered (default {defaults.pupils})")
     parser.add_argument("--kills", type=int, help=f"services killed with kill -9 (default {defaults.kills})")
     parser.add_argument("--kill-every", type=float, help=f"mean seconds between kills ({defaults.kill_every:.0f})")
@@ -39,7 +44,8 @@ def main() -> int:
     parser.add_argument("--affelnet-port", type=int)
     parser.add_argument("--patience", type=float, help="multiplies every deadline (default 1)")
     args = vars(parser.parse_args())
-    chosen = SHORT if args.pop("short") else {}
+    outage, short = args.pop("outage"), args.pop("short")
+    chosen = OUTAGE if outage else SHORT if short else {}
     chosen = {**chosen, **{k: v for k, v in args.items() if v is not None}}
     # The AMQP clients log every connection the run's own broker restart breaks: expected, and noise here.
     logging.getLogger("aiormq").setLevel(logging.CRITICAL)

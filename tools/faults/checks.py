@@ -64,6 +64,8 @@ class Evidence:
     mails: Counter[str]
     affelnet: Affelnet
     infra: Infra
+    mail_contents: dict[str, list[str]] = field(default_factory=dict)
+    """Content digest (recipients, subject, body; no Message-ID or Date) -> Message-IDs received with it."""
 
 
 async def check(ev: Evidence) -> Outcome:
@@ -226,17 +228,28 @@ async def _mails(ev: Evidence, f: Findings, effects: Counter[str], cancelled: se
     for interview, n in sent_events.items():
         if n > 1:
             f.add("duplicated", f"convocation_sent {interview}", f"{n} events")
+    rows = await ev.infra.fetch("SELECT key, kind, state, ine, last_error FROM notifications.mails")
+    # R26: a recap sheet saying exactly what the pupil's last one said is dropped, never sent (nor announced);
+    # the family has its content from that one, which must have been received.
+    identical = {r["key"] for r in rows if r["kind"] == "recap" and r["state"] == "dropped"
+                 and r["last_error"] == "same_content_as_the_last_one_sent"}
+    recap_received = {r["ine"] for r in rows if r["kind"] == "recap" and received[message_id(r["key"])]}
     for r in ev.reports:
-        recap = received[message_id(f"recap:{r.interview_id}")]
-        if r.attended and not recap:
-            f.add("lost", f"recap of interview {r.interview_id}", "never received")
+        key = f"recap:{r.interview_id}"
+        recap = received[message_id(key)]
+        if r.attended and not recap and key in identical and r.ine in recap_received:
+            effects["recaps dropped as identical to the pupil's last one"] += 1
+        elif r.attended and not recap:
+            f.add("lost", f"recap of interview {r.interview_id}", "never received" + (
+                ", dropped as identical to a recap the pupil never received" if key in identical else ""))
         elif not r.attended and recap:
             f.add("wrong", f"recap of interview {r.interview_id}", "sent for an absent pupil")
     recaps = Counter((e["ine"], e["domain_code"]) for e in ev.observer.by_key.get("notifications.recap_sent", ()))
     for r in ev.reports:
-        if r.attended:
+        if r.attended and f"recap:{r.interview_id}" not in identical:
             f.once(recaps, (r.ine, r.domain), f"recap_sent {r.ine}/{r.domain}", "the events")
-    rows = await ev.infra.fetch("SELECT key, kind, state FROM notifications.mails")
+        elif r.attended and recaps[(r.ine, r.domain)] > 1:
+            f.add("duplicated", f"recap_sent {r.ine}/{r.domain}", f"{recaps[(r.ine, r.domain)]} in the events")
     keys = {message_id(r["key"]) for r in rows}
     for r in rows:
         if r["state"] in ("pending", "sending"):
@@ -246,6 +259,14 @@ async def _mails(ev: Evidence, f: Findings, effects: Counter[str], cancelled: se
         effects[f"mails {r['kind']} {r['state']}"] += 1
     for mid in received.keys() - keys:
         f.add("wrong", f"mail {mid}", "received, but notifications has no record of it")
+    # A mail received twice is a duplicate to its reader, under the same Message-ID or under two.
+    for ids in ev.mail_contents.values():
+        if len(ids) > 1:
+            same = "the same Message-ID" if len(set(ids)) == 1 else f"{len(set(ids))} Message-IDs"
+            f.add("duplicated", f"mail {sorted(ids)[0]}",
+                  f"received {len(ids)} times with the same recipients, subject and body, under {same}")
+    effects["mails received"] = sum(received.values())
+    effects["mails received, distinct by content"] = len(ev.mail_contents)
     return {mid: n for mid, n in received.items() if n > 1}
 
 
@@ -294,7 +315,7 @@ async def _bonuses(ev: Evidence, f: Findings, effects: Counter[str],
     return retries
 
 
-async def _leftovers(ev: Evidence, f: Findings, effects: dict[str, int]) -> list[str]:
+async def _leftovers(ev: Evidence, f: Findings, effects: Counter[str]) -> list[str]:
     """Nothing left unprocessed: work queues and outboxes empty; the parking queues hold only the poison.
 
     A poison message may be parked more than once: seen again after a crash between parking and ack, or its
@@ -309,6 +330,9 @@ async def _leftovers(ev: Evidence, f: Findings, effects: dict[str, int]) -> list
         left = queues.get(spec.name, {}).get("messages", 0)
         if left:
             f.add("lost", f"queue {spec.name}", f"{left} messages never handled")
+        for retry in spec.retries:
+            if waits := queues.get(retry, {}).get("messages", 0):
+                f.add("lost", f"queue {retry}", f"{waits} messages still waiting to be tried again")
         waiting = queues.get(spec.parking, {}).get("messages", 0)
         for message in await ev.infra.peek(spec.parking, waiting) if waiting else []:
             properties = message.get("properties", {})
@@ -322,10 +346,12 @@ async def _leftovers(ev: Evidence, f: Findings, effects: dict[str, int]) -> list
                     continue
             else:
                 f.add("wrong", f"parked {mid}", f"in {spec.parking}: {reason}")
+                effects["parked besides the poison"] += 1
             parked.append(line)
     for p in ev.poison:
         if poison[p.command_id] == 0:
             f.add("lost", f"parked poison {p.command_id}", "none in enrollment.commands.parking")
+    effects["parked besides the poison"] += 0
     effects["poison copies parked again"] = sum(n - 1 for n in poison.values() if n > 1)
     for service in routing.SERVICES:
         rows = await ev.infra.fetch(f'SELECT count(*) AS n FROM "{service}".outbox')

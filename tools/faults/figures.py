@@ -8,8 +8,8 @@ from pathlib import Path
 
 from contracts import routing
 
-LOGGED = ("message_duplicate", "message_failed", "outbox_relay_failed", "mail_not_sent", "periodic_failed",
-          "mail_round_failed", "bonus_delivery_round_failed")
+LOGGED = ("message_failed", "outbox_relay_failed", "mail_not_sent", "periodic_failed",
+          "mail_round_failed", "bonus_delivery_round_failed", "message_retry_later", "message_retry_not_sent")
 """The services' log events that tell of a fault (docs/operations.md, Logs)."""
 
 
@@ -24,6 +24,7 @@ class Figures:
     republished_unconfirmed: int
     events: int
     faults: dict[str, int]
+    """Per fault kind, how many were injected (an episode counts once, however many answers it scripted)."""
     lost: int
     duplicated: int
     wrong: int
@@ -35,6 +36,8 @@ class Figures:
     """Message-IDs the SMTP server received more than once (the same mail sent again, not a second mail)."""
     findings: dict[str, dict[str, str]] = field(default_factory=dict)
     timeline: list[str] = field(default_factory=list)
+    fired: dict[str, str] = field(default_factory=dict)
+    """Per fault kind, the evidence that it fired (what the services or the outside saw), or "NOT SEEN"."""
 
     @property
     def passed(self) -> bool:
@@ -55,6 +58,12 @@ def count_logs(log: Path) -> Counter[str]:
                         counts[name] += 1
                 if '"event": "bonus_attempt"' in line and '"status": null' in line:
                     counts["bonus_attempt without an answer"] += 1
+                if '"event": "service_started"' in line:
+                    counts[f"service_started {service}"] += 1
+                if '"event": "message_retry_later"' in line:
+                    # Which failure sent it to wait: e.g. ConnectionRefusedError while PostgreSQL is stopped.
+                    error = line.partition('"error": "')[2].partition('"')[0] or "?"
+                    counts[f"message_retry_later {error}"] += 1
     return counts
 
 
@@ -70,9 +79,13 @@ def render(figures: Figures, findings_shown: int = 15) -> str:
         f"seed {figures.seed}: {figures.pupils} pupils, {figures.candidacies} candidacies, "
         f"{figures.events} distinct events observed",
         "faults injected: " + ", ".join(f"{kind} {n}" for kind, n in figures.faults.items()),
+        *(f"fault {kind}: injected {figures.faults.get(kind, 0)}, fired: {evidence}"
+          for kind, evidence in figures.fired.items()),
         "redeliveries seen: " + ", ".join(f"{kind} {n}" for kind, n in figures.redelivered.items()),
         "effects: " + ", ".join(f"{kind} {n}" for kind, n in figures.effects.items()),
     ]
+    if "PostgreSQL outage" in figures.faults:
+        lines.append(outage_line(figures))
     lines += [f"parked: {p}" for p in figures.parked]
     lines += [f"mail received {n} times: {mid}" for mid, n in figures.mails_resent.items()]
     for kind, items in figures.findings.items():
@@ -81,3 +94,12 @@ def render(figures: Figures, findings_shown: int = 15) -> str:
         if len(items) > findings_shown:
             lines.append(f"{kind.upper()}: … and {len(items) - findings_shown} more in the report")
     return "\n".join(lines)
+
+
+def outage_line(figures: Figures) -> str:
+    """What a PostgreSQL outage must leave: nothing parked but the poison, nothing lost, each effect once."""
+    besides = figures.effects.get("parked besides the poison", 0)
+    retried = figures.redelivered.get("deliveries sent to wait in a retry queue (transient failures)", 0)
+    return (f"PostgreSQL outage: parked {besides} (besides {len(figures.parked) - besides} deliberate poison), "
+            f"lost {figures.lost}, effects once each: {'yes' if figures.duplicated == 0 else 'NO'} "
+            f"(duplicated {figures.duplicated}), retries counted {retried}")

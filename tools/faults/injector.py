@@ -1,4 +1,5 @@
-"""The faults of a run: kill -9 of services, RabbitMQ and PostgreSQL restarts, SMTP and Affelnet outages.
+"""The faults of a run: kill -9 of services, RabbitMQ and PostgreSQL restarts, a PostgreSQL outage, SMTP and
+Affelnet outages.
 
 Faults are serialised, one at a time, so that none masks another (a database restart during an SMTP
 outage would keep the sender from trying) and a killed service is never started again while the broker
@@ -44,6 +45,8 @@ class Injector:
             self._moments.setdefault(moment, []).append(self._broker_restart)
         for moment in plan.database_moments[: plan.database_restarts]:
             self._moments.setdefault(moment, []).append(self._database_restart)
+        if plan.db_outage_seconds > 0:
+            self._moments.setdefault(plan.db_outage_moment, []).append(self._database_outage)
         # While convocations are being sent, so that the outage refuses some.
         self._moments.setdefault("bookings", []).append(self._smtp_outage)
         # As the reports come in, with the final opinions that make bonuses due.
@@ -87,6 +90,17 @@ class Injector:
     async def _database_restart(self) -> None:
         await self._restart("PostgreSQL", self.infra.database, self.plan.database_down)
 
+    async def _database_outage(self) -> None:
+        """PostgreSQL stopped for minutes: what a service handles meanwhile waits in the retry queues."""
+        async with self._lock:
+            self.note(f"fault: PostgreSQL stopped for {self.plan.db_outage_seconds:.0f} s")
+            await self.infra.database("down")
+            await asyncio.sleep(self.plan.db_outage_seconds)
+            await self.infra.database("up")
+            self.injected["PostgreSQL outage"] += 1
+            self.note("fault: PostgreSQL back after its outage")
+            await self._back_ready("after the PostgreSQL outage")
+
     async def _restart(self, name: str, part: Callable[[str], Awaitable[None]], down_seconds: float) -> None:
         """Stops ``part`` for ``down_seconds``, starts it again, then waits for every service to be ready."""
         async with self._lock:
@@ -109,6 +123,8 @@ class Injector:
                 await self._back_ready(f"after kill -9 of {service}", (service,))
 
     async def _smtp_outage(self) -> None:
+        if self.plan.smtp_outage <= 0:
+            return
         async with self._lock:
             await self.mailbox.down()
             self.note(f"fault: SMTP server down for {self.plan.smtp_outage:.0f} s")
@@ -118,6 +134,8 @@ class Injector:
             self.note("fault: SMTP server back")
 
     async def _affelnet_outage(self) -> None:
+        if self.plan.affelnet_outage <= 0 and self.plan.affelnet_503 <= 0:
+            return
         async with self._lock:
             await self.affelnet.down()
             self.note(f"fault: Affelnet down for {self.plan.affelnet_outage:.0f} s")
@@ -125,5 +143,6 @@ class Injector:
             await self.affelnet.up()
             self.affelnet.answer("*", *[Scripted(503)] * self.plan.affelnet_503)
             self.injected["Affelnet outage"] += 1
-            self.injected["Affelnet 503 answers"] += self.plan.affelnet_503
+            if self.plan.affelnet_503:  # one episode; the 503 answers it gave are its evidence
+                self.injected["Affelnet 503 episode"] += 1
             self.note(f"fault: Affelnet back, answering its next {self.plan.affelnet_503} posts 503")

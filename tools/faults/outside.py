@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
-from email.parser import BytesHeaderParser
+from email import policy
+from email.parser import BytesHeaderParser, BytesParser
 from typing import Any
 
 import aio_pika
@@ -189,21 +191,46 @@ class Observer:
                 await self._connection.close()
 
 
+def mail_content(recipients: Iterable[str], raw: bytes) -> str:
+    """What a reader sees of a mail: its recipients, subject and decoded parts, without Message-ID or Date.
+
+    Two mails with the same content are the same mail sent twice, whatever Message-ID each carries (a
+    MIME boundary is drawn afresh for each sending: the parts are compared decoded, not as sent). A digest:
+    the run keeps no address or text of a pupil's mail.
+    """
+    mail = BytesParser(policy=policy.default).parsebytes(raw)
+    digest = hashlib.sha256()
+    for part in (*sorted(r.lower() for r in recipients), str(mail.get("Subject", ""))):
+        digest.update(part.encode() + b"\0")
+    for part in mail.walk():
+        if part.is_multipart():
+            continue
+        digest.update(str(part.get_content_type()).encode() + b"\0")
+        digest.update((part.get_payload(decode=True) or b"") + b"\0")
+    return digest.hexdigest()
+
+
 class Mailbox(MailSink):
-    """The run's SMTP server (aiosmtpd): counts each Message-ID received; can be taken down and brought back."""
+    """The run's SMTP server (aiosmtpd): counts each Message-ID and each content received; can be taken down and
+    brought back."""
 
     def __init__(self, port: int) -> None:
         super().__init__()
         self.port = port
         self.message_ids: Counter[str] = Counter()
+        self.contents: dict[str, list[str]] = defaultdict(list)
+        """Content digest -> the Message-ID of each mail received with that content."""
         self._count_lock = threading.Lock()
         self._controller: Any = None
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        headers = BytesHeaderParser().parsebytes(envelope.original_content or envelope.content)
+        raw = envelope.original_content or envelope.content
+        headers = BytesHeaderParser().parsebytes(raw)
         message_id = str(headers.get("Message-ID", "")).strip()
+        content = mail_content(envelope.rcpt_tos, raw)
         with self._count_lock:
             self.message_ids[message_id] += 1
+            self.contents[content].append(message_id)
         return "250 Message accepted for delivery"
 
     async def up(self) -> None:
@@ -217,6 +244,10 @@ class Mailbox(MailSink):
     def snapshot(self) -> Counter[str]:
         with self._count_lock:
             return Counter(self.message_ids)
+
+    def contents_snapshot(self) -> dict[str, list[str]]:
+        with self._count_lock:
+            return {content: list(ids) for content, ids in self.contents.items()}
 
 
 class Affelnet(AffelnetReceiver):

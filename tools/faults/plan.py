@@ -26,6 +26,11 @@ class Plan:
     """When the PostgreSQL restarts happen: 30 % of the interviews booked, then as above."""
     broker_down: float = 5.0
     database_down: float = 3.0
+    db_outage_seconds: float = 600.0
+    """PostgreSQL stopped this long in the middle of the campaign (0: no outage), far past the 3 minutes in which
+    the broker's delivery limit once parked every message that met it."""
+    db_outage_moment: str = "registrations"
+    """When it starts: a moment of ``database_moments`` (here 40 % of the registrations published)."""
     smtp_outage: float = 60.0
     affelnet_outage: float = 45.0
     affelnet_503: int = 200
@@ -52,7 +57,15 @@ class Plan:
 SHORT: dict[str, Any] = {"pupils": 200, "kills": 3, "kill_every": 10.0, "smtp_outage": 12.0,
                          "affelnet_outage": 10.0, "affelnet_503": 20, "broker_down": 2.0, "database_down": 2.0,
                          "broker_moments": ("reports", "registrations", "late wishes"),
-                         "database_moments": ("registrations", "bookings", "late wishes")}
+                         "database_moments": ("registrations", "bookings", "late wishes"),
+                         "db_outage_seconds": 190.0}
 """The short form the test suite runs: every kind of fault, in a few minutes. Its database restart comes
 during the registrations, before any mail is sent: one that caught a mail between SMTP and its record
-would leave it leased for two minutes, which the full run waits for and the short one need not."""
+would leave it leased for two minutes, which the full run waits for and the short one need not. Its PostgreSQL
+outage (190 s, longer than the 181 s of pauses after which the old design parked a message) follows that restart,
+while most of the registrations are still to be handled."""
+
+OUTAGE: dict[str, Any] = {**SHORT, "kills": 0, "broker_restarts": 0, "database_restarts": 0, "smtp_outage": 0.0,
+                          "affelnet_outage": 0.0, "affelnet_503": 0, "db_outage_seconds": 600.0}
+"""``make faults-outage``: the short campaign with one 10-minute PostgreSQL outage and no other fault, so that what
+it shows (nothing parked, nothing lost, each effect once, the retries) is the outage's doing alone."""

@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,8 @@ class Services:
         self.exits: list[Exit] = []
         self._busy: set[str] = set()
         self._task: asyncio.Task[None] | None = None
+        self._outcomes: Counter[str] = Counter()
+        """Deliveries by outcome, counted by the processes stopped or killed so far (their counters go with them)."""
 
     def port(self, service: str) -> int:
         return self.base_port + routing.SERVICES.index(service)
@@ -83,11 +86,30 @@ class Services:
                 await asyncio.sleep(0.5)
         return waiting
 
+    async def message_outcomes(self, service: str) -> Counter[str]:
+        """The process's own count of the deliveries it consumed, by outcome (``passpro_messages_total`` on its
+        health port's /metrics); empty when it does not answer."""
+        try:
+            async with httpx.AsyncClient(timeout=10) as client:
+                text = (await client.get(f"http://127.0.0.1:{self.port(service)}/metrics")).text
+        except httpx.HTTPError:
+            return Counter()
+        return messages_by_outcome(text)
+
+    async def outcomes_counted(self) -> Counter[str]:
+        """Deliveries by outcome over the run: what the stopped processes counted, and the running ones now."""
+        total = Counter(self._outcomes)
+        for service in routing.SERVICES:
+            total += await self.message_outcomes(service)
+        return total
+
     async def kill(self, service: str, down_for: float) -> int:
         """``kill -9`` the service, then start it again after ``down_for`` seconds; returns the killed PID."""
         self._busy.add(service)
         try:
             proc = self.procs[service]
+            # Its counters die with it: read them just before (what it counts in the last instant is missed).
+            self._outcomes += await self.message_outcomes(service)
             with contextlib.suppress(ProcessLookupError):
                 os.kill(proc.pid, signal.SIGKILL)
             await proc.wait()
@@ -101,6 +123,7 @@ class Services:
         """Stops a service that is stuck (it does not come back by itself) and starts it again."""
         self._busy.add(service)
         try:
+            self._outcomes += await self.message_outcomes(service)
             await self._terminate(self.procs[service])
             await self.start(service)
         finally:
@@ -133,3 +156,15 @@ class Services:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         await asyncio.gather(*(self._terminate(p) for p in self.procs.values()))
+
+
+def messages_by_outcome(metrics: str) -> Counter[str]:
+    """``passpro_messages_total`` of a Prometheus text page, summed by its ``outcome`` label."""
+    counts: Counter[str] = Counter()
+    for line in metrics.splitlines():
+        if not line.startswith("passpro_messages_total{"):
+            continue
+        labels, _, value = line.rpartition("} ")
+        outcome = labels.partition('outcome="')[2].partition('"')[0]
+        counts[outcome] += int(float(value))
+    return counts

@@ -34,7 +34,8 @@ from tools.faults.plan import Plan
 from tools.faults.processes import Services
 
 AFFELNET_TOKEN = "faults-affelnet-token"
-WORK_QUEUES = [spec.name for spec in routing.QUEUES]
+WORK_QUEUES = [name for spec in routing.QUEUES for name in (spec.name, *spec.retries)]
+"""Work not done yet: the work queues, and the retry queues where an outage's deliveries wait."""
 CONSUMED = sorted({key for spec in routing.QUEUES if spec.exchange == routing.EVENTS_EXCHANGE for key in spec.bindings})
 """Event routing keys some service consumes: while one waits in an outbox, the next phase must wait."""
 
@@ -200,13 +201,15 @@ class Run:
         while await remaining() != 0 and time.monotonic() < deadline:
             await asyncio.sleep(1)
 
-    def figures(self, outcome: Outcome, logs: Counter[str]) -> Figures:
+    def figures(self, outcome: Outcome, logs: Counter[str], handled: Counter[str]) -> Figures:
+        """``handled``: the services' own count of deliveries by outcome (their metrics, read before each kill
+        and at the end)."""
         f = outcome.findings
         redelivered = {
-            "deliveries found already handled (inbox)": logs["message_duplicate"],
+            "deliveries found already handled (inbox)": handled["duplicate"],
             "handlings failed and redelivered": logs["message_failed"],
             "events delivered again to the observer": self.observer.repeated,
-            "mails sent again under their Message-ID": sum(n - 1 for n in outcome.mails_resent.values()),
+            "deliveries sent to wait in a retry queue (transient failures)": logs["message_retry_later"],
             "Affelnet posts retried (409, 503)": sum(outcome.affelnet_retries.values()),
         }
         trouble = {f"stuck service {n}": t for n, t in enumerate(self.faults.stuck)}
@@ -220,10 +223,42 @@ class Run:
             faults=dict(sorted(self.faults.injected.items())), lost=len(f.lost), duplicated=len(f.duplicated),
             wrong=len(wrong), redelivered=redelivered, parked=outcome.parked,
             effects={**dict(sorted(outcome.effects.items())), "observer reconnections": self.observer.reconnections,
+                     **{f"deliveries {k}": v for k, v in sorted(handled.items())},
                      **{f"log {k}": v for k, v in sorted(logs.items())}},
             seconds=round(time.monotonic() - self.started, 1), mails_resent=outcome.mails_resent,
             findings={"lost": f.lost, "duplicated": f.duplicated, "wrong": wrong}, timeline=self.timeline,
+            fired=self.fired(outcome, logs),
         )
+
+    def fired(self, outcome: Outcome, logs: Counter[str]) -> dict[str, str]:
+        """Per fault kind injected, what shows it fired: counted by the services or by the outside, never the
+        plan's own figures."""
+        retries = ", ".join(f"{k.removeprefix('message_retry_later ')} {n}" for k, n in sorted(logs.items())
+                            if k.startswith("message_retry_later ")) or "none"
+        database = (f"deliveries sent to wait {logs['message_retry_later']} ({retries}), handlings failed "
+                    f"{logs['message_failed']}, relay failures {logs['outbox_relay_failed']}, "
+                    f"periodic failures {logs['periodic_failed']}")
+        seen: dict[str, tuple[int, str]] = {
+            "RabbitMQ restart": (self.observer.reconnections + self.portal.unconfirmed,
+                                 f"observer reconnections {self.observer.reconnections}, portal publishes retried "
+                                 f"{self.portal.unconfirmed}"),
+            "PostgreSQL restart": (logs["message_retry_later"] + logs["message_failed"] + logs["periodic_failed"]
+                                   + logs["outbox_relay_failed"], database),
+            "PostgreSQL outage": (logs["message_retry_later"], database),
+            "SMTP outage": (logs["mail_not_sent"], f"mails refused and kept for later {logs['mail_not_sent']}"),
+            "Affelnet outage": (logs["bonus_attempt without an answer"],
+                                f"bonus posts without an answer {logs['bonus_attempt without an answer']}"),
+            "Affelnet 503 episode": (outcome.affelnet_retries.get("503", 0),
+                                     f"posts answered 503 {outcome.affelnet_retries.get('503', 0)}"),
+        }
+        for service in routing.SERVICES:
+            again = max(0, logs[f"service_started {service}"] - 1)
+            seen[f"kill -9 {service}"] = (again, f"{service} started again {again} times (its log)")
+        result = {}
+        for kind in self.faults.injected:
+            n, evidence = seen.get(kind, (0, "no evidence gathered for this kind"))
+            result[kind] = evidence if n > 0 else f"NOT SEEN ({evidence})"
+        return result
 
 
 def _free(plan: Plan) -> None:
@@ -272,9 +307,10 @@ async def run(plan: Plan, say: Callable[[str], None] = print) -> Figures:
         await r.play()
         evidence = Evidence(r.script, list(r.sent.values()), r.reports, r.unreported,
                             [c for c in r.script.refused if isinstance(c.body, bytes)],
-                            r.observer, r.mailbox.snapshot(), r.affelnet, r.infra)
+                            r.observer, r.mailbox.snapshot(), r.affelnet, r.infra, r.mailbox.contents_snapshot())
         outcome = await check(evidence)
-        figures = r.figures(outcome, await asyncio.to_thread(count_logs, r.infra.log))
+        figures = r.figures(outcome, await asyncio.to_thread(count_logs, r.infra.log),
+                            await r.services.outcomes_counted())
     finally:
         r.faults.cancel()
         for closing in (r.observer.stop, r.portal.close):

@@ -58,16 +58,15 @@ WHERE campaign = :campaign AND ine = :ine AND formation_code = :formation_code;
 SELECT count(*) FROM candidacies
 WHERE campaign = :campaign AND ine = :ine AND domain_code = :domain_code AND active;
 
--- name: record_interview!
+-- name: interview_status$
+SELECT status FROM interviews WHERE interview_id = :interview_id;
+
+-- name: save_interview!
+-- The status domain.interview_status decided; a booking brings the start, a cancellation or a report does not.
 INSERT INTO interviews (interview_id, campaign, ine, domain_code, starts_at, status)
 VALUES (:interview_id, :campaign, :ine, :domain_code, :starts_at, :status)
-ON CONFLICT (interview_id) DO UPDATE SET
-    status = CASE WHEN interviews.status IN ('attended', 'absent') THEN interviews.status
-                  ELSE excluded.status END,
-    starts_at = excluded.starts_at;
-
--- name: set_interview_status!
-UPDATE interviews SET status = :status WHERE interview_id = :interview_id;
+ON CONFLICT (interview_id) DO UPDATE SET status = excluded.status,
+    starts_at = coalesce(excluded.starts_at, interviews.starts_at);
 
 -- name: figures_candidacies^
 -- Operators' funnel: candidacies and pupils of the campaign.

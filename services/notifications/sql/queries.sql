@@ -17,21 +17,48 @@ VALUES (:campaign, :ine, :formation_code, :domain_code, :origin_opinion, :origin
 ON CONFLICT (campaign, ine, formation_code) DO UPDATE SET origin_opinion = excluded.origin_opinion,
     origin_comment = excluded.origin_comment, withdrawn = false;
 
--- name: save_interview!
-INSERT INTO interviews (interview_id, campaign, ine, domain_code, reception_uai, place, starts_at, ends_at,
-                        formation_codes)
-VALUES (:interview_id, :campaign, :ine, :domain_code, :reception_uai, :place, :starts_at, :ends_at, :formation_codes)
-ON CONFLICT (interview_id) DO NOTHING;
+-- name: lock_interview!
+-- Its booking and its cancellation handled at the same time (two batches) each see the other's rows only once
+-- committed: without this, the cancellation found no interview and the booking no early cancellation.
+SELECT pg_advisory_xact_lock(hashtext('notifications/interview/' || CAST(CAST(:interview_id AS uuid) AS text)));
 
--- name: cancel_interview!
-UPDATE interviews SET cancelled = true, reminder_due = false, cancel_reason = :reason
-WHERE interview_id = :interview_id;
+-- name: save_interview^
+-- R10, R19, R20b: an interview whose cancellation arrived first is saved cancelled, one whose report arrived first
+-- (held already) is saved with no reminder due; says which, also when the booking is delivered again.
+WITH early AS (SELECT cancel_reason FROM early_cancellations WHERE interview_id = :interview_id),
+reported AS (SELECT EXISTS (SELECT 1 FROM reports WHERE interview_id = :interview_id) AS held),
+saved AS (
+    INSERT INTO interviews (interview_id, campaign, ine, domain_code, reception_uai, place, starts_at, ends_at,
+                            formation_codes, cancelled, reminder_due, cancel_reason)
+    SELECT :interview_id, :campaign, :ine, :domain_code, :reception_uai, :place, :starts_at, :ends_at,
+           :formation_codes, e.cancel_reason IS NOT NULL, e.cancel_reason IS NULL AND NOT r.held, e.cancel_reason
+    FROM reported r LEFT JOIN early e ON true
+    ON CONFLICT (interview_id) DO NOTHING
+    RETURNING cancelled
+)
+SELECT coalesce((SELECT cancelled FROM saved),
+                (SELECT cancelled FROM interviews WHERE interview_id = :interview_id)) AS cancelled,
+       (SELECT held FROM reported) AS reported;
+
+-- name: cancel_interview$
+-- True when the interview is known; false: its booking has not arrived yet (record_early_cancellation).
+WITH cancelled AS (
+    UPDATE interviews SET cancelled = true, reminder_due = false, cancel_reason = :reason
+    WHERE interview_id = :interview_id
+    RETURNING 1
+)
+SELECT EXISTS (SELECT 1 FROM cancelled);
+
+-- name: record_early_cancellation!
+INSERT INTO early_cancellations (interview_id, campaign, cancel_reason)
+VALUES (:interview_id, :campaign, :reason)
+ON CONFLICT (interview_id) DO NOTHING;
 
 -- name: drop_pending_convocations$
 -- Convocations (first or corrected) not yet sent for a cancelled interview are not sent; the revisions dropped
 -- tell whether the first one was among them (domain.cancellation_mailed decides what that means).
 WITH dropped AS (
-    UPDATE mails SET state = 'dropped'
+    UPDATE mails SET state = 'dropped', last_error = 'interview_cancelled'
     WHERE interview_id = :interview_id AND kind = 'convocation' AND state = 'pending'
     RETURNING revision
 )
@@ -44,9 +71,9 @@ UPDATE mails SET state = 'dropped' WHERE key = :key AND state = 'pending'
 RETURNING true;
 
 -- name: drop_leased$
--- A leased mail that must not go after all (domain.dropped_at_send): recorded as dropped, never sent; only under
--- the sender's own lease (a lease taken over is the new holder's to record).
-UPDATE mails SET state = 'dropped', lease_until = NULL
+-- A leased mail that must not go after all (domain.dropped_at_send, domain.same_as_last): recorded as dropped,
+-- with why, never sent; only under the sender's own lease (a lease taken over is the new holder's to record).
+UPDATE mails SET state = 'dropped', lease_until = NULL, last_error = :reason
 WHERE key = :key AND state = 'sending' AND lease_token = :lease_token
 RETURNING true;
 
@@ -223,7 +250,9 @@ SELECT kind, state, count(*) AS n FROM mails WHERE campaign = :campaign GROUP BY
 
 -- name: purge_campaign$
 -- A finished campaign's pupils, reports and mail records (with their recipients) deleted.
-WITH sheets_gone AS (DELETE FROM planning_sheets WHERE campaign = :campaign RETURNING 1),
+WITH early_gone AS (DELETE FROM early_cancellations WHERE campaign = :campaign RETURNING 1),
+     contents_gone AS (DELETE FROM sent_contents WHERE campaign = :campaign RETURNING 1),
+     sheets_gone AS (DELETE FROM planning_sheets WHERE campaign = :campaign RETURNING 1),
      days_gone AS (DELETE FROM planning_days WHERE campaign = :campaign RETURNING 1),
      notices_gone AS (DELETE FROM shortfall_notices WHERE campaign = :campaign RETURNING 1),
      items_gone AS (DELETE FROM overdue_items WHERE interview_id IN
@@ -234,7 +263,8 @@ WITH sheets_gone AS (DELETE FROM planning_sheets WHERE campaign = :campaign RETU
      interviews_gone AS (DELETE FROM interviews WHERE campaign = :campaign RETURNING 1),
      candidacies_gone AS (DELETE FROM candidacies WHERE campaign = :campaign RETURNING 1),
      pupils_gone AS (DELETE FROM pupils WHERE campaign = :campaign RETURNING 1)
-SELECT (SELECT count(*) FROM sheets_gone) + (SELECT count(*) FROM days_gone) + (SELECT count(*) FROM notices_gone)
+SELECT (SELECT count(*) FROM early_gone) + (SELECT count(*) FROM contents_gone)
+     + (SELECT count(*) FROM sheets_gone) + (SELECT count(*) FROM days_gone) + (SELECT count(*) FROM notices_gone)
      + (SELECT count(*) FROM items_gone) + (SELECT count(*) FROM mails_gone) + (SELECT count(*) FROM finals_gone)
      + (SELECT count(*) FROM reports_gone) + (SELECT count(*) FROM interviews_gone)
      + (SELECT count(*) FROM candidacies_gone) + (SELECT count(*) FROM pupils_gone);
@@ -302,3 +332,16 @@ ON CONFLICT (campaign, domain_code) DO UPDATE SET told_waiting = excluded.told_w
 -- R15: nobody waits any more; a later shortfall is a new episode, told again.
 UPDATE shortfall_notices SET episode = episode + 1, told_waiting = NULL
 WHERE campaign = :campaign AND domain_code = :domain_code AND told_waiting IS NOT NULL;
+
+-- name: lock_sent_content!
+-- Two senders comparing mails about the same pupil or domain take turns, even before its first row exists.
+SELECT pg_advisory_xact_lock(hashtext('notifications/contents/' || :campaign || '/' || :subject));
+
+-- name: last_sent_content^
+-- R15, R26: the last mail let go about this pupil or domain.
+SELECT digest, mail_key FROM sent_contents WHERE campaign = :campaign AND subject = :subject;
+
+-- name: record_sent_content!
+INSERT INTO sent_contents (campaign, subject, digest, mail_key)
+VALUES (:campaign, :subject, :digest, :mail_key)
+ON CONFLICT (campaign, subject) DO UPDATE SET digest = excluded.digest, mail_key = excluded.mail_key;

@@ -18,13 +18,29 @@ WHERE campaign = :campaign AND ine = :ine AND formation_code = :formation_code;
 SELECT formation_code FROM candidacies
 WHERE campaign = :campaign AND ine = :ine AND domain_code = :domain_code AND active;
 
+-- name: lock_interview!
+-- Its booking and its cancellation handled at the same time (two batches) each see the other's rows only once
+-- committed: without this, the cancellation found no interview and the booking no early cancellation.
+SELECT pg_advisory_xact_lock(hashtext('opinions/interview/' || CAST(CAST(:interview_id AS uuid) AS text)));
+
 -- name: record_interview!
-INSERT INTO interviews (interview_id, campaign, ine, domain_code, reception_uai, starts_at, due_on)
-VALUES (:interview_id, :campaign, :ine, :domain_code, :reception_uai, :starts_at, :due_on)
+-- An interview whose cancellation arrived first is recorded cancelled.
+INSERT INTO interviews (interview_id, campaign, ine, domain_code, reception_uai, starts_at, due_on, cancelled)
+VALUES (:interview_id, :campaign, :ine, :domain_code, :reception_uai, :starts_at, :due_on,
+        EXISTS (SELECT 1 FROM early_cancellations WHERE interview_id = :interview_id))
 ON CONFLICT (interview_id) DO NOTHING;
 
--- name: cancel_interview!
-UPDATE interviews SET cancelled = true WHERE interview_id = :interview_id AND reported_at IS NULL;
+-- name: cancel_interview$
+-- True when the interview is known (a reported one stays as it is); false: its booking has not arrived yet.
+WITH cancelled AS (
+    UPDATE interviews SET cancelled = true WHERE interview_id = :interview_id AND reported_at IS NULL
+    RETURNING 1
+)
+SELECT EXISTS (SELECT 1 FROM interviews WHERE interview_id = :interview_id);
+
+-- name: record_early_cancellation!
+INSERT INTO early_cancellations (interview_id, campaign) VALUES (:interview_id, :campaign)
+ON CONFLICT (interview_id) DO NOTHING;
 
 -- name: get_interview^
 SELECT interview_id, campaign, ine, domain_code, reception_uai, starts_at, cancelled, reported_at IS NOT NULL AS reported
@@ -86,9 +102,10 @@ FROM interviews WHERE campaign = :campaign AND reported_at IS NOT NULL;
 
 -- name: purge_campaign$
 -- A finished campaign's reports and opinions deleted.
-WITH finals_gone AS (DELETE FROM final_opinions WHERE campaign = :campaign RETURNING 1),
+WITH early_gone AS (DELETE FROM early_cancellations WHERE campaign = :campaign RETURNING 1),
+     finals_gone AS (DELETE FROM final_opinions WHERE campaign = :campaign RETURNING 1),
      opinions_gone AS (DELETE FROM reception_opinions WHERE campaign = :campaign RETURNING 1),
      interviews_gone AS (DELETE FROM interviews WHERE campaign = :campaign RETURNING 1),
      candidacies_gone AS (DELETE FROM candidacies WHERE campaign = :campaign RETURNING 1)
-SELECT (SELECT count(*) FROM finals_gone) + (SELECT count(*) FROM opinions_gone)
+SELECT (SELECT count(*) FROM early_gone) + (SELECT count(*) FROM finals_gone) + (SELECT count(*) FROM opinions_gone)
      + (SELECT count(*) FROM interviews_gone) + (SELECT count(*) FROM candidacies_gone);

@@ -33,10 +33,13 @@ RETURNING ine, domain_code, origin_uai, registered_at, formation_codes, state, p
 UPDATE needs SET state = :state WHERE campaign = :campaign AND ine = :ine AND domain_code = :domain_code;
 
 -- name: start_round!
--- R15: a need arriving for the pupil (re)starts their planning round: every waiting need of theirs,
--- an older one waiting for a seat included, is planned together when the round ends.
+-- R15: a need arriving for the pupil (re)starts their planning round: the needs of theirs still in a round, and
+-- that of :domain_code, are planned together when it ends. A need already waiting for a seat stays out of the
+-- round: the plan at its end takes it in all the same (handlers.plan), and taking it out of the waiting count
+-- for the round's length would end the domain's shortfall episode, then tell the same shortfall again.
 UPDATE needs SET plan_after = :until
-WHERE campaign = :campaign AND ine = :ine AND state = 'waiting';
+WHERE campaign = :campaign AND ine = :ine AND state = 'waiting'
+  AND (plan_after IS NOT NULL OR domain_code = :domain_code);
 
 -- name: pupil_needs
 SELECT ine, domain_code, origin_uai, registered_at, formation_codes, state, plan_after

@@ -4,7 +4,22 @@ from __future__ import annotations
 
 from contracts import routing
 from ops.management import QueueStats
-from ops.queues import GROWING, MISSING, NO_CONSUMER, OTHER, PARKED, PARKING, SERVICE, is_growing, rows, warnings
+from ops.queues import (
+    GROWING,
+    MISSING,
+    NO_CONSUMER,
+    OTHER,
+    PARKED,
+    PARKING,
+    RETRY,
+    SERVICE,
+    WAITING,
+    is_growing,
+    retry_row_name,
+    rows,
+    waiting_to_retry,
+    warnings,
+)
 
 
 def stats(name: str, *, ready: int = 0, unacked: int = 0, consumers: int = 1, publish: float = 0.0,
@@ -47,17 +62,40 @@ def test_a_healthy_service_queue_has_no_warning() -> None:
     assert warnings(current, stats("opinions.commands", ready=1)) == ()
 
 
-def test_queues_are_listed_each_followed_by_its_parking_queue_then_the_others_and_missing_ones_flagged() -> None:
-    present = [stats(name) for spec in routing.QUEUES for name in (spec.name, spec.parking)
-               if name != "enrollment.commands"]
+def test_queues_are_listed_each_followed_by_its_retries_and_parking_queue_then_the_others_and_missing_ones_flagged(
+) -> None:
+    present = [stats(name, consumers=0 if name != spec.name else 1) for spec in routing.QUEUES
+               for name in (spec.name, *spec.retries, spec.parking) if name != "enrollment.commands"]
     present += [stats("amq.gen-b", consumers=1), stats("amq.gen-a", consumers=1)]
 
     listed = rows(present, {})
 
-    expected = [n for spec in routing.QUEUES for n in (spec.name, spec.parking)] + ["amq.gen-a", "amq.gen-b"]
-    assert [r.name for r in listed] == expected
+    expected = [n for spec in routing.QUEUES for n in (spec.name, retry_row_name(spec.name), spec.parking)]
+    assert [r.name for r in listed] == [*expected, "amq.gen-a", "amq.gen-b"]
     assert listed[0].stats is None and listed[0].warnings == (MISSING,)
-    assert [r.kind for r in listed[:2]] == [SERVICE, PARKING] and listed[-1].kind == OTHER
+    assert [r.kind for r in listed[:3]] == [SERVICE, RETRY, PARKING] and listed[-1].kind == OTHER
+    assert listed[1].warnings == ()
+
+
+def test_an_outages_backlog_is_summed_per_work_queue_and_flagged_waiting() -> None:
+    spec = routing.QUEUES[0]
+    waits = {spec.retries[0]: 3, spec.retries[2]: 40}
+    present = [stats(name, ready=waits.get(name, 0), consumers=0) for name in spec.retries]
+
+    listed = {r.name: r for r in rows(present, {})}
+
+    retry = listed[retry_row_name(spec.name)]
+    assert retry.stats is not None and retry.stats.ready == 43
+    assert retry.warnings == (WAITING,)
+    assert waiting_to_retry(list(listed.values())) == 43
+
+
+def test_a_work_queue_whose_retry_queues_are_not_all_there_is_flagged_missing() -> None:
+    spec = routing.QUEUES[0]
+
+    listed = {r.name: r for r in rows([stats(spec.retries[0], consumers=0)], {})}
+
+    assert listed[retry_row_name(spec.name)].warnings == (MISSING,)
 
 
 def test_growth_between_samples_is_judged_against_the_same_queue() -> None:
