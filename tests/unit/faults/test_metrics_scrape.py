@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from tools.faults.processes import messages_by_outcome
 from prometheus_client import CollectorRegistry, Counter, generate_latest
+
+from tools.faults.processes import messages_by_outcome
 
 
 def test_deliveries_are_summed_by_outcome_over_queues_and_routing_keys() -> None:
