@@ -39,14 +39,29 @@ async def main(n: int, latency: float, concurrency: int) -> dict[str, object]:
     campaign = load_campaign()
     receiver = AffelnetReceiver("bench-token", latency=latency)
     server, task = await serve(receiver, PORT)
-    os.environ.update(PASSPRO_AFFELNET_URL=f"http://127.0.0.1:{PORT}", PASSPRO_AFFELNET_TOKEN="bench-token",  # noqa: S106
-                      PASSPRO_AFFELNET_CONCURRENCY=str(concurrency))
+    os.environ.update(
+        PASSPRO_AFFELNET_URL=f"http://127.0.0.1:{PORT}",
+        PASSPRO_AFFELNET_TOKEN="bench-token",  # noqa: S106
+        PASSPRO_AFFELNET_CONCURRENCY=str(concurrency),
+    )
     try:
-        rows = [(campaign.campaign, f"{i:010d}B", "cap-cuisine", "tres_favorable", 40,
-                 f"passpro-{campaign.campaign}-{i:010d}B-cap-cuisine") for i in range(n)]
+        rows = [
+            (
+                campaign.campaign,
+                f"{i:010d}B",
+                "cap-cuisine",
+                "tres_favorable",
+                40,
+                f"passpro-{campaign.campaign}-{i:010d}B-cap-cuisine",
+            )
+            for i in range(n)
+        ]
         await pool.copy_records_to_table(
-            "bonuses", records=[(*r, "pending") for r in rows], schema_name=schema,
-            columns=["campaign", "ine", "formation_code", "final_opinion", "bonus_points", "idempotency_key", "state"])
+            "bonuses",
+            records=[(*r, "pending") for r in rows],
+            schema_name=schema,
+            columns=["campaign", "ine", "formation_code", "final_opinion", "bonus_points", "idempotency_key", "state"],
+        )
         started = time.perf_counter()
         context = WorkerContext(pool, campaign, SERVICE.name, lambda: None)
         workers = [asyncio.create_task(worker(context)) for worker in SERVICE.workers]
@@ -56,11 +71,16 @@ async def main(n: int, latency: float, concurrency: int) -> dict[str, object]:
         for running in workers:
             running.cancel()
         attempts = sorted(receiver.attempts.values())
-        result = {"bonuses": n, "affelnet_latency_ms": latency * 1000, "concurrency": concurrency,
-                  "seconds": round(elapsed, 1), "bonuses_per_s": round(n / elapsed),
-                  "recorded_by_affelnet": len(receiver.accepted),
-                  "posts_per_bonus": {"min": attempts[0], "max": attempts[-1]},
-                  "events_in_outbox": await pool.fetchval("SELECT count(*) FROM outbox")}
+        result = {
+            "bonuses": n,
+            "affelnet_latency_ms": latency * 1000,
+            "concurrency": concurrency,
+            "seconds": round(elapsed, 1),
+            "bonuses_per_s": round(n / elapsed),
+            "recorded_by_affelnet": len(receiver.accepted),
+            "posts_per_bonus": {"min": attempts[0], "max": attempts[-1]},
+            "events_in_outbox": await pool.fetchval("SELECT count(*) FROM outbox"),
+        }
     finally:
         server.should_exit = True
         await task

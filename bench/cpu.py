@@ -27,7 +27,7 @@ TICKS = os.sysconf("SC_CLK_TCK")
 def _stat(pid: int) -> list[str]:
     """The fields of /proc/PID/stat after the command name (which may hold spaces): state is [0]."""
     text = Path(f"/proc/{pid}/stat").read_text()
-    return text[text.rindex(")") + 2:].split()
+    return text[text.rindex(")") + 2 :].split()
 
 
 def _seconds(pid: int, *, children: bool) -> float:
@@ -124,10 +124,15 @@ def spent(before: dict[str, float], after: dict[str, float]) -> dict[str, float]
 def report(title: str, used: dict[str, float], units: int, unit: str, elapsed: float) -> str:
     """CPU milliseconds per ``unit`` for each part, the total, and how busy the cores were."""
     total = sum(used.values())
-    lines = [title] + [f"  {part:<18} {seconds * 1000 / units:7.2f} ms/{unit}  ({seconds:6.1f} s)"
-             for part, seconds in sorted(used.items(), key=lambda item: -item[1]) if seconds > 0]
+    lines = [title] + [
+        f"  {part:<18} {seconds * 1000 / units:7.2f} ms/{unit}  ({seconds:6.1f} s)"
+        for part, seconds in sorted(used.items(), key=lambda item: -item[1])
+        if seconds > 0
+    ]
     cores = os.cpu_count() or 1
-    lines.append(f"  {'total':<18} {total * 1000 / units:7.2f} ms/{unit}  ({total:6.1f} s of "
-                 f"{elapsed * cores:.1f} s on {cores} cores: {total / (elapsed * cores):.0%} busy); "
-                 f"at this cost {cores} cores carry at most {units * cores / total:.0f} {unit}/s")
+    lines.append(
+        f"  {'total':<18} {total * 1000 / units:7.2f} ms/{unit}  ({total:6.1f} s of "
+        f"{elapsed * cores:.1f} s on {cores} cores: {total / (elapsed * cores):.0%} busy); "
+        f"at this cost {cores} cores carry at most {units * cores / total:.0f} {unit}/s"
+    )
     return "\n".join(lines)

@@ -23,11 +23,12 @@ SENDER = "Passpro <passpro@ac-creteil.fr>"
 FIRST = ("Inès", "Lucas", "Aïcha", "Jean-Baptiste", "Łukasz", "Chloé", "Mamadou", "Zoé")
 LAST = ("Lefèvre", "Martin", "N'Diaye", "Nowak", "Da Silva Pereira", "Benali", "Traoré", "Dupont-Moreau")
 FORMATIONS = (
-    "CAP Cuisine", "Bac pro Commercialisation et services en restauration", "CAP Production et service en "
-    "restaurations (rapide, collective, cafétéria)", "Bac pro Métiers de l'accueil",
+    "CAP Cuisine",
+    "Bac pro Commercialisation et services en restauration",
+    "CAP Production et service en restaurations (rapide, collective, cafétéria)",
+    "Bac pro Métiers de l'accueil",
 )
-RECEPTION = documents.School("0940115P", "Lycée professionnel François Rabelais",
-                             "12 rue de l'Égalité\n94000 Créteil")
+RECEPTION = documents.School("0940115P", "Lycée professionnel François Rabelais", "12 rue de l'Égalité\n94000 Créteil")
 ORIGIN = documents.School("0931500A", "Collège Jean Jaurès", "")
 
 
@@ -59,10 +60,18 @@ def convocations(count: int) -> list[documents.Convocation]:
 def recaps(count: int) -> list[documents.Recap]:
     dates = documents.AffelnetDates(date(2013, 5, 13), date(2013, 5, 17), date(2013, 5, 31))
     lines = tuple(documents.RecapLine(label, "favorable", "assez_favorable", "favorable") for label in FORMATIONS)
-    domain = documents.RecapDomain("Hôtellerie-restauration", True, "Élève motivée, connaît bien le métier.",
-                                   lines, RECEPTION, datetime(2013, 2, 20, 8, tzinfo=UTC))
-    return [documents.Recap(c.pupil, ORIGIN, (replace(domain, lines=lines[: 1 + n % len(lines)]),), dates)
-            for n, c in enumerate(convocations(count))]
+    domain = documents.RecapDomain(
+        "Hôtellerie-restauration",
+        True,
+        "Élève motivée, connaît bien le métier.",
+        lines,
+        RECEPTION,
+        datetime(2013, 2, 20, 8, tzinfo=UTC),
+    )
+    return [
+        documents.Recap(c.pupil, ORIGIN, (replace(domain, lines=lines[: 1 + n % len(lines)]),), dates)
+        for n, c in enumerate(convocations(count))
+    ]
 
 
 def rate(label: str, build: Callable[[object], object], inputs: list, seconds: float) -> float:
@@ -86,12 +95,18 @@ def main() -> None:
     inputs = convocations(64)
 
     def mail(c: documents.Convocation) -> bytes:
-        return documents.convocation_mail(c, tz=PARIS, sender=SENDER, recipients=(
-            "ce.0931500a@ac-creteil.fr", c.referent.email), message_id=f"<convocation.{c.interview_id}@x>").as_bytes()
+        return documents.convocation_mail(
+            c,
+            tz=PARIS,
+            sender=SENDER,
+            recipients=("ce.0931500a@ac-creteil.fr", c.referent.email),
+            message_id=f"<convocation.{c.interview_id}@x>",
+        ).as_bytes()
 
     def recap(r: documents.Recap) -> bytes:
-        return documents.recap_mail(r, tz=PARIS, sender=SENDER, recipients=("ce.0931500a@ac-creteil.fr",),
-                                    message_id=f"<recap.{r.pupil.ine}@x>").as_bytes()
+        return documents.recap_mail(
+            r, tz=PARIS, sender=SENDER, recipients=("ce.0931500a@ac-creteil.fr",), message_id=f"<recap.{r.pupil.ine}@x>"
+        ).as_bytes()
 
     print("one core, pure Python; mails flattened to the bytes SMTP receives")
     built = rate("convocation mails (PDF + ICS + MIME)", mail, inputs, args.seconds)

@@ -57,8 +57,13 @@ def _body(i: int, run: str) -> dict[str, Any]:
         "campaign": "2013",
         "actor_uai": origin,
         "channel": "portal",
-        "pupil": {"ine": f"{int(run, 16) % 10**5:05d}{i:05d}B", "last_name": "Banc", "first_name": "Essai",
-                  "birth_date": date(1998, 1 + i % 12, 1 + i % 28).isoformat(), "class_level": "3eme"},
+        "pupil": {
+            "ine": f"{int(run, 16) % 10**5:05d}{i:05d}B",
+            "last_name": "Banc",
+            "first_name": "Essai",
+            "birth_date": date(1998, 1 + i % 12, 1 + i % 28).isoformat(),
+            "class_level": "3eme",
+        },
         "origin_uai": origin,
         "referent": {"name": "M. Référent", "email": "referent@example.org"},
         "formation_code": ("cap-cuisine", "cap-patissier", "cap-ebeniste", "2nde-pro-photographie")[i % 4],
@@ -72,8 +77,9 @@ async def service_path(n: int, concurrency: int) -> dict[str, Any]:
     bodies = [_body(i, run) for i in range(n)]
     pid_file = settings().run / "enrollment.pid"
     pid = int(pid_file.read_text().split()[0]) if pid_file.exists() else None
-    async with PortalClient(PORTAL_URL, bindings=("enrollment.candidacy_registered", "enrollment.command_rejected")) \
-            as portal:
+    async with PortalClient(
+        PORTAL_URL, bindings=("enrollment.candidacy_registered", "enrollment.command_rejected")
+    ) as portal:
         sent_at: dict[str, float] = {}
         queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
         for body in bodies:
@@ -125,8 +131,11 @@ def _raw_relay(n: int, ready: Any) -> None:
             async def forward(message: aio_pika.abc.AbstractIncomingMessage) -> None:
                 nonlocal count
                 await target.publish(
-                    aio_pika.Message(message.body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                                     message_id=message.message_id), routing_key=RAW_OUT)
+                    aio_pika.Message(
+                        message.body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT, message_id=message.message_id
+                    ),
+                    routing_key=RAW_OUT,
+                )
                 await message.ack()
                 count += 1
                 if count >= n:
@@ -171,8 +180,11 @@ async def raw_relay(n: int, concurrency: int) -> dict[str, Any]:
         async def publisher() -> None:
             for _ in counter:
                 await publish.default_exchange.publish(
-                    aio_pika.Message(body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                                     message_id=str(uuid.uuid4())), routing_key=RAW_IN)
+                    aio_pika.Message(
+                        body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT, message_id=str(uuid.uuid4())
+                    ),
+                    routing_key=RAW_IN,
+                )
 
         cpu_before = cpu.stack_cpu()
         started = time.perf_counter()
@@ -183,8 +195,12 @@ async def raw_relay(n: int, concurrency: int) -> dict[str, Any]:
         cpu_used = cpu.spent(cpu_before, cpu.stack_cpu())
         for name in (RAW_IN, RAW_OUT):
             await admin.queue_delete(name)
-    return {"messages": n, "total_s": round(elapsed, 2), "per_s": round(n / elapsed),
-            "cpu_s": {part: round(seconds, 2) for part, seconds in cpu_used.items()}}
+    return {
+        "messages": n,
+        "total_s": round(elapsed, 2),
+        "per_s": round(n / elapsed),
+        "cpu_s": {part: round(seconds, 2) for part, seconds in cpu_used.items()},
+    }
 
 
 @contextlib.contextmanager
@@ -210,8 +226,10 @@ def _others_paused(alone: bool) -> Iterator[None]:
 
 
 async def main(n: int, concurrency: int, alone: bool) -> None:
-    print(f"benchmark: {n} registrations, {concurrency} publishers in flight, on {os.cpu_count()} cores"
-          + (", the other services paused" if alone else ", the whole stack running"))
+    print(
+        f"benchmark: {n} registrations, {concurrency} publishers in flight, on {os.cpu_count()} cores"
+        + (", the other services paused" if alone else ", the whole stack running")
+    )
     with _others_paused(alone):
         await _measure(n, concurrency, "bench-enrollment-alone.json" if alone else "bench-enrollment.json")
 
@@ -219,17 +237,23 @@ async def main(n: int, concurrency: int, alone: bool) -> None:
 async def _measure(n: int, concurrency: int, report: str) -> None:
     service = await service_path(n, concurrency)
     print("service path :", json.dumps({k: v for k, v in service.items() if k != "cpu_s"}))
-    print(cpu.report(
-        "CPU per registration, service path:",
-        service["cpu_s"], n, "registration", service["total_s"]))
+    print(cpu.report("CPU per registration, service path:", service["cpu_s"], n, "registration", service["total_s"]))
     raw = await raw_relay(n, concurrency)
     print("raw relay    :", json.dumps({k: v for k, v in raw.items() if k != "cpu_s"}))
-    print(cpu.report(
-        "CPU per message, raw relay (its relay and drain are the benchmark's own processes):",
-        raw["cpu_s"], n, "message", raw["total_s"]))
+    print(
+        cpu.report(
+            "CPU per message, raw relay (its relay and drain are the benchmark's own processes):",
+            raw["cpu_s"],
+            n,
+            "message",
+            raw["total_s"],
+        )
+    )
     ratio = service["per_s"] / raw["per_s"]
-    print(f"ratio        : {ratio:.0%} of the raw relay (target >= 50%); "
-          f"{service['per_s']} registrations/s (target >= 1000)")
+    print(
+        f"ratio        : {ratio:.0%} of the raw relay (target >= 50%); "
+        f"{service['per_s']} registrations/s (target >= 1000)"
+    )
     out = settings().var / "report"
     out.mkdir(parents=True, exist_ok=True)
     (out / report).write_text(json.dumps({"service": service, "raw": raw, "ratio": ratio}, indent=2))
@@ -239,7 +263,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("-n", type=int, default=20_000)
     parser.add_argument("--concurrency", type=int, default=64, help="publishes awaiting their confirm at once")
-    parser.add_argument("--alone", action="store_true",
-                        help="pause the other services during the run: enrollment's own capacity")
+    parser.add_argument(
+        "--alone", action="store_true", help="pause the other services during the run: enrollment's own capacity"
+    )
     args = parser.parse_args()
     asyncio.run(main(args.n, args.concurrency, args.alone))

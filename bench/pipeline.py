@@ -51,14 +51,27 @@ def _pupil_commands(n: int, tag: str, origin: str = "0930122C") -> list[dict[str
     """One candidacy per pupil, spread over every formation of the catalog."""
     campaign = load_campaign()
     formations = [f.code for f in campaign.formations]
-    return [{
-        "command_id": str(uuid.uuid4()), "campaign": campaign.campaign, "actor_uai": origin, "channel": "portal",
-        "pupil": {"ine": f"{tag}{i:06d}P", "last_name": "Banc", "first_name": "Essai", "birth_date": "1998-03-02",
-                  "class_level": "3eme"},
-        "origin_uai": origin, "referent": {"name": "M. Référent", "email": "referent@example.org"},
-        "formation_code": formations[i % len(formations)], "origin_opinion": "favorable",
-        "origin_comment": "Projet construit.",
-    } for i in range(n)]
+    return [
+        {
+            "command_id": str(uuid.uuid4()),
+            "campaign": campaign.campaign,
+            "actor_uai": origin,
+            "channel": "portal",
+            "pupil": {
+                "ine": f"{tag}{i:06d}P",
+                "last_name": "Banc",
+                "first_name": "Essai",
+                "birth_date": "1998-03-02",
+                "class_level": "3eme",
+            },
+            "origin_uai": origin,
+            "referent": {"name": "M. Référent", "email": "referent@example.org"},
+            "formation_code": formations[i % len(formations)],
+            "origin_opinion": "favorable",
+            "origin_comment": "Projet construit.",
+        }
+        for i in range(n)
+    ]
 
 
 def _declarations(commands: list[dict[str, Any]], first_day: datetime, run: int) -> list[dict[str, Any]]:
@@ -81,8 +94,16 @@ def _declarations(commands: list[dict[str, Any]], first_day: datetime, run: int)
             start = first_day + timedelta(days=k // 6, hours=k % 6, minutes=run % 60)
             slots.append({"starts_at": start.isoformat(), "duration_minutes": 30, "capacity": SEATS_PER_SLOT})
         for i in range(0, len(slots), 200):
-            out.append({"command_id": str(uuid.uuid4()), "campaign": campaign.campaign, "actor_uai": school,
-                        "domain_code": code, "place": "Salle des entretiens", "slots": slots[i:i + 200]})
+            out.append(
+                {
+                    "command_id": str(uuid.uuid4()),
+                    "campaign": campaign.campaign,
+                    "actor_uai": school,
+                    "domain_code": code,
+                    "place": "Salle des entretiens",
+                    "slots": slots[i : i + 200],
+                }
+            )
     return out
 
 
@@ -110,7 +131,8 @@ def _refused(portal: PortalClient) -> bool:
         if event["_routing_key"].endswith("command_rejected"):
             raise RuntimeError(
                 f"a command of the benchmark was refused ({event['reason']}: {event['message']}); "
-                "the benchmark needs the stack on the campaign's virtual clock, as `make bench` starts it")
+                "the benchmark needs the stack on the campaign's virtual clock, as `make bench` starts it"
+            )
     return False
 
 
@@ -118,8 +140,9 @@ class _Watcher(PortalClient):
     """The portal, noting when each pupil's convocation went out."""
 
     def __init__(self) -> None:
-        super().__init__(PORTAL_URL, bindings=("notifications.convocation_sent", "*.command_rejected",
-                                               "scheduling.slots_declared"))
+        super().__init__(
+            PORTAL_URL, bindings=("notifications.convocation_sent", "*.command_rejected", "scheduling.slots_declared")
+        )
         self.convoked: dict[str, float] = {}
 
     async def _on_event(self, message: aio_pika.abc.AbstractIncomingMessage) -> None:
@@ -137,8 +160,11 @@ async def service_path(n: int, rate: float, latency_seconds: float, concurrency:
     throughput = _pupil_commands(n, tag)
     steady = _pupil_commands(int(rate * latency_seconds), f"{(run // 10**4) % 10**4:04d}")
     calendar = campaign.calendar
-    first_day = datetime.combine(calendar.interviews_start_on + timedelta(days=calendar.convocation_notice_days + 2),
-                                 datetime.min.time(), campaign.tz).replace(hour=9)
+    first_day = datetime.combine(
+        calendar.interviews_start_on + timedelta(days=calendar.convocation_notice_days + 2),
+        datetime.min.time(),
+        campaign.tz,
+    ).replace(hour=9)
     async with _Watcher() as portal:
         declarations = _declarations(throughput + steady, first_day, run)
         await _send_all(portal, "declare_interview_slots", declarations, 8)
@@ -164,8 +190,11 @@ async def service_path(n: int, rate: float, latency_seconds: float, concurrency:
             sent_at[body["pupil"]["ine"]] = time.perf_counter()
             await portal.send("register_candidacy", body)
         offered = len(steady) / (time.perf_counter() - begin)
-        await _until(lambda: _refused(portal) or all(ine in portal.convoked for ine in sent_at), 600,
-                     "convocations of the latency run")
+        await _until(
+            lambda: _refused(portal) or all(ine in portal.convoked for ine in sent_at),
+            600,
+            "convocations of the latency run",
+        )
         latencies = sorted(portal.convoked[ine] - t for ine, t in sent_at.items())
         rejected = [e for e in portal.events if e["_routing_key"].endswith("command_rejected")]
     return {
@@ -179,7 +208,8 @@ async def service_path(n: int, rate: float, latency_seconds: float, concurrency:
         "latency_p50_ms": round(statistics.median(latencies) * 1000),
         "latency_p99_ms": round(latencies[max(0, int(len(latencies) * 0.99) - 1)] * 1000),
         "mail_sink": {key: mails_after[key] - mails_before[key] for key in mails_after}
-        if mails_before is not None and mails_after is not None else "not a counting sink",
+        if mails_before is not None and mails_after is not None
+        else "not a counting sink",
         "cpu_s": {part: round(seconds, 2) for part, seconds in cpu_used.items()},
     }
 
@@ -210,33 +240,52 @@ def memory() -> dict[str, float]:
 
 
 async def main(n: int, rate: float, latency_seconds: float, concurrency: int) -> None:
-    print(f"pipeline benchmark: {n} candidacies, then {rate:.0f}/s offered for {latency_seconds:.0f} s, "
-          f"on {os.cpu_count()} cores, {concurrency} publishes awaiting their confirm")
+    print(
+        f"pipeline benchmark: {n} candidacies, then {rate:.0f}/s offered for {latency_seconds:.0f} s, "
+        f"on {os.cpu_count()} cores, {concurrency} publishes awaiting their confirm"
+    )
     service = await service_path(n, rate, latency_seconds, concurrency)
     print("service path :", json.dumps({k: v for k, v in service.items() if k != "cpu_s"}))
-    print(cpu.report(
-        "CPU per candidacy, throughput run (register → booked → convocation mailed; "
-        "benchmark = the driver, this process):",
-        service["cpu_s"], n, "candidacy", service["total_s"]))
+    print(
+        cpu.report(
+            "CPU per candidacy, throughput run (register → booked → convocation mailed; "
+            "benchmark = the driver, this process):",
+            service["cpu_s"],
+            n,
+            "candidacy",
+            service["total_s"],
+        )
+    )
     raw = await raw_relay(n, concurrency)
     hops = raw["traversals_per_message"]
     print("fair relay   :", json.dumps({k: v for k, v in raw.items() if k != "cpu_s"}))
-    print(cpu.report(
-        f"CPU per message, fair raw relay ({hops} queue traversals, one process per service: relay *; "
-        "benchmark = the driver, this process):",
-        raw["cpu_s"], n, "message", raw["total_s"]))
+    print(
+        cpu.report(
+            f"CPU per message, fair raw relay ({hops} queue traversals, one process per service: relay *; "
+            "benchmark = the driver, this process):",
+            raw["cpu_s"],
+            n,
+            "message",
+            raw["total_s"],
+        )
+    )
     peaks = memory()
     print("peak RSS MiB :", json.dumps(peaks))
     ratio = service["per_s"] / raw["per_s"]
-    print(f"ratio        : {ratio:.2f} of the fair relay ({hops} queue traversals per candidacy) end to end, "
-          f"{service['per_s']}/s against {raw['per_s']}/s (target >= 0.15 and >= 150/s)")
-    print(f"latency      : p99 {service['latency_p99_ms']} ms register → convocation at "
-          f"{service['latency_offered_per_s']}/s offered (target < 1 s)")
+    print(
+        f"ratio        : {ratio:.2f} of the fair relay ({hops} queue traversals per candidacy) end to end, "
+        f"{service['per_s']}/s against {raw['per_s']}/s (target >= 0.15 and >= 150/s)"
+    )
+    print(
+        f"latency      : p99 {service['latency_p99_ms']} ms register → convocation at "
+        f"{service['latency_offered_per_s']}/s offered (target < 1 s)"
+    )
     print(f"memory       : largest {max(peaks.values(), default=0)} MiB (target < 150 MB per service)")
     out = settings().var / "report"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "bench-pipeline.json").write_text(json.dumps(
-        {"service": service, "raw": raw, "ratio": ratio, "rss_peak_mib": peaks}, indent=2))
+    (out / "bench-pipeline.json").write_text(
+        json.dumps({"service": service, "raw": raw, "ratio": ratio, "rss_peak_mib": peaks}, indent=2)
+    )
 
 
 if __name__ == "__main__":
@@ -244,7 +293,11 @@ if __name__ == "__main__":
     parser.add_argument("-n", type=int, default=20_000, help="candidacies of the throughput run")
     parser.add_argument("--rate", type=float, default=200.0, help="registrations/s offered in the latency run")
     parser.add_argument("--latency-seconds", type=float, default=30.0, help="length of the latency run")
-    parser.add_argument("--concurrency", type=int, default=relay.PREFETCH,
-                        help="publishes awaiting their confirm at once, in both measurements")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=relay.PREFETCH,
+        help="publishes awaiting their confirm at once, in both measurements",
+    )
     args = parser.parse_args()
     uvloop.run(main(args.n, args.rate, args.latency_seconds, args.concurrency))

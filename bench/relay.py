@@ -72,8 +72,9 @@ def topic_matches(pattern: str, key: str) -> bool:
     return match(pattern.split("."), key.split("."))
 
 
-def plan(queues: Iterable[routing.QueueSpec] = routing.QUEUES,
-         path: Sequence[tuple[str, str]] = PATH) -> list[Traversal]:
+def plan(
+    queues: Iterable[routing.QueueSpec] = routing.QUEUES, path: Sequence[tuple[str, str]] = PATH
+) -> list[Traversal]:
     """Every queue traversal of one candidacy on ``path``, in path order: the services' queues the bindings
     route each key to, and the driver's queue for the last key."""
     specs = list(queues)
@@ -120,8 +121,9 @@ def _hop(service: str, traversals: list[Traversal], url: str, n: int, ready: Any
             consume = await connection.channel()
             await consume.set_qos(prefetch_count=PREFETCH)
             publish = await connection.channel(publisher_confirms=True)
-            exchanges = {name: await publish.get_exchange(_exchange(name), ensure=False)
-                         for name in (routing.EVENTS_EXCHANGE,)}
+            exchanges = {
+                name: await publish.get_exchange(_exchange(name), ensure=False) for name in (routing.EVENTS_EXCHANGE,)
+            }
             received: Counter[str] = Counter()
             finished = asyncio.Event()
 
@@ -130,13 +132,19 @@ def _hop(service: str, traversals: list[Traversal], url: str, n: int, ready: Any
                     key = message.routing_key or ""
                     if key in next_key and publisher_of(next_key[key]) == service:
                         await exchanges[routing.EVENTS_EXCHANGE].publish(
-                            aio_pika.Message(message.body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                                             message_id=str(uuid.uuid4()), correlation_id=message.message_id),
-                            routing_key=next_key[key])
+                            aio_pika.Message(
+                                message.body,
+                                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                                message_id=str(uuid.uuid4()),
+                                correlation_id=message.message_id,
+                            ),
+                            routing_key=next_key[key],
+                        )
                     await message.ack()
                     received[queue] += 1
                     if all(received[q] >= n * count for q, count in expected.items()):
                         finished.set()
+
                 return forward
 
             for queue in expected:
@@ -172,8 +180,7 @@ class Relay:
         for exchange in {t.exchange for t in self.traversals}:
             await channel.declare_exchange(_exchange(exchange), aio_pika.ExchangeType.TOPIC, durable=True)
         for queue in sorted({t.queue for t in self.traversals if t.queue != DRIVER}):
-            declared = await channel.declare_queue(_name(queue), durable=True,
-                                                   arguments={"x-queue-type": "quorum"})
+            declared = await channel.declare_queue(_name(queue), durable=True, arguments={"x-queue-type": "quorum"})
             for t in self.traversals:
                 if t.queue == queue:
                     await declared.bind(_exchange(t.exchange), routing_key=t.key)
@@ -188,8 +195,18 @@ class Relay:
         for service in sorted({t.service for t in self.traversals if t.service != DRIVER}):
             ready, done = self._context.Event(), self._context.Event()
             proc = self._context.Process(
-                target=_hop, args=(service, [t for t in self.traversals if t.service == service], self.url,
-                                   self.n, ready, done, self._release), daemon=True)
+                target=_hop,
+                args=(
+                    service,
+                    [t for t in self.traversals if t.service == service],
+                    self.url,
+                    self.n,
+                    ready,
+                    done,
+                    self._release,
+                ),
+                daemon=True,
+            )
             proc.start()
             if not ready.wait(60):
                 raise RuntimeError(f"the relay process for {service} did not start")
@@ -244,8 +261,11 @@ async def run(url: str, n: int, concurrency: int, body: bytes) -> dict[str, Any]
             async def publisher() -> None:
                 for _ in counter:
                     await commands.publish(
-                        aio_pika.Message(body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                                         message_id=str(uuid.uuid4())), routing_key=key)
+                        aio_pika.Message(
+                            body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT, message_id=str(uuid.uuid4())
+                        ),
+                        routing_key=key,
+                    )
 
             before = cpu.stack_cpu(apart=relay.pids)
             started = time.perf_counter()
@@ -258,7 +278,14 @@ async def run(url: str, n: int, concurrency: int, body: bytes) -> dict[str, Any]
             relay.stop()
             await relay.delete(admin)
     traversals = len(relay.traversals)
-    return {"messages": n, "traversals_per_message": traversals, "processes": len(relay.pids),
-            "prefetch": PREFETCH, "loop": "uvloop", "total_s": round(elapsed, 1), "per_s": round(n / elapsed, 1),
-            "traversals_per_s": round(n * traversals / elapsed),
-            "cpu_s": {part: round(seconds, 2) for part, seconds in cpu.spent(before, after).items()}}
+    return {
+        "messages": n,
+        "traversals_per_message": traversals,
+        "processes": len(relay.pids),
+        "prefetch": PREFETCH,
+        "loop": "uvloop",
+        "total_s": round(elapsed, 1),
+        "per_s": round(n / elapsed, 1),
+        "traversals_per_s": round(n * traversals / elapsed),
+        "cpu_s": {part: round(seconds, 2) for part, seconds in cpu.spent(before, after).items()},
+    }

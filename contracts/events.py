@@ -62,11 +62,13 @@ class RegisteredPupil(Message):
     last_name: PersonName = Field(description="Family name, for the convocation and the recap sheet (R19, R26).")
     first_name: PersonName = Field(description="Given name, for the convocation and the recap sheet (R19, R26).")
     birth_date: date | None = Field(
-        default=None, exclude=True,
+        default=None,
+        exclude=True,
         description="No longer sent (data minimisation): accepted from older events, never published.",
     )
     class_level: Annotated[str, StringConstraints(max_length=32), Line] | None = Field(
-        default=None, exclude=True,
+        default=None,
+        exclude=True,
         description="No longer sent (data minimisation): accepted from older events, never published.",
     )
 
@@ -192,7 +194,8 @@ class InterviewsAtRisk(Event):
 
     domain_code: Code = Field(description="Code of the domain whose pupils are at risk.")
     waiting_pupils: int = Field(
-        ge=1, description="How many pupils of the domain, registered by the registration deadline, still wait.",
+        ge=1,
+        description="How many pupils of the domain, registered by the registration deadline, still wait.",
     )
     last_booking_day: date | None = Field(
         description=(
@@ -271,7 +274,8 @@ class SlotsCancelled(Event):
     reception_uai: Uai = Field(description="UAI of the reception school that cancelled the slots.")
     domain_code: Code = Field(description="Code of the domain.")
     slots_cancelled: int = Field(
-        ge=0, description="How many of the named slots this command closed (one already cancelled counts 0).",
+        ge=0,
+        description="How many of the named slots this command closed (one already cancelled counts 0).",
     )
     interviews_moved: int = Field(
         ge=0,

@@ -170,6 +170,7 @@ def split_command_key(key: str) -> tuple[str, str | None]:
     command, _, uai = key.partition(".")
     return command, (uai or None)
 
+
 EVENT_NAMES: Final[dict[type[Event], str]] = {
     CandidacyRegistered: "candidacy_registered",
     CandidacyWithdrawn: "candidacy_withdrawn",
@@ -195,8 +196,15 @@ EVENT_NAMES: Final[dict[type[Event], str]] = {
 
 _PUBLISHED: Final[Mapping[str, tuple[type[Event], ...]]] = {
     "enrollment": (CandidacyRegistered, CandidacyWithdrawn),
-    "scheduling": (InterviewBooked, InterviewCancelled, CapacityShortfall, SlotsDeclared, InterviewRequested,
-                   SlotsCancelled, InterviewsAtRisk),
+    "scheduling": (
+        InterviewBooked,
+        InterviewCancelled,
+        CapacityShortfall,
+        SlotsDeclared,
+        InterviewRequested,
+        SlotsCancelled,
+        InterviewsAtRisk,
+    ),
     "opinions": (FinalOpinionComputed, ReportOverdue, InterviewReported),
     "notifications": (ConvocationSent, RecapSent),
     "affelnet_export": (BonusExported, WishConfirmed),

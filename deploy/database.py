@@ -91,13 +91,19 @@ async def ensure_service_schemas(conn: asyncpg.Connection) -> None:
         await conn.execute(f"ALTER SCHEMA {schema} OWNER TO {owner}")
         await conn.execute(f"REVOKE ALL ON SCHEMA {schema} FROM PUBLIC")
         # Tables first: their indexes and serial sequences follow them; then what is left on its own.
-        for kind, statement in (("r", "TABLE"), ("p", "TABLE"), ("v", "VIEW"), ("m", "MATERIALIZED VIEW"),
-                                ("S", "SEQUENCE")):
+        for kind, statement in (
+            ("r", "TABLE"),
+            ("p", "TABLE"),
+            ("v", "VIEW"),
+            ("m", "MATERIALIZED VIEW"),
+            ("S", "SEQUENCE"),
+        ):
             names = await conn.fetch(
                 "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
                 " WHERE n.nspname = $1 AND c.relkind::text = $2 AND c.relowner <> $3::regrole",
-                service, kind, role,
+                service,
+                kind,
+                role,
             )
             for row in names:
                 await conn.execute(f"ALTER {statement} {schema}.{_ident(row['relname'])} OWNER TO {owner}")
-

@@ -41,8 +41,11 @@ def main() -> None:
     A deployment names every password: the local stack's fallback (the role's name) is refused here.
     """
     settings = ServiceSettings()
-    needed = ["PASSPRO_DATABASE_USER", "PASSPRO_DATABASE_PASSWORD",
-              *(role_password_variable(service) for service in routing.SERVICES)]
+    needed = [
+        "PASSPRO_DATABASE_USER",
+        "PASSPRO_DATABASE_PASSWORD",
+        *(role_password_variable(service) for service in routing.SERVICES),
+    ]
     missing = [name for name in needed if not os.environ.get(name)]
     if missing or urlsplit(settings.database_url).username:
         raise SystemExit("set " + ", ".join(missing or ["PASSPRO_DATABASE_URL without a user"]))

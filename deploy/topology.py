@@ -96,8 +96,9 @@ def portal_account(portal: Portal) -> Account:
         write=_alternatives([routing.COMMANDS_EXCHANGE]).replace(")$", r"|amq\.gen-.*)$"),
         read=_alternatives([routing.SCHOOLS_EXCHANGE]).replace(")$", r"|amq\.gen-.*)$"),
         topics=(
-            TopicPermission(routing.COMMANDS_EXCHANGE, write=rf"^{_one_of(routing.PORTAL_COMMANDS)}\.{schools}$",
-                            read=NOTHING),
+            TopicPermission(
+                routing.COMMANDS_EXCHANGE, write=rf"^{_one_of(routing.PORTAL_COMMANDS)}\.{schools}$", read=NOTHING
+            ),
             TopicPermission(routing.SCHOOLS_EXCHANGE, write=NOTHING, read=rf"^{schools}\."),
         ),
     )
@@ -128,8 +129,14 @@ def accounts() -> list[Account]:
                 configure="^$",
                 # It publishes its events (and their copies per school), parks the messages it cannot read, and
                 # sends those a transient failure held up to wait in its own retry queues (no one else's).
-                write=_alternatives([routing.EVENTS_EXCHANGE, routing.SCHOOLS_EXCHANGE, routing.PARKING_EXCHANGE,
-                                     routing.retry_exchange(service)]),
+                write=_alternatives(
+                    [
+                        routing.EVENTS_EXCHANGE,
+                        routing.SCHOOLS_EXCHANGE,
+                        routing.PARKING_EXCHANGE,
+                        routing.retry_exchange(service),
+                    ]
+                ),
                 read=_alternatives(own),
                 # Its own events only: consumers trust the routing key's service because the broker checked it.
                 topics=(
@@ -247,17 +254,33 @@ def definitions(vhosts: tuple[str, ...] = (routing.VHOST, TEST_VHOST)) -> dict[s
             )
             for topic in account.topics:
                 topic_permissions.append(
-                    {"user": account.name, "vhost": vhost, "exchange": topic.exchange, "write": topic.write,
-                     "read": topic.read}
+                    {
+                        "user": account.name,
+                        "vhost": vhost,
+                        "exchange": topic.exchange,
+                        "write": topic.write,
+                        "read": topic.read,
+                    }
                 )
         policy_list += policies(vhost)
         queues.append(
-            {"name": EXHAUSTED_QUEUE, "vhost": vhost, "durable": True, "auto_delete": False,
-             "arguments": {"x-queue-type": "quorum"}}
+            {
+                "name": EXHAUSTED_QUEUE,
+                "vhost": vhost,
+                "durable": True,
+                "auto_delete": False,
+                "arguments": {"x-queue-type": "quorum"},
+            }
         )
         bindings.append(
-            {"source": routing.PARKING_EXCHANGE, "vhost": vhost, "destination": EXHAUSTED_QUEUE,
-             "destination_type": "queue", "routing_key": EXHAUSTED_QUEUE, "arguments": {}}
+            {
+                "source": routing.PARKING_EXCHANGE,
+                "vhost": vhost,
+                "destination": EXHAUSTED_QUEUE,
+                "destination_type": "queue",
+                "routing_key": EXHAUSTED_QUEUE,
+                "arguments": {},
+            }
         )
         for name, kind in (
             (routing.COMMANDS_EXCHANGE, "topic"),
@@ -320,15 +343,34 @@ def definitions(vhosts: tuple[str, ...] = (routing.VHOST, TEST_VHOST)) -> dict[s
                 }
             )
             bindings.append(
-                {"source": routing.retry_return_exchange(spec.name), "vhost": vhost, "destination": spec.name,
-                 "destination_type": "queue", "routing_key": "", "arguments": {}}
+                {
+                    "source": routing.retry_return_exchange(spec.name),
+                    "vhost": vhost,
+                    "destination": spec.name,
+                    "destination_type": "queue",
+                    "routing_key": "",
+                    "arguments": {},
+                }
             )
             for delay, retry in zip(routing.RETRY_DELAYS, spec.retries, strict=True):
-                queues.append({"name": retry, "vhost": vhost, "durable": True, "auto_delete": False,
-                               "arguments": retry_queue_arguments(spec.name, delay)})
+                queues.append(
+                    {
+                        "name": retry,
+                        "vhost": vhost,
+                        "durable": True,
+                        "auto_delete": False,
+                        "arguments": retry_queue_arguments(spec.name, delay),
+                    }
+                )
                 bindings.append(
-                    {"source": routing.retry_exchange(spec.service), "vhost": vhost, "destination": retry,
-                     "destination_type": "queue", "routing_key": "", "arguments": retry_binding(retry)}
+                    {
+                        "source": routing.retry_exchange(spec.service),
+                        "vhost": vhost,
+                        "destination": retry,
+                        "destination_type": "queue",
+                        "routing_key": "",
+                        "arguments": retry_binding(retry),
+                    }
                 )
             for key in spec.bindings:
                 bindings.append(

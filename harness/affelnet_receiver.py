@@ -91,8 +91,11 @@ class _Server(uvicorn.Server):
 
 async def serve(receiver: AffelnetReceiver, port: int) -> tuple[uvicorn.Server, asyncio.Task[None]]:
     """Runs ``receiver`` on 127.0.0.1:``port`` inside the current event loop."""
-    server = _Server(uvicorn.Config(receiver.app(), host="127.0.0.1", port=port, log_level="warning",
-                                    access_log=False, lifespan="off"))
+    server = _Server(
+        uvicorn.Config(
+            receiver.app(), host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off"
+        )
+    )
     task = asyncio.create_task(server.serve())
     while not server.started:
         await asyncio.sleep(0.02)

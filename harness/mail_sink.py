@@ -69,7 +69,7 @@ class CountingSink:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         raw: bytes = envelope.original_content or envelope.content
         end = raw.find(b"\r\n\r\n")
-        headers = raw if end < 0 else raw[:end + 2]
+        headers = raw if end < 0 else raw[: end + 2]
         with self._lock:
             self.mails += 1
             self.bytes += len(raw)

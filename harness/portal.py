@@ -46,9 +46,7 @@ class PortalClient:
     async def __aenter__(self) -> PortalClient:
         # Not a robust connection: robust queues get client-chosen names, and the portal may only
         # declare server-named ones (amq.gen-*).
-        self._connection = await aio_pika.connect(
-            self.url, client_properties={"connection_name": "portal"}
-        )
+        self._connection = await aio_pika.connect(self.url, client_properties={"connection_name": "portal"})
         channel = await self._connection.channel(publisher_confirms=True, on_return_raises=True)
         self._commands = await channel.get_exchange(routing.COMMANDS_EXCHANGE, ensure=False)
         listen = await self._connection.channel()

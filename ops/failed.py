@@ -109,8 +109,9 @@ async def replay_parked(
             for name in queues:
                 queue = await channel.get_queue(name, ensure=False)
                 async for message in _held(queue):
-                    parked = describe({"message_id": message.message_id, "headers": message.headers or {}},
-                                      message.body, name)
+                    parked = describe(
+                        {"message_id": message.message_id, "headers": message.headers or {}}, message.body, name
+                    )
                     # A message replayed here may come back meanwhile, parked again: once per run is enough.
                     if (wanted is not None and not parked.matches(wanted)) or (name, parked.id) in seen:
                         continue
@@ -119,8 +120,11 @@ async def replay_parked(
                     if why is None:
                         assert parked.routing_key is not None
                         try:
-                            await exchange.publish(_republished(message, parked, settings.admin_user),
-                                                   routing_key=parked.routing_key, mandatory=True)
+                            await exchange.publish(
+                                _republished(message, parked, settings.admin_user),
+                                routing_key=parked.routing_key,
+                                mandatory=True,
+                            )
                         except aio_pika.exceptions.DeliveryError as error:
                             why = f"the broker did not take it back ({error})"
                     if why is None:
@@ -176,8 +180,13 @@ def show(
         raise typer.Exit(1) from error
     outside = refusals.fetch(settings)
     if as_json:
-        typer.echo(json.dumps({"totals": listing.totals, "messages": [m.as_json() for m in listing.messages],
-                               "refused": outside}, indent=2, ensure_ascii=False))
+        typer.echo(
+            json.dumps(
+                {"totals": listing.totals, "messages": [m.as_json() for m in listing.messages], "refused": outside},
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
         return
     refusals.render(outside, console)
     total = sum(listing.totals.values())
@@ -188,8 +197,14 @@ def show(
     for column in ("ID", "queue", "routing key", "reason", "first failure", "preview"):
         table.add_column(column, overflow="fold")
     for m in listing.messages:
-        table.add_row(m.id, m.queue or m.parking_queue, m.routing_key or "?", f"{m.kind}: {m.reason[:200]}",
-                      _when(m.failed_at), m.preview)
+        table.add_row(
+            m.id,
+            m.queue or m.parking_queue,
+            m.routing_key or "?",
+            f"{m.kind}: {m.reason[:200]}",
+            _when(m.failed_at),
+            m.preview,
+        )
     console.print(table)
     console.print("Replay one with `passpro ops replay ID`, all with `passpro ops replay --all`.")
 
@@ -211,8 +226,10 @@ def replay(
     try:
         outcome = asyncio.run(replay_parked(settings, parking_queues(queue), message_id))
     except aio_pika.exceptions.AMQPError as error:
-        console.print(f"[bold red]The broker stopped the replay[/] ({error!r}): "
-                      "every message it had not confirmed is still parked; see `passpro ops failed`.")
+        console.print(
+            f"[bold red]The broker stopped the replay[/] ({error!r}): "
+            "every message it had not confirmed is still parked; see `passpro ops failed`."
+        )
         raise typer.Exit(1) from error
     for m in outcome.replayed:
         console.print(f"[green]replayed[/] {m.id} into {m.queue} ({m.routing_key})")

@@ -113,8 +113,11 @@ def alarm_line(alarm: dict[str, Any], campaign: Campaign | None = None) -> str:
     known = campaign.domain(alarm["domain_code"]) if campaign else None
     pupils = "1 pupil" if alarm["waiting_pupils"] == 1 else f"{alarm['waiting_pupils']} pupils"
     day = alarm["last_booking_day"]
-    when = (f"last day to book: {date.fromisoformat(day):%d/%m/%Y}" if day
-            else "no day left to book: they can no longer be received")
+    when = (
+        f"last day to book: {date.fromisoformat(day):%d/%m/%Y}"
+        if day
+        else "no day left to book: they can no longer be received"
+    )
     label = escape(known.label if known else alarm["domain_code"])
     wait = "still waits" if alarm["waiting_pupils"] == 1 else "still wait"
     return f"[bold red]Alarm:[/] {pupils} of {label} {wait}; {when}"
@@ -168,15 +171,18 @@ def render(f: dict[str, Any], *, top: int = 10, campaign: Campaign | None = None
     if late:
         table = _table("Reports per reception school", "school", "received", "due", "overdue")
         for s in sorted(late, key=lambda s: (-s["overdue"], -s["due"], s["reception_uai"]))[:top]:
-            table.add_row(school(s["reception_uai"]), str(s["reported"]), str(s["due"]),
-                          f"[red]{s['overdue']}[/]" if s["overdue"] else "0")
+            table.add_row(
+                school(s["reception_uai"]),
+                str(s["reported"]),
+                str(s["due"]),
+                f"[red]{s['overdue']}[/]" if s["overdue"] else "0",
+            )
         parts.append(table)
     no_shows = f.get("no_shows_by_origin")
     if no_shows:
         table = _table("No-show rates per origin school", "school", "reported", "absent", "rate")
         for s in sorted(no_shows, key=lambda s: (-s["rate"], s["origin_uai"]))[:top]:
-            table.add_row(school(s["origin_uai"]), str(s["reported"]), str(s["absent"]),
-                          f"{100 * s['rate']:.0f} %")
+            table.add_row(school(s["origin_uai"]), str(s["reported"]), str(s["absent"]), f"{100 * s['rate']:.0f} %")
         parts.append(table)
     if f.get("mails"):
         table = _table("Mails", "kind", "sent", "waiting")
@@ -187,8 +193,7 @@ def render(f: dict[str, Any], *, top: int = 10, campaign: Campaign | None = None
     for alarm in f.get("interviews_at_risk") or []:
         parts.append(alarm_line(alarm, campaign))
     for service, why in sorted(f["unreachable"].items()):
-        parts.append(Panel(f"{service} did not answer ({why}): its part of the funnel is missing",
-                           style="bold red"))
+        parts.append(Panel(f"{service} did not answer ({why}): its part of the funnel is missing", style="bold red"))
     return Group(*parts)
 
 

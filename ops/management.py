@@ -111,7 +111,8 @@ class Management:
                 routing_key=m.get("routing_key") or "",
                 # A message without properties comes as an empty JSON list, not an object.
                 properties=m["properties"] if isinstance(m.get("properties"), dict) else {},
-                body=base64.b64decode(m["payload"]) if m.get("payload_encoding") == "base64"
+                body=base64.b64decode(m["payload"])
+                if m.get("payload_encoding") == "base64"
                 else str(m.get("payload") or "").encode(),
                 remaining=int(m.get("message_count") or 0),
             )

@@ -182,11 +182,24 @@ def describe(properties: Mapping[str, Any], body: bytes, parking_queue: str) -> 
         failed_at = min(times) if times else None
         original_id = _text(properties.get("message_id"))
     else:
-        queue, routing_key, kind, reason, failed_at, original_id = None, None, "unknown", "no failure headers", \
-            None, _text(properties.get("message_id"))
+        queue, routing_key, kind, reason, failed_at, original_id = (
+            None,
+            None,
+            "unknown",
+            "no failure headers",
+            None,
+            _text(properties.get("message_id")),
+        )
     return ParkedMessage(
-        id=own_id, parking_queue=parking_queue, queue=queue, routing_key=routing_key, kind=kind,
-        reason=reason, failed_at=failed_at, original_id=original_id, readable=_is_json_object(body),
+        id=own_id,
+        parking_queue=parking_queue,
+        queue=queue,
+        routing_key=routing_key,
+        kind=kind,
+        reason=reason,
+        failed_at=failed_at,
+        original_id=original_id,
+        readable=_is_json_object(body),
         preview=preview(body, routing_key),
     )
 

@@ -21,8 +21,12 @@ from ops.settings import OpsSettings
 def fetch(settings: OpsSettings, uai: str, day: date, timeout: float = 10.0) -> dict[str, Any]:
     """The day's sheet from notifications; a refusal (unknown school) is said in plain words."""
     url = settings.service_urls["notifications"].rstrip("/") + "/read/planning"
-    response = httpx.get(url, params={"uai": uai, "date": day.isoformat()}, timeout=timeout,
-                         headers={"Authorization": f"Bearer {settings.ops_token}"})
+    response = httpx.get(
+        url,
+        params={"uai": uai, "date": day.isoformat()},
+        timeout=timeout,
+        headers={"Authorization": f"Bearer {settings.ops_token}"},
+    )
     if response.status_code in (400, 401, 404):
         raise typer.BadParameter(response.json().get("error", response.text))
     response.raise_for_status()
@@ -33,13 +37,19 @@ def fetch(settings: OpsSettings, uai: str, day: date, timeout: float = 10.0) -> 
 def render(sheet: dict[str, Any]) -> Table:
     school = sheet["school"]
     day = date.fromisoformat(sheet["day"])
-    table = Table(title=f"Planning of {school['name']} ({school['uai']}), {day:%d/%m/%Y}: "
-                        f"{len(sheet['lines'])} interview(s)")
+    table = Table(
+        title=f"Planning of {school['name']} ({school['uai']}), {day:%d/%m/%Y}: {len(sheet['lines'])} interview(s)"
+    )
     for column in ("time", "pupil", "origin school", "domain, place", "formations, origin opinion and comment"):
         table.add_column(column)
     for line in sheet["lines"]:
-        table.add_row(line["hours"], line["pupil"], line["origin"], f"{line['domain']}\n{line['place']}",
-                      "\n".join(line["formations"]))
+        table.add_row(
+            line["hours"],
+            line["pupil"],
+            line["origin"],
+            f"{line['domain']}\n{line['place']}",
+            "\n".join(line["formations"]),
+        )
     return table
 
 

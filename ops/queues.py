@@ -27,8 +27,7 @@ NO_CONSUMER = "no consumer"
 GROWING = "growing"
 PARKED = "parked"
 WAITING = "waiting to retry"
-WARNING_STYLES = {MISSING: "bold red", NO_CONSUMER: "bold red", GROWING: "yellow", PARKED: "magenta",
-                  WAITING: "yellow"}
+WARNING_STYLES = {MISSING: "bold red", NO_CONSUMER: "bold red", GROWING: "yellow", PARKED: "magenta", WAITING: "yellow"}
 
 _SERVICE_QUEUES = tuple(spec.name for spec in routing.QUEUES)
 _PARKING_QUEUES = tuple(spec.parking for spec in routing.QUEUES)
@@ -85,9 +84,14 @@ class Row:
 
 
 def _summed(name: str, parts: Sequence[QueueStats]) -> QueueStats:
-    return QueueStats(name, sum(p.ready for p in parts), sum(p.unacknowledged for p in parts),
-                      sum(p.consumers for p in parts), sum(p.publish_rate for p in parts),
-                      sum(p.deliver_rate for p in parts))
+    return QueueStats(
+        name,
+        sum(p.ready for p in parts),
+        sum(p.unacknowledged for p in parts),
+        sum(p.consumers for p in parts),
+        sum(p.publish_rate for p in parts),
+        sum(p.deliver_rate for p in parts),
+    )
 
 
 def rows(current: Sequence[QueueStats], previous: Mapping[str, QueueStats]) -> list[Row]:
@@ -117,10 +121,13 @@ def waiting_to_retry(table_rows: Sequence[Row]) -> int:
 
 def render(table_rows: Sequence[Row], *, vhost: str, at: datetime) -> Table:
     waiting = waiting_to_retry(table_rows)
-    table = Table(title=f"Queues of vhost {vhost} at {at:%H:%M:%S}", title_justify="left",
-                  caption=f"{waiting} messages wait in retry queues"
-                          + (" (an outage's backlog: they come back by themselves)" if waiting else ""),
-                  caption_justify="left")
+    table = Table(
+        title=f"Queues of vhost {vhost} at {at:%H:%M:%S}",
+        title_justify="left",
+        caption=f"{waiting} messages wait in retry queues"
+        + (" (an outage's backlog: they come back by themselves)" if waiting else ""),
+        caption_justify="left",
+    )
     table.add_column("queue")
     table.add_column("kind")
     for column in ("ready", "unacked", "consumers", "in/s", "out/s"):
@@ -132,7 +139,8 @@ def render(table_rows: Sequence[Row], *, vhost: str, at: datetime) -> Table:
         s = row.stats
         figures = (
             [str(s.ready), str(s.unacknowledged), str(s.consumers), f"{s.publish_rate:.1f}", f"{s.deliver_rate:.1f}"]
-            if s else ["-"] * 5
+            if s
+            else ["-"] * 5
         )
         table.add_row(Text(row.name, style=style), row.kind, *figures, status)
     return table

@@ -19,11 +19,13 @@ from ops.settings import OpsSettings
 VIEWS = {"mails": ("notifications", "refusals"), "bonuses": ("affelnet_export", "parked_bonuses")}
 
 
-def _call(settings: OpsSettings, service: str, method: str, path: str, params: dict[str, str],
-          timeout: float) -> dict[str, Any]:
+def _call(
+    settings: OpsSettings, service: str, method: str, path: str, params: dict[str, str], timeout: float
+) -> dict[str, Any]:
     url = settings.service_urls[service].rstrip("/") + path
-    response = httpx.request(method, url, params=params, timeout=timeout,
-                             headers={"Authorization": f"Bearer {settings.ops_token}"})
+    response = httpx.request(
+        method, url, params=params, timeout=timeout, headers={"Authorization": f"Bearer {settings.ops_token}"}
+    )
     if response.status_code in (400, 401, 404):
         raise typer.BadParameter(response.json().get("error", response.text))
     response.raise_for_status()
@@ -56,15 +58,15 @@ def render(found: dict[str, Any], console: Console) -> None:
         for m in refused:
             table.add_row(m["key"], m["kind"], m["reception_uai"] or "-", str(m["attempts"]), m["refusal"] or "")
         console.print(table)
-        console.print("Fix the address (directory mailbox, referent given again), then "
-                      "`passpro ops replay-mail KEY` or `--all`.")
+        console.print(
+            "Fix the address (directory mailbox, referent given again), then `passpro ops replay-mail KEY` or `--all`."
+        )
     if partial:
         table = Table(title=f"Mails sent without some recipients: {len(partial)}", title_justify="left")
         for column in ("key", "kind", "sent at", "not received by", "refusal"):
             table.add_column(column, overflow="fold")
         for m in partial:
-            table.add_row(m["key"], m["kind"], m["sent_at"] or "-", ", ".join(m["refused_roles"]),
-                          m["refusal"] or "")
+            table.add_row(m["key"], m["kind"], m["sent_at"] or "-", ", ".join(m["refused_roles"]), m["refusal"] or "")
         console.print(table)
     bonuses = found.get("bonuses") or []
     if bonuses:
@@ -72,8 +74,9 @@ def render(found: dict[str, Any], console: Console) -> None:
         for column in ("ID (for replay-bonus)", "INE", "formation", "final opinion", "status", "answer"):
             table.add_column(column, overflow="fold")
         for b in bonuses:
-            table.add_row(b["id"], b["ine"], b["formation_code"], b["final_opinion"], str(b["status"]),
-                          b["answer"][:200])
+            table.add_row(
+                b["id"], b["ine"], b["formation_code"], b["final_opinion"], str(b["status"]), b["answer"][:200]
+            )
         console.print(table)
         console.print("Fix the cause, then `passpro ops replay-bonus ID` or `--all`.")
     if not (refused or partial or bonuses) and not found.get("unavailable"):

@@ -66,10 +66,16 @@ async def purge_campaign(settings: OpsSettings, campaign: str, timeout: float = 
         commands = await channel.get_exchange(routing.COMMANDS_EXCHANGE, ensure=False)
         body = {"command_id": command_id, "campaign": campaign, "actor_uai": OPERATORS_UAI}
         await commands.publish(
-            aio_pika.Message(json.dumps(body).encode(), content_type="application/json",
-                             delivery_mode=aio_pika.DeliveryMode.PERSISTENT, message_id=command_id,
-                             correlation_id=command_id, user_id=settings.admin_user),
-            routing_key=routing.PURGE_CAMPAIGN, mandatory=True,
+            aio_pika.Message(
+                json.dumps(body).encode(),
+                content_type="application/json",
+                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                message_id=command_id,
+                correlation_id=command_id,
+                user_id=settings.admin_user,
+            ),
+            routing_key=routing.PURGE_CAMPAIGN,
+            mandatory=True,
         )
         deadline = time.monotonic() + timeout
         while not outcome.complete and time.monotonic() < deadline:
@@ -103,7 +109,9 @@ def purge(
         table.add_row(service, str(count) if count is not None else "[red]no answer[/]")
     console.print(table)
     if not outcome.complete:
-        console.print("[bold red]Some services did not answer in time[/]: the command waits in their queue; "
-                      "run `passpro ops queues` and check again.")
+        console.print(
+            "[bold red]Some services did not answer in time[/]: the command waits in their queue; "
+            "run `passpro ops queues` and check again."
+        )
         raise typer.Exit(1)
     console.print("Parked messages may still hold pupils' data: see `passpro ops failed`, then `passpro ops purge`.")

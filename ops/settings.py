@@ -39,15 +39,17 @@ class OpsSettings(BaseSettings):
     amqp_host: str = Field("127.0.0.1:5672", description="host:port of the broker, for replays")
     service_urls: dict[str, str] = Field(
         default_factory=local_service_urls,
-        description="each service's health/read address, as JSON: {\"enrollment\": \"http://…\", …}",
+        description='each service\'s health/read address, as JSON: {"enrollment": "http://…", …}',
     )
 
     var: Path = Field(
-        CHECKOUT / "var", description="the local stack's state (PASSPRO_VAR): the simulator's report and mails",
+        CHECKOUT / "var",
+        description="the local stack's state (PASSPRO_VAR): the simulator's report and mails",
     )
 
     campaign_file: Path | None = Field(
-        None, description="the campaign file the services run (PASSPRO_CAMPAIGN_FILE), for schools' names",
+        None,
+        description="the campaign file the services run (PASSPRO_CAMPAIGN_FILE), for schools' names",
     )
 
     @property

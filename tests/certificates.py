@@ -31,11 +31,40 @@ def make_authority(directory: Path, name: str = "passpro-test") -> Authority:
     ca_key, ca_file = directory / f"{name}-ca.key", directory / f"{name}-ca.pem"
     key_file, request, cert_file = directory / f"{name}.key", directory / f"{name}.csr", directory / f"{name}.pem"
     extensions = directory / f"{name}.ext"
-    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", f"/CN={name} authority",
-             "-keyout", ca_key, "-out", ca_file)
+    _openssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        f"/CN={name} authority",
+        "-keyout",
+        ca_key,
+        "-out",
+        ca_file,
+    )
     _openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", key_file, "-out", request)
-    extensions.write_text("subjectAltName = IP:127.0.0.1, DNS:localhost\n"
-                          "extendedKeyUsage = serverAuth\nbasicConstraints = CA:FALSE\n")
-    _openssl("x509", "-req", "-in", request, "-CA", ca_file, "-CAkey", ca_key, "-CAcreateserial", "-days", "2",
-             "-extfile", extensions, "-out", cert_file)
+    extensions.write_text(
+        "subjectAltName = IP:127.0.0.1, DNS:localhost\nextendedKeyUsage = serverAuth\nbasicConstraints = CA:FALSE\n"
+    )
+    _openssl(
+        "x509",
+        "-req",
+        "-in",
+        request,
+        "-CA",
+        ca_file,
+        "-CAkey",
+        ca_key,
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        extensions,
+        "-out",
+        cert_file,
+    )
     return Authority(ca_file, cert_file, key_file)

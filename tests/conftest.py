@@ -13,6 +13,7 @@ TEST_DATABASE_URL = os.environ.get(
     "PASSPRO_TEST_DATABASE_URL", "postgresql://passpro:passpro@127.0.0.1:5432/passpro_test"
 )
 """The administrator's: schema drops and checks (a member of every service role)."""
-TEST_SERVICES_DATABASE_URL = urlunsplit(urlsplit(TEST_DATABASE_URL)._replace(
-    netloc=urlsplit(TEST_DATABASE_URL).netloc.rpartition("@")[2]))
+TEST_SERVICES_DATABASE_URL = urlunsplit(
+    urlsplit(TEST_DATABASE_URL)._replace(netloc=urlsplit(TEST_DATABASE_URL).netloc.rpartition("@")[2])
+)
 """The services': naming no user, each connects as its own role (``passpro_<service>``)."""

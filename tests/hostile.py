@@ -34,10 +34,12 @@ ANCHOR_RECEPTION = "0771837D"
 IN_WINDOW = "2013-03-12T14:00:00+01:00"
 
 _CATALOG = load_campaign()
-FOREIGN_RECEPTIONS = tuple(sorted(
-    {s.uai for s in _CATALOG.reception_schools}
-    - set(next(d for d in _CATALOG.domains if d.code == ANCHOR_DOMAIN).reception_uais)
-))
+FOREIGN_RECEPTIONS = tuple(
+    sorted(
+        {s.uai for s in _CATALOG.reception_schools}
+        - set(next(d for d in _CATALOG.domains if d.code == ANCHOR_DOMAIN).reception_uais)
+    )
+)
 """Reception schools that do not serve the anchor's domain."""
 
 Body = dict[str, Any] | bytes
@@ -110,54 +112,194 @@ def new_ine(rng: random.Random) -> str:
 HUGE = ("x" * 100_000, "é" * 20_000, "😀" * 10_000, "e\u0301" * 17_000, "\u200f" * 20_000)
 """Far over every field's limit, and about 120 KB each once JSON escapes them (6 to 12 bytes per character): a
 body carrying several stays mostly under the broker's 512 KB message limit (``Hostile.case`` draws again when not)."""
-SQL = ("'; DROP TABLE candidacies; --", "0930122C' OR '1'='1", "1; DELETE FROM inbox", "$$; TRUNCATE outbox; $$",
-       "') UNION SELECT * FROM pg_user --", "%' AND 1=1 --", "\\'; SELECT pg_sleep(10); --")
-UNICODE = ("\u200f\u202e0930122C", "０９３０１２２Ｃ", "٠٩٣٠١٢٢C", "0930122C\u0301", "093O122C", "😀", "e\u0301",
-           "\ufeff", "\u2028", "Ω≈ç√∫", "\u0085", "ß", "İ", "ǅ", "\u180e", "\ud83d\ude00")
+SQL = (
+    "'; DROP TABLE candidacies; --",
+    "0930122C' OR '1'='1",
+    "1; DELETE FROM inbox",
+    "$$; TRUNCATE outbox; $$",
+    "') UNION SELECT * FROM pg_user --",
+    "%' AND 1=1 --",
+    "\\'; SELECT pg_sleep(10); --",
+)
+UNICODE = (
+    "\u200f\u202e0930122C",
+    "０９３０１２２Ｃ",
+    "٠٩٣٠١٢٢C",
+    "0930122C\u0301",
+    "093O122C",
+    "😀",
+    "e\u0301",
+    "\ufeff",
+    "\u2028",
+    "Ω≈ç√∫",
+    "\u0085",
+    "ß",
+    "İ",
+    "ǅ",
+    "\u180e",
+    "\ud83d\ude00",
+)
 GARBAGE = SQL + UNICODE + ("", " ", "null", "0", "-1", "*", "%", "../../etc/passwd", "${jndi:ldap://x/a}", "<script>")
-BAD_INES = ("12345", "0000000001", "00000000012", "000000000123", "0000000001a", " 0000000001A", "0000000001A ",
-            "０１２３４５６７８９Ａ", "٠١٢٣٤٥٦٧٨٩A", "0000000001Ä", "0000000001A\u0301", "\u200f0000000001A",
-            "1234B12345X", "'; DROP TABLE needs;--", "0000000001AA")
-BAD_UAIS = ("0930122D", "0930122c", "093O122C", "0930122", "09301222C", "0930122C ", "０９３０１２２Ｃ", "0930122Ç",
-            "'; DROP--", "", "0930122C\u200f", "0930122I")
-BAD_CODES = ("cap-cuisine'; DROP TABLE candidacies;--", "сap-cuisine", "cap-cuisine\u0301", "CAP-CUISINE",
-             "cap-cuisine ", "cap_cuisine", "", "%", "cap-%", "😀", "\u202ecap-cuisine",
-             "2nde-pro-industries-graphique")
+BAD_INES = (
+    "12345",
+    "0000000001",
+    "00000000012",
+    "000000000123",
+    "0000000001a",
+    " 0000000001A",
+    "0000000001A ",
+    "０１２３４５６７８９Ａ",
+    "٠١٢٣٤٥٦٧٨٩A",
+    "0000000001Ä",
+    "0000000001A\u0301",
+    "\u200f0000000001A",
+    "1234B12345X",
+    "'; DROP TABLE needs;--",
+    "0000000001AA",
+)
+BAD_UAIS = (
+    "0930122D",
+    "0930122c",
+    "093O122C",
+    "0930122",
+    "09301222C",
+    "0930122C ",
+    "０９３０１２２Ｃ",
+    "0930122Ç",
+    "'; DROP--",
+    "",
+    "0930122C\u200f",
+    "0930122I",
+)
+BAD_CODES = (
+    "cap-cuisine'; DROP TABLE candidacies;--",
+    "сap-cuisine",
+    "cap-cuisine\u0301",
+    "CAP-CUISINE",
+    "cap-cuisine ",
+    "cap_cuisine",
+    "",
+    "%",
+    "cap-%",
+    "😀",
+    "\u202ecap-cuisine",
+    "2nde-pro-industries-graphique",
+)
 BAD_ACTORS = tuple(value for value in (*BAD_UAIS, *GARBAGE) if len(value) <= 16)
 """Strings the contract lets through as a UAI (16 characters at most) that name no school."""
 BAD_CAMPAIGNS = ("2012", "2014", "2013 ", " 2013", "２０１３", "2013\u200f", "'; DROP--", "2013.0", "13")
 NOT_ELIGIBLE = ("2nde_gt", "2NDE", "4eme", "3EME", "3eme ", "3ème", "3e\u0300me", "terminale", "'; DROP--", "😀")
 BLANKS = ("", "   ", "\t\n", "\u3000", "\u00a0\u00a0", "\u2028")
-BAD_DATES = ("", "not-a-date", "2013-02-30", "2013-13-01", "0000-01-01", "10000-01-01", "20130220", "2013-2-3",
-             "1998-02-29", "31/12/1998", "1998-05-14T00:00:00+25:00")
-BAD_INSTANTS = ("2013-02-01T08:00:00", "2013-02-01", "", "demain", "2013-02-30T08:00:00+01:00",
-                "2013-02-01T25:00:00+01:00", "2013-02-01T08:00:00+25:00", "10000-01-01T00:00:00+00:00",
-                "0000-12-31T23:00:00+00:00", "2013-02-01T08:00:00+01:00[Europe/Paris]",
-                "0001-01-01T00:00:00+14:00", "0001-01-01T12:00:00Z", "9999-12-31T23:30:00Z",
-                "9999-12-31T00:00:00-12:00")
+BAD_DATES = (
+    "",
+    "not-a-date",
+    "2013-02-30",
+    "2013-13-01",
+    "0000-01-01",
+    "10000-01-01",
+    "20130220",
+    "2013-2-3",
+    "1998-02-29",
+    "31/12/1998",
+    "1998-05-14T00:00:00+25:00",
+)
+BAD_INSTANTS = (
+    "2013-02-01T08:00:00",
+    "2013-02-01",
+    "",
+    "demain",
+    "2013-02-30T08:00:00+01:00",
+    "2013-02-01T25:00:00+01:00",
+    "2013-02-01T08:00:00+25:00",
+    "10000-01-01T00:00:00+00:00",
+    "0000-12-31T23:00:00+00:00",
+    "2013-02-01T08:00:00+01:00[Europe/Paris]",
+    "0001-01-01T00:00:00+14:00",
+    "0001-01-01T12:00:00Z",
+    "9999-12-31T23:30:00Z",
+    "9999-12-31T00:00:00-12:00",
+)
 """Not an instant with an offset, or one too close to the ends of the calendar to compute with."""
 CONTROL = ("\x00", "a\x00b", "0000000001A\x00", "0000000001A\x1b", "\x1b[31mRouge\x1b[0m", "\x07", "x\x7f", "\x1f")
 """Control characters (U+0000 included, which PostgreSQL cannot store): refused in every text field."""
-OUTSIDE_WINDOW = ("2013-02-10T23:59:00+01:00", "2013-04-18T00:00:00+02:00", "2013-04-17T23:56:00+02:00",
-                  "1900-01-01T09:00:00+00:09", "2100-03-01T09:00:00+01:00", "9999-06-01T09:00:00+02:00",
-                  "0001-01-02T09:00:00+00:00", "2012-03-12T14:00:00+01:00")
+OUTSIDE_WINDOW = (
+    "2013-02-10T23:59:00+01:00",
+    "2013-04-18T00:00:00+02:00",
+    "2013-04-17T23:56:00+02:00",
+    "1900-01-01T09:00:00+00:09",
+    "2100-03-01T09:00:00+01:00",
+    "9999-06-01T09:00:00+02:00",
+    "0001-01-02T09:00:00+00:00",
+    "2012-03-12T14:00:00+01:00",
+)
 """Slot starts outside the 2013 interview period whatever the duration (5 minutes or more): 23:56 ends on the 18th."""
-EARLIER = ("2013-01-15T08:00:00+01:00", "1970-01-01T00:00:00+00:00", "2013-02-01T08:00:00Z",
-           "0001-01-02T00:00:00+00:00", "2013-02-04T08:00:00.123456+01:00")
+EARLIER = (
+    "2013-01-15T08:00:00+01:00",
+    "1970-01-01T00:00:00+00:00",
+    "2013-02-01T08:00:00Z",
+    "0001-01-02T00:00:00+00:00",
+    "2013-02-04T08:00:00.123456+01:00",
+)
 """Well-formed instants before the run's start: ``advance_clock`` to them must leave the clock where it is."""
 WRONG_TYPES = (12, -1.5, True, False, [], {}, ["x"], {"x": "y"}, float("nan"), float("inf"), ["x"] * 10_000)
-EXTRA_KEYS = ("favourite_colour", "Command_Id", "command_id ", "__proto__", "constructor", "$where",
-              "'; DROP TABLE inbox;--", "é", "😀", "\u200f", "\ud800", "k" * 10_000, "", "ine\u0000")
+EXTRA_KEYS = (
+    "favourite_colour",
+    "Command_Id",
+    "command_id ",
+    "__proto__",
+    "constructor",
+    "$where",
+    "'; DROP TABLE inbox;--",
+    "é",
+    "😀",
+    "\u200f",
+    "\ud800",
+    "k" * 10_000,
+    "",
+    "ine\u0000",
+)
 
-NAMES = ("Lefèvre", "E\u0300ve-Marie", "Zoë", "Zoe\u0308", "\u200fעִבְרִית", "مريم", "😀 Émoji 🎉", "Z̴̡a̶l̷g̵o̸",
-         "O'Brien", "Robert'); DROP TABLE candidacies;--", "<script>alert('x')</script>", "%s%s%n", "\u202eRLO",
-         "ß-Strauß", "ǅemal", "\ufeffBOM", "Nguyễn Thị Minh Khai", "李小龍", "x" * 100,
-         "\u2028Lina", "Ana\u00a0Lúcia", "ﬀ ligature", "ΣΊΣΥΦΟΣ")
-COMMENTS = ("Élève motivée, a fait un stage d'observation.", "Projet réfléchi 👍 ; stage en entreprise\u2028validé.",
-            "'; DROP TABLE candidacies; -- mais motivé", "é" * 4000, "Ligne 1\nLigne 2\r\n\tTab",
-            "Commentaire en arabe : طالب متحمس", "e\u0301le\u0300ve (NFD)")
-EMAILS = ("referente.durand@example.org", "référente@exemple.fr", "a+tag@example.org", "x@xn--bcher-kva.example",
-          "o'brien@example.org")
+NAMES = (
+    "Lefèvre",
+    "E\u0300ve-Marie",
+    "Zoë",
+    "Zoe\u0308",
+    "\u200fעִבְרִית",
+    "مريم",
+    "😀 Émoji 🎉",
+    "Z̴̡a̶l̷g̵o̸",
+    "O'Brien",
+    "Robert'); DROP TABLE candidacies;--",
+    "<script>alert('x')</script>",
+    "%s%s%n",
+    "\u202eRLO",
+    "ß-Strauß",
+    "ǅemal",
+    "\ufeffBOM",
+    "Nguyễn Thị Minh Khai",
+    "李小龍",
+    "x" * 100,
+    "\u2028Lina",
+    "Ana\u00a0Lúcia",
+    "ﬀ ligature",
+    "ΣΊΣΥΦΟΣ",
+)
+COMMENTS = (
+    "Élève motivée, a fait un stage d'observation.",
+    "Projet réfléchi 👍 ; stage en entreprise\u2028validé.",
+    "'; DROP TABLE candidacies; -- mais motivé",
+    "é" * 4000,
+    "Ligne 1\nLigne 2\r\n\tTab",
+    "Commentaire en arabe : طالب متحمس",
+    "e\u0301le\u0300ve (NFD)",
+)
+EMAILS = (
+    "referente.durand@example.org",
+    "référente@exemple.fr",
+    "a+tag@example.org",
+    "x@xn--bcher-kva.example",
+    "o'brien@example.org",
+)
 
 
 def _walk(body: Any, parts: list[str]) -> Any:
@@ -188,33 +330,93 @@ def _related(path: str, other: str) -> bool:
 # Each path of a command's body and its kind; list elements are reached through index 0.
 _COMMON = {"command_id": "uuid", "campaign": "campaign", "actor_uai": "uai", "channel": "channel"}
 FIELDS: dict[str, dict[str, str]] = {
-    "register_candidacy": {**_COMMON, "pupil": "object", "pupil.ine": "ine", "pupil.last_name": "name",
-                           "pupil.first_name": "name", "pupil.birth_date": "date", "pupil.class_level": "class",
-                           "origin_uai": "uai", "referent": "object", "referent.name": "name",
-                           "referent.email": "email", "formation_code": "code", "origin_opinion": "opinion",
-                           "origin_comment": "comment", "origin_mailbox": "email"},
+    "register_candidacy": {
+        **_COMMON,
+        "pupil": "object",
+        "pupil.ine": "ine",
+        "pupil.last_name": "name",
+        "pupil.first_name": "name",
+        "pupil.birth_date": "date",
+        "pupil.class_level": "class",
+        "origin_uai": "uai",
+        "referent": "object",
+        "referent.name": "name",
+        "referent.email": "email",
+        "formation_code": "code",
+        "origin_opinion": "opinion",
+        "origin_comment": "comment",
+        "origin_mailbox": "email",
+    },
     "withdraw_candidacy": {**_COMMON, "ine": "ine", "formation_code": "code", "reason": "reason"},
-    "declare_interview_slots": {**_COMMON, "domain_code": "code", "place": "place", "slots": "slots",
-                                "slots.0": "object", "slots.0.starts_at": "instant",
-                                "slots.0.duration_minutes": "duration", "slots.0.capacity": "capacity"},
-    "cancel_interview_slots": {**_COMMON, "domain_code": "code", "starts_at": "instants", "starts_at.0": "instant",
-                               "reason": "reason"},
-    "submit_interview_report": {**_COMMON, "interview_id": "uuid", "attended": "bool", "report": "report",
-                                "opinions": "opinions", "opinions.0": "object", "opinions.0.formation_code": "code",
-                                "opinions.0.opinion": "opinion"},
+    "declare_interview_slots": {
+        **_COMMON,
+        "domain_code": "code",
+        "place": "place",
+        "slots": "slots",
+        "slots.0": "object",
+        "slots.0.starts_at": "instant",
+        "slots.0.duration_minutes": "duration",
+        "slots.0.capacity": "capacity",
+    },
+    "cancel_interview_slots": {
+        **_COMMON,
+        "domain_code": "code",
+        "starts_at": "instants",
+        "starts_at.0": "instant",
+        "reason": "reason",
+    },
+    "submit_interview_report": {
+        **_COMMON,
+        "interview_id": "uuid",
+        "attended": "bool",
+        "report": "report",
+        "opinions": "opinions",
+        "opinions.0": "object",
+        "opinions.0.formation_code": "code",
+        "opinions.0.opinion": "opinion",
+    },
     "request_new_interview": {**_COMMON, "ine": "ine", "domain_code": "code"},
-    "confirm_wish": {**_COMMON, "ine": "ine", "formation_code": "code", "family_confirmed": "true",
-                     "wish_entered_on": "date"},
+    "confirm_wish": {
+        **_COMMON,
+        "ine": "ine",
+        "formation_code": "code",
+        "family_confirmed": "true",
+        "wish_entered_on": "date",
+    },
     "advance_clock": {**_COMMON, "to": "instant"},
     "purge_campaign": dict(_COMMON),
 }
 OPTIONAL = {"channel", "reason", "report", "opinions"}
 """Fields with a default: leaving them out is valid."""
-MAX_LENGTH = {"campaign": 16, "uai": 16, "ine": 32, "code": 64, "name": 100, "comment": 4000, "report": 8000,
-              "place": 300, "reason": 500, "email": 254, "class": 32, "channel": 9, "opinion": 15}
+MAX_LENGTH = {
+    "campaign": 16,
+    "uai": 16,
+    "ine": 32,
+    "code": 64,
+    "name": 100,
+    "comment": 4000,
+    "report": 8000,
+    "place": 300,
+    "reason": 500,
+    "email": 254,
+    "class": 32,
+    "channel": 9,
+    "opinion": 15,
+}
 STRING_KINDS = set(MAX_LENGTH)
-BOUNDED_KINDS = {"slots", "instants", "opinions", "duration", "capacity", "date", "instant", "email", "channel",
-                 "opinion", "true"}
+BOUNDED_KINDS = {
+    "slots",
+    "instants",
+    "opinions",
+    "duration",
+    "capacity",
+    "date",
+    "instant",
+    "email",
+    "channel",
+    "opinion",
+    "true",
+}
 # Integers, booleans, floats and numeric strings are left out where the contract coerces them (dates and
 # instants from Unix timestamps, ints from "30", booleans from "yes" or 1): those would be valid, not hostile.
 WRONG_TYPES: dict[str, tuple[Any, ...]] = {
@@ -226,9 +428,19 @@ WRONG_TYPES: dict[str, tuple[Any, ...]] = {
     "object": ("x", 5, None, True, "{}", [], "[]"),
     "list": ("x", 5, None, True, "{}", {}),
 }
-SHAPE = {"uuid": "uuid", "duration": "number", "capacity": "number", "bool": "bool", "true": "bool", "date": "time",
-         "instant": "time", "object": "object", "slots": "list", "instants": "list",
-         "opinions": "list"}
+SHAPE = {
+    "uuid": "uuid",
+    "duration": "number",
+    "capacity": "number",
+    "bool": "bool",
+    "true": "bool",
+    "date": "time",
+    "instant": "time",
+    "object": "object",
+    "slots": "list",
+    "instants": "list",
+    "opinions": "list",
+}
 
 
 class Hostile:
@@ -254,19 +466,32 @@ class Hostile:
         channel = pick(("portal", "saio_form"))
         # The origin school has no mailbox in the directory: through the SAIO form it must give one.
         mailbox = {"origin_mailbox": pick(EMAILS)} if channel == "saio_form" else {}
-        return {**self._envelope(), "channel": channel, **mailbox,
-                "pupil": {"ine": new_ine(self.rng), "last_name": pick(NAMES), "first_name": pick(NAMES),
-                          "birth_date": f"{self.rng.randint(1996, 2000)}-{self.rng.randint(1, 12):02d}-"
-                                        f"{self.rng.randint(1, 28):02d}",
-                          "class_level": pick(("3eme", "3eme_segpa", "3eme_prepa_metiers", "classe_accueil",
-                                               "mgi_niveau_v"))},
-                "origin_uai": ORIGIN, "referent": {"name": pick(NAMES), "email": pick(EMAILS)},
-                "formation_code": WAIT_FORMATION, "origin_opinion": pick(("favorable", "assez_favorable", "reserve")),
-                "origin_comment": pick(COMMENTS)}
+        return {
+            **self._envelope(),
+            "channel": channel,
+            **mailbox,
+            "pupil": {
+                "ine": new_ine(self.rng),
+                "last_name": pick(NAMES),
+                "first_name": pick(NAMES),
+                "birth_date": f"{self.rng.randint(1996, 2000)}-{self.rng.randint(1, 12):02d}-"
+                f"{self.rng.randint(1, 28):02d}",
+                "class_level": pick(("3eme", "3eme_segpa", "3eme_prepa_metiers", "classe_accueil", "mgi_niveau_v")),
+            },
+            "origin_uai": ORIGIN,
+            "referent": {"name": pick(NAMES), "email": pick(EMAILS)},
+            "formation_code": WAIT_FORMATION,
+            "origin_opinion": pick(("favorable", "assez_favorable", "reserve")),
+            "origin_comment": pick(COMMENTS),
+        }
 
     def withdrawal(self, ine: str) -> dict[str, Any]:
-        return {**self._envelope(), "ine": ine, "formation_code": WAIT_FORMATION,
-                "reason": self.rng.choice((None, "a choisi une autre voie", "déménagement 🚚", "é" * 500))}
+        return {
+            **self._envelope(),
+            "ine": ine,
+            "formation_code": WAIT_FORMATION,
+            "reason": self.rng.choice((None, "a choisi une autre voie", "déménagement 🚚", "é" * 500)),
+        }
 
     def valid(self, body: dict[str, Any], key: str, *success: str) -> Case:
         return Case("valid", key, body, body["command_id"], Expect(answerer(key), success=success))
@@ -280,22 +505,50 @@ class Hostile:
             return self.withdrawal(new_ine(self.rng)), refused
         if key == "declare_interview_slots":
             slot = {"starts_at": IN_WINDOW, "duration_minutes": 30, "capacity": 2}
-            return ({**self._envelope(self.rng.choice(FOREIGN_RECEPTIONS)), "domain_code": ANCHOR_DOMAIN,
-                     "place": "Atelier B", "slots": [slot]}, Expect(answerer(key), frozenset({"unauthorized"})))
+            return (
+                {
+                    **self._envelope(self.rng.choice(FOREIGN_RECEPTIONS)),
+                    "domain_code": ANCHOR_DOMAIN,
+                    "place": "Atelier B",
+                    "slots": [slot],
+                },
+                Expect(answerer(key), frozenset({"unauthorized"})),
+            )
         if key == "cancel_interview_slots":  # never from the anchor's school: its slot must stay
-            return ({**self._envelope(self.rng.choice(FOREIGN_RECEPTIONS)), "domain_code": ANCHOR_DOMAIN,
-                     "starts_at": [IN_WINDOW], "reason": "Salle indisponible"},
-                    Expect(answerer(key), frozenset({"unauthorized"})))
+            return (
+                {
+                    **self._envelope(self.rng.choice(FOREIGN_RECEPTIONS)),
+                    "domain_code": ANCHOR_DOMAIN,
+                    "starts_at": [IN_WINDOW],
+                    "reason": "Salle indisponible",
+                },
+                Expect(answerer(key), frozenset({"unauthorized"})),
+            )
         if key == "submit_interview_report":
             opinion = {"formation_code": ANCHOR_FORMATION, "opinion": "favorable"}
-            return ({**self._envelope(ANCHOR_RECEPTION), "interview_id": self._id(), "attended": True,
-                     "report": "Bon entretien.", "opinions": [opinion]},
-                    Expect(answerer(key), frozenset({"unknown_interview"})))
+            return (
+                {
+                    **self._envelope(ANCHOR_RECEPTION),
+                    "interview_id": self._id(),
+                    "attended": True,
+                    "report": "Bon entretien.",
+                    "opinions": [opinion],
+                },
+                Expect(answerer(key), frozenset({"unknown_interview"})),
+            )
         if key == "request_new_interview":
             return {**self._envelope(), "ine": new_ine(self.rng), "domain_code": ANCHOR_DOMAIN}, refused
         if key == "confirm_wish":
-            return ({**self._envelope(), "ine": new_ine(self.rng), "formation_code": WAIT_FORMATION,
-                     "family_confirmed": True, "wish_entered_on": "2013-05-20"}, refused)
+            return (
+                {
+                    **self._envelope(),
+                    "ine": new_ine(self.rng),
+                    "formation_code": WAIT_FORMATION,
+                    "family_confirmed": True,
+                    "wish_entered_on": "2013-05-20",
+                },
+                refused,
+            )
         if key == "advance_clock":
             ticks = tuple(routing.event_key(service, "clock_advanced") for service in routing.SERVICES)
             return {**self._envelope(SAIO), "to": self.rng.choice(EARLIER)}, Expect(answerer(key), success=ticks)
@@ -317,8 +570,7 @@ class Hostile:
 
     def _draw(self) -> Case:
         key = self.rng.choice(self.keys)
-        family = self.rng.choices(
-            ("unreadable", "invalid", "rule", "campaign", "ids"), weights=(10, 55, 27, 4, 4))[0]
+        family = self.rng.choices(("unreadable", "invalid", "rule", "campaign", "ids"), weights=(10, 55, 27, 4, 4))[0]
         if family == "unreadable":
             return self._unreadable(key)
         body, expect = self._baseline(key)
@@ -336,15 +588,41 @@ class Hostile:
     def _unreadable(self, key: str) -> Case:
         rng = self.rng
         valid = json.dumps(self._baseline(key)[0]).encode()
-        raw = rng.choice((
-            b"", b" ", b"\xff\xfe not json", b"not json at all", b"{", b'{"command_id": ', b"{'command_id': 'x'}",
-            b"<command><ine>0000000001A</ine></command>", b"null", b"true", b"42", b"-0.0e-0", b'"register_candidacy"',
-            b"[]", b"[" + valid + b"]", valid[:-1], valid + b"}", valid.replace(b'"', b"'"),
-            json.dumps({"nom": "Lefèvre"}, ensure_ascii=False).encode("latin-1"), b"\xef\xbb\xbf[1]",
-            b"[" * 200 + b"]" * 200, b"[" * 100_000 + b"]" * 100_000, b'{"a": ' * 50_000 + b"1" + b"}" * 50_000,
-            b'{"command_id": 1' + b"1" * 5000 + b"}", b"NaN", '[1, "é"]'.encode("utf-16"),
-            b"\x93\xa4cmd\xc0", b"{{{\x00\x00\x00", b"random", b"random", b"random",
-        ))
+        raw = rng.choice(
+            (
+                b"",
+                b" ",
+                b"\xff\xfe not json",
+                b"not json at all",
+                b"{",
+                b'{"command_id": ',
+                b"{'command_id': 'x'}",
+                b"<command><ine>0000000001A</ine></command>",
+                b"null",
+                b"true",
+                b"42",
+                b"-0.0e-0",
+                b'"register_candidacy"',
+                b"[]",
+                b"[" + valid + b"]",
+                valid[:-1],
+                valid + b"}",
+                valid.replace(b'"', b"'"),
+                json.dumps({"nom": "Lefèvre"}, ensure_ascii=False).encode("latin-1"),
+                b"\xef\xbb\xbf[1]",
+                b"[" * 200 + b"]" * 200,
+                b"[" * 100_000 + b"]" * 100_000,
+                b'{"a": ' * 50_000 + b"1" + b"}" * 50_000,
+                b'{"command_id": 1' + b"1" * 5000 + b"}",
+                b"NaN",
+                '[1, "é"]'.encode("utf-16"),
+                b"\x93\xa4cmd\xc0",
+                b"{{{\x00\x00\x00",
+                b"random",
+                b"random",
+                b"random",
+            )
+        )
         if raw == b"random":
             raw = rng.randbytes(rng.choice((rng.randint(1, 2000), 100_000)))
         try:
@@ -427,8 +705,17 @@ class Hostile:
             "capacity": (0, -1, 501, 10**30),
             "date": BAD_DATES,
             "instant": BAD_INSTANTS,
-            "email": ("pas-une-adresse", "@example.org", "a@@b.fr", "a b@c.fr", "a@b", "", "a@b.\n", "référente@",
-                      "x" * 250 + "@example.org"),
+            "email": (
+                "pas-une-adresse",
+                "@example.org",
+                "a@@b.fr",
+                "a b@c.fr",
+                "a@b",
+                "",
+                "a@b.\n",
+                "référente@",
+                "x" * 250 + "@example.org",
+            ),
             "channel": ("", "Portal", "saio", "portal ", "SAIO_FORM", "email", "'; DROP--", None),
             "opinion": ("tres_favorable", "FAVORABLE", "favorable ", "", "défavorable", "peu_favorable"),
             "true": (False, "false", 0, "no", "non"),
@@ -440,8 +727,12 @@ class Hostile:
         original = body["command_id"]
         move = self.rng.choice(("upper", "braces", "urn", "hex", "other_message_id", "missing", "not_uuid"))
         if move in ("upper", "braces", "urn", "hex"):
-            body["command_id"] = {"upper": original.upper(), "braces": "{" + original + "}",
-                                  "urn": "urn:uuid:" + original, "hex": original.replace("-", "")}[move]
+            body["command_id"] = {
+                "upper": original.upper(),
+                "braces": "{" + original + "}",
+                "urn": "urn:uuid:" + original,
+                "hex": original.replace("-", ""),
+            }[move]
             return Case("ids", key, body, original, expect)
         if move == "other_message_id":
             return Case("ids", key, body, self._id(), expect)
@@ -456,8 +747,18 @@ class Hostile:
         anchor = self.anchor
         pick = self.rng.choice
         if key == "register_candidacy":
-            reason = pick(("invalid_ine", "invalid_uai", "invalid_uai", "not_eligible", "unknown_formation",
-                           "unauthorized", "unauthorized", "unauthorized"))
+            reason = pick(
+                (
+                    "invalid_ine",
+                    "invalid_uai",
+                    "invalid_uai",
+                    "not_eligible",
+                    "unknown_formation",
+                    "unauthorized",
+                    "unauthorized",
+                    "unauthorized",
+                )
+            )
             if reason == "invalid_ine":
                 body["pupil"]["ine"] = pick(BAD_INES)
             elif reason == "invalid_uai":
@@ -494,8 +795,11 @@ class Hostile:
             elif reason == "unauthorized":
                 body["actor_uai"] = pick((*BAD_ACTORS, ORIGIN, SAIO))
             else:  # one slot out of the period refuses the whole declaration, even from the right school
-                outside = {"starts_at": pick(OUTSIDE_WINDOW), "duration_minutes": pick((5, 30, 480)),
-                           "capacity": self.rng.randint(1, 500)}
+                outside = {
+                    "starts_at": pick(OUTSIDE_WINDOW),
+                    "duration_minutes": pick((5, 30, 480)),
+                    "capacity": self.rng.randint(1, 500),
+                }
                 slots = [{"starts_at": IN_WINDOW, "duration_minutes": 30, "capacity": 1}] * self.rng.randint(0, 3)
                 slots.insert(self.rng.randint(0, len(slots)), outside)
                 body.update(actor_uai=ANCHOR_RECEPTION, slots=slots)
@@ -506,18 +810,25 @@ class Hostile:
             elif reason == "unauthorized":
                 body["actor_uai"] = pick((*BAD_ACTORS, ORIGIN, SAIO))
             else:  # the anchor's school never declared a slot at these odd minutes
-                body.update(actor_uai=ANCHOR_RECEPTION,
-                            starts_at=[pick(("2013-03-13T07:13:00+01:00", "2013-04-16T18:47:00+02:00"))])
+                body.update(
+                    actor_uai=ANCHOR_RECEPTION,
+                    starts_at=[pick(("2013-03-13T07:13:00+01:00", "2013-04-16T18:47:00+02:00"))],
+                )
         elif key == "submit_interview_report":
             reason = pick(("unknown_interview", "unauthorized", "interview_not_held"))
             if reason == "unknown_interview":
                 body["actor_uai"] = pick(BAD_ACTORS)
             elif reason == "unauthorized":
-                body.update(interview_id=anchor.interview_id,
-                            actor_uai=pick((*FOREIGN_RECEPTIONS, ORIGIN, *BAD_ACTORS)))
+                body.update(
+                    interview_id=anchor.interview_id, actor_uai=pick((*FOREIGN_RECEPTIONS, ORIGIN, *BAD_ACTORS))
+                )
             else:  # the anchor's interview is days ahead on the services' clock
-                body.update(interview_id=anchor.interview_id, attended=pick((True, False)),
-                            opinions=pick(([], body["opinions"])), report=pick(("", "Très bien.", "é" * 8000)))
+                body.update(
+                    interview_id=anchor.interview_id,
+                    attended=pick((True, False)),
+                    opinions=pick(([], body["opinions"])),
+                    report=pick(("", "Très bien.", "é" * 8000)),
+                )
         elif key == "request_new_interview":
             reason = pick(("invalid_ine", "unknown_domain", "unauthorized", "unknown_interview"))
             if reason == "invalid_ine":

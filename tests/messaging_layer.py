@@ -41,11 +41,13 @@ async def _faststream(queue: str, n: int) -> tuple[float, float]:
     async def raw(message: Any) -> Any:
         return message.raw_message
 
-    broker = RabbitBroker(ADMIN_URL, logger=None, apply_types=False, graceful_timeout=5,
-                          default_channel=Channel(prefetch_count=PREFETCH))
+    broker = RabbitBroker(
+        ADMIN_URL, logger=None, apply_types=False, graceful_timeout=5, default_channel=Channel(prefetch_count=PREFETCH)
+    )
 
-    @broker.subscriber(RabbitQueue(queue, queue_type=QueueType.QUORUM, declare=False),
-                       ack_policy=AckPolicy.NACK_ON_ERROR, decoder=raw)
+    @broker.subscriber(
+        RabbitQueue(queue, queue_type=QueueType.QUORUM, declare=False), ack_policy=AckPolicy.NACK_ON_ERROR, decoder=raw
+    )
     async def handle(message: Any) -> None:
         nonlocal seen
         seen += 1
@@ -102,11 +104,15 @@ async def _fill(queue: str, n: int) -> None:
         body = json.dumps({"event_id": str(uuid.uuid4()), "padding": "x" * 400}).encode()
         persistent = aio_pika.DeliveryMode.PERSISTENT
         for start in range(0, n, 500):
-            await asyncio.gather(*(
-                channel.default_exchange.publish(
-                    aio_pika.Message(body, message_id=str(uuid.uuid4()), delivery_mode=persistent),
-                    routing_key=queue)
-                for _ in range(start, min(n, start + 500))))
+            await asyncio.gather(
+                *(
+                    channel.default_exchange.publish(
+                        aio_pika.Message(body, message_id=str(uuid.uuid4()), delivery_mode=persistent),
+                        routing_key=queue,
+                    )
+                    for _ in range(start, min(n, start + 500))
+                )
+            )
 
 
 async def _drop(queue: str) -> None:

@@ -18,9 +18,16 @@ from typer.testing import CliRunner
 from contracts.identifiers import is_valid_ine
 
 PERSONAL_FIELDS = (
-    ("pupil", "ine"), ("ine",),
-    ("pupil", "last_name"), ("pupil", "first_name"), ("pupil", "birth_date"), ("referent", "name"),
-    ("referent", "email"), ("origin_comment",), ("report",), ("reason",),
+    ("pupil", "ine"),
+    ("ine",),
+    ("pupil", "last_name"),
+    ("pupil", "first_name"),
+    ("pupil", "birth_date"),
+    ("referent", "name"),
+    ("referent", "email"),
+    ("origin_comment",),
+    ("report",),
+    ("reason",),
 )
 """Where a command carries a pupil's personal data: INE, names, birth date, referent, comments, reports."""
 INE_FIELDS = ("pupil.ine", "ine")
@@ -85,8 +92,11 @@ def _readable(line: str) -> str:
 
 def find_personal_data(sources: Mapping[str, str], values: Mapping[str, str]) -> list[Finding]:
     """Every line of ``sources`` (name -> text) holding one of ``values`` (value -> field), once per line."""
-    needles = {_fold(value): field for value, field in values.items()
-               if len(value.strip()) >= MIN_LENGTH and field not in INE_FIELDS}
+    needles = {
+        _fold(value): field
+        for value, field in values.items()
+        if len(value.strip()) >= MIN_LENGTH and field not in INE_FIELDS
+    }
     # An INE is looked for as a word of its own: its 10 digits and a letter also turn up by chance inside
     # message ids (a UUID's last group) and floats ("…658e+09"). What a hostile portal sent in an INE field
     # that is no INE was refused and stored nowhere; it is not a pupil's identifier.

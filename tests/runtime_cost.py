@@ -42,8 +42,15 @@ class _Watcher(PortalClient):
     """The portal, counting what came back without keeping the bodies."""
 
     def __init__(self) -> None:
-        super().__init__(PORTAL_URL, bindings=("enrollment.candidacy_registered", "notifications.convocation_sent",
-                                               "*.command_rejected", "scheduling.slots_declared"))
+        super().__init__(
+            PORTAL_URL,
+            bindings=(
+                "enrollment.candidacy_registered",
+                "notifications.convocation_sent",
+                "*.command_rejected",
+                "scheduling.slots_declared",
+            ),
+        )
         self.rejected: list[dict[str, Any]] = []
 
     async def _on_event(self, message: aio_pika.abc.AbstractIncomingMessage) -> None:
@@ -62,10 +69,9 @@ def _cpu(stack: ServiceStack) -> dict[str, float]:
 
 async def _run(mode: str, n: int, concurrency: int) -> dict[str, Any]:
     await reset_state()
-    stack = ServiceStack(clock=CLOCK, extra_env={"PASSPRO_SMTP_HOST": "127.0.0.1",
-                                                 "PASSPRO_SMTP_PORT": str(SMTP_PORT)})
+    stack = ServiceStack(clock=CLOCK, extra_env={"PASSPRO_SMTP_HOST": "127.0.0.1", "PASSPRO_SMTP_PORT": str(SMTP_PORT)})
     try:
-        for service in (["enrollment"] if mode == "enrollment" else routing.SERVICES):
+        for service in ["enrollment"] if mode == "enrollment" else routing.SERVICES:
             stack.start(service)
         await stack.wait_ready()
         async with _Watcher() as portal:
@@ -76,7 +82,9 @@ async def _run(mode: str, n: int, concurrency: int) -> dict[str, Any]:
                 calendar = load_campaign().calendar
                 first_day = datetime.combine(
                     calendar.interviews_start_on + timedelta(days=calendar.convocation_notice_days + 2),
-                    datetime.min.time(), load_campaign().tz).replace(hour=9)
+                    datetime.min.time(),
+                    load_campaign().tz,
+                ).replace(hour=9)
                 declarations = _declarations(bodies, first_day, run)
                 await _send_all(portal, "declare_interview_slots", declarations, 8)
                 await _until(lambda: portal.counts["scheduling.slots_declared"] >= len(declarations), 120, "slots")
@@ -91,9 +99,13 @@ async def _run(mode: str, n: int, concurrency: int) -> dict[str, Any]:
                 raise RuntimeError(f"refused: {portal.rejected[0]['reason']}")
     finally:
         stack.stop_all()
-    return {"mode": mode, "n": n, "per_s": round(n / elapsed, 1),
-            "cpu_ms": {part: round(s * 1000 / n, 2) for part, s in used.items()},
-            "cpu_ms_total": round(sum(used.values()) * 1000 / n, 2)}
+    return {
+        "mode": mode,
+        "n": n,
+        "per_s": round(n / elapsed, 1),
+        "cpu_ms": {part: round(s * 1000 / n, 2) for part, s in used.items()},
+        "cpu_ms_total": round(sum(used.values()) * 1000 / n, 2),
+    }
 
 
 async def main(n: int, modes: list[str], concurrency: int) -> None:

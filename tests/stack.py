@@ -21,6 +21,8 @@ from tests.conftest import ADMIN_URL, AMQP_HOST, TEST_DATABASE_URL, TEST_SERVICE
 ROOT = Path(__file__).resolve().parent.parent
 LOGS = ROOT / "var" / "log" / "tests"
 HEALTH_BASE_PORT = 18081
+
+
 def infrastructure_logs() -> dict[str, Path]:
     """What the broker and the database log (under PASSPRO_VAR, where ``deploy.local infra-up`` started them)."""
     return {"rabbitmq.log": settings().log / "rabbitmq.log", "postgres.log": settings().pg / "postgres.log"}
@@ -71,8 +73,11 @@ class ServiceStack:
         log = open(LOGS / f"{service}.log", "ab")
         self.log_starts.setdefault(service, log.tell())
         self.procs[service] = subprocess.Popen(
-            [sys.executable, "-m", f"services.{service.partition('#')[0]}"], env=self.env(service), stdout=log,
-            stderr=subprocess.STDOUT, cwd=ROOT,
+            [sys.executable, "-m", f"services.{service.partition('#')[0]}"],
+            env=self.env(service),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
         )
 
     def counted(self, service: str, *, queue: str, routing_key: str, outcome: str) -> float:
@@ -81,9 +86,14 @@ class ServiceStack:
         with urllib.request.urlopen(url, timeout=2) as response:
             families = text_string_to_metric_families(response.read().decode())
         return sum(
-            sample.value for family in families if family.name == "passpro_messages" for sample in family.samples
-            if sample.name == "passpro_messages_total" and sample.labels.get("queue") == queue
-            and sample.labels.get("routing_key") == routing_key and sample.labels.get("outcome") == outcome
+            sample.value
+            for family in families
+            if family.name == "passpro_messages"
+            for sample in family.samples
+            if sample.name == "passpro_messages_total"
+            and sample.labels.get("queue") == queue
+            and sample.labels.get("routing_key") == routing_key
+            and sample.labels.get("outcome") == outcome
         )
 
     async def wait_counted(
@@ -92,8 +102,7 @@ class ServiceStack:
         """The positive signal a negative check waits for: the service has handled so many such deliveries."""
         deadline = time.monotonic() + timeout
         while True:
-            seen = await asyncio.to_thread(self.counted, service, queue=queue, routing_key=routing_key,
-                                           outcome=outcome)
+            seen = await asyncio.to_thread(self.counted, service, queue=queue, routing_key=routing_key, outcome=outcome)
             if seen >= at_least:
                 return seen
             if time.monotonic() > deadline:

@@ -58,6 +58,8 @@ Slug = Annotated[
     str,
     StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$"),
 ]
+
+
 def _mailbox(value: str) -> str:
     if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value) or len(value) > 254:
         raise ValueError(f"{value!r} is not an e-mail address, e.g. secretariat@cfa-exemple.fr")

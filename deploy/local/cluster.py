@@ -77,8 +77,13 @@ def nodes(count: int) -> list[Node]:
     conf = settings()
     prefix, _, host = conf.rabbit_node.partition("@")
     return [
-        Node(k, f"{prefix}-{k}@{host or 'localhost'}", conf.amqp_port + k - 1, conf.management_port + k - 1,
-             conf.rabbit / f"node-{k}")
+        Node(
+            k,
+            f"{prefix}-{k}@{host or 'localhost'}",
+            conf.amqp_port + k - 1,
+            conf.management_port + k - 1,
+            conf.rabbit / f"node-{k}",
+        )
         for k in range(1, count + 1)
     ]
 
@@ -91,7 +96,11 @@ def amqp_url() -> str:
 def _ctl(node: Node, *args: str, tool: str = "rabbitmqctl") -> str:
     done = subprocess.run(
         as_user("rabbitmq", [str(SBIN / tool), "-n", node.name, *args]),
-        env=node.env(), check=True, capture_output=True, text=True, timeout=180,
+        env=node.env(),
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     return done.stdout
 
@@ -123,15 +132,19 @@ def _start(node: Node, seed: bool, members: int) -> None:
         definitions.write_text(json.dumps(topology.definitions(), indent=1))
     # The nodes share the machine's memory: each gets its part of the usual watermark.
     (node.home / "rabbitmq.conf").write_text(
-        rabbit_config(node.amqp_port, node.management_port, definitions, memory=0.6 / members))
+        rabbit_config(node.amqp_port, node.management_port, definitions, memory=0.6 / members)
+    )
     chown(node.home, "rabbitmq")
     conf.log.mkdir(parents=True, exist_ok=True)
     node.pid_file.unlink(missing_ok=True)
     log = open(conf.log / f"rabbitmq-{node.index}.log", "ab")
     subprocess.Popen(
         as_user("rabbitmq", [str(SBIN / "rabbitmq-server")]),
-        env=node.env(), stdout=log, stderr=subprocess.STDOUT,
-        cwd="/var/lib/rabbitmq" if is_root() else str(node.home), start_new_session=True,
+        env=node.env(),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd="/var/lib/rabbitmq" if is_root() else str(node.home),
+        start_new_session=True,
     )
 
 
@@ -176,8 +189,10 @@ def up(count: int) -> None:
     new ones, brings the topology up to date and replicates every quorum queue on every node."""
     conf = settings()
     if recorded() > count:
-        raise SystemExit(f"[passpro] a {recorded()}-node cluster is recorded under {conf.rabbit}; "
-                         f"shrinking it to {count} is not supported: `make reset` first")
+        raise SystemExit(
+            f"[passpro] a {recorded()}-node cluster is recorded under {conf.rabbit}; "
+            f"shrinking it to {count} is not supported: `make reset` first"
+        )
     if read_pid(conf.rabbit / "rabbit.pid"):
         raise SystemExit("[passpro] this stack's single RabbitMQ node is running: `make down` before cluster mode")
     members = nodes(count)
@@ -219,9 +234,12 @@ def status() -> bool:
     for node in members:
         pid = read_pid(node.pid_file)
         state = "up" if node.running() else "down"
-        print(f"{'broker ' + str(node.index):14} {state:5} {node.amqp_url}  node {node.name}  "
-              f"management http://127.0.0.1:{node.management_port}/  pid {pid or '-'}")
-    print(f"management UI  {'up' if port_open(members[0].management_port) else 'down':5} "
-          f"http://127.0.0.1:{members[0].management_port}/  (user {topology.ADMIN_USER}; every node has one)")
+        print(
+            f"{'broker ' + str(node.index):14} {state:5} {node.amqp_url}  node {node.name}  "
+            f"management http://127.0.0.1:{node.management_port}/  pid {pid or '-'}"
+        )
+    print(
+        f"management UI  {'up' if port_open(members[0].management_port) else 'down':5} "
+        f"http://127.0.0.1:{members[0].management_port}/  (user {topology.ADMIN_USER}; every node has one)"
+    )
     return all(node.running() for node in members)
-

@@ -36,8 +36,10 @@ def fresh_local_campaign(clock: str) -> None:
     asyncio.run(empty_campaign(database_url, OpsSettings().admin_amqp_url))
     for sub in ("mail", "affelnet"):
         shutil.rmtree(conf.var / sub, ignore_errors=True)
-    print(f"[passpro] local campaign deleted: service schemas, queues of vhost {routing.VHOST}, mails, bonuses",
-          flush=True)
+    print(
+        f"[passpro] local campaign deleted: service schemas, queues of vhost {routing.VHOST}, mails, bonuses",
+        flush=True,
+    )
     _local("up", "--virtual", clock=clock, replicas=replicas)
 
 
@@ -50,8 +52,11 @@ def main(argv: list[str]) -> int:
 
 def _local(*argv: str, clock: str | None = None, replicas: str | None = None) -> None:
     """Each step in a process of its own, as ``make`` runs them: it reads the settings it is given."""
-    env = {**os.environ, **({"PASSPRO_CLOCK": clock} if clock else {}),
-           **({"PASSPRO_REPLICAS": replicas} if replicas else {})}
+    env = {
+        **os.environ,
+        **({"PASSPRO_CLOCK": clock} if clock else {}),
+        **({"PASSPRO_REPLICAS": replicas} if replicas else {}),
+    }
     subprocess.run([sys.executable, "-m", "deploy.local", *argv], check=True, cwd=ROOT, env=env)
 
 

@@ -78,7 +78,10 @@ def await_startup(node: str, env: dict[str, str], timeout: float = 180) -> None:
     while True:
         done = subprocess.run(
             as_user("rabbitmq", ["/usr/lib/rabbitmq/bin/rabbitmqctl", "-n", node, "await_startup"]),
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=timeout,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            timeout=timeout,
         )
         if done.returncode == 0:
             return
@@ -116,8 +119,10 @@ def prune_stale_queues() -> None:
         if queue["name"].startswith(("amq.gen-", "bench.")):
             continue
         if queue.get("messages"):
-            say(f"queue {queue['name']} ({queue['vhost']}) is no longer in the topology but holds "
-                f"{queue['messages']} messages: inspect it in the management UI")
+            say(
+                f"queue {queue['name']} ({queue['vhost']}) is no longer in the topology but holds "
+                f"{queue['messages']} messages: inspect it in the management UI"
+            )
             continue
         vhost = urllib.parse.quote(queue["vhost"], safe="")
         management("DELETE", f"queues/{vhost}/{urllib.parse.quote(queue['name'], safe='')}")

@@ -45,8 +45,10 @@ def rabbit_up() -> None:
         cluster.up(cluster.size())
         return
     if cluster.running():
-        raise SystemExit(f"[passpro] the {cluster.recorded()}-node cluster under {conf.rabbit} is running: "
-                         "`make down` before starting a single node")
+        raise SystemExit(
+            f"[passpro] the {cluster.recorded()}-node cluster under {conf.rabbit} is running: "
+            "`make down` before starting a single node"
+        )
     if read_pid(conf.rabbit / "rabbit.pid") and port_open(conf.amqp_port):
         # A running broker takes the topology as it is now: definitions import adds, pruning removes.
         management("POST", "definitions", topology.definitions())
@@ -60,7 +62,8 @@ def rabbit_up() -> None:
     (conf.rabbit / "enabled_plugins").write_text(PLUGINS)
     (conf.rabbit / "definitions.json").write_text(json.dumps(topology.definitions(), indent=1))
     (conf.rabbit / "rabbitmq.conf").write_text(
-        rabbit_config(conf.amqp_port, conf.management_port, conf.rabbit / "definitions.json"))
+        rabbit_config(conf.amqp_port, conf.management_port, conf.rabbit / "definitions.json")
+    )
     chown(conf.rabbit, "rabbitmq")
     conf.log.mkdir(parents=True, exist_ok=True)
     log = open(conf.log / "rabbitmq.log", "ab")
@@ -113,8 +116,18 @@ def pg_up() -> None:
         data.mkdir(parents=True, exist_ok=True)
         chown(conf.pg, "postgres")
         _pg(
-            [str(conf.pg_bin / "initdb"), "-D", str(data), "-U", "postgres", "--auth-local=trust",
-             "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8"],
+            [
+                str(conf.pg_bin / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                "--auth-local=trust",
+                "--auth-host=scram-sha-256",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ],
             stdout=subprocess.DEVNULL,
         )
     chown(conf.pg, "postgres")
@@ -123,8 +136,17 @@ def pg_up() -> None:
         "-c shared_buffers=256MB -c synchronous_commit=on -c fsync=on"
     )
     _pg(
-        [str(conf.pg_bin / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(conf.pg / "postgres.log"),
-         "-w", "start"],
+        [
+            str(conf.pg_bin / "pg_ctl"),
+            "-D",
+            str(data),
+            "-o",
+            options,
+            "-l",
+            str(conf.pg / "postgres.log"),
+            "-w",
+            "start",
+        ],
         stdout=subprocess.DEVNULL,
     )
     asyncio.run(_provision(fresh))
@@ -182,7 +204,6 @@ def service_env(service: str, replica: int = 0) -> dict[str, str]:
     return env
 
 
-
 def _mail_sink_kind() -> str | None:
     """The kind of the running sink, from its pid file (``<pid> <kind>``; a bare pid is a storing sink)."""
     conf = settings()
@@ -209,7 +230,10 @@ def mail_sink_up() -> None:
     kind = ["--counting"] if conf.mail_sink == "counting" else ["--directory", str(conf.var / "mail")]
     proc = subprocess.Popen(
         [sys.executable, "-m", "harness.mail_sink", "--port", str(conf.mail_port), *kind],
-        stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        start_new_session=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     (conf.run / "mail.pid").write_text(f"{proc.pid} {conf.mail_sink}\n")
@@ -227,9 +251,19 @@ def affelnet_up() -> None:
     conf.log.mkdir(parents=True, exist_ok=True)
     log = open(conf.log / "affelnet.log", "ab")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "harness.affelnet_receiver", "--port", str(conf.affelnet_port),
-         "--journal", str(conf.var / "affelnet" / "received.jsonl")],
-        stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "harness.affelnet_receiver",
+            "--port",
+            str(conf.affelnet_port),
+            "--journal",
+            str(conf.var / "affelnet" / "received.jsonl"),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        start_new_session=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     (conf.run / "affelnet.pid").write_text(f"{proc.pid}\n")
@@ -287,8 +321,9 @@ def services_up(replicas: int | None = None) -> None:
     conf.run.mkdir(parents=True, exist_ok=True)
     conf.log.mkdir(parents=True, exist_ok=True)
     wanted = {service: replicas or max(_replicas(service), default=0) + 1 for service in routing.SERVICES}
-    _stop_all([_replica(service, k) for service in routing.SERVICES for k in _replicas(service)
-               if k >= wanted[service]])
+    _stop_all(
+        [_replica(service, k) for service in routing.SERVICES for k in _replicas(service) if k >= wanted[service]]
+    )
     started: dict[str, tuple[subprocess.Popen[bytes], int]] = {}
     for service in routing.SERVICES:
         for k in range(wanted[service]):
@@ -314,10 +349,16 @@ def services_up(replicas: int | None = None) -> None:
             name = _replica(service, k)
             log_path = conf.log / f"{name}.log"
             proc, log_start = started.get(name, (None, log_path.stat().st_size if log_path.exists() else 0))
-            waiting.append(Starting(
-                name=name, url=f"http://127.0.0.1:{conf.health_ports[service] + 100 * k}/health/ready",
-                log=log_path, log_start=log_start, process=proc, pid_file=conf.run / f"{name}.pid",
-            ))
+            waiting.append(
+                Starting(
+                    name=name,
+                    url=f"http://127.0.0.1:{conf.health_ports[service] + 100 * k}/health/ready",
+                    log=log_path,
+                    log_start=log_start,
+                    process=proc,
+                    pid_file=conf.run / f"{name}.pid",
+                )
+            )
     await_ready(waiting)
 
 

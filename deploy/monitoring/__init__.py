@@ -61,64 +61,126 @@ def prometheus_config() -> dict[str, Any]:
 
 
 def _target(expr: str, legend: str, ref: str = "A") -> dict[str, Any]:
-    return {"datasource": {"type": "prometheus", "uid": "${datasource}"}, "expr": expr,
-            "legendFormat": legend, "refId": ref}
+    return {
+        "datasource": {"type": "prometheus", "uid": "${datasource}"},
+        "expr": expr,
+        "legendFormat": legend,
+        "refId": ref,
+    }
 
 
-def _panel(title: str, targets: list[dict[str, Any]], unit: str, *, kind: str = "timeseries",
-           description: str = "") -> dict[str, Any]:
-    return {"type": kind, "title": title, "description": description,
-            "datasource": {"type": "prometheus", "uid": "${datasource}"},
-            "fieldConfig": {"defaults": {"unit": unit}, "overrides": []}, "targets": targets}
+def _panel(
+    title: str, targets: list[dict[str, Any]], unit: str, *, kind: str = "timeseries", description: str = ""
+) -> dict[str, Any]:
+    return {
+        "type": kind,
+        "title": title,
+        "description": description,
+        "datasource": {"type": "prometheus", "uid": "${datasource}"},
+        "fieldConfig": {"defaults": {"unit": unit}, "overrides": []},
+        "targets": targets,
+    }
 
 
 def _latency(quantile: float) -> dict[str, Any]:
-    expr = (f"histogram_quantile({quantile}, sum by (queue, le) "
-            f"(rate(passpro_handler_seconds_bucket{{{SERVICE}}}{RATE})))")
-    return _panel(f"Handler latency p{round(quantile * 100)} by queue", [_target(expr, "{{queue}}")], "s",
-                  description="From delivery to commit; failed deliveries are not observed.")
+    expr = (
+        f"histogram_quantile({quantile}, sum by (queue, le) (rate(passpro_handler_seconds_bucket{{{SERVICE}}}{RATE})))"
+    )
+    return _panel(
+        f"Handler latency p{round(quantile * 100)} by queue",
+        [_target(expr, "{{queue}}")],
+        "s",
+        description="From delivery to commit; failed deliveries are not observed.",
+    )
 
 
 def _panels() -> list[dict[str, Any]]:
-    per_key = "sum by (routing_key) (rate(passpro_messages_total{%s, outcome=~\"%s\"}%s))"
+    per_key = 'sum by (routing_key) (rate(passpro_messages_total{%s, outcome=~"%s"}%s))'
     queue_names = "|".join(spec.name for spec in routing.QUEUES)
     parking_names = "|".join(spec.parking for spec in routing.QUEUES)
     vhost = f'vhost="{routing.VHOST}"'
     return [
-        _panel("Messages handled per second, by routing key",
-               [_target(per_key % (SERVICE, "handled", RATE), "{{routing_key}}")], "ops"),
-        _panel("Commands rejected per second, by routing key",
-               [_target(per_key % (SERVICE, "rejected", RATE), "{{routing_key}}")], "ops",
-               description="Answered with command_rejected; a broadcast command's rejection counts once."),
-        _panel("Messages failed or unreadable per second, by routing key",
-               [_target(per_key % (SERVICE, "failed|unreadable", RATE), "{{routing_key}}")], "ops",
-               description="Failed: retried, then parked by the broker past the delivery limit. "
-                           "Unreadable: parked at once."),
+        _panel(
+            "Messages handled per second, by routing key",
+            [_target(per_key % (SERVICE, "handled", RATE), "{{routing_key}}")],
+            "ops",
+        ),
+        _panel(
+            "Commands rejected per second, by routing key",
+            [_target(per_key % (SERVICE, "rejected", RATE), "{{routing_key}}")],
+            "ops",
+            description="Answered with command_rejected; a broadcast command's rejection counts once.",
+        ),
+        _panel(
+            "Messages failed or unreadable per second, by routing key",
+            [_target(per_key % (SERVICE, "failed|unreadable", RATE), "{{routing_key}}")],
+            "ops",
+            description="Failed: retried, then parked by the broker past the delivery limit. "
+            "Unreadable: parked at once.",
+        ),
         _latency(0.5),
         _latency(0.99),
-        _panel("Outbox backlog by service",
-               [_target(f"max by (service) (passpro_outbox_backlog{{{SERVICE}}})", "{{service}}")], "short",
-               description="Rows written but not yet confirmed by the broker; replicas share one outbox."),
-        _panel("Rejections by routing key over the range",
-               [_target("sort_desc(sum by (routing_key) "
-                        f"(increase(passpro_messages_total{{{SERVICE}, outcome=\"rejected\"}}[$__range])))",
-                        "{{routing_key}}")], "short", kind="bargauge"),
-        _panel("Events published per second, by exchange",
-               [_target(f"sum by (exchange) (rate(passpro_published_total{{{SERVICE}}}{RATE}))", "{{exchange}}")],
-               "ops"),
-        _panel("Queue depth (ready and unacknowledged)",
-               [_target(f'sum by (queue) (rabbitmq_detailed_queue_messages_ready{{{vhost}, queue=~"{queue_names}"}})',
-                        "{{queue}} ready", "A"),
-                _target(f'sum by (queue) (rabbitmq_detailed_queue_messages_unacked{{{vhost}, '
-                        f'queue=~"{queue_names}"}})', "{{queue}} unacked", "B")], "short"),
-        _panel("Parked messages",
-               [_target(f'sum by (queue) (rabbitmq_detailed_queue_messages{{{vhost}, queue=~"{parking_names}"}})',
-                        "{{queue}}")], "short",
-               description="Waiting for an operator: inspect the x-passpro-* headers, fix, replay."),
-        _panel("Consumers per queue",
-               [_target(f'sum by (queue) (rabbitmq_detailed_queue_consumers{{{vhost}, queue=~"{queue_names}"}})',
-                        "{{queue}}")], "short",
-               description="Each service's queues need at least one consumer (its readiness checks the same)."),
+        _panel(
+            "Outbox backlog by service",
+            [_target(f"max by (service) (passpro_outbox_backlog{{{SERVICE}}})", "{{service}}")],
+            "short",
+            description="Rows written but not yet confirmed by the broker; replicas share one outbox.",
+        ),
+        _panel(
+            "Rejections by routing key over the range",
+            [
+                _target(
+                    "sort_desc(sum by (routing_key) "
+                    f'(increase(passpro_messages_total{{{SERVICE}, outcome="rejected"}}[$__range])))',
+                    "{{routing_key}}",
+                )
+            ],
+            "short",
+            kind="bargauge",
+        ),
+        _panel(
+            "Events published per second, by exchange",
+            [_target(f"sum by (exchange) (rate(passpro_published_total{{{SERVICE}}}{RATE}))", "{{exchange}}")],
+            "ops",
+        ),
+        _panel(
+            "Queue depth (ready and unacknowledged)",
+            [
+                _target(
+                    f'sum by (queue) (rabbitmq_detailed_queue_messages_ready{{{vhost}, queue=~"{queue_names}"}})',
+                    "{{queue}} ready",
+                    "A",
+                ),
+                _target(
+                    f'sum by (queue) (rabbitmq_detailed_queue_messages_unacked{{{vhost}, queue=~"{queue_names}"}})',
+                    "{{queue}} unacked",
+                    "B",
+                ),
+            ],
+            "short",
+        ),
+        _panel(
+            "Parked messages",
+            [
+                _target(
+                    f'sum by (queue) (rabbitmq_detailed_queue_messages{{{vhost}, queue=~"{parking_names}"}})',
+                    "{{queue}}",
+                )
+            ],
+            "short",
+            description="Waiting for an operator: inspect the x-passpro-* headers, fix, replay.",
+        ),
+        _panel(
+            "Consumers per queue",
+            [
+                _target(
+                    f'sum by (queue) (rabbitmq_detailed_queue_consumers{{{vhost}, queue=~"{queue_names}"}})',
+                    "{{queue}}",
+                )
+            ],
+            "short",
+            description="Each service's queues need at least one consumer (its readiness checks the same).",
+        ),
     ]
 
 
@@ -138,29 +200,60 @@ def dashboard() -> dict[str, Any]:
         "editable": True,
         "refresh": "30s",
         "time": {"from": "now-1h", "to": "now"},
-        "templating": {"list": [
-            {"name": "datasource", "label": "Data source", "type": "datasource", "query": "prometheus",
-             "current": {"text": "Prometheus", "value": DATASOURCE_UID}},
-            {"name": "service", "label": "Service", "type": "custom", "multi": True, "includeAll": True,
-             "allValue": "|".join(routing.SERVICES), "query": ",".join(routing.SERVICES),
-             "current": {"text": ["All"], "value": ["$__all"]}},
-        ]},
+        "templating": {
+            "list": [
+                {
+                    "name": "datasource",
+                    "label": "Data source",
+                    "type": "datasource",
+                    "query": "prometheus",
+                    "current": {"text": "Prometheus", "value": DATASOURCE_UID},
+                },
+                {
+                    "name": "service",
+                    "label": "Service",
+                    "type": "custom",
+                    "multi": True,
+                    "includeAll": True,
+                    "allValue": "|".join(routing.SERVICES),
+                    "query": ",".join(routing.SERVICES),
+                    "current": {"text": ["All"], "value": ["$__all"]},
+                },
+            ]
+        },
         "panels": panels,
     }
 
 
 def grafana_datasource() -> dict[str, Any]:
-    return {"apiVersion": 1, "datasources": [
-        {"name": "Prometheus", "type": "prometheus", "uid": DATASOURCE_UID, "access": "proxy",
-         "url": f"http://127.0.0.1:{PROMETHEUS_PORT}", "isDefault": True},
-    ]}
+    return {
+        "apiVersion": 1,
+        "datasources": [
+            {
+                "name": "Prometheus",
+                "type": "prometheus",
+                "uid": DATASOURCE_UID,
+                "access": "proxy",
+                "url": f"http://127.0.0.1:{PROMETHEUS_PORT}",
+                "isDefault": True,
+            },
+        ],
+    }
 
 
 def grafana_dashboards() -> dict[str, Any]:
-    return {"apiVersion": 1, "providers": [
-        {"name": "passpro", "folder": "Passpro", "type": "file", "disableDeletion": True,
-         "options": {"path": DASHBOARDS_IN_CONTAINER}},
-    ]}
+    return {
+        "apiVersion": 1,
+        "providers": [
+            {
+                "name": "passpro",
+                "folder": "Passpro",
+                "type": "file",
+                "disableDeletion": True,
+                "options": {"path": DASHBOARDS_IN_CONTAINER},
+            },
+        ],
+    }
 
 
 def _yaml(document: dict[str, Any]) -> str:

@@ -40,22 +40,27 @@ def compose_node(index: int) -> str:
 
 def compose_conf() -> str:
     """Peers named in advance: compose gives each node a fixed host name."""
-    peers = [f"cluster_formation.classic_config.nodes.{i} = rabbit@{compose_node(i)}"
-             for i in range(1, spec.RABBITMQ_NODES + 1)]
-    return "\n".join(["cluster_formation.peer_discovery_backend = rabbit_peer_discovery_classic_config", *peers,
-                      *_common(), ""])
+    peers = [
+        f"cluster_formation.classic_config.nodes.{i} = rabbit@{compose_node(i)}"
+        for i in range(1, spec.RABBITMQ_NODES + 1)
+    ]
+    return "\n".join(
+        ["cluster_formation.peer_discovery_backend = rabbit_peer_discovery_classic_config", *peers, *_common(), ""]
+    )
 
 
 def kubernetes_conf() -> str:
     """Peers found through the Kubernetes API; the namespace-dependent parts come from the pod's environment."""
-    return "\n".join([
-        "cluster_formation.peer_discovery_backend = rabbit_peer_discovery_k8s",
-        "cluster_formation.k8s.host = kubernetes.default.svc",
-        "cluster_formation.k8s.address_type = hostname",
-        "cluster_formation.node_cleanup.only_log_warning = true",
-        *_common(),
-        "",
-    ])
+    return "\n".join(
+        [
+            "cluster_formation.peer_discovery_backend = rabbit_peer_discovery_k8s",
+            "cluster_formation.k8s.host = kubernetes.default.svc",
+            "cluster_formation.k8s.address_type = hostname",
+            "cluster_formation.node_cleanup.only_log_warning = true",
+            *_common(),
+            "",
+        ]
+    )
 
 
 def enabled_plugins(*, kubernetes: bool) -> str:

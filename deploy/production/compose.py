@@ -22,20 +22,29 @@ def _required(variable: str) -> str:
 
 
 def _image() -> dict[str, Any]:
-    return {"image": f"${{PASSPRO_IMAGE:-{spec.IMAGE}}}",
-            "build": {"context": "../..", "dockerfile": "deploy/production/Dockerfile"}}
+    return {
+        "image": f"${{PASSPRO_IMAGE:-{spec.IMAGE}}}",
+        "build": {"context": "../..", "dockerfile": "deploy/production/Dockerfile"},
+    }
 
 
 def _amqp_url() -> str:
-    return ",".join(f"amqp://{broker.compose_node(i)}:{broker.AMQP_PORT}/{routing.VHOST}"
-                    for i in range(1, spec.RABBITMQ_NODES + 1))
+    return ",".join(
+        f"amqp://{broker.compose_node(i)}:{broker.AMQP_PORT}/{routing.VHOST}" for i in range(1, spec.RABBITMQ_NODES + 1)
+    )
 
 
 def _render() -> dict[str, Any]:
     return {
         **_image(),
-        "command": ["python", "-m", "deploy.production", "definitions", "--out",
-                    f"{spec.DEFINITIONS_DIR}/{spec.DEFINITIONS_FILE}"],
+        "command": [
+            "python",
+            "-m",
+            "deploy.production",
+            "definitions",
+            "--out",
+            f"{spec.DEFINITIONS_DIR}/{spec.DEFINITIONS_FILE}",
+        ],
         # A fresh named volume belongs to root; the nodes read the file as their own user.
         "user": "0:0",
         "environment": {spec.password_env(name): _required(spec.password_env(name)) for name in spec.account_names()},
@@ -51,33 +60,53 @@ def _node(index: int) -> dict[str, Any]:
         "hostname": host,
         "environment": {"RABBITMQ_NODENAME": f"rabbit@{host}"},
         # The Erlang cookie must be a file only its owner reads; compose mounts secrets as root's.
-        "entrypoint": ["sh", "-c", "install -m 0400 -o rabbitmq -g rabbitmq /run/secrets/erlang_cookie "
-                       "/var/lib/rabbitmq/.erlang.cookie && exec docker-entrypoint.sh rabbitmq-server"],
-        "configs": [{"source": "rabbitmq_conf", "target": broker.CONF_D},
-                    {"source": "rabbitmq_plugins", "target": broker.ENABLED_PLUGINS}],
+        "entrypoint": [
+            "sh",
+            "-c",
+            "install -m 0400 -o rabbitmq -g rabbitmq /run/secrets/erlang_cookie "
+            "/var/lib/rabbitmq/.erlang.cookie && exec docker-entrypoint.sh rabbitmq-server",
+        ],
+        "configs": [
+            {"source": "rabbitmq_conf", "target": broker.CONF_D},
+            {"source": "rabbitmq_plugins", "target": broker.ENABLED_PLUGINS},
+        ],
         "secrets": ["erlang_cookie"],
         "volumes": [f"{host}-data:/var/lib/rabbitmq", f"{DEFINITIONS_VOLUME}:{spec.DEFINITIONS_DIR}:ro"],
         "depends_on": {RENDER: {"condition": "service_completed_successfully"}},
-        "healthcheck": {"test": ["CMD", "rabbitmq-diagnostics", "-q", "check_running"],
-                        "interval": "10s", "timeout": "10s", "retries": 6, "start_period": "60s"},
+        "healthcheck": {
+            "test": ["CMD", "rabbitmq-diagnostics", "-q", "check_running"],
+            "interval": "10s",
+            "timeout": "10s",
+            "retries": 6,
+            "start_period": "60s",
+        },
         "restart": "unless-stopped",
     }
     if index == 1:
         # Portals and operators reach the cluster through the first node; the services know all three.
-        node["ports"] = [f"${{PASSPRO_COMPOSE_AMQP_PORT:-5672}}:{broker.AMQP_PORT}",
-                         f"127.0.0.1:${{PASSPRO_COMPOSE_MANAGEMENT_PORT:-15672}}:{broker.MANAGEMENT_PORT}"]
+        node["ports"] = [
+            f"${{PASSPRO_COMPOSE_AMQP_PORT:-5672}}:{broker.AMQP_PORT}",
+            f"127.0.0.1:${{PASSPRO_COMPOSE_MANAGEMENT_PORT:-15672}}:{broker.MANAGEMENT_PORT}",
+        ]
     return node
 
 
 def _postgres() -> dict[str, Any]:
     return {
         "image": spec.POSTGRES_IMAGE,
-        "environment": {"POSTGRES_USER": spec.DB_USER, "POSTGRES_DB": spec.DB_NAME,
-                        "POSTGRES_PASSWORD_FILE": "/run/secrets/db_password"},
+        "environment": {
+            "POSTGRES_USER": spec.DB_USER,
+            "POSTGRES_DB": spec.DB_NAME,
+            "POSTGRES_PASSWORD_FILE": "/run/secrets/db_password",
+        },
         "secrets": ["db_password"],
         "volumes": ["postgres-data:/var/lib/postgresql/data"],
-        "healthcheck": {"test": ["CMD", "pg_isready", "-U", spec.DB_USER, "-d", spec.DB_NAME],
-                        "interval": "5s", "timeout": "5s", "retries": 10},
+        "healthcheck": {
+            "test": ["CMD", "pg_isready", "-U", spec.DB_USER, "-d", spec.DB_NAME],
+            "interval": "5s",
+            "timeout": "5s",
+            "retries": 10,
+        },
         "restart": "unless-stopped",
     }
 
@@ -120,7 +149,10 @@ def _service(service: str) -> dict[str, Any]:
         "healthcheck": {
             # The image has no curl: urlopen raises on a 503, which fails the check.
             "test": ["CMD", "python", "-c", f"import urllib.request; urllib.request.urlopen('{ready}', timeout=3)"],
-            "interval": "10s", "timeout": "5s", "retries": 3, "start_period": "30s",
+            "interval": "10s",
+            "timeout": "5s",
+            "retries": 3,
+            "start_period": "30s",
         },
         "stop_grace_period": f"{spec.GRACE_SECONDS}s",
         "deploy": {"replicas": spec.REPLICAS[service], "resources": {"limits": {"memory": "512M"}}},
@@ -138,11 +170,18 @@ def document() -> dict[str, Any]:
         "name": "passpro",
         "services": services,
         "configs": {"rabbitmq_conf": {"file": f"./{CONFIG_FILE}"}, "rabbitmq_plugins": {"file": f"./{PLUGINS_FILE}"}},
-        "secrets": {"erlang_cookie": {"environment": spec.COOKIE_ENV},
-                    "db_password": {"environment": spec.DB_PASSWORD_ENV}},
-        "volumes": {name: {} for name in [DEFINITIONS_VOLUME, "postgres-data",
-                                           *(f"{broker.compose_node(i)}-data"
-                                             for i in range(1, spec.RABBITMQ_NODES + 1))]},
+        "secrets": {
+            "erlang_cookie": {"environment": spec.COOKIE_ENV},
+            "db_password": {"environment": spec.DB_PASSWORD_ENV},
+        },
+        "volumes": {
+            name: {}
+            for name in [
+                DEFINITIONS_VOLUME,
+                "postgres-data",
+                *(f"{broker.compose_node(i)}-data" for i in range(1, spec.RABBITMQ_NODES + 1)),
+            ]
+        },
     }
 
 

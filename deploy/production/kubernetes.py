@@ -20,8 +20,10 @@ RABBITMQ_CONFIG = "passpro-rabbitmq-config"
 POSTGRES = "passpro-postgres"
 DATABASE_ROLES = "passpro-database-roles"
 """The Job that makes each service's database role and schema; the services retry their start until it is done."""
-SECRET_REFS = {"PASSPRO_AFFELNET_TOKEN": (secrets.AFFELNET, "token"),
-               "PASSPRO_SMTP_PASSWORD": (secrets.SMTP, "password")}
+SECRET_REFS = {
+    "PASSPRO_AFFELNET_TOKEN": (secrets.AFFELNET, "token"),
+    "PASSPRO_SMTP_PASSWORD": (secrets.SMTP, "password"),
+}
 """A secret setting -> the Secret and key holding it."""
 PART_OF = {"app.kubernetes.io/part-of": "passpro"}
 
@@ -80,8 +82,12 @@ def _rabbitmq_statefulset() -> dict[str, Any]:
         # Ready once it takes connections, not once the cluster agrees: nodes restarted together must
         # all run to find each other again.
         "readinessProbe": {"tcpSocket": {"port": "amqp"}, "initialDelaySeconds": 10, "periodSeconds": 10},
-        "livenessProbe": {"exec": {"command": ["rabbitmq-diagnostics", "-q", "ping"]},
-                          "initialDelaySeconds": 60, "periodSeconds": 60, "timeoutSeconds": 15},
+        "livenessProbe": {
+            "exec": {"command": ["rabbitmq-diagnostics", "-q", "ping"]},
+            "initialDelaySeconds": 60,
+            "periodSeconds": 60,
+            "timeoutSeconds": 15,
+        },
         "resources": {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"memory": "2Gi"}},
         "volumeMounts": [
             {"name": "data", "mountPath": "/var/lib/rabbitmq"},
@@ -95,8 +101,10 @@ def _rabbitmq_statefulset() -> dict[str, Any]:
         "image": spec.RABBITMQ_IMAGE,
         # Erlang wants the cookie readable by its owner only, which a Secret volume cannot give.
         "command": ["sh", "-c", "install -m 0400 /run/passpro/cookie/erlang-cookie /var/lib/rabbitmq/.erlang.cookie"],
-        "volumeMounts": [{"name": "data", "mountPath": "/var/lib/rabbitmq"},
-                         {"name": "cookie", "mountPath": "/run/passpro/cookie", "readOnly": True}],
+        "volumeMounts": [
+            {"name": "data", "mountPath": "/var/lib/rabbitmq"},
+            {"name": "cookie", "mountPath": "/run/passpro/cookie", "readOnly": True},
+        ],
     }
     return {
         "apiVersion": "apps/v1",
@@ -113,23 +121,39 @@ def _rabbitmq_statefulset() -> dict[str, Any]:
                 "spec": {
                     "serviceAccountName": RABBITMQ,
                     "terminationGracePeriodSeconds": 120,
-                    "securityContext": {"runAsUser": spec.RABBITMQ_UID, "runAsGroup": spec.RABBITMQ_UID,
-                                        "fsGroup": spec.RABBITMQ_UID, "runAsNonRoot": True},
+                    "securityContext": {
+                        "runAsUser": spec.RABBITMQ_UID,
+                        "runAsGroup": spec.RABBITMQ_UID,
+                        "fsGroup": spec.RABBITMQ_UID,
+                        "runAsNonRoot": True,
+                    },
                     "initContainers": [cookie],
                     "containers": [container],
                     "volumes": [
                         {"name": "config", "configMap": {"name": RABBITMQ_CONFIG}},
-                        {"name": "definitions", "secret": {"secretName": secrets.RABBITMQ, "items": [
-                            {"key": spec.DEFINITIONS_FILE, "path": spec.DEFINITIONS_FILE}]}},
-                        {"name": "cookie", "secret": {"secretName": secrets.RABBITMQ, "items": [
-                            {"key": secrets.COOKIE_KEY, "path": secrets.COOKIE_KEY}]}},
+                        {
+                            "name": "definitions",
+                            "secret": {
+                                "secretName": secrets.RABBITMQ,
+                                "items": [{"key": spec.DEFINITIONS_FILE, "path": spec.DEFINITIONS_FILE}],
+                            },
+                        },
+                        {
+                            "name": "cookie",
+                            "secret": {
+                                "secretName": secrets.RABBITMQ,
+                                "items": [{"key": secrets.COOKIE_KEY, "path": secrets.COOKIE_KEY}],
+                            },
+                        },
                     ],
                 },
             },
-            "volumeClaimTemplates": [{
-                "metadata": {"name": "data"},
-                "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "10Gi"}}},
-            }],
+            "volumeClaimTemplates": [
+                {
+                    "metadata": {"name": "data"},
+                    "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "10Gi"}}},
+                }
+            ],
         },
     }
 
@@ -138,29 +162,65 @@ def rabbitmq_objects() -> list[dict[str, Any]]:
     labels = _labels("rabbitmq")
     return [
         {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": _meta(RABBITMQ, "rabbitmq")},
-        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
-         "metadata": _meta(f"{RABBITMQ}-peer-discovery", "rabbitmq"),
-         "rules": [{"apiGroups": [""], "resources": ["endpoints"], "verbs": ["get"]},
-                   {"apiGroups": [""], "resources": ["events"], "verbs": ["create"]}]},
-        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
-         "metadata": _meta(f"{RABBITMQ}-peer-discovery", "rabbitmq"),
-         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": f"{RABBITMQ}-peer-discovery"},
-         "subjects": [{"kind": "ServiceAccount", "name": RABBITMQ}]},
-        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": _meta(RABBITMQ_CONFIG, "rabbitmq"),
-         "data": {"passpro.conf": broker.kubernetes_conf(),
-                  "enabled_plugins": broker.enabled_plugins(kubernetes=True)}},
-        {"apiVersion": "v1", "kind": "Service", "metadata": _meta(RABBITMQ_NODES, "rabbitmq"),
-         "spec": {"clusterIP": "None", "publishNotReadyAddresses": True, "selector": labels,
-                  "ports": [{"name": "epmd", "port": 4369}, {"name": "cluster-links", "port": 25672},
-                            {"name": "amqp", "port": broker.AMQP_PORT}]}},
-        {"apiVersion": "v1", "kind": "Service",
-         "metadata": _meta(RABBITMQ, "rabbitmq", annotations=_prometheus(broker.PROMETHEUS_PORT)),
-         "spec": {"selector": labels,
-                  "ports": [{"name": "amqp", "port": broker.AMQP_PORT, "targetPort": "amqp"},
-                            {"name": "management", "port": broker.MANAGEMENT_PORT, "targetPort": "management"},
-                            {"name": "prometheus", "port": broker.PROMETHEUS_PORT, "targetPort": "prometheus"}]}},
-        {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": _meta(RABBITMQ, "rabbitmq"),
-         "spec": {"maxUnavailable": 1, "selector": {"matchLabels": labels}}},
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "Role",
+            "metadata": _meta(f"{RABBITMQ}-peer-discovery", "rabbitmq"),
+            "rules": [
+                {"apiGroups": [""], "resources": ["endpoints"], "verbs": ["get"]},
+                {"apiGroups": [""], "resources": ["events"], "verbs": ["create"]},
+            ],
+        },
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": _meta(f"{RABBITMQ}-peer-discovery", "rabbitmq"),
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": f"{RABBITMQ}-peer-discovery"},
+            "subjects": [{"kind": "ServiceAccount", "name": RABBITMQ}],
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": _meta(RABBITMQ_CONFIG, "rabbitmq"),
+            "data": {
+                "passpro.conf": broker.kubernetes_conf(),
+                "enabled_plugins": broker.enabled_plugins(kubernetes=True),
+            },
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": _meta(RABBITMQ_NODES, "rabbitmq"),
+            "spec": {
+                "clusterIP": "None",
+                "publishNotReadyAddresses": True,
+                "selector": labels,
+                "ports": [
+                    {"name": "epmd", "port": 4369},
+                    {"name": "cluster-links", "port": 25672},
+                    {"name": "amqp", "port": broker.AMQP_PORT},
+                ],
+            },
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": _meta(RABBITMQ, "rabbitmq", annotations=_prometheus(broker.PROMETHEUS_PORT)),
+            "spec": {
+                "selector": labels,
+                "ports": [
+                    {"name": "amqp", "port": broker.AMQP_PORT, "targetPort": "amqp"},
+                    {"name": "management", "port": broker.MANAGEMENT_PORT, "targetPort": "management"},
+                    {"name": "prometheus", "port": broker.PROMETHEUS_PORT, "targetPort": "prometheus"},
+                ],
+            },
+        },
+        {
+            "apiVersion": "policy/v1",
+            "kind": "PodDisruptionBudget",
+            "metadata": _meta(RABBITMQ, "rabbitmq"),
+            "spec": {"maxUnavailable": 1, "selector": {"matchLabels": labels}},
+        },
         _rabbitmq_statefulset(),
     ]
 
@@ -171,9 +231,12 @@ def postgres_objects() -> list[dict[str, Any]]:
     container = {
         "name": "postgres",
         "image": spec.POSTGRES_IMAGE,
-        "env": [{"name": "POSTGRES_USER", "value": spec.DB_USER}, {"name": "POSTGRES_DB", "value": spec.DB_NAME},
-                _secret_env("POSTGRES_PASSWORD", secrets.DATABASE, "password"),
-                {"name": "PGDATA", "value": "/var/lib/postgresql/data/pgdata"}],
+        "env": [
+            {"name": "POSTGRES_USER", "value": spec.DB_USER},
+            {"name": "POSTGRES_DB", "value": spec.DB_NAME},
+            _secret_env("POSTGRES_PASSWORD", secrets.DATABASE, "password"),
+            {"name": "PGDATA", "value": "/var/lib/postgresql/data/pgdata"},
+        ],
         "ports": [{"name": "postgres", "containerPort": 5432}],
         "readinessProbe": {"exec": {"command": ready}, "periodSeconds": 5},
         "livenessProbe": {"exec": {"command": ready}, "initialDelaySeconds": 30, "periodSeconds": 30},
@@ -181,13 +244,29 @@ def postgres_objects() -> list[dict[str, Any]]:
         "volumeMounts": [{"name": "data", "mountPath": "/var/lib/postgresql/data"}],
     }
     return [
-        {"apiVersion": "v1", "kind": "Service", "metadata": _meta(POSTGRES, "postgres"),
-         "spec": {"clusterIP": "None", "selector": labels, "ports": [{"name": "postgres", "port": 5432}]}},
-        {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": _meta(POSTGRES, "postgres"),
-         "spec": {"serviceName": POSTGRES, "replicas": 1, "selector": {"matchLabels": labels},
-                  "template": {"metadata": {"labels": {**labels, **PART_OF}}, "spec": {"containers": [container]}},
-                  "volumeClaimTemplates": [{"metadata": {"name": "data"}, "spec": {
-                      "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "20Gi"}}}}]}},
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": _meta(POSTGRES, "postgres"),
+            "spec": {"clusterIP": "None", "selector": labels, "ports": [{"name": "postgres", "port": 5432}]},
+        },
+        {
+            "apiVersion": "apps/v1",
+            "kind": "StatefulSet",
+            "metadata": _meta(POSTGRES, "postgres"),
+            "spec": {
+                "serviceName": POSTGRES,
+                "replicas": 1,
+                "selector": {"matchLabels": labels},
+                "template": {"metadata": {"labels": {**labels, **PART_OF}}, "spec": {"containers": [container]}},
+                "volumeClaimTemplates": [
+                    {
+                        "metadata": {"name": "data"},
+                        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "20Gi"}}},
+                    }
+                ],
+            },
+        },
     ]
 
 
@@ -209,13 +288,24 @@ def _deployment(service: str) -> dict[str, Any]:
         "env": env,
         "ports": [{"name": "health", "containerPort": spec.HEALTH_PORT}],
         "startupProbe": {"httpGet": {"path": "/health/live", **probe}, "periodSeconds": 2, "failureThreshold": 30},
-        "livenessProbe": {"httpGet": {"path": "/health/live", **probe}, "periodSeconds": 10, "timeoutSeconds": 3,
-                          "failureThreshold": 3},
-        "readinessProbe": {"httpGet": {"path": "/health/ready", **probe}, "periodSeconds": 5, "timeoutSeconds": 3,
-                           "failureThreshold": 3},
+        "livenessProbe": {
+            "httpGet": {"path": "/health/live", **probe},
+            "periodSeconds": 10,
+            "timeoutSeconds": 3,
+            "failureThreshold": 3,
+        },
+        "readinessProbe": {
+            "httpGet": {"path": "/health/ready", **probe},
+            "periodSeconds": 5,
+            "timeoutSeconds": 3,
+            "failureThreshold": 3,
+        },
         "resources": {"requests": {"cpu": "200m", "memory": "256Mi"}, "limits": {"memory": "512Mi"}},
-        "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
-                            "capabilities": {"drop": ["ALL"]}},
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "capabilities": {"drop": ["ALL"]},
+        },
         "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
     }
     return {
@@ -231,8 +321,12 @@ def _deployment(service: str) -> dict[str, Any]:
                 "metadata": {"labels": {**labels, **PART_OF, "passpro/service": service}},
                 "spec": {
                     "terminationGracePeriodSeconds": spec.GRACE_SECONDS,
-                    "securityContext": {"runAsNonRoot": True, "runAsUser": spec.APP_UID, "runAsGroup": spec.APP_UID,
-                                        "seccompProfile": {"type": "RuntimeDefault"}},
+                    "securityContext": {
+                        "runAsNonRoot": True,
+                        "runAsUser": spec.APP_UID,
+                        "runAsGroup": spec.APP_UID,
+                        "seccompProfile": {"type": "RuntimeDefault"},
+                    },
                     "containers": [container],
                     "volumes": [{"name": "tmp", "emptyDir": {}}],
                 },
@@ -255,28 +349,37 @@ def database_roles_objects() -> list[dict[str, Any]]:
         "command": spec.DATABASE_ROLES_COMMAND,
         "envFrom": [{"configMapRef": {"name": CONFIG}}],
         "env": env,
-        "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
-                            "capabilities": {"drop": ["ALL"]}},
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "capabilities": {"drop": ["ALL"]},
+        },
     }
-    return [{
-        "apiVersion": "batch/v1",
-        "kind": "Job",
-        "metadata": _meta(DATABASE_ROLES, "database-roles"),
-        "spec": {
-            # The database may still be starting: retried with back-off, then kept a day for its log.
-            "backoffLimit": 10,
-            "ttlSecondsAfterFinished": 86400,
-            "template": {
-                "metadata": {"labels": {**_labels("database-roles"), **PART_OF}},
-                "spec": {
-                    "restartPolicy": "OnFailure",
-                    "securityContext": {"runAsNonRoot": True, "runAsUser": spec.APP_UID, "runAsGroup": spec.APP_UID,
-                                        "seccompProfile": {"type": "RuntimeDefault"}},
-                    "containers": [container],
+    return [
+        {
+            "apiVersion": "batch/v1",
+            "kind": "Job",
+            "metadata": _meta(DATABASE_ROLES, "database-roles"),
+            "spec": {
+                # The database may still be starting: retried with back-off, then kept a day for its log.
+                "backoffLimit": 10,
+                "ttlSecondsAfterFinished": 86400,
+                "template": {
+                    "metadata": {"labels": {**_labels("database-roles"), **PART_OF}},
+                    "spec": {
+                        "restartPolicy": "OnFailure",
+                        "securityContext": {
+                            "runAsNonRoot": True,
+                            "runAsUser": spec.APP_UID,
+                            "runAsGroup": spec.APP_UID,
+                            "seccompProfile": {"type": "RuntimeDefault"},
+                        },
+                        "containers": [container],
+                    },
                 },
             },
-        },
-    }]
+        }
+    ]
 
 
 def _health_service(service: str) -> dict[str, Any]:
@@ -284,10 +387,13 @@ def _health_service(service: str) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "Service",
-        "metadata": _meta(f"passpro-{spec.dashed(service)}", spec.dashed(service),
-                          annotations=_prometheus(spec.HEALTH_PORT)),
-        "spec": {"selector": _labels(spec.dashed(service)),
-                 "ports": [{"name": "health", "port": spec.HEALTH_PORT, "targetPort": "health"}]},
+        "metadata": _meta(
+            f"passpro-{spec.dashed(service)}", spec.dashed(service), annotations=_prometheus(spec.HEALTH_PORT)
+        ),
+        "spec": {
+            "selector": _labels(spec.dashed(service)),
+            "ports": [{"name": "health", "port": spec.HEALTH_PORT, "targetPort": "health"}],
+        },
     }
 
 
@@ -306,5 +412,9 @@ FILES = {
 
 
 def kustomization() -> dict[str, Any]:
-    return {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
-            "namespace": spec.NAMESPACE, "resources": list(FILES)}
+    return {
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "namespace": spec.NAMESPACE,
+        "resources": list(FILES),
+    }

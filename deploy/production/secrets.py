@@ -46,9 +46,13 @@ def definitions() -> dict[str, Any]:
 
 
 def _secret(name: str, data: dict[str, str]) -> dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
-            "metadata": {"name": name, "labels": {"app.kubernetes.io/part-of": "passpro"}},
-            "stringData": data}
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "Opaque",
+        "metadata": {"name": name, "labels": {"app.kubernetes.io/part-of": "passpro"}},
+        "stringData": data,
+    }
 
 
 def kubernetes() -> list[dict[str, Any]]:
@@ -56,10 +60,16 @@ def kubernetes() -> list[dict[str, Any]]:
     values = read(spec.secret_variables())
     return [
         _secret(BROKER_ACCOUNTS, {name: values[spec.password_env(name)] for name in spec.account_names()}),
-        _secret(RABBITMQ, {spec.DEFINITIONS_FILE: json.dumps(definitions(), indent=1),
-                           COOKIE_KEY: values[spec.COOKIE_ENV]}),
-        _secret(DATABASE, {"password": values[spec.DB_PASSWORD_ENV],
-                           **{service: values[role_password_variable(service)] for service in routing.SERVICES}}),
+        _secret(
+            RABBITMQ, {spec.DEFINITIONS_FILE: json.dumps(definitions(), indent=1), COOKIE_KEY: values[spec.COOKIE_ENV]}
+        ),
+        _secret(
+            DATABASE,
+            {
+                "password": values[spec.DB_PASSWORD_ENV],
+                **{service: values[role_password_variable(service)] for service in routing.SERVICES},
+            },
+        ),
         _secret(AFFELNET, {"token": values[spec.AFFELNET_TOKEN_ENV]}),
         _secret(SMTP, {"password": values[spec.SMTP_PASSWORD_ENV]}),
     ]

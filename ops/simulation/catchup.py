@@ -85,8 +85,11 @@ class StackProbe:
 
 def reminded(mailbox: Mailbox) -> set[str]:
     """Interviews whose reminder reached the mailbox, from the Message-ID notifications gives it (its key)."""
-    return {mid[len("<reminder."):].split("@", 1)[0] for mid in mailbox.refresh().message_ids.values()
-            if mid.startswith("<reminder.")}
+    return {
+        mid[len("<reminder.") :].split("@", 1)[0]
+        for mid in mailbox.refresh().message_ids.values()
+        if mid.startswith("<reminder.")
+    }
 
 
 @dataclass
@@ -145,5 +148,7 @@ class CatchUp:
     def warnings(self) -> list[str]:
         if not self.gave_up:
             return []
-        return [f"the clock moved {self.gave_up} times with the stack still behind after {self.limit:.0f} s "
-                "(queued messages, mails to send or reminders missing)"]
+        return [
+            f"the clock moved {self.gave_up} times with the stack still behind after {self.limit:.0f} s "
+            "(queued messages, mails to send or reminders missing)"
+        ]

@@ -20,10 +20,18 @@ FULL, HALF = 11.5, 5.6
 HELD, ABSENT, PENDING, DECLARED = "#2b6cb0", "#dd6b20", "#cbd5e0", "#a0aec0"
 FINAL_COLOURS = ("#276749", "#48bb78", "#ecc94b", "#ed8936", "#c53030")
 
-plt.rcParams.update({
-    "font.size": 9, "axes.spines.top": False, "axes.spines.right": False, "axes.titlesize": 10,
-    "axes.titleweight": "bold", "svg.hashsalt": "passpro", "svg.fonttype": "path", "figure.dpi": 96,
-})
+plt.rcParams.update(
+    {
+        "font.size": 9,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.titlesize": 10,
+        "axes.titleweight": "bold",
+        "svg.hashsalt": "passpro",
+        "svg.fonttype": "path",
+        "figure.dpi": 96,
+    }
+)
 
 
 def _svg(fig: Figure) -> str:
@@ -31,14 +39,17 @@ def _svg(fig: Figure) -> str:
     fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     plt.close(fig)
     text = buffer.getvalue()
-    return text[text.index("<svg"):]
+    return text[text.index("<svg") :]
 
 
 def _short(name: str, width: int = 34) -> str:
-    for long, short in (("Lycée professionnel ", "LP "), ("Lycée des métiers de l'hôtellerie et de la restauration ",
-                                                            "LM hôtellerie "), ("Lycée des métiers de ", "LM "),
-                        ("Lycée agricole et horticole ", "Lycée agricole "), ("Lycée horticole et paysager ",
-                                                                              "Lycée horticole ")):
+    for long, short in (
+        ("Lycée professionnel ", "LP "),
+        ("Lycée des métiers de l'hôtellerie et de la restauration ", "LM hôtellerie "),
+        ("Lycée des métiers de ", "LM "),
+        ("Lycée agricole et horticole ", "Lycée agricole "),
+        ("Lycée horticole et paysager ", "Lycée horticole "),
+    ):
         name = name.replace(long, short)
     return name if len(name) <= width else name[: width - 1] + "…"
 
@@ -52,8 +63,14 @@ def interviews_per_day(rows: Sequence[tuple[date, int, int, int]]) -> str:
     ax.bar(days, held, width=0.8, color=HELD, label="Élève présent")
     ax.bar(days, absent, width=0.8, bottom=held, color=ABSENT, label="Élève absent")
     if any(pending):
-        ax.bar(days, pending, width=0.8, bottom=[h + a for h, a in zip(held, absent, strict=True)],
-               color=PENDING, label="Sans compte rendu")
+        ax.bar(
+            days,
+            pending,
+            width=0.8,
+            bottom=[h + a for h, a in zip(held, absent, strict=True)],
+            color=PENDING,
+            label="Sans compte rendu",
+        )
     ax.xaxis.set_major_locator(mdates.WeekdayLocator(byweekday=mdates.MO))
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%d/%m"))
     ax.set_ylabel("Entretiens")
@@ -79,8 +96,7 @@ def seats_per_domain(rows: Sequence[tuple[str, str, int, int]]) -> str:
     rows = sorted(rows, key=lambda r: r[2])
     fig, ax = plt.subplots(figsize=(FULL, 0.3 * len(rows) + 1))
     positions = range(len(rows))
-    ax.barh([p + 0.2 for p in positions], [r[2] for r in rows], height=0.4, color=DECLARED,
-            label="Places déclarées")
+    ax.barh([p + 0.2 for p in positions], [r[2] for r in rows], height=0.4, color=DECLARED, label="Places déclarées")
     ax.barh([p - 0.2 for p in positions], [r[3] for r in rows], height=0.4, color=HELD, label="Places occupées")
     ax.set_yticks(list(positions), [_short(r[1], 40) for r in rows])
     ax.set_xlabel("Places d'entretien")
@@ -106,8 +122,9 @@ def no_shows(rows: Sequence[tuple[str, str, int, int]], reference: float) -> str
     total = sum(r[2] for r in rows)
     overall = 100 * sum(r[3] for r in rows) / total if total else 0.0
     ax.axhline(overall, color="#1a202c", linewidth=1, label=f"Ensemble de la campagne : {overall:.0f} %")
-    ax.axhline(100 * reference, color="#1a202c", linewidth=1, linestyle="--",
-               label=f"Campagne 2012 : {100 * reference:.0f} %")
+    ax.axhline(
+        100 * reference, color="#1a202c", linewidth=1, linestyle="--", label=f"Campagne 2012 : {100 * reference:.0f} %"
+    )
     ax.set_xticks([])
     ax.set_ylim(0, max([*rates, 100 * reference]) * 1.3)
     ax.set_xlabel(f"{len(rows)} collèges d'origine, du plus au moins concerné")
@@ -131,8 +148,11 @@ def delays(rows: Sequence[tuple[int, int]], limit: int) -> str:
 
 def bonuses(rows: Sequence[tuple[str, str, int, int]]) -> str:
     fig, ax = plt.subplots(figsize=(HALF, 3))
-    bars = ax.bar([f"{label.replace(' ', chr(10), 1)}\n({points} pts)" for _, label, _, points in rows],
-                  [r[2] for r in rows], color=FINAL_COLOURS[: len(rows)])
+    bars = ax.bar(
+        [f"{label.replace(' ', chr(10), 1)}\n({points} pts)" for _, label, _, points in rows],
+        [r[2] for r in rows],
+        color=FINAL_COLOURS[: len(rows)],
+    )
     ax.bar_label(bars, padding=2)
     ax.set_ylim(0, max([*(r[2] for r in rows), 1]) * 1.15)
     ax.set_ylabel("Bonus transmis")

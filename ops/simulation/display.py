@@ -45,13 +45,20 @@ class Display:
     def __init__(self, console: Console) -> None:
         self.console = console
         self.progress = Progress(
-            TextColumn("{task.description:<38}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            TextColumn("{task.description:<38}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
             console=console,
         )
         self.tasks = {key: self.progress.add_task(label, total=None) for key, label in PHASES}
         self._funnel = Table()
-        self.live = Live(console=console, refresh_per_second=4, transient=False,
-                         get_renderable=lambda: Group(self.progress, self._funnel))
+        self.live = Live(
+            console=console,
+            refresh_per_second=4,
+            transient=False,
+            get_renderable=lambda: Group(self.progress, self._funnel),
+        )
 
     def __enter__(self) -> Display:
         self.live.__enter__()
@@ -88,13 +95,29 @@ class Display:
 def funnel_table(tally: Tally, title: str) -> Table:
     counts = tally.counts
     table = Table(title=title, title_justify="left")
-    for column in ("candidacies", "rejected", "booked", "waiting", "held", "absent", "overdue",
-                   "finals", "wishes", "bonuses"):
+    for column in (
+        "candidacies",
+        "rejected",
+        "booked",
+        "waiting",
+        "held",
+        "absent",
+        "overdue",
+        "finals",
+        "wishes",
+        "bonuses",
+    ):
         table.add_column(column, justify="right")
     table.add_row(
-        str(tally.candidacies), str(tally.rejected), str(counts["scheduling.interview_booked"]),
-        str(sum(tally.pending().values())), str(len(tally.interviews_in("attended"))),
-        str(len(tally.interviews_in("absent"))), str(len(tally.overdue)), str(len(tally.finals)),
-        str(len(tally.confirmed)), str(len(tally.bonuses)),
+        str(tally.candidacies),
+        str(tally.rejected),
+        str(counts["scheduling.interview_booked"]),
+        str(sum(tally.pending().values())),
+        str(len(tally.interviews_in("attended"))),
+        str(len(tally.interviews_in("absent"))),
+        str(len(tally.overdue)),
+        str(len(tally.finals)),
+        str(len(tally.confirmed)),
+        str(len(tally.bonuses)),
     )
     return table

@@ -71,12 +71,22 @@ def compute(result: Result, campaign: Campaign, mail_subjects: list[str], mails_
     per_school = []
     for school in campaign.reception_schools:
         mine = [i for i in interviews if i.reception_uai == school.uai]
-        per_school.append((school.uai, school.name, sum(i.status == "attended" for i in mine),
-                           sum(i.status == "absent" for i in mine), overdue[school.uai]))
+        per_school.append(
+            (
+                school.uai,
+                school.name,
+                sum(i.status == "attended" for i in mine),
+                sum(i.status == "absent" for i in mine),
+                overdue[school.uai],
+            )
+        )
 
     used = Counter(i.domain_code for i in interviews if i.status != "cancelled")
-    seats = [(d.code, d.label, result.seats_declared.get(d.code, 0), used[d.code]) for d in campaign.domains
-             if result.seats_declared.get(d.code) or used[d.code]]
+    seats = [
+        (d.code, d.label, result.seats_declared.get(d.code, 0), used[d.code])
+        for d in campaign.domains
+        if result.seats_declared.get(d.code) or used[d.code]
+    ]
 
     finals = Counter(tally.finals.values())
     origin_of = {ine: str(e["origin_uai"]) for (ine, _), e in tally.registered.items()}
@@ -86,14 +96,21 @@ def compute(result: Result, campaign: Campaign, mail_subjects: list[str], mails_
         reported_by[origin_of[interview.ine]] += 1
         absent_by[origin_of[interview.ine]] += interview.status == "absent"
     names = {s.uai: s.name for s in scenario.origin_schools}
-    no_shows = sorted(((uai, names.get(uai, uai), n, absent_by[uai]) for uai, n in reported_by.items()),
-                      key=lambda row: (-row[3] / row[2], row[0]))
+    no_shows = sorted(
+        ((uai, names.get(uai, uai), n, absent_by[uai]) for uai, n in reported_by.items()),
+        key=lambda row: (-row[3] / row[2], row[0]),
+    )
 
-    delays = Counter((i.reported_at.astimezone(tz).date() - i.starts_at.astimezone(tz).date()).days
-                     for i in held + absent if i.reported_at is not None)
+    delays = Counter(
+        (i.reported_at.astimezone(tz).date() - i.starts_at.astimezone(tz).date()).days
+        for i in held + absent
+        if i.reported_at is not None
+    )
     bonus_counts = Counter(final for final, _ in tally.bonuses.values())
-    bonuses = [(code, label, bonus_counts[code], campaign.bonus_points.points_for(FinalOpinion(code)))
-               for code, label in FINAL_LABELS.items()]
+    bonuses = [
+        (code, label, bonus_counts[code], campaign.bonus_points.points_for(FinalOpinion(code)))
+        for code, label in FINAL_LABELS.items()
+    ]
 
     reasons: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for rejection in tally.rejections:
@@ -108,34 +125,62 @@ def compute(result: Result, campaign: Campaign, mail_subjects: list[str], mails_
         first = events[0]
         name = str(first["_routing_key"]).split(".", 1)[1]
         refused = name == "command_rejected"
-        mistakes.append((label, len(events), OUTCOMES.get(name, name),
-                         str(first["reason"]) if refused else "", str(first["message"]) if refused else ""))
+        mistakes.append(
+            (
+                label,
+                len(events),
+                OUTCOMES.get(name, name),
+                str(first["reason"]) if refused else "",
+                str(first["message"]) if refused else "",
+            )
+        )
 
-    mail_counts = Counter(kind for subject in mail_subjects for prefix, kind in KINDS.items()
-                          if subject.startswith(prefix))
+    mail_counts = Counter(
+        kind for subject in mail_subjects for prefix, kind in KINDS.items() if subject.startswith(prefix)
+    )
     mails = [(kind, mail_counts[kind]) for kind in KINDS.values()]
 
     wishes_late = sum(1 for r in tally.rejections if r["reason"] == "wish_deadline_passed")
     funnel = [
         ("pupils_registered", "Élèves inscrits", len({ine for ine, _ in tally.registered})),
-        ("pupils_via_saio_form", "dont élèves inscrits par le formulaire du SAIO (sans accès au portail)",
-         len({ine for (ine, _), e in tally.registered.items() if e.get("channel") == "saio_form"})),
+        (
+            "pupils_via_saio_form",
+            "dont élèves inscrits par le formulaire du SAIO (sans accès au portail)",
+            len({ine for (ine, _), e in tally.registered.items() if e.get("channel") == "saio_form"}),
+        ),
         ("candidacies_registered", "Candidatures enregistrées", tally.candidacies),
         ("commands_rejected", "Commandes refusées (avec leur motif)", tally.rejected),
         ("candidacies_withdrawn", "Candidatures retirées", counts["enrollment.candidacy_withdrawn"]),
-        ("slots_declared", "Créneaux déclarés", sum(int(e.get("slots_added", 0)) for e in result.events
-                                                     if e["_routing_key"] == "scheduling.slots_declared")),
+        (
+            "slots_declared",
+            "Créneaux déclarés",
+            sum(
+                int(e.get("slots_added", 0)) for e in result.events if e["_routing_key"] == "scheduling.slots_declared"
+            ),
+        ),
         ("interviews_booked", "Entretiens réservés", counts["scheduling.interview_booked"]),
-        ("interviews_cancelled", "Entretiens annulés (candidatures retirées, créneaux fermés)",
-         counts["scheduling.interview_cancelled"]),
-        ("slots_cancelled", "Créneaux fermés par un lycée d'accueil (enseignant absent)",
-         sum(int(e.get("slots_cancelled", 0)) for e in result.slot_cancellations)),
-        ("interviews_moved", "dont entretiens reprogrammés ailleurs ou en attente d'un nouveau créneau",
-         sum(int(e.get("interviews_moved", 0)) for e in result.slot_cancellations)),
+        (
+            "interviews_cancelled",
+            "Entretiens annulés (candidatures retirées, créneaux fermés)",
+            counts["scheduling.interview_cancelled"],
+        ),
+        (
+            "slots_cancelled",
+            "Créneaux fermés par un lycée d'accueil (enseignant absent)",
+            sum(int(e.get("slots_cancelled", 0)) for e in result.slot_cancellations),
+        ),
+        (
+            "interviews_moved",
+            "dont entretiens reprogrammés ailleurs ou en attente d'un nouveau créneau",
+            sum(int(e.get("interviews_moved", 0)) for e in result.slot_cancellations),
+        ),
         ("interviews_held", "Entretiens tenus", len(held)),
         ("interviews_absent", "Absences", len(absent)),
-        ("new_interviews_requested", "Nouveaux entretiens demandés après une absence",
-         counts["scheduling.interview_requested"]),
+        (
+            "new_interviews_requested",
+            "Nouveaux entretiens demandés après une absence",
+            counts["scheduling.interview_requested"],
+        ),
         ("pupils_waiting_at_end", "Élèves encore en attente d'un entretien", sum(tally.pending().values())),
         ("reports_overdue", "Comptes rendus en retard signalés", len(tally.overdue)),
         ("final_opinions", "Avis finals calculés", len(tally.finals)),
@@ -154,13 +199,20 @@ def compute(result: Result, campaign: Campaign, mail_subjects: list[str], mails_
             ("reminders_late", "Entretiens commencés avant que leur rappel soit parti", result.reminders_late),
         ]
     if mails_pending is not None:
-        funnel.append(("mails_queued_at_end", "Courriels encore en attente d'envoi à l'écriture du bilan",
-                       mails_pending))
+        funnel.append(
+            ("mails_queued_at_end", "Courriels encore en attente d'envoi à l'écriture du bilan", mails_pending)
+        )
     return Figures(
         funnel=funnel,
         per_day=[(day, c["attended"], c["absent"], c["booked"]) for day, c in sorted(per_day.items())],
-        per_school=per_school, seats=seats,
+        per_school=per_school,
+        seats=seats,
         finals=[(code, label, finals[code]) for code, label in FINAL_LABELS.items()],
-        no_shows=no_shows, delays=[(d, delays[d]) for d in range(max(delays, default=-1) + 1)], bonuses=bonuses,
-        waiting=sorted(tally.shortfalls), rejections=rejections, mistakes=mistakes, mails=mails,
+        no_shows=no_shows,
+        delays=[(d, delays[d]) for d in range(max(delays, default=-1) + 1)],
+        bonuses=bonuses,
+        waiting=sorted(tally.shortfalls),
+        rejections=rejections,
+        mistakes=mistakes,
+        mails=mails,
     )

@@ -23,5 +23,5 @@ def opening(campaign: Campaign) -> datetime:
 
 
 def fresh_local_campaign(campaign: Campaign, checkout: Path) -> None:
-    subprocess.run([*LOCAL_STACK, "fresh", "--clock", opening(campaign).isoformat()],  # noqa: S603
-                   check=True, cwd=checkout)
+    command = [*LOCAL_STACK, "fresh", "--clock", opening(campaign).isoformat()]
+    subprocess.run(command, check=True, cwd=checkout)  # noqa: S603

@@ -41,8 +41,9 @@ class Mailbox:
         return self
 
     def kinds(self) -> set[str]:
-        return {kind for subject in self.subjects.values() for prefix, kind in KINDS.items()
-                if subject.startswith(prefix)}
+        return {
+            kind for subject in self.subjects.values() for prefix, kind in KINDS.items() if subject.startswith(prefix)
+        }
 
     def first(self, kind: str) -> Path | None:
         """The oldest mail of that kind (file names start with the time they were received)."""
@@ -50,5 +51,8 @@ class Mailbox:
 
     def of_kind(self, kind: str) -> list[Path]:
         """The mails of that kind, oldest first."""
-        return [path for path, subject in sorted(self.subjects.items())
-                if any(subject.startswith(p) for p, k in KINDS.items() if k == kind)]
+        return [
+            path
+            for path, subject in sorted(self.subjects.items())
+            if any(subject.startswith(p) for p, k in KINDS.items() if k == kind)
+        ]

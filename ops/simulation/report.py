@@ -33,8 +33,9 @@ EXAMPLE_FILES = {
 }
 
 
-def write(result: Result, campaign: Campaign, mailbox: Mailbox, out: Path, command: str,
-          mails_pending: int | None = None) -> Figures:
+def write(
+    result: Result, campaign: Campaign, mailbox: Mailbox, out: Path, command: str, mails_pending: int | None = None
+) -> Figures:
     """Writes the whole report; returns its numbers. ``mails_pending``: what the sender had still to send."""
     mailbox.refresh()
     figures = compute(result, campaign, list(mailbox.subjects.values()), mails_pending)
@@ -47,13 +48,16 @@ def write(result: Result, campaign: Campaign, mailbox: Mailbox, out: Path, comma
             writer.writerow(header)
             writer.writerows(rows)
     examples = copy_examples(mailbox, out / EXAMPLES)
-    (out / "index.html").write_text(page(result, campaign, figures, examples, command, mails_pending),
-                                    encoding="utf-8")
-    summary = {"seed": result.scenario.seed, "seconds": round(result.seconds, 1), "warnings": result.warnings,
-               "mails_pending": mails_pending,
-               **{key: value for key, _, value in figures.funnel},
-               "final_opinions": {code: n for code, _, n in figures.finals},
-               "mails": dict(figures.mails)}
+    (out / "index.html").write_text(page(result, campaign, figures, examples, command, mails_pending), encoding="utf-8")
+    summary = {
+        "seed": result.scenario.seed,
+        "seconds": round(result.seconds, 1),
+        "warnings": result.warnings,
+        "mails_pending": mails_pending,
+        **{key: value for key, _, value in figures.funnel},
+        "final_opinions": {code: n for code, _, n in figures.finals},
+        "mails": dict(figures.mails),
+    }
     (out / "simulation.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
     return figures
 
@@ -62,18 +66,30 @@ def tables(f: Figures) -> list[tuple[str, Sequence[str], Iterable[Sequence[Any]]
     """(file name, header, rows) of every CSV: the numbers behind each chart and table."""
     return [
         ("chiffres_cles", ("indicateur", "libelle", "valeur"), f.funnel),
-        ("entretiens_par_jour", ("jour", "tenus", "absences", "sans_compte_rendu"),
-         [(d.isoformat(), *rest) for d, *rest in f.per_day]),
+        (
+            "entretiens_par_jour",
+            ("jour", "tenus", "absences", "sans_compte_rendu"),
+            [(d.isoformat(), *rest) for d, *rest in f.per_day],
+        ),
         ("entretiens_par_lycee", ("uai", "lycee", "tenus", "absences", "comptes_rendus_en_retard"), f.per_school),
         ("places_par_domaine", ("domaine", "libelle", "places_declarees", "places_occupees"), f.seats),
         ("avis_finals", ("avis_final", "libelle", "candidatures"), f.finals),
-        ("absences_par_college", ("uai", "college", "entretiens", "absences", "taux_absence"),
-         [(*row, f"{row[3] / row[2]:.3f}") for row in f.no_shows]),
+        (
+            "absences_par_college",
+            ("uai", "college", "entretiens", "absences", "taux_absence"),
+            [(*row, f"{row[3] / row[2]:.3f}") for row in f.no_shows],
+        ),
         ("delais_comptes_rendus", ("jours", "comptes_rendus"), f.delays),
-        ("bonus_affelnet", ("avis_final", "libelle", "bonus_transmis", "points_par_bonus", "points"),
-         [(*row, row[2] * row[3]) for row in f.bonuses]),
-        ("attente_par_domaine", ("instant", "domaine", "eleves_en_attente"),
-         [(t.isoformat(), d, n) for t, d, n in f.waiting]),
+        (
+            "bonus_affelnet",
+            ("avis_final", "libelle", "bonus_transmis", "points_par_bonus", "points"),
+            [(*row, row[2] * row[3]) for row in f.bonuses],
+        ),
+        (
+            "attente_par_domaine",
+            ("instant", "domaine", "eleves_en_attente"),
+            [(t.isoformat(), d, n) for t, d, n in f.waiting],
+        ),
         ("refus_par_motif", ("motif", "commandes", "message"), f.rejections),
         ("commandes_erronees", ("commande", "nombre", "reponse", "motif", "message"), f.mistakes),
         ("courriels", ("type", "nombre"), f.mails),
@@ -120,9 +136,14 @@ def _n(value: int) -> str:
 def _table(header: Sequence[str], rows: Iterable[Sequence[object]], numeric_from: int = 1) -> str:
     head = "".join(f"<th>{_e(h)}</th>" for h in header)
     body = "".join(
-        "<tr>" + "".join(f"<td class=\"{'n' if i >= numeric_from and isinstance(v, int | float) else ''}\">"
-                         f"{_e(v)}</td>" for i, v in enumerate(row)) + "</tr>"
-        for row in rows)
+        "<tr>"
+        + "".join(
+            f'<td class="{"n" if i >= numeric_from and isinstance(v, int | float) else ""}">{_e(v)}</td>'
+            for i, v in enumerate(row)
+        )
+        + "</tr>"
+        for row in rows
+    )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -148,58 +169,101 @@ footer{font-size:12px;color:#4a5568;padding:0 32px 24px}code{background:#edf2f7;
 """
 
 
-def page(result: Result, campaign: Campaign, f: Figures, examples: list[tuple[str, list[str]]], command: str,
-         mails_pending: int | None) -> str:
+def page(
+    result: Result,
+    campaign: Campaign,
+    f: Figures,
+    examples: list[tuple[str, list[str]]],
+    command: str,
+    mails_pending: int | None,
+) -> str:
     scenario, cal = result.scenario, campaign.calendar
     funnel = {key: value for key, _, value in f.funnel}
     # Mails have their own section, which says how many were still queued when the run ended.
-    cards = "".join(f'<div class="card"><b>{_n(value)}</b><span>{_e(label)}</span></div>'
-                    for key, label, value in f.funnel if key not in MAIL_FIGURES)
+    cards = "".join(
+        f'<div class="card"><b>{_n(value)}</b><span>{_e(label)}</span></div>'
+        for key, label, value in f.funnel
+        if key not in MAIL_FIGURES
+    )
     labels = {d.code: d.label for d in campaign.domains}
     short = ", ".join(labels[d] for d in scenario.short_domains)
     recovery = scenario.recovery_on.strftime("%d/%m/%Y") if scenario.recovery_on else "—"
     example_rows = "".join(
-        f"<tr><td>{_e(kind)}</td><td>" + " · ".join(f'<a href="{EXAMPLES}/{_e(name)}">{_e(name)}</a>' for name in files)
-        + "</td></tr>" for kind, files in examples)
+        f"<tr><td>{_e(kind)}</td><td>"
+        + " · ".join(f'<a href="{EXAMPLES}/{_e(name)}">{_e(name)}</a>' for name in files)
+        + "</td></tr>"
+        for kind, files in examples
+    )
     reported = funnel["interviews_held"] + funnel["interviews_absent"]
     rate = 100 * funnel["interviews_absent"] / reported if reported else 0.0
     parts = [
-        f"<section><h2>Chiffres clés</h2><div class=\"cards\">{cards}</div>"
+        f'<section><h2>Chiffres clés</h2><div class="cards">{cards}</div>'
         f'<p class="data">Données : <a href="{DATA}/chiffres_cles.csv">chiffres_cles.csv</a></p></section>',
-        _section("Entretiens par jour", charts.interviews_per_day(f.per_day), "entretiens_par_jour",
-                 f"Période des entretiens : du {cal.interviews_start_on:%d/%m/%Y} au {cal.interviews_end_on:%d/%m/%Y}."
-                 f" Taux d'absence de la campagne : {rate:.0f} %."),
-        _section("Places déclarées et occupées par domaine", charts.seats_per_domain(f.seats), "places_par_domaine",
-                 f"Domaines volontairement à court de places au départ : {_e(short)} ; les lycées d'accueil "
-                 f"déclarent les créneaux manquants le {recovery}."),
-        _section("Élèves en attente d'un entretien", charts.waiting(
-            [(t.astimezone(campaign.tz), d, n) for t, d, n in f.waiting], labels,
-            datetime.combine(cal.registration_deadline, datetime.min.time(), campaign.tz)), "attente_par_domaine",
+        _section(
+            "Entretiens par jour",
+            charts.interviews_per_day(f.per_day),
+            "entretiens_par_jour",
+            f"Période des entretiens : du {cal.interviews_start_on:%d/%m/%Y} au {cal.interviews_end_on:%d/%m/%Y}."
+            f" Taux d'absence de la campagne : {rate:.0f} %.",
+        ),
+        _section(
+            "Places déclarées et occupées par domaine",
+            charts.seats_per_domain(f.seats),
+            "places_par_domaine",
+            f"Domaines volontairement à court de places au départ : {_e(short)} ; les lycées d'accueil "
+            f"déclarent les créneaux manquants le {recovery}.",
+        ),
+        _section(
+            "Élèves en attente d'un entretien",
+            charts.waiting(
+                [(t.astimezone(campaign.tz), d, n) for t, d, n in f.waiting],
+                labels,
+                datetime.combine(cal.registration_deadline, datetime.min.time(), campaign.tz),
+            ),
+            "attente_par_domaine",
             "Quand un domaine manque de places, les élèves attendent et sont convoqués dès que des créneaux "
-            "sont ajoutés, dans l'ordre de leur inscription."),
+            "sont ajoutés, dans l'ordre de leur inscription.",
+        ),
         _section("Entretiens par lycée d'accueil", charts.interviews_per_school(f.per_school), "entretiens_par_lycee"),
-        "<div class=\"two\">"
+        '<div class="two">'
         + _section("Avis finals", charts.finals(f.finals), "avis_finals")
-        + _section("Délais de saisie des comptes rendus", charts.delays(f.delays, cal.report_delay_days),
-                   "delais_comptes_rendus",
-                   f"Au-delà de {cal.report_delay_days} jours, le lycée d'accueil reçoit une relance par courriel.")
+        + _section(
+            "Délais de saisie des comptes rendus",
+            charts.delays(f.delays, cal.report_delay_days),
+            "delais_comptes_rendus",
+            f"Au-delà de {cal.report_delay_days} jours, le lycée d'accueil reçoit une relance par courriel.",
+        )
         + "</div>",
-        _section("Absences par collège d'origine", charts.no_shows(f.no_shows, scenario.no_show_rate),
-                 "absences_par_college", "Après une absence, le collège peut demander un nouvel entretien "
-                 "tant que la période des entretiens est ouverte."),
-        "<div class=\"two\">"
-        + _section("Bonus transmis à Affelnet", charts.bonuses(f.bonuses), "bonus_affelnet",
-                   f"Un bonus n'est transmis que si la famille a confirmé le vœu et que le collège l'a saisi dans "
-                   f"Affelnet au plus tard le {cal.affelnet_wish_deadline:%d/%m/%Y}.")
-        + "<section><h2>Courriels envoyés</h2>" + _table(("Type", "Nombre"), f.mails)
-        + (f"<p>À la fin de la simulation, {_n(mails_pending)} courriels attendaient encore leur envoi : "
-           "le service de notifications les envoie ensuite, ils ne sont pas comptés ici.</p>"
-           if mails_pending else "")
+        _section(
+            "Absences par collège d'origine",
+            charts.no_shows(f.no_shows, scenario.no_show_rate),
+            "absences_par_college",
+            "Après une absence, le collège peut demander un nouvel entretien "
+            "tant que la période des entretiens est ouverte.",
+        ),
+        '<div class="two">'
+        + _section(
+            "Bonus transmis à Affelnet",
+            charts.bonuses(f.bonuses),
+            "bonus_affelnet",
+            f"Un bonus n'est transmis que si la famille a confirmé le vœu et que le collège l'a saisi dans "
+            f"Affelnet au plus tard le {cal.affelnet_wish_deadline:%d/%m/%Y}.",
+        )
+        + "<section><h2>Courriels envoyés</h2>"
+        + _table(("Type", "Nombre"), f.mails)
+        + (
+            f"<p>À la fin de la simulation, {_n(mails_pending)} courriels attendaient encore leur envoi : "
+            "le service de notifications les envoie ensuite, ils ne sont pas comptés ici.</p>"
+            if mails_pending
+            else ""
+        )
         + f'<p class="data">Données : <a href="{DATA}/courriels.csv">courriels.csv</a></p>'
         + f"<h2>Exemples de documents</h2><table><tbody>{example_rows}</tbody></table></section></div>",
         "<section><h2>Commandes erronées et réponses de Passpro</h2>"
-        + _table(("Ce que l'établissement a envoyé", "Nombre", "Réponse", "Motif", "Message à l'établissement"),
-                 f.mistakes) + f'<p class="data">Données : <a href="{DATA}/commandes_erronees.csv">'
+        + _table(
+            ("Ce que l'établissement a envoyé", "Nombre", "Réponse", "Motif", "Message à l'établissement"), f.mistakes
+        )
+        + f'<p class="data">Données : <a href="{DATA}/commandes_erronees.csv">'
         "commandes_erronees.csv</a></p></section>",
         "<section><h2>Refus par motif</h2>"
         + _table(("Motif", "Commandes", "Exemple de message"), f.rejections)
@@ -215,7 +279,7 @@ def page(result: Result, campaign: Campaign, f: Figures, examples: list[tuple[st
 <div class="banner"><b>Simulation.</b> Les élèves, collèges, référents, comptes rendus et lycées d'accueil de cette
 page sont des données d'exemple, inventées : aucune ne concerne une personne réelle. Les chiffres sont ceux que
 Passpro a produits en jouant cette campagne de bout en bout.</div>
-<main>{''.join(parts)}{f'<section><h2>Avertissements</h2><ul>{warnings}</ul></section>' if warnings else ''}</main>
+<main>{"".join(parts)}{f"<section><h2>Avertissements</h2><ul>{warnings}</ul></section>" if warnings else ""}</main>
 <footer>Scénario n° {scenario.seed} · {_n(len(scenario.pupils))} élèves · {len(scenario.origin_schools)} collèges
 d'origine · joué en {result.seconds / 60:.1f} min le {datetime.now():%d/%m/%Y à %H:%M} · rejouer :
 <code>{_e(command)}</code></footer>

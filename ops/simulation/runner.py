@@ -74,9 +74,18 @@ class Result:
 
 
 class Runner:
-    def __init__(self, scenario: Scenario, campaign: Campaign, portal: PortalClient, *,
-                 display: Display | None = None, mailbox: Mailbox | None = None, mail_wait: float = 120.0,
-                 probe: Probe | None = None, catch_up: float = 60.0) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        campaign: Campaign,
+        portal: PortalClient,
+        *,
+        display: Display | None = None,
+        mailbox: Mailbox | None = None,
+        mail_wait: float = 120.0,
+        probe: Probe | None = None,
+        catch_up: float = 60.0,
+    ) -> None:
         self.scenario, self.campaign, self.portal, self.display = scenario, campaign, portal, display
         self.mailbox, self.mail_wait = mailbox, mail_wait
         self.catch_up = CatchUp(probe, mailbox, catch_up)
@@ -139,18 +148,26 @@ class Runner:
             await self._wait_bonuses()
             await self._wait_mails()
             if not await self.catch_up.drained():
-                self.warnings.append(f"the stack had not caught up {self.catch_up.limit:.0f} s after the campaign: "
-                                     "the report counts the mails still queued")
+                self.warnings.append(
+                    f"the stack had not caught up {self.catch_up.limit:.0f} s after the campaign: "
+                    "the report counts the mails still queued"
+                )
         finally:
             refresher.cancel()
             self.sync()
         self.warnings += self.catch_up.warnings()
         counted = self.mailbox is not None
         return Result(
-            scenario=self.scenario, tally=self.tally, seats_declared=self._seats_declared(),
-            mistakes=self._mistake_outcomes(), warnings=self.warnings, seconds=time.monotonic() - started,
-            first_day=self.cal.opens_on, last_day=(self.now or self._at(self.cal.opens_on, EVENING)).date(),
-            events=self.portal.events, slot_cancellations=self.slot_cancellations(),
+            scenario=self.scenario,
+            tally=self.tally,
+            seats_declared=self._seats_declared(),
+            mistakes=self._mistake_outcomes(),
+            warnings=self.warnings,
+            seconds=time.monotonic() - started,
+            first_day=self.cal.opens_on,
+            last_day=(self.now or self._at(self.cal.opens_on, EVENING)).date(),
+            events=self.portal.events,
+            slot_cancellations=self.slot_cancellations(),
             reminders_on_time=len(self.catch_up.on_time) if counted else None,
             reminders_late=len(self.catch_up.late) if counted else None,
         )
@@ -182,14 +199,17 @@ class Runner:
         answers = await self._advance(self._at(self.cal.opens_on, day_time(8)))
         refused = [e for e in answers if e["_routing_key"].endswith("command_rejected")]
         if refused:
-            raise SimulationError(f"the services do not run on a virtual clock ({refused[0]['message']}); "
-                                  "start a fresh campaign with `passpro simulate --fresh` or `make demo`")
+            raise SimulationError(
+                f"the services do not run on a virtual clock ({refused[0]['message']}); "
+                "start a fresh campaign with `passpro simulate --fresh` or `make demo`"
+            )
         shown = max(datetime.fromisoformat(e["to"]) for e in answers)
         if shown >= first_action:
             raise SimulationError(
                 f"the services' clock already shows {shown.astimezone(self.tz):%d/%m/%Y %H:%M}: this stack has "
                 "played the campaign and its clock never goes back. Start a fresh campaign with "
-                "`passpro simulate --fresh` (it deletes the local campaign's data) or `make demo`")
+                "`passpro simulate --fresh` (it deletes the local campaign's data) or `make demo`"
+            )
 
     async def _clock(self, day: date, moment: day_time) -> None:
         instant = self._at(day, moment)
@@ -201,19 +221,29 @@ class Runner:
     async def _advance(self, instant: datetime) -> list[dict[str, Any]]:
         """Moves every service's clock (``advance_clock``) and waits until all five said they moved."""
         command_id = str(uuid.uuid4())
-        await self.portal.send("advance_clock", {"command_id": command_id, "campaign": self.scenario.campaign,
-                                                 "actor_uai": SAIO_UAI, "to": instant.isoformat()})
+        await self.portal.send(
+            "advance_clock",
+            {
+                "command_id": command_id,
+                "campaign": self.scenario.campaign,
+                "actor_uai": SAIO_UAI,
+                "to": instant.isoformat(),
+            },
+        )
         deadline = time.monotonic() + 120
         while True:
             caused = self.portal.caused_by(command_id)
             moved = {e["_routing_key"] for e in caused if e["_routing_key"].endswith(".clock_advanced")}
-            if len(moved) == len(routing.SERVICES) or any(e["_routing_key"].endswith("command_rejected")
-                                                          for e in caused):
+            if len(moved) == len(routing.SERVICES) or any(
+                e["_routing_key"].endswith("command_rejected") for e in caused
+            ):
                 self.now = instant
                 return caused
             if time.monotonic() > deadline:
-                raise SimulationError(f"the clock did not move to {instant.isoformat()} within 120 s: only "
-                                      f"{sorted(moved)} answered; see `passpro ops queues` and the services' logs")
+                raise SimulationError(
+                    f"the clock did not move to {instant.isoformat()} within 120 s: only "
+                    f"{sorted(moved)} answered; see `passpro ops queues` and the services' logs"
+                )
             await asyncio.sleep(0.02)
 
     # -- commands --
@@ -244,8 +274,10 @@ class Runner:
             if not waiting:
                 return
             if time.monotonic() > deadline:
-                raise SimulationError(f"{len(waiting)} of {len(ids)} commands got no answer within {limit:.0f} s; "
-                                      "see `passpro ops queues` and the services' logs")
+                raise SimulationError(
+                    f"{len(waiting)} of {len(ids)} commands got no answer within {limit:.0f} s; "
+                    "see `passpro ops queues` and the services' logs"
+                )
             await asyncio.sleep(0.05)
 
     async def _settle(self, quiet: float) -> None:
@@ -269,14 +301,22 @@ class Runner:
     async def _day(self, day: date) -> None:
         """The day's work, entered at 18:00 once the day's interviews are over; the clock moves only if needed."""
         name = self.scenario.campaign
-        registrations = [(registration_ref(p, c), "register_candidacy", registration_body(name, p, c))
-                         for p in self.by_day.get(day, []) for c in p.candidacies]
+        registrations = [
+            (registration_ref(p, c), "register_candidacy", registration_body(name, p, c))
+            for p in self.by_day.get(day, [])
+            for c in p.candidacies
+        ]
         declarations = [d for d in self.scenario.declarations if d.declared_on == day]
         others = self._withdrawals(day) + self._new_interview_requests(day) + self._cancellations(day)
         mistakes = [(m.ref, m.routing_key, m.body) for m in self.scenario.mistakes if m.on == day]
-        due = sorted((i for i in self.tally.interviews_in("booked")
-                      if i.interview_id not in self.reported and self._report_day(i) <= day),
-                     key=lambda i: (i.starts_at, i.interview_id))
+        due = sorted(
+            (
+                i
+                for i in self.tally.interviews_in("booked")
+                if i.interview_id not in self.reported and self._report_day(i) <= day
+            ),
+            key=lambda i: (i.starts_at, i.interview_id),
+        )
         # R20b: reminders go out for interviews within two days of the clock, so it never jumps further.
         idle = self.now is not None and day - self.now.astimezone(self.tz).date() < timedelta(days=2)
         late_mistakes = day == self.scenario.late_mistakes_on
@@ -298,12 +338,20 @@ class Runner:
 
     def _declaration(self, declaration: SlotDeclaration, index: int) -> Command:
         """R14: a reception school's slots for a domain."""
-        return (f"slots:{declaration.reception_uai}:{declaration.domain_code}:{declaration.declared_on}:{index}",
-                "declare_interview_slots", {
-                    "campaign": self.scenario.campaign, "actor_uai": declaration.reception_uai,
-                    "domain_code": declaration.domain_code, "place": declaration.place,
-                    "slots": [{"starts_at": start.isoformat(), "duration_minutes": 30, "capacity": capacity}
-                              for start, capacity in declaration.slots]})
+        return (
+            f"slots:{declaration.reception_uai}:{declaration.domain_code}:{declaration.declared_on}:{index}",
+            "declare_interview_slots",
+            {
+                "campaign": self.scenario.campaign,
+                "actor_uai": declaration.reception_uai,
+                "domain_code": declaration.domain_code,
+                "place": declaration.place,
+                "slots": [
+                    {"starts_at": start.isoformat(), "duration_minutes": 30, "capacity": capacity}
+                    for start, capacity in declaration.slots
+                ],
+            },
+        )
 
     async def _reports(self, day: date, due: list[Interview]) -> None:
         """R21, R22: reception schools report on the interviews whose report day it is."""
@@ -341,10 +389,18 @@ class Runner:
             ref = f"wish:{pupil.ine}:{candidacy.formation_code}"
             if entered > self.cal.affelnet_wish_deadline:
                 self.labels[ref] = "Vœu saisi dans Affelnet après la date limite"
-            yield (ref, "confirm_wish", {
-                "campaign": self.scenario.campaign, "actor_uai": pupil.origin_uai, "ine": pupil.ine,
-                "formation_code": candidacy.formation_code, "family_confirmed": True,
-                "wish_entered_on": entered.isoformat()})
+            yield (
+                ref,
+                "confirm_wish",
+                {
+                    "campaign": self.scenario.campaign,
+                    "actor_uai": pupil.origin_uai,
+                    "ine": pupil.ine,
+                    "formation_code": candidacy.formation_code,
+                    "family_confirmed": True,
+                    "wish_entered_on": entered.isoformat(),
+                },
+            )
 
     def _withdrawals(self, day: date) -> list[Command]:
         """R10: the candidacies pupils renounce that day."""
@@ -352,17 +408,38 @@ class Runner:
         for pupil, candidacy in self.scenario.candidacies():
             wish = (pupil.ine, candidacy.formation_code)
             if candidacy.withdrawn_on == day and wish in self.tally.registered and wish not in self.tally.withdrawn:
-                out.append((f"withdraw:{pupil.ine}:{candidacy.formation_code}", "withdraw_candidacy", {
-                    "campaign": self.scenario.campaign, "actor_uai": pupil.origin_uai, "ine": pupil.ine,
-                    "formation_code": candidacy.formation_code, "reason": candidacy.withdrawal_reason}))
+                out.append(
+                    (
+                        f"withdraw:{pupil.ine}:{candidacy.formation_code}",
+                        "withdraw_candidacy",
+                        {
+                            "campaign": self.scenario.campaign,
+                            "actor_uai": pupil.origin_uai,
+                            "ine": pupil.ine,
+                            "formation_code": candidacy.formation_code,
+                            "reason": candidacy.withdrawal_reason,
+                        },
+                    )
+                )
         return out
 
     def _cancellations(self, day: date) -> list[Command]:
         """R14, R15: a reception school closes a day's slots (a sick teacher); its pupils are booked again."""
-        return [(f"cancel:{c.reception_uai}:{c.domain_code}:{c.on}", "cancel_interview_slots", {
-            "campaign": self.scenario.campaign, "actor_uai": c.reception_uai, "domain_code": c.domain_code,
-            "starts_at": [start.isoformat() for start in c.starts_at], "reason": c.reason})
-            for c in self.scenario.cancellations if c.on == day]
+        return [
+            (
+                f"cancel:{c.reception_uai}:{c.domain_code}:{c.on}",
+                "cancel_interview_slots",
+                {
+                    "campaign": self.scenario.campaign,
+                    "actor_uai": c.reception_uai,
+                    "domain_code": c.domain_code,
+                    "starts_at": [start.isoformat() for start in c.starts_at],
+                    "reason": c.reason,
+                },
+            )
+            for c in self.scenario.cancellations
+            if c.on == day
+        ]
 
     def slot_cancellations(self) -> list[dict[str, Any]]:
         """What each cancellation the scenario sent caused: its ``slots_cancelled`` event, or its refusal."""
@@ -370,17 +447,33 @@ class Runner:
         for c in self.scenario.cancellations:
             command_id = self.ids.get(f"cancel:{c.reception_uai}:{c.domain_code}:{c.on}")
             caused = self.portal.caused_by(command_id) if command_id else []
-            answer = next((e for e in caused if e["_routing_key"] in ("scheduling.slots_cancelled",
-                                                                         "scheduling.command_rejected")), None)
+            answer = next(
+                (
+                    e
+                    for e in caused
+                    if e["_routing_key"] in ("scheduling.slots_cancelled", "scheduling.command_rejected")
+                ),
+                None,
+            )
             if answer is not None:
                 out.append(dict(answer))
         return out
 
     def _new_interview_requests(self, day: date) -> list[Command]:
         """R21: after an absence, the origin school asks for a new interview."""
-        return [(f"request:{i.interview_id}", "request_new_interview", {
-            "campaign": self.scenario.campaign, "actor_uai": self.pupils[i.ine].origin_uai, "ine": i.ine,
-            "domain_code": i.domain_code}) for i in self.requests.pop(day, [])]
+        return [
+            (
+                f"request:{i.interview_id}",
+                "request_new_interview",
+                {
+                    "campaign": self.scenario.campaign,
+                    "actor_uai": self.pupils[i.ine].origin_uai,
+                    "ine": i.ine,
+                    "domain_code": i.domain_code,
+                },
+            )
+            for i in self.requests.pop(day, [])
+        ]
 
     def _attempt(self, interview: Interview) -> Attempt:
         return self.scenario.attempts[(interview.ine, interview.domain_code, min(interview.attempt, 2))]
@@ -391,13 +484,19 @@ class Runner:
 
     def _report(self, interview: Interview, actor: str | None = None) -> dict[str, Any]:
         attempt = self._attempt(interview)
-        body: dict[str, Any] = {"campaign": self.scenario.campaign, "actor_uai": actor or interview.reception_uai,
-                                "interview_id": interview.interview_id, "attended": attempt.attended}
+        body: dict[str, Any] = {
+            "campaign": self.scenario.campaign,
+            "actor_uai": actor or interview.reception_uai,
+            "interview_id": interview.interview_id,
+            "attended": attempt.attended,
+        }
         if attempt.attended:
             given = dict(attempt.opinions)
             body["report"] = attempt.report
-            body["opinions"] = [{"formation_code": f, "opinion": given.get(f, "assez_favorable")}
-                                for f in sorted(self.tally.active[(interview.ine, interview.domain_code)])]
+            body["opinions"] = [
+                {"formation_code": f, "opinion": given.get(f, "assez_favorable")}
+                for f in sorted(self.tally.active[(interview.ine, interview.domain_code)])
+            ]
         return body
 
     def _unreported(self) -> bool:
@@ -407,8 +506,10 @@ class Runner:
         """Mistakes that need interviews already held or still to come."""
         assert self.now is not None
         held = sorted(self.tally.interviews_in("attended"), key=lambda i: (i.ine, i.domain_code))
-        ahead = sorted((i for i in self.tally.interviews_in("booked") if i.starts_at > self.now + timedelta(days=1)),
-                       key=lambda i: (i.ine, i.domain_code))
+        ahead = sorted(
+            (i for i in self.tally.interviews_in("booked") if i.starts_at > self.now + timedelta(days=1)),
+            key=lambda i: (i.ine, i.domain_code),
+        )
         out: list[Command] = []
 
         def add(ref: str, label: str, key: str, body: dict[str, Any]) -> None:
@@ -423,18 +524,34 @@ class Runner:
             candidacy = next((c for c in pupil.candidacies if c.formation_code in active), None)
             if candidacy is not None:
                 current = self.tally.registered[(pupil.ine, candidacy.formation_code)]["origin_opinion"]
-                add("late:locked", "Avis d'origine modifié après l'entretien", "register_candidacy",
-                    registration_body(name, pupil, candidacy,
-                                      origin_opinion="reserve" if current != "reserve" else "favorable",
-                                      origin_comment="Avis revu après l'entretien."))
+                add(
+                    "late:locked",
+                    "Avis d'origine modifié après l'entretien",
+                    "register_candidacy",
+                    registration_body(
+                        name,
+                        pupil,
+                        candidacy,
+                        origin_opinion="reserve" if current != "reserve" else "favorable",
+                        origin_comment="Avis revu après l'entretien.",
+                    ),
+                )
             add("late:twice", "Compte rendu saisi deux fois", "submit_interview_report", self._report(first))
-            add("late:came", "Nouvel entretien demandé pour un élève venu", "request_new_interview",
-                {"campaign": name, "actor_uai": pupil.origin_uai, "ine": first.ine, "domain_code": first.domain_code})
+            add(
+                "late:came",
+                "Nouvel entretien demandé pour un élève venu",
+                "request_new_interview",
+                {"campaign": name, "actor_uai": pupil.origin_uai, "ine": first.ine, "domain_code": first.domain_code},
+            )
         if ahead:
             add("late:early", "Compte rendu saisi avant l'entretien", "submit_interview_report", self._report(ahead[0]))
             other = next(s.uai for s in self.campaign.reception_schools if s.uai != ahead[-1].reception_uai)
-            add("late:stranger", "Compte rendu saisi par un autre lycée", "submit_interview_report",
-                self._report(ahead[-1], actor=other))
+            add(
+                "late:stranger",
+                "Compte rendu saisi par un autre lycée",
+                "submit_interview_report",
+                self._report(ahead[-1], actor=other),
+            )
         return out
 
     # -- the end --
@@ -442,8 +559,9 @@ class Runner:
     async def _wait_bonuses(self) -> None:
         """R30: every bonus due reaches Affelnet, retried by the service while it has to."""
         self.planned.step = "bonuses on their way to Affelnet"
-        await self._until(lambda: len(self.tally.bonuses) >= self.tally.bonuses_due(),
-                          60 + self.tally.bonuses_due() / 30, "bonuses")
+        await self._until(
+            lambda: len(self.tally.bonuses) >= self.tally.bonuses_due(), 60 + self.tally.bonuses_due() / 30, "bonuses"
+        )
 
     async def _wait_mails(self) -> None:
         """Mails go out behind the clock: waits for the sender to finish, for ``mail_wait`` seconds at most.
@@ -497,4 +615,3 @@ class Runner:
             if caused:
                 out.append((label, caused[0]))
         return out
-

@@ -183,8 +183,9 @@ def uai(departement: str, number: int) -> str:
 
 
 def weekdays(first: date, last: date) -> list[date]:
-    return [first + timedelta(days=i) for i in range((last - first).days + 1)
-            if (first + timedelta(days=i)).weekday() < 5]
+    return [
+        first + timedelta(days=i) for i in range((last - first).days + 1) if (first + timedelta(days=i)).weekday() < 5
+    ]
 
 
 def _next_weekday(day: date) -> date:
@@ -216,7 +217,7 @@ class _Generator:
             domain = campaign.domain(formation.domain)
             assert domain is not None
             siblings = len(campaign.formations_of(domain.code))
-            self.popularity.append(len(domain.reception_uais) ** 2 * self.rng.uniform(0.5, 1.5) / siblings ** 0.5)
+            self.popularity.append(len(domain.reception_uais) ** 2 * self.rng.uniform(0.5, 1.5) / siblings**0.5)
 
     def ine(self) -> str:
         while True:
@@ -253,22 +254,42 @@ class _Generator:
         paris = uai("075", 654)
         if self.campaign.school(paris) is None:
             schools.append((paris, "Collège de Paris (formulaire SAIO)", None))
-        return [OriginSchool(code, name, round(no_show_rate, 3), "saio_form",
-                             None if mailbox else f"secretariat.{code.lower()}@example.org")
-                for code, name, mailbox in schools]
+        return [
+            OriginSchool(
+                code,
+                name,
+                round(no_show_rate, 3),
+                "saio_form",
+                None if mailbox else f"secretariat.{code.lower()}@example.org",
+            )
+            for code, name, mailbox in schools
+        ]
 
-    def pupil(self, school: OriginSchool, referents: Sequence[tuple[str, str]], registered_on: date,
-              channel: str = "portal", with_decisions: bool = True) -> Pupil:
+    def pupil(
+        self,
+        school: OriginSchool,
+        referents: Sequence[tuple[str, str]],
+        registered_on: date,
+        channel: str = "portal",
+        with_decisions: bool = True,
+    ) -> Pupil:
         rng = self.rng
         referent = rng.choice(referents)
         formations = self.choose_formations(rng.choices((1, 2, 3, 4), weights=(50, 35, 12, 3))[0])
         candidacies = tuple(self.candidacy(code, registered_on, with_decisions) for code in formations)
         year = rng.choice((1997, 1998, 1998, 1998, 1999))
         return Pupil(
-            ine=self.ine(), last_name=rng.choice(samples.LAST_NAMES), first_name=rng.choice(samples.FIRST_NAMES),
-            birth_date=date(year, rng.randint(1, 12), rng.randint(1, 28)), class_level=rng.choice(CLASS_LEVELS),
-            origin_uai=school.uai, referent_name=referent[0], referent_email=referent[1],
-            registered_on=registered_on, channel=channel, candidacies=candidacies,
+            ine=self.ine(),
+            last_name=rng.choice(samples.LAST_NAMES),
+            first_name=rng.choice(samples.FIRST_NAMES),
+            birth_date=date(year, rng.randint(1, 12), rng.randint(1, 28)),
+            class_level=rng.choice(CLASS_LEVELS),
+            origin_uai=school.uai,
+            referent_name=referent[0],
+            referent_email=referent[1],
+            registered_on=registered_on,
+            channel=channel,
+            candidacies=candidacies,
             origin_mailbox=school.form_mailbox if channel == "saio_form" else None,
         )
 
@@ -298,8 +319,11 @@ class _Generator:
                 withdrawn_on, reason = day, rng.choice(samples.WITHDRAWAL_REASONS)
         if with_decisions and withdrawn_on is None and rng.random() < CONFIRM_RATE:
             if rng.random() < LATE_WISH_RATE:
-                entered_on = rng.choice(weekdays(cal.affelnet_wish_deadline + timedelta(days=1),
-                                                 cal.affelnet_wish_deadline + timedelta(days=5)))
+                entered_on = rng.choice(
+                    weekdays(
+                        cal.affelnet_wish_deadline + timedelta(days=1), cal.affelnet_wish_deadline + timedelta(days=5)
+                    )
+                )
             else:
                 days = weekdays(cal.affelnet_entry_starts_on, cal.affelnet_wish_deadline)
                 entered_on = rng.choices(days, weights=[1 / (i + 2) for i in range(len(days))])[0]
@@ -312,8 +336,9 @@ class _Generator:
         for candidacy in pupil.candidacies:
             if candidacy.domain_code == domain:
                 weights = {"favorable": (60, 30, 10), "assez_favorable": (35, 45, 20), "reserve": (20, 40, 40)}
-                opinions.append((candidacy.formation_code,
-                                 rng.choices(OPINIONS, weights=weights[candidacy.origin_opinion])[0]))
+                opinions.append(
+                    (candidacy.formation_code, rng.choices(OPINIONS, weights=weights[candidacy.origin_opinion])[0])
+                )
         best = min((OPINIONS.index(o) for _, o in opinions), default=0)
         return Attempt(
             attended=rng.random() >= rate,
@@ -325,25 +350,29 @@ class _Generator:
             asks_again=number == 1 and rng.random() < ASK_AGAIN_RATE,
         )
 
-    def slots(self, first: date, last: date, seats: int, shift_minutes: int,
-              phase: float) -> list[tuple[datetime, int]]:
+    def slots(
+        self, first: date, last: date, seats: int, shift_minutes: int, phase: float
+    ) -> list[tuple[datetime, int]]:
         """``seats`` spread evenly over the half-days from ``first`` to ``last`` (no Wednesday afternoon).
 
         At least a few distinct moments, so that a pupil's other interviews (R16) never block all of them;
         ``phase`` (0 to 1) keeps the schools of one domain on different moments.
         """
         tz = self.campaign.tz
-        starts = [datetime.combine(day, t, tz) + timedelta(minutes=shift_minutes)
-                  for day in weekdays(first, last)
-                  for t in (MORNING_TIMES + (AFTERNOON_TIMES if day.weekday() != 2 else ()))]
+        starts = [
+            datetime.combine(day, t, tz) + timedelta(minutes=shift_minutes)
+            for day in weekdays(first, last)
+            for t in (MORNING_TIMES + (AFTERNOON_TIMES if day.weekday() != 2 else ()))
+        ]
         if not starts or seats <= 0:
             return []
         count = min(len(starts), max(math.ceil(seats / max(2, math.ceil(seats / len(starts)))), min(seats, 6)))
         chosen = [starts[math.floor((i + phase) * len(starts) / count)] for i in range(count)]
         return list(zip(chosen, _split(seats, [1.0] * count), strict=True))
 
-    def declarations(self, pupils: Sequence[Pupil], short: set[str], recovery_on: date | None,
-                     ask_rate: float) -> list[SlotDeclaration]:
+    def declarations(
+        self, pupils: Sequence[Pupil], short: set[str], recovery_on: date | None, ask_rate: float
+    ) -> list[SlotDeclaration]:
         cal, rng = self.cal, self.rng
         needs: Counter[str] = Counter()
         by_departement: dict[str, Counter[str]] = {}
@@ -361,8 +390,10 @@ class _Generator:
             if domain.code in short and recovery_on is not None:
                 initial = max(1, round(need * SHORT_SHARE))
                 first_extra = recovery_on + timedelta(days=cal.convocation_notice_days + 1)
-                waves = [(cal.opens_on, cal.interviews_start_on, initial, 0),
-                         (recovery_on, first_extra, target - initial, 15)]
+                waves = [
+                    (cal.opens_on, cal.interviews_start_on, initial, 0),
+                    (recovery_on, first_extra, target - initial, 15),
+                ]
             schools = list(domain.reception_uais)
             weights = [1 + 3 * by_departement[domain.code][s[:3]] / need for s in schools]
             place = {s: rng.choice(samples.PLACES) for s in schools}
@@ -372,21 +403,31 @@ class _Generator:
                     slots = self.slots(first, cal.interviews_end_on, share, shift, phase)
                     where = place[school] if shift == 0 else samples.EXTRA_PLACE
                     for chunk in range(0, len(slots), 200):
-                        out.append(SlotDeclaration(school, domain.code, declared_on, where,
-                                                   tuple(slots[chunk:chunk + 200])))
+                        out.append(
+                            SlotDeclaration(school, domain.code, declared_on, where, tuple(slots[chunk : chunk + 200]))
+                        )
         return out
 
 
-def generate(campaign: Campaign, *, seed: int, pupils: int = 3000, origin_schools: int = 120,
-             no_show_rate: float = 0.30) -> Scenario:
+def generate(
+    campaign: Campaign, *, seed: int, pupils: int = 3000, origin_schools: int = 120, no_show_rate: float = 0.30
+) -> Scenario:
     """The whole campaign for ``pupils`` pupils (a few of them too late to register) of ``origin_schools`` collèges."""
     if pupils < 20 or origin_schools < 3:
         raise ValueError("a campaign needs at least 20 pupils and 3 origin schools")
     gen = _Generator(campaign, seed, no_show_rate)
     rng, cal = gen.rng, campaign.calendar
     schools = gen.origin_schools(origin_schools)
-    referents = {s.uai: [(f"{rng.choice(('M.', 'Mme'))} {rng.choice(samples.LAST_NAMES)}",
-                          f"referent.{i + 1}.{s.uai.lower()}@example.org") for i in range(4)] for s in schools}
+    referents = {
+        s.uai: [
+            (
+                f"{rng.choice(('M.', 'Mme'))} {rng.choice(samples.LAST_NAMES)}",
+                f"referent.{i + 1}.{s.uai.lower()}@example.org",
+            )
+            for i in range(4)
+        ]
+        for s in schools
+    }
     sizes = [rng.uniform(0.5, 1.5) for _ in schools]
     days = weekdays(cal.opens_on + timedelta(days=1), cal.registration_deadline)
     day_weights = [math.exp(-i / 6) for i in range(len(days))]
@@ -405,16 +446,19 @@ def generate(campaign: Campaign, *, seed: int, pupils: int = 3000, origin_school
         day = rng.choices(days, weights=day_weights)[0] if on_time else late_day
         cast.append(gen.pupil(school, referents[school.uai], day, with_decisions=on_time))
     for index, form_school in enumerate(by_form):
-        referent = (f"{rng.choice(('M.', 'Mme'))} {rng.choice(samples.LAST_NAMES)}",
-                    f"referent.{form_school.uai.lower()}@example.org")
+        referent = (
+            f"{rng.choice(('M.', 'Mme'))} {rng.choice(samples.LAST_NAMES)}",
+            f"referent.{form_school.uai.lower()}@example.org",
+        )
         cast.append(gen.pupil(form_school, [referent], days[index % 3], channel="saio_form"))
     cast.sort(key=lambda p: (p.registered_on, p.ine))
     schools += form_schools
 
     entitled = [p for p in cast if p.registered_on <= cal.registration_deadline]
     rates = {s.uai: s.no_show_rate for s in schools}
-    attempts = {(p.ine, d, n): gen.attempt(p, d, n, rates[p.origin_uai])
-                for p in entitled for d in p.domains for n in (1, 2)}
+    attempts = {
+        (p.ine, d, n): gen.attempt(p, d, n, rates[p.origin_uai]) for p in entitled for d in p.domains for n in (1, 2)
+    }
     lateness = {s.uai: 0.04 for s in campaign.reception_schools}
     for code in rng.sample(sorted(lateness), max(1, len(lateness) // 8)):
         lateness[code] = 0.4
@@ -427,16 +471,25 @@ def generate(campaign: Campaign, *, seed: int, pupils: int = 3000, origin_school
     mistakes = _mistakes(gen, campaign, entitled, schools, referents, days[0])
     cancellations = _sick_teacher(rng, campaign, declarations, short)
     return Scenario(
-        seed=seed, campaign=campaign.campaign, no_show_rate=no_show_rate, origin_schools=tuple(schools),
-        pupils=tuple(cast), declarations=tuple(declarations), mistakes=tuple(mistakes), attempts=attempts,
-        lateness=lateness, short_domains=tuple(sorted(short)), recovery_on=recovery_on,
+        seed=seed,
+        campaign=campaign.campaign,
+        no_show_rate=no_show_rate,
+        origin_schools=tuple(schools),
+        pupils=tuple(cast),
+        declarations=tuple(declarations),
+        mistakes=tuple(mistakes),
+        attempts=attempts,
+        lateness=lateness,
+        short_domains=tuple(sorted(short)),
+        recovery_on=recovery_on,
         late_mistakes_on=_next_weekday(cal.registration_deadline + timedelta(days=3)),
         cancellations=cancellations,
     )
 
 
-def _sick_teacher(rng: random.Random, campaign: Campaign, declarations: Sequence[SlotDeclaration],
-                  short: set[str]) -> tuple[SlotCancellation, ...]:
+def _sick_teacher(
+    rng: random.Random, campaign: Campaign, declarations: Sequence[SlotDeclaration], short: set[str]
+) -> tuple[SlotCancellation, ...]:
     """One reception school, in a domain with seats to spare, closes one day's slots: its teacher is ill.
 
     The day is in the busy middle of the window, late enough that its interviews are booked, and the
@@ -456,8 +509,15 @@ def _sick_teacher(rng: random.Random, campaign: Campaign, declarations: Sequence
     if not days:
         return ()
     school, domain, day = rng.choice(sorted(days))
-    return (SlotCancellation(school, domain, day - timedelta(days=SICK_NOTICE_DAYS), tuple(sorted(days[
-        (school, domain, day)])), SICK_REASON),)
+    return (
+        SlotCancellation(
+            school,
+            domain,
+            day - timedelta(days=SICK_NOTICE_DAYS),
+            tuple(sorted(days[(school, domain, day)])),
+            SICK_REASON,
+        ),
+    )
 
 
 def registration_body(campaign: str, pupil: Pupil, candidacy: Candidacy, /, **overrides: Any) -> dict[str, Any]:
@@ -466,8 +526,13 @@ def registration_body(campaign: str, pupil: Pupil, candidacy: Candidacy, /, **ov
         "campaign": campaign,
         "actor_uai": pupil.origin_uai,
         "channel": pupil.channel,
-        "pupil": {"ine": pupil.ine, "last_name": pupil.last_name, "first_name": pupil.first_name,
-                  "birth_date": pupil.birth_date.isoformat(), "class_level": pupil.class_level},
+        "pupil": {
+            "ine": pupil.ine,
+            "last_name": pupil.last_name,
+            "first_name": pupil.first_name,
+            "birth_date": pupil.birth_date.isoformat(),
+            "class_level": pupil.class_level,
+        },
         "origin_uai": pupil.origin_uai,
         "referent": {"name": pupil.referent_name, "email": pupil.referent_email},
         "formation_code": candidacy.formation_code,
@@ -484,8 +549,14 @@ def registration_ref(pupil: Pupil, candidacy: Candidacy) -> str:
     return f"register:{pupil.ine}:{candidacy.formation_code}"
 
 
-def _mistakes(gen: _Generator, campaign: Campaign, pupils: Sequence[Pupil], schools: Sequence[OriginSchool],
-              referents: Mapping[str, Sequence[tuple[str, str]]], day: date) -> list[Mistake]:
+def _mistakes(
+    gen: _Generator,
+    campaign: Campaign,
+    pupils: Sequence[Pupil],
+    schools: Sequence[OriginSchool],
+    referents: Mapping[str, Sequence[tuple[str, str]]],
+    day: date,
+) -> list[Mistake]:
     """The mistakes real secretaries make, among the first day's registrations, and two in slot declarations."""
     rng, name = gen.rng, campaign.campaign
     first_day = [p for p in pupils if p.registered_on == day and p.channel == "portal"]
@@ -509,35 +580,101 @@ def _mistakes(gen: _Generator, campaign: Campaign, pupils: Sequence[Pupil], scho
     unknown = some[3]
     paris = uai("075", 654)
     mistakes = [
-        Mistake("mistake:grade", "Élève de 2nde GT", "register_candidacy",
-                body(grade, pupil={**body(grade)["pupil"], "class_level": "2nde_gt"}), day),
-        Mistake("mistake:ine", "INE mal saisi", "register_candidacy",
-                body(typo, pupil={**body(typo)["pupil"], "ine": "12345678"}), day),
-        Mistake("mistake:uai", "Lettre clé de l'UAI erronée", "register_candidacy",
-                body(check, actor_uai=school.uai[:7] + ("Q" if school.uai[7] != "Q" else "R"),
-                     origin_uai=school.uai[:7] + ("Q" if school.uai[7] != "Q" else "R")), day),
-        Mistake("mistake:catalog", "Formation hors catalogue", "register_candidacy",
-                body(catalog, formation_code="bts-tourisme"), day),
-        Mistake("mistake:other-school", "Élève d'un autre établissement", "register_candidacy",
-                registration_body(name, owner, owner.candidacies[0], actor_uai=other_school, origin_uai=other_school),
-                day),
-        Mistake("mistake:paris-portal", "Collège parisien sur le portail", "register_candidacy",
-                body(paris_portal, actor_uai=paris, origin_uai=paris), day),
-        Mistake("mistake:empty-comment", "Commentaire laissé vide", "register_candidacy",
-                body(empty, origin_comment=""), day),
+        Mistake(
+            "mistake:grade",
+            "Élève de 2nde GT",
+            "register_candidacy",
+            body(grade, pupil={**body(grade)["pupil"], "class_level": "2nde_gt"}),
+            day,
+        ),
+        Mistake(
+            "mistake:ine",
+            "INE mal saisi",
+            "register_candidacy",
+            body(typo, pupil={**body(typo)["pupil"], "ine": "12345678"}),
+            day,
+        ),
+        Mistake(
+            "mistake:uai",
+            "Lettre clé de l'UAI erronée",
+            "register_candidacy",
+            body(
+                check,
+                actor_uai=school.uai[:7] + ("Q" if school.uai[7] != "Q" else "R"),
+                origin_uai=school.uai[:7] + ("Q" if school.uai[7] != "Q" else "R"),
+            ),
+            day,
+        ),
+        Mistake(
+            "mistake:catalog",
+            "Formation hors catalogue",
+            "register_candidacy",
+            body(catalog, formation_code="bts-tourisme"),
+            day,
+        ),
+        Mistake(
+            "mistake:other-school",
+            "Élève d'un autre établissement",
+            "register_candidacy",
+            registration_body(name, owner, owner.candidacies[0], actor_uai=other_school, origin_uai=other_school),
+            day,
+        ),
+        Mistake(
+            "mistake:paris-portal",
+            "Collège parisien sur le portail",
+            "register_candidacy",
+            body(paris_portal, actor_uai=paris, origin_uai=paris),
+            day,
+        ),
+        Mistake(
+            "mistake:empty-comment",
+            "Commentaire laissé vide",
+            "register_candidacy",
+            body(empty, origin_comment=""),
+            day,
+        ),
         Mistake("mistake:campaign", "Mauvaise campagne", "register_candidacy", body(wrong, campaign="2012"), day),
-        Mistake("mistake:not-json", "Message illisible (pas du JSON)", "register_candidacy",
-                "<candidature>mal formée</candidature>".encode(), day),
-        Mistake(registration_ref(twice, twice.candidacies[0]), "Même commande envoyée deux fois (un seul effet)",
-                "register_candidacy", registration_body(name, twice, twice.candidacies[0]), day),
-        Mistake("mistake:update", "Avis modifié avant l'entretien", "register_candidacy",
-                registration_body(name, updated, updated.candidacies[0],
-                                  origin_opinion=_other_opinion(updated.candidacies[0].origin_opinion),
-                                  origin_comment="Projet revu avec la famille."), day),
-        Mistake("mistake:withdraw-nothing", "Retrait d'une candidature inexistante", "withdraw_candidacy",
-                {"campaign": name, "actor_uai": unknown.origin_uai, "ine": unknown.ine,
-                 "formation_code": next(f.code for f in campaign.formations
-                                        if f.code not in {c.formation_code for c in unknown.candidacies})}, day),
+        Mistake(
+            "mistake:not-json",
+            "Message illisible (pas du JSON)",
+            "register_candidacy",
+            "<candidature>mal formée</candidature>".encode(),
+            day,
+        ),
+        Mistake(
+            registration_ref(twice, twice.candidacies[0]),
+            "Même commande envoyée deux fois (un seul effet)",
+            "register_candidacy",
+            registration_body(name, twice, twice.candidacies[0]),
+            day,
+        ),
+        Mistake(
+            "mistake:update",
+            "Avis modifié avant l'entretien",
+            "register_candidacy",
+            registration_body(
+                name,
+                updated,
+                updated.candidacies[0],
+                origin_opinion=_other_opinion(updated.candidacies[0].origin_opinion),
+                origin_comment="Projet revu avec la famille.",
+            ),
+            day,
+        ),
+        Mistake(
+            "mistake:withdraw-nothing",
+            "Retrait d'une candidature inexistante",
+            "withdraw_candidacy",
+            {
+                "campaign": name,
+                "actor_uai": unknown.origin_uai,
+                "ine": unknown.ine,
+                "formation_code": next(
+                    f.code for f in campaign.formations if f.code not in {c.formation_code for c in unknown.candidacies}
+                ),
+            },
+            day,
+        ),
     ]
     domain = campaign.domains[0]
     outsider = next(s.uai for s in campaign.reception_schools if s.uai not in domain.reception_uais)
@@ -545,15 +682,32 @@ def _mistakes(gen: _Generator, campaign: Campaign, pupils: Sequence[Pupil], scho
     inside = datetime.combine(campaign.calendar.interviews_end_on - timedelta(days=7), time(10, 0), campaign.tz)
     declare_on = campaign.calendar.opens_on
     mistakes += [
-        Mistake("mistake:slot-late", "Créneau après la fin des entretiens", "declare_interview_slots",
-                {"campaign": name, "actor_uai": domain.reception_uais[0], "domain_code": domain.code,
-                 "place": samples.PLACES[0],
-                 "slots": [{"starts_at": too_late.isoformat(), "duration_minutes": SLOT_MINUTES, "capacity": 2}]},
-                declare_on),
-        Mistake("mistake:slot-school", "Créneaux d'un lycée qui n'accueille pas ce domaine", "declare_interview_slots",
-                {"campaign": name, "actor_uai": outsider, "domain_code": domain.code, "place": samples.PLACES[0],
-                 "slots": [{"starts_at": inside.isoformat(), "duration_minutes": SLOT_MINUTES, "capacity": 2}]},
-                declare_on),
+        Mistake(
+            "mistake:slot-late",
+            "Créneau après la fin des entretiens",
+            "declare_interview_slots",
+            {
+                "campaign": name,
+                "actor_uai": domain.reception_uais[0],
+                "domain_code": domain.code,
+                "place": samples.PLACES[0],
+                "slots": [{"starts_at": too_late.isoformat(), "duration_minutes": SLOT_MINUTES, "capacity": 2}],
+            },
+            declare_on,
+        ),
+        Mistake(
+            "mistake:slot-school",
+            "Créneaux d'un lycée qui n'accueille pas ce domaine",
+            "declare_interview_slots",
+            {
+                "campaign": name,
+                "actor_uai": outsider,
+                "domain_code": domain.code,
+                "place": samples.PLACES[0],
+                "slots": [{"starts_at": inside.isoformat(), "duration_minutes": SLOT_MINUTES, "capacity": 2}],
+            },
+            declare_on,
+        ),
     ]
     return mistakes
 

@@ -57,7 +57,7 @@ class Tally:
 
     def update(self, events: Sequence[Mapping[str, Any]]) -> int:
         """Folds the events after the ones already seen; returns how many were new."""
-        new = events[self.seen:]
+        new = events[self.seen :]
         for event in new:
             self.fold(event)
         self.seen += len(new)
@@ -89,8 +89,13 @@ class Tally:
     def _on_interview_booked(self, event: Mapping[str, Any], _: str) -> None:
         pair = (event["ine"], event["domain_code"])
         self.interviews[event["interview_id"]] = Interview(
-            event["interview_id"], event["ine"], event["domain_code"], event["reception_uai"],
-            datetime.fromisoformat(event["starts_at"]), attempt=self.absences[pair] + 1)
+            event["interview_id"],
+            event["ine"],
+            event["domain_code"],
+            event["reception_uai"],
+            datetime.fromisoformat(event["starts_at"]),
+            attempt=self.absences[pair] + 1,
+        )
         self.pairs[pair] = "booked"
         self.scheduling_moves += 1
 
@@ -117,8 +122,9 @@ class Tally:
 
     def _on_capacity_shortfall(self, event: Mapping[str, Any], _: str) -> None:
         self.waiting[event["domain_code"]] = event["waiting_pupils"]
-        self.shortfalls.append((datetime.fromisoformat(event["occurred_at"]), event["domain_code"],
-                                event["waiting_pupils"]))
+        self.shortfalls.append(
+            (datetime.fromisoformat(event["occurred_at"]), event["domain_code"], event["waiting_pupils"])
+        )
         self.scheduling_moves += 1
 
     def _on_final_opinion_computed(self, event: Mapping[str, Any], _: str) -> None:

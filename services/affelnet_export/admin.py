@@ -26,8 +26,19 @@ from services.runtime import logs
 from services.runtime.service import ReadRefused
 from services.runtime.settings import ServiceSettings
 
-COLUMNS = ("campaign", "ine", "formation_code", "final_opinion", "bonus_points", "state", "attempts", "last_status",
-           "last_answer", "created_at", "delivered_at")
+COLUMNS = (
+    "campaign",
+    "ine",
+    "formation_code",
+    "final_opinion",
+    "bonus_points",
+    "state",
+    "attempts",
+    "last_status",
+    "last_answer",
+    "created_at",
+    "delivered_at",
+)
 
 
 LISTED = 200
@@ -42,20 +53,31 @@ def _masked(ine: str) -> str:
     return "*" * 8 + ine[-3:]
 
 
-async def parked_view(conn: asyncpg.Connection, campaign: Campaign, now: datetime,
-                      params: Mapping[str, str]) -> dict[str, Any]:
+async def parked_view(
+    conn: asyncpg.Connection, campaign: Campaign, now: datetime, params: Mapping[str, str]
+) -> dict[str, Any]:
     """``GET /read/parked_bonuses``: R30, bonuses Affelnet refused for good, with its answer (INE masked)."""
     rows = await ExportRepository(conn, campaign.campaign).parked_bonuses(LISTED)
-    return {"bonuses": [
-        {"id": bonus_id(campaign.campaign, r.ine, r.formation_code), "ine": _masked(r.ine),
-         "formation_code": r.formation_code, "final_opinion": r.final_opinion, "bonus_points": r.bonus_points,
-         "attempts": r.attempts, "status": r.last_status,
-         "answer": (r.last_answer or "").replace(r.ine, _masked(r.ine))[:300]}
-        for r in rows]}
+    return {
+        "bonuses": [
+            {
+                "id": bonus_id(campaign.campaign, r.ine, r.formation_code),
+                "ine": _masked(r.ine),
+                "formation_code": r.formation_code,
+                "final_opinion": r.final_opinion,
+                "bonus_points": r.bonus_points,
+                "attempts": r.attempts,
+                "status": r.last_status,
+                "answer": (r.last_answer or "").replace(r.ine, _masked(r.ine))[:300],
+            }
+            for r in rows
+        ]
+    }
 
 
-async def replay_bonus(conn: asyncpg.Connection, campaign: Campaign, now: datetime,
-                       params: Mapping[str, str]) -> dict[str, Any]:
+async def replay_bonus(
+    conn: asyncpg.Connection, campaign: Campaign, now: datetime, params: Mapping[str, str]
+) -> dict[str, Any]:
     """``POST /act/replay_bonus?id=…`` (one parked bonus, by the ID the view shows) or ``?all=1``."""
     repo = ExportRepository(conn, campaign.campaign)
     wanted = params.get("id")
@@ -72,8 +94,9 @@ async def replay_bonus(conn: asyncpg.Connection, campaign: Campaign, now: dateti
 async def _run(args: argparse.Namespace) -> int:
     settings = ServiceSettings()
     campaign = load_campaign(settings.campaign_file).campaign
-    conn = await asyncpg.connect(**settings.database_login("affelnet_export").arguments(),
-                                 server_settings={"search_path": "affelnet_export"})
+    conn = await asyncpg.connect(
+        **settings.database_login("affelnet_export").arguments(), server_settings={"search_path": "affelnet_export"}
+    )
     try:
         repo = ExportRepository(conn, campaign)
         if args.command == "csv":

@@ -16,6 +16,7 @@ RETRY_CAP = timedelta(minutes=10)
 class ExportError(Refused):
     """A rule of this service refused the command."""
 
+
 class InvalidIneError(ExportError):
     reason = "invalid_ine"
 
@@ -43,7 +44,12 @@ class Candidacy:
 
 
 def check_confirmation(
-    *, ine: str, formation_known: bool, candidacy: Candidacy | None, actor_uai: str, wish_entered_on: date,
+    *,
+    ine: str,
+    formation_known: bool,
+    candidacy: Candidacy | None,
+    actor_uai: str,
+    wish_entered_on: date,
     wish_deadline: date,
 ) -> None:
     """R27, R28: the origin school confirms its own pupil's active candidacy, entered in Affelnet in time."""

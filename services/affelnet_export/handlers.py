@@ -18,8 +18,14 @@ async def _bonus_if_due(repo: ExportRepository, ine: str, formation_code: str, c
     if final is None:
         return
     points = ctx.campaign.bonus_points.points_for(FinalOpinion(final))
-    await repo.create_bonus(ine, formation_code, final, points,
-                            domain.idempotency_key(ctx.campaign.campaign, ine, formation_code), ctx.correlation_id)
+    await repo.create_bonus(
+        ine,
+        formation_code,
+        final,
+        points,
+        domain.idempotency_key(ctx.campaign.campaign, ine, formation_code),
+        ctx.correlation_id,
+    )
 
 
 async def candidacy_registered(event: CandidacyRegistered, ctx: Context) -> Sequence[Event]:
@@ -59,5 +65,6 @@ async def confirm_wish(cmd: ConfirmWish, ctx: Context) -> Sequence[Event]:
     )
     await repo.save_confirmation(cmd.ine, cmd.formation_code, cmd.wish_entered_on, ctx.now)
     await _bonus_if_due(repo, cmd.ine, cmd.formation_code, ctx)
-    return [ctx.event(WishConfirmed, ine=cmd.ine, formation_code=cmd.formation_code,
-                      wish_entered_on=cmd.wish_entered_on)]
+    return [
+        ctx.event(WishConfirmed, ine=cmd.ine, formation_code=cmd.formation_code, wish_entered_on=cmd.wish_entered_on)
+    ]

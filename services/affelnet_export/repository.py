@@ -93,8 +93,7 @@ class ExportRepository:
         return Candidacy(row["origin_uai"], row["active"]) if row else None
 
     async def save_confirmation(self, ine: str, formation_code: str, wish_entered_on: date, now: datetime) -> None:
-        await q.save_confirmation(self.conn, **self._key(ine, formation_code), wish_entered_on=wish_entered_on,
-                                  now=now)
+        await q.save_confirmation(self.conn, **self._key(ine, formation_code), wish_entered_on=wish_entered_on, now=now)
 
     async def save_final(self, ine: str, formation_code: str, final_opinion: str) -> None:
         await q.save_final(self.conn, **self._key(ine, formation_code), final_opinion=final_opinion)
@@ -103,40 +102,77 @@ class ExportRepository:
         row = await q.due_bonus(self.conn, **self._key(ine, formation_code))
         return row["final_opinion"] if row else None
 
-    async def create_bonus(self, ine: str, formation_code: str, final_opinion: str, points: int, key: str,
-                           correlation_id: str | None) -> None:
-        await q.create_bonus(self.conn, **self._key(ine, formation_code), final_opinion=final_opinion,
-                             bonus_points=points, idempotency_key=key, correlation_id=correlation_id)
+    async def create_bonus(
+        self, ine: str, formation_code: str, final_opinion: str, points: int, key: str, correlation_id: str | None
+    ) -> None:
+        await q.create_bonus(
+            self.conn,
+            **self._key(ine, formation_code),
+            final_opinion=final_opinion,
+            bonus_points=points,
+            idempotency_key=key,
+            correlation_id=correlation_id,
+        )
 
     async def claim_due(self, limit: int, lease_seconds: int) -> list[LeasedBonus]:
-        return [LeasedBonus(**r) async for r in q.claim_due_bonuses(self.conn, limit=limit,
-                                                                    lease_seconds=lease_seconds)]
+        return [
+            LeasedBonus(**r) async for r in q.claim_due_bonuses(self.conn, limit=limit, lease_seconds=lease_seconds)
+        ]
 
-    async def mark_delivered(self, ine: str, formation_code: str, lease_token: uuid.UUID, status: int,
-                             answer: str) -> DeliveredBonus | None:
+    async def mark_delivered(
+        self, ine: str, formation_code: str, lease_token: uuid.UUID, status: int, answer: str
+    ) -> DeliveredBonus | None:
         """None: not recorded (the lease was taken over, or the bonus is no longer being sent)."""
-        row = await q.mark_delivered(self.conn, **self._key(ine, formation_code), lease_token=lease_token,
-                                     status=status, answer=answer)
+        row = await q.mark_delivered(
+            self.conn, **self._key(ine, formation_code), lease_token=lease_token, status=status, answer=answer
+        )
         return None if row is None else DeliveredBonus(**row)
 
-    async def schedule_retry(self, ine: str, formation_code: str, lease_token: uuid.UUID, status: int | None,
-                             answer: str, delay_seconds: float) -> bool:
+    async def schedule_retry(
+        self,
+        ine: str,
+        formation_code: str,
+        lease_token: uuid.UUID,
+        status: int | None,
+        answer: str,
+        delay_seconds: float,
+    ) -> bool:
         """False: the lease was taken over meanwhile, nothing recorded."""
-        return bool(await q.schedule_retry(self.conn, **self._key(ine, formation_code), lease_token=lease_token,
-                                           status=status, answer=answer, delay_seconds=delay_seconds))
+        return bool(
+            await q.schedule_retry(
+                self.conn,
+                **self._key(ine, formation_code),
+                lease_token=lease_token,
+                status=status,
+                answer=answer,
+                delay_seconds=delay_seconds,
+            )
+        )
 
     async def park(self, ine: str, formation_code: str, lease_token: uuid.UUID, status: int, answer: str) -> bool:
         """False: the lease was taken over meanwhile, nothing recorded."""
-        return bool(await q.park(self.conn, **self._key(ine, formation_code), lease_token=lease_token,
-                                 status=status, answer=answer))
+        return bool(
+            await q.park(
+                self.conn, **self._key(ine, formation_code), lease_token=lease_token, status=status, answer=answer
+            )
+        )
 
     async def replay_parked(self, ine: str | None = None, formation_code: str | None = None) -> int:
         return int(await q.replay_parked(self.conn, campaign=self.campaign, ine=ine, formation_code=formation_code))
 
     async def parked_bonuses(self, limit: int) -> list[ParkedBonus]:
-        return [ParkedBonus(r["ine"], r["formation_code"], r["final_opinion"], r["bonus_points"], r["attempts"],
-                            r["last_status"], r["last_answer"])
-                async for r in q.parked_bonuses(self.conn, campaign=self.campaign, limit=limit)]
+        return [
+            ParkedBonus(
+                r["ine"],
+                r["formation_code"],
+                r["final_opinion"],
+                r["bonus_points"],
+                r["attempts"],
+                r["last_status"],
+                r["last_answer"],
+            )
+            async for r in q.parked_bonuses(self.conn, campaign=self.campaign, limit=limit)
+        ]
 
     async def all_bonuses(self) -> AsyncIterator[Bonus]:
         async for row in q.all_bonuses(self.conn, campaign=self.campaign):

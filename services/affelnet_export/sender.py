@@ -37,7 +37,9 @@ async def send_bonuses(ctx: WorkerContext) -> None:
     settings = ServiceSettings()
     limits = httpx.Limits(max_connections=settings.affelnet_concurrency)
     async with httpx.AsyncClient(
-        base_url=settings.affelnet_url, timeout=httpx.Timeout(10.0), limits=limits,
+        base_url=settings.affelnet_url,
+        timeout=httpx.Timeout(10.0),
+        limits=limits,
         headers={"Authorization": f"Bearer {settings.affelnet_token}"},
     ) as client:
         while True:
@@ -69,26 +71,38 @@ async def deliver_due(ctx: WorkerContext, client: httpx.AsyncClient, concurrency
 
 
 async def _deliver(ctx: WorkerContext, client: httpx.AsyncClient, row: LeasedBonus) -> None:
-    body = {"campaign": row.campaign, "ine": row.ine, "formation_code": row.formation_code,
-            "final_opinion": row.final_opinion, "bonus_points": row.bonus_points}
+    body = {
+        "campaign": row.campaign,
+        "ine": row.ine,
+        "formation_code": row.formation_code,
+        "final_opinion": row.final_opinion,
+        "bonus_points": row.bonus_points,
+    }
     # The key names the INE: a bonus without a causing message is correlated by its pseudonym.
     correlation = row.correlation_id or logs.pseudonym(row.idempotency_key)
     with structlog.contextvars.bound_contextvars(correlation_id=correlation):
         await _post(ctx, client, row, body, correlation)
 
 
-async def _post(ctx: WorkerContext, client: httpx.AsyncClient, row: LeasedBonus, body: dict[str, Any],
-                correlation: str) -> None:
+async def _post(
+    ctx: WorkerContext, client: httpx.AsyncClient, row: LeasedBonus, body: dict[str, Any], correlation: str
+) -> None:
     status: int | None
     try:
-        response = await client.post("/bonuses", json=body, headers={
-            "Idempotency-Key": row.idempotency_key, "X-Correlation-ID": correlation})
+        response = await client.post(
+            "/bonuses", json=body, headers={"Idempotency-Key": row.idempotency_key, "X-Correlation-ID": correlation}
+        )
         status, answer = response.status_code, response.text[:2000]
     except httpx.HTTPError as error:
         status, answer = None, f"{type(error).__name__}: {error}"[:2000]
     outcome = domain.classify(status)
-    log.info("bonus_attempt", ine_key=logs.pseudonym(row.idempotency_key), status=status, outcome=outcome.value,
-             attempt=row.attempts + 1)
+    log.info(
+        "bonus_attempt",
+        ine_key=logs.pseudonym(row.idempotency_key),
+        status=status,
+        outcome=outcome.value,
+        attempt=row.attempts + 1,
+    )
     token = row.lease_token
     async with ctx.pool.acquire() as conn, conn.transaction():
         repo = ExportRepository(conn, ctx.campaign.campaign)
@@ -99,15 +113,21 @@ async def _post(ctx: WorkerContext, client: httpx.AsyncClient, row: LeasedBonus,
             if recorded:
                 now = await runtime_queries.current_instant(conn)
                 event = BonusExported(
-                    event_id=uuid.uuid4(), occurred_at=now, campaign=ctx.campaign.campaign, causation_id=None,
-                    ine=row.ine, formation_code=row.formation_code,
-                    final_opinion=FinalOpinion(row.final_opinion), bonus_points=row.bonus_points,
+                    event_id=uuid.uuid4(),
+                    occurred_at=now,
+                    campaign=ctx.campaign.campaign,
+                    causation_id=None,
+                    ine=row.ine,
+                    formation_code=row.formation_code,
+                    final_opinion=FinalOpinion(row.final_opinion),
+                    bonus_points=row.bonus_points,
                 )
                 await write_outbox(conn, [outbox_row(event, ctx.service, correlation)])
         elif outcome is domain.Outcome.RETRY:
             delay = retry_delay(row.attempts, random.random(), base=domain.RETRY_BASE, cap=domain.RETRY_CAP)
-            recorded = await repo.schedule_retry(row.ine, row.formation_code, token, status, answer,
-                                                 delay.total_seconds())
+            recorded = await repo.schedule_retry(
+                row.ine, row.formation_code, token, status, answer, delay.total_seconds()
+            )
         else:
             recorded = await repo.park(row.ine, row.formation_code, token, status or 0, answer)
     if not recorded:

@@ -32,6 +32,7 @@ class EnrollmentError(Refused):
 class MissingOriginMailboxError(EnrollmentError):
     reason = "invalid"
 
+
 class InvalidIneError(EnrollmentError):
     reason = "invalid_ine"
 
@@ -175,9 +176,7 @@ def domain_of(formation_code: str, rules: CampaignRules) -> str:
 def check_acts_for_origin(*, actor_uai: str, origin_uai: str, channel: Channel, rules: CampaignRules) -> None:
     """R12: a school acts on its own pupils only; schools outside the académie use the SAIO form."""
     if actor_uai != origin_uai:
-        raise UnauthorizedError(
-            "Un établissement ne peut inscrire ou modifier que ses propres élèves.", "actor_uai"
-        )
+        raise UnauthorizedError("Un établissement ne peut inscrire ou modifier que ses propres élèves.", "actor_uai")
     if channel is Channel.PORTAL and departement_of_uai(origin_uai) not in rules.academie_departements:
         raise UnauthorizedError(
             "Les établissements hors académie inscrivent leurs élèves par le formulaire en ligne du SAIO.",
@@ -185,8 +184,9 @@ def check_acts_for_origin(*, actor_uai: str, origin_uai: str, channel: Channel, 
         )
 
 
-def check_origin_mailbox(*, channel: Channel, origin_uai: str, origin_mailbox: str | None,
-                         rules: CampaignRules) -> None:
+def check_origin_mailbox(
+    *, channel: Channel, origin_uai: str, origin_mailbox: str | None, rules: CampaignRules
+) -> None:
     """R11, R12, R19: a school registering through the SAIO form says where its mails go.
 
     Schools without portal access (CFA, private schools, schools of another académie) have no
@@ -222,8 +222,7 @@ def decide_registration(
     check_eligible(reg.class_level)
     domain = domain_of(reg.formation_code, rules)
     check_acts_for_origin(actor_uai=reg.actor_uai, origin_uai=reg.origin_uai, channel=reg.channel, rules=rules)
-    check_origin_mailbox(channel=reg.channel, origin_uai=reg.origin_uai, origin_mailbox=reg.origin_mailbox,
-                         rules=rules)
+    check_origin_mailbox(channel=reg.channel, origin_uai=reg.origin_uai, origin_mailbox=reg.origin_mailbox, rules=rules)
     if pupil_origin_uai is not None and pupil_origin_uai != reg.origin_uai:
         raise UnauthorizedError(
             "Cet élève est déjà inscrit dans Passpro par un autre établissement d'origine.", "pupil.ine"
@@ -272,9 +271,7 @@ def decide_withdrawal(
             "Aucune candidature active de cet élève pour cette formation : rien à retirer.", "formation_code"
         )
     if existing.origin_uai != actor_uai:
-        raise UnauthorizedError(
-            "Seul l'établissement d'origine de l'élève peut retirer sa candidature.", "actor_uai"
-        )
+        raise UnauthorizedError("Seul l'établissement d'origine de l'élève peut retirer sa candidature.", "actor_uai")
     return existing
 
 

@@ -91,8 +91,7 @@ async def register_candidacy(cmd: RegisterCandidacy, ctx: Context) -> Sequence[E
             origin_uai=reg.origin_uai,
             origin_opinion=reg.origin_opinion.value,
             # Minimisation: the birth date and class level stay here (R3); consumers need the names only.
-            pupil=RegisteredPupil(ine=cmd.pupil.ine, last_name=cmd.pupil.last_name,
-                                  first_name=cmd.pupil.first_name),
+            pupil=RegisteredPupil(ine=cmd.pupil.ine, last_name=cmd.pupil.last_name, first_name=cmd.pupil.first_name),
             referent=cmd.referent,
             origin_comment=reg.origin_comment,
             channel=reg.channel.value,
@@ -146,8 +145,9 @@ async def interview_reported(event: InterviewReported, ctx: Context) -> Sequence
     return await _interview_news(event.interview_id, event.ine, event.domain_code, status, ctx)
 
 
-async def _interview_news(interview_id: UUID, ine: str, domain_code: str, status: str, ctx: Context,
-                          starts_at: datetime | None = None) -> Sequence[Event]:
+async def _interview_news(
+    interview_id: UUID, ine: str, domain_code: str, status: str, ctx: Context, starts_at: datetime | None = None
+) -> Sequence[Event]:
     """R9, R10, R21: what scheduling and opinions say of an interview, in whatever order it arrives
     (``domain.interview_status``); the pupil's lock keeps two of its events from deciding at once."""
     repo = CandidacyRepository(ctx.conn, ctx.campaign.campaign)

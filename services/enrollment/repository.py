@@ -37,7 +37,11 @@ class CandidacyRepository:
     async def pupil_state(self, ine: str, formation_code: str, domain_code: str | None, now: datetime) -> PupilState:
         """The candidacy (if any), the pupil's origin school (if registered) and R9's interview flag."""
         row = await q.pupil_state(
-            self.conn, campaign=self.campaign, ine=ine, formation_code=formation_code, domain_code=domain_code,
+            self.conn,
+            campaign=self.campaign,
+            ine=ine,
+            formation_code=formation_code,
+            domain_code=domain_code,
             now=now,
         )
         candidacy = None
@@ -52,8 +56,7 @@ class CandidacyRepository:
                 active=row["active"],
                 revision=row["revision"],
             )
-        return PupilState(candidacy, row["pupil_origin_uai"], bool(row["interview_held"]),
-                          row["pupil_origin_mailbox"])
+        return PupilState(candidacy, row["pupil_origin_uai"], bool(row["interview_held"]), row["pupil_origin_mailbox"])
 
     async def save_registration(
         self,

@@ -53,9 +53,13 @@ def roles(boxes: Mailboxes) -> dict[str, str]:
     """Each address a mail may go to, in lower case, with who it is: ``origin_school``, ``referent``,
     ``reception_school``, ``operators`` (one address for two roles names both)."""
     named: dict[str, list[str]] = {}
-    pairs = [(boxes.origin, "origin_school"), (boxes.referent, "referent"), (boxes.reception, "reception_school"),
-             *((address, "reception_school") for address in boxes.domain_receptions),
-             (boxes.operators, "operators")]
+    pairs = [
+        (boxes.origin, "origin_school"),
+        (boxes.referent, "referent"),
+        (boxes.reception, "reception_school"),
+        *((address, "reception_school") for address in boxes.domain_receptions),
+        (boxes.operators, "operators"),
+    ]
     for address, role in pairs:
         if address is not None and role not in named.setdefault(address.lower(), []):
             named[address.lower()].append(role)
@@ -70,6 +74,8 @@ def refused_roles(known: Mapping[str, str], refused: Collection[str]) -> tuple[s
 
 def partial_refusal(known: Mapping[str, str], refused: Mapping[str, tuple[int, str]]) -> str:
     """R19: why each refused recipient was refused, by role: ``referent: 550 …; origin_school: 451 …``."""
-    reasons = sorted(f"{known.get(address.lower(), 'unknown')}: {refusal_reason(code, text)}"
-                     for address, (code, text) in refused.items())
+    reasons = sorted(
+        f"{known.get(address.lower(), 'unknown')}: {refusal_reason(code, text)}"
+        for address, (code, text) in refused.items()
+    )
     return "; ".join(reasons)

@@ -203,8 +203,9 @@ class BookedInterview:
     convocation_state: str | None
 
 
-def interview_to_correct(remaining_in_domain: int, formation_code: str, interviews: Sequence[BookedInterview],
-                         now: datetime) -> uuid.UUID | None:
+def interview_to_correct(
+    remaining_in_domain: int, formation_code: str, interviews: Sequence[BookedInterview], now: datetime
+) -> uuid.UUID | None:
     """R19, R20: the interview whose convocation a withdrawal corrects, if any.
 
     With no formation left in the domain there is nothing to correct: the interview's cancellation is the mail.
@@ -214,9 +215,14 @@ def interview_to_correct(remaining_in_domain: int, formation_code: str, intervie
     """
     if remaining_in_domain == 0:
         return None
-    due = [i for i in interviews
-           if not i.cancelled and i.starts_at > now and formation_code in i.formation_codes
-           and i.convocation_state in ("sending", "sent")]
+    due = [
+        i
+        for i in interviews
+        if not i.cancelled
+        and i.starts_at > now
+        and formation_code in i.formation_codes
+        and i.convocation_state in ("sending", "sent")
+    ]
     return max(due, key=lambda i: i.starts_at).interview_id if due else None
 
 
@@ -236,6 +242,7 @@ def cancellation_mailed(dropped_revisions: Collection[int]) -> bool:
     """R10, R19: a cancelled interview gets its cancellation mail unless its first convocation was still waiting
     (dropped with any correction waiting): the family never heard of that interview."""
     return 0 not in dropped_revisions
+
 
 PLANNING_HOUR = time(16, 0)
 """Planning sheets go out at this hour of the campaign's timezone, ``planning_notice_days`` before the day."""
@@ -287,15 +294,25 @@ class PlanningEntry:
 
 def planning_order(entries: Sequence[PlanningEntry]) -> tuple[PlanningEntry, ...]:
     """A sheet lists the day's interviews in time order, then by pupil's name (a group slot holds several)."""
-    return tuple(sorted(entries, key=lambda e: (e.starts_at, e.last_name.casefold(), e.first_name.casefold(),
-                                                e.interview_id)))
+    return tuple(
+        sorted(entries, key=lambda e: (e.starts_at, e.last_name.casefold(), e.first_name.casefold(), e.interview_id))
+    )
 
 
 def planning_fingerprint(entries: Sequence[PlanningEntry]) -> str:
     """What a sheet shows, reduced to a digest: two sheets with the same digest say the same thing."""
     shown = [
-        [e.interview_id, e.starts_at.isoformat(), e.ends_at.isoformat(), e.domain_code, e.place, e.first_name,
-         e.last_name, e.origin_uai, [[f.code, f.origin_opinion, f.origin_comment] for f in e.formations]]
+        [
+            e.interview_id,
+            e.starts_at.isoformat(),
+            e.ends_at.isoformat(),
+            e.domain_code,
+            e.place,
+            e.first_name,
+            e.last_name,
+            e.origin_uai,
+            [[f.code, f.origin_opinion, f.origin_comment] for f in e.formations],
+        ]
         for e in planning_order(entries)
     ]
     return hashlib.sha256(json.dumps(shown, ensure_ascii=False).encode()).hexdigest()

@@ -30,12 +30,19 @@ def _repo(ctx: Context) -> NotificationsRepository:
 
 async def candidacy_registered(event: CandidacyRegistered, ctx: Context) -> Sequence[Event]:
     repo = _repo(ctx)
-    await repo.save_pupil(ine=event.ine, first_name=event.pupil.first_name, last_name=event.pupil.last_name,
-                          origin_uai=event.origin_uai, referent_email=event.referent.email,
-                          referent_name=event.referent.name, revision=event.revision,
-                          origin_mailbox=event.origin_mailbox)
-    await repo.save_candidacy(event.ine, event.formation_code, event.domain_code, event.origin_opinion,
-                              event.origin_comment)
+    await repo.save_pupil(
+        ine=event.ine,
+        first_name=event.pupil.first_name,
+        last_name=event.pupil.last_name,
+        origin_uai=event.origin_uai,
+        referent_email=event.referent.email,
+        referent_name=event.referent.name,
+        revision=event.revision,
+        origin_mailbox=event.origin_mailbox,
+    )
+    await repo.save_candidacy(
+        event.ine, event.formation_code, event.domain_code, event.origin_opinion, event.origin_comment
+    )
     await planning.mark_pupil_days(repo, event.ine, ctx.campaign.tz)  # R9: the dossier on the sheet changed
     return []
 
@@ -53,9 +60,15 @@ async def candidacy_withdrawn(event: CandidacyWithdrawn, ctx: Context) -> Sequen
     if interview_id is None:
         return []
     revision = await repo.next_revision(interview_id)
-    await repo.request_mail(domain.convocation_key(interview_id, revision), MailKind.CONVOCATION, ine=event.ine,
-                            interview_id=interview_id, domain_code=event.domain_code, stamped_at=event.occurred_at,
-                            revision=revision)
+    await repo.request_mail(
+        domain.convocation_key(interview_id, revision),
+        MailKind.CONVOCATION,
+        ine=event.ine,
+        interview_id=interview_id,
+        domain_code=event.domain_code,
+        stamped_at=event.occurred_at,
+        revision=revision,
+    )
     return []
 
 
@@ -63,15 +76,26 @@ async def interview_booked(event: InterviewBooked, ctx: Context) -> Sequence[Eve
     """R19: a convocation as soon as the interview is booked, unless its cancellation or its report arrived first
     (``domain.booking_mailed``)."""
     repo = _repo(ctx)
-    cancelled, reported = await repo.save_interview(interview_id=event.interview_id, ine=event.ine,
-                                          domain_code=event.domain_code, reception_uai=event.reception_uai,
-                                          place=event.place, starts_at=event.starts_at, ends_at=event.ends_at,
-                                          formation_codes=list(event.formation_codes))
+    cancelled, reported = await repo.save_interview(
+        interview_id=event.interview_id,
+        ine=event.ine,
+        domain_code=event.domain_code,
+        reception_uai=event.reception_uai,
+        place=event.place,
+        starts_at=event.starts_at,
+        ends_at=event.ends_at,
+        formation_codes=list(event.formation_codes),
+    )
     await planning.mark_day(repo, event.reception_uai, event.starts_at, ctx.campaign.tz)
     if domain.booking_mailed(cancelled_first=cancelled, reported_first=reported):
-        await repo.request_mail(domain.convocation_key(event.interview_id), MailKind.CONVOCATION, ine=event.ine,
-                                interview_id=event.interview_id, domain_code=event.domain_code,
-                                stamped_at=event.occurred_at)
+        await repo.request_mail(
+            domain.convocation_key(event.interview_id),
+            MailKind.CONVOCATION,
+            ine=event.ine,
+            interview_id=event.interview_id,
+            domain_code=event.domain_code,
+            stamped_at=event.occurred_at,
+        )
     return []
 
 
@@ -89,21 +113,36 @@ async def interview_cancelled(event: InterviewCancelled, ctx: Context) -> Sequen
     if interview is not None:
         await planning.mark_day(repo, interview.reception_uai, interview.starts_at, ctx.campaign.tz)
     if domain.cancellation_mailed(await repo.drop_pending_convocations(event.interview_id)):
-        await repo.request_mail(domain.cancellation_key(event.interview_id), MailKind.CANCELLATION, ine=event.ine,
-                                interview_id=event.interview_id, domain_code=event.domain_code,
-                                stamped_at=event.occurred_at)
+        await repo.request_mail(
+            domain.cancellation_key(event.interview_id),
+            MailKind.CANCELLATION,
+            ine=event.ine,
+            interview_id=event.interview_id,
+            domain_code=event.domain_code,
+            stamped_at=event.occurred_at,
+        )
     return []
 
 
 async def interview_reported(event: InterviewReported, ctx: Context) -> Sequence[Event]:
     """R26: the recap sheet, as soon as a domain's results arrive (an absence has none to show)."""
     repo = _repo(ctx)
-    await repo.save_report(ine=event.ine, domain_code=event.domain_code, interview_id=event.interview_id,
-                           attended=event.attended, report=event.report)
+    await repo.save_report(
+        ine=event.ine,
+        domain_code=event.domain_code,
+        interview_id=event.interview_id,
+        attended=event.attended,
+        report=event.report,
+    )
     if domain.recap_due(event.attended):
-        await repo.request_mail(domain.recap_key(event.interview_id), MailKind.RECAP, ine=event.ine,
-                                interview_id=event.interview_id, domain_code=event.domain_code,
-                                settle_seconds=domain.settle_seconds(MailKind.RECAP))
+        await repo.request_mail(
+            domain.recap_key(event.interview_id),
+            MailKind.RECAP,
+            ine=event.ine,
+            interview_id=event.interview_id,
+            domain_code=event.domain_code,
+            settle_seconds=domain.settle_seconds(MailKind.RECAP),
+        )
     return []
 
 
@@ -116,8 +155,12 @@ async def report_overdue(event: ReportOverdue, ctx: Context) -> Sequence[Event]:
     """R22: the reception school is reminded of its overdue reports, grouped in one mail while it waits."""
     repo = _repo(ctx)
     key = domain.overdue_key(event.reception_uai, event.event_id, await repo.pending_overdue_mail(event.reception_uai))
-    await repo.request_mail(key, MailKind.OVERDUE_REMINDER, reception_uai=event.reception_uai,
-                            settle_seconds=domain.settle_seconds(MailKind.OVERDUE_REMINDER))
+    await repo.request_mail(
+        key,
+        MailKind.OVERDUE_REMINDER,
+        reception_uai=event.reception_uai,
+        settle_seconds=domain.settle_seconds(MailKind.OVERDUE_REMINDER),
+    )
     await repo.add_overdue_item(event.interview_id, event.reception_uai, event.due_on, key)
     return []
 
@@ -135,9 +178,12 @@ async def capacity_shortfall(event: CapacityShortfall, ctx: Context) -> Sequence
         return []
     await repo.tell_shortfall(event.domain_code, episode, event.waiting_pupils)
     first_day = event.first_possible_on.isoformat() if event.first_possible_on else None
-    await repo.request_mail(domain.shortfall_key(event.domain_code, episode, event.waiting_pupils),
-                            MailKind.SHORTFALL, domain_code=event.domain_code,
-                            facts={"waiting": event.waiting_pupils, "first_possible_on": first_day})
+    await repo.request_mail(
+        domain.shortfall_key(event.domain_code, episode, event.waiting_pupils),
+        MailKind.SHORTFALL,
+        domain_code=event.domain_code,
+        facts={"waiting": event.waiting_pupils, "first_possible_on": first_day},
+    )
     return []
 
 
@@ -146,6 +192,11 @@ async def interview_reminders(ctx: Context) -> Sequence[Event]:
     repo = _repo(ctx)
     until = domain.reminders_until(ctx.now, ctx.campaign.calendar.interview_reminder_days)
     for row in await repo.reminders_due(ctx.now, until):
-        await repo.request_mail(domain.reminder_key(row.interview_id), MailKind.INTERVIEW_REMINDER,
-                                ine=row.ine, interview_id=row.interview_id, domain_code=row.domain_code)
+        await repo.request_mail(
+            domain.reminder_key(row.interview_id),
+            MailKind.INTERVIEW_REMINDER,
+            ine=row.ine,
+            interview_id=row.interview_id,
+            domain_code=row.domain_code,
+        )
     return []

@@ -61,8 +61,9 @@ async def planning_sheets(ctx: Context) -> Sequence[Event]:
     return []
 
 
-async def ask_sheet(repo: NotificationsRepository, reception_uai: str, day: date,
-                    entries: Sequence[PlanningEntry]) -> str | None:
+async def ask_sheet(
+    repo: NotificationsRepository, reception_uai: str, day: date, entries: Sequence[PlanningEntry]
+) -> str | None:
     """Asks for the day's sheet when the rules say so; returns the new mail's key."""
     fingerprint = domain.planning_fingerprint(entries)
     latest = await repo.latest_planning_sheet(reception_uai, day)
@@ -76,26 +77,42 @@ async def ask_sheet(repo: NotificationsRepository, reception_uai: str, day: date
     version = latest[0] + 1 if latest else 1
     key = domain.planning_key(reception_uai, day, version)
     await repo.record_planning_sheet(key, reception_uai, day, version, fingerprint)
-    facts = {"day": day.isoformat(), "updated": decision.updated,
-             "entries": [entry_facts(e) for e in domain.planning_order(entries)]}
+    facts = {
+        "day": day.isoformat(),
+        "updated": decision.updated,
+        "entries": [entry_facts(e) for e in domain.planning_order(entries)],
+    }
     await repo.request_mail(key, domain.MailKind.PLANNING, reception_uai=reception_uai, facts=facts)
     return key
 
 
 def entry_facts(e: PlanningEntry) -> dict[str, Any]:
     return {
-        "interview_id": e.interview_id, "starts_at": e.starts_at.isoformat(), "ends_at": e.ends_at.isoformat(),
-        "domain_code": e.domain_code, "place": e.place, "first_name": e.first_name, "last_name": e.last_name,
+        "interview_id": e.interview_id,
+        "starts_at": e.starts_at.isoformat(),
+        "ends_at": e.ends_at.isoformat(),
+        "domain_code": e.domain_code,
+        "place": e.place,
+        "first_name": e.first_name,
+        "last_name": e.last_name,
         "origin_uai": e.origin_uai,
-        "formations": [{"code": f.code, "origin_opinion": f.origin_opinion, "origin_comment": f.origin_comment}
-                       for f in e.formations],
+        "formations": [
+            {"code": f.code, "origin_opinion": f.origin_opinion, "origin_comment": f.origin_comment}
+            for f in e.formations
+        ],
     }
 
 
 def entry_from_facts(facts: Mapping[str, Any]) -> PlanningEntry:
     return PlanningEntry(
-        facts["interview_id"], datetime.fromisoformat(facts["starts_at"]), datetime.fromisoformat(facts["ends_at"]),
-        facts["domain_code"], facts["place"], facts["first_name"], facts["last_name"], facts["origin_uai"],
+        facts["interview_id"],
+        datetime.fromisoformat(facts["starts_at"]),
+        datetime.fromisoformat(facts["ends_at"]),
+        facts["domain_code"],
+        facts["place"],
+        facts["first_name"],
+        facts["last_name"],
+        facts["origin_uai"],
         tuple(PlanningFormation(f["code"], f["origin_opinion"], f["origin_comment"]) for f in facts["formations"]),
     )
 
@@ -105,27 +122,35 @@ def school_name(campaign: Campaign, uai: str) -> SchoolName:
     return SchoolName(uai, school.name if school else uai)
 
 
-def sheet(campaign: Campaign, reception_uai: str, day: date, entries: Sequence[PlanningEntry],
-          updated: bool) -> PlanningSheet:
+def sheet(
+    campaign: Campaign, reception_uai: str, day: date, entries: Sequence[PlanningEntry], updated: bool
+) -> PlanningSheet:
     """The sheet as people read it: labels and school names from the campaign file."""
+
     def label(code: str, kind: str) -> str:
         found = campaign.formation(code) if kind == "formation" else campaign.domain(code)
         return found.label if found else code
 
     lines = tuple(
         SheetLine(
-            e.interview_id, e.starts_at, e.ends_at, label(e.domain_code, "domain"), e.place, e.first_name,
-            e.last_name, school_name(campaign, e.origin_uai),
-            tuple(SheetFormation(label(f.code, "formation"), f.origin_opinion, f.origin_comment)
-                  for f in e.formations),
+            e.interview_id,
+            e.starts_at,
+            e.ends_at,
+            label(e.domain_code, "domain"),
+            e.place,
+            e.first_name,
+            e.last_name,
+            school_name(campaign, e.origin_uai),
+            tuple(SheetFormation(label(f.code, "formation"), f.origin_opinion, f.origin_comment) for f in e.formations),
         )
         for e in domain.planning_order(entries)
     )
     return PlanningSheet(school_name(campaign, reception_uai), day, lines, updated)
 
 
-async def planning_view(conn: asyncpg.Connection, campaign: Campaign, now: datetime,
-                        params: Mapping[str, str]) -> dict[str, Any]:
+async def planning_view(
+    conn: asyncpg.Connection, campaign: Campaign, now: datetime, params: Mapping[str, str]
+) -> dict[str, Any]:
     """Operators' view of a school's day as it stands now (``GET /read/planning?uai=…&date=YYYY-MM-DD``)."""
     uai = params.get("uai", "").strip().upper()
     school = campaign.school(uai)

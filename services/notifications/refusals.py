@@ -21,20 +21,33 @@ from services.runtime.service import ReadRefused
 LISTED = 200
 
 
-async def refusals_view(conn: asyncpg.Connection, campaign: Campaign, now: datetime,
-                        params: Mapping[str, str]) -> dict[str, Any]:
+async def refusals_view(
+    conn: asyncpg.Connection, campaign: Campaign, now: datetime, params: Mapping[str, str]
+) -> dict[str, Any]:
     """``GET /read/refusals``: refused mails, and mails sent with refused recipients (by role)."""
     rows = await NotificationsRepository(conn, campaign.campaign).refusals(LISTED)
-    return {"mails": [
-        {"key": r.key, "kind": r.kind, "state": r.state,
-         "interview_id": str(r.interview_id) if r.interview_id else None, "domain_code": r.domain_code,
-         "reception_uai": r.reception_uai, "attempts": r.attempts, "refusal": r.refusal,
-         "refused_roles": list(r.refused_roles), "sent_at": r.sent_at.isoformat() if r.sent_at else None}
-        for r in rows]}
+    return {
+        "mails": [
+            {
+                "key": r.key,
+                "kind": r.kind,
+                "state": r.state,
+                "interview_id": str(r.interview_id) if r.interview_id else None,
+                "domain_code": r.domain_code,
+                "reception_uai": r.reception_uai,
+                "attempts": r.attempts,
+                "refusal": r.refusal,
+                "refused_roles": list(r.refused_roles),
+                "sent_at": r.sent_at.isoformat() if r.sent_at else None,
+            }
+            for r in rows
+        ]
+    }
 
 
-async def replay_refused(conn: asyncpg.Connection, campaign: Campaign, now: datetime,
-                         params: Mapping[str, str]) -> dict[str, Any]:
+async def replay_refused(
+    conn: asyncpg.Connection, campaign: Campaign, now: datetime, params: Mapping[str, str]
+) -> dict[str, Any]:
     """``POST /act/replay_refused?key=…`` (one mail) or ``?all=1`` (every refused mail of the campaign)."""
     key = params.get("key")
     if key is None and params.get("all") != "1":

@@ -105,8 +105,19 @@ class Interview:
 
 
 def _interview(r: asyncpg.Record) -> Interview:
-    return Interview(r["interview_id"], r["ine"], r["domain_code"], r["reception_uai"], r["place"], r["starts_at"],
-                     r["ends_at"], tuple(r["formation_codes"]), r["cancelled"], r["cancel_reason"], r["revision"])
+    return Interview(
+        r["interview_id"],
+        r["ine"],
+        r["domain_code"],
+        r["reception_uai"],
+        r["place"],
+        r["starts_at"],
+        r["ends_at"],
+        tuple(r["formation_codes"]),
+        r["cancelled"],
+        r["cancel_reason"],
+        r["revision"],
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,46 +152,96 @@ class NotificationsRepository:
         self.conn = conn
         self.campaign = campaign
 
-    async def save_pupil(self, *, ine: str, first_name: str, last_name: str, origin_uai: str, referent_email: str,
-                         referent_name: str, revision: int, origin_mailbox: str | None = None) -> None:
-        await q.save_pupil(self.conn, campaign=self.campaign, ine=ine, first_name=first_name, last_name=last_name,
-                           origin_uai=origin_uai, referent_email=referent_email, referent_name=referent_name,
-                           revision=revision, origin_mailbox=origin_mailbox)
+    async def save_pupil(
+        self,
+        *,
+        ine: str,
+        first_name: str,
+        last_name: str,
+        origin_uai: str,
+        referent_email: str,
+        referent_name: str,
+        revision: int,
+        origin_mailbox: str | None = None,
+    ) -> None:
+        await q.save_pupil(
+            self.conn,
+            campaign=self.campaign,
+            ine=ine,
+            first_name=first_name,
+            last_name=last_name,
+            origin_uai=origin_uai,
+            referent_email=referent_email,
+            referent_name=referent_name,
+            revision=revision,
+            origin_mailbox=origin_mailbox,
+        )
 
-    async def save_candidacy(self, ine: str, formation_code: str, domain_code: str, origin_opinion: str,
-                             origin_comment: str) -> None:
-        await q.save_candidacy(self.conn, campaign=self.campaign, ine=ine, formation_code=formation_code,
-                               domain_code=domain_code, origin_opinion=origin_opinion, origin_comment=origin_comment)
+    async def save_candidacy(
+        self, ine: str, formation_code: str, domain_code: str, origin_opinion: str, origin_comment: str
+    ) -> None:
+        await q.save_candidacy(
+            self.conn,
+            campaign=self.campaign,
+            ine=ine,
+            formation_code=formation_code,
+            domain_code=domain_code,
+            origin_opinion=origin_opinion,
+            origin_comment=origin_comment,
+        )
 
     async def withdraw_candidacy(self, ine: str, formation_code: str) -> bool:
         """R26: marks the candidacy withdrawn; False when it already was (a withdrawal delivered again)."""
-        return bool(await q.withdraw_candidacy(self.conn, campaign=self.campaign, ine=ine,
-                                               formation_code=formation_code))
+        return bool(
+            await q.withdraw_candidacy(self.conn, campaign=self.campaign, ine=ine, formation_code=formation_code)
+        )
 
     async def domain_interviews(self, ine: str, domain_code: str) -> list[BookedInterview]:
         """The pupil's interviews of the domain, cancelled ones included, with their first convocation's state."""
-        return [BookedInterview(r["interview_id"], r["starts_at"], r["cancelled"], tuple(r["formation_codes"]),
-                                r["convocation_state"])
-                async for r in q.domain_interviews(self.conn, campaign=self.campaign, ine=ine,
-                                                   domain_code=domain_code)]
+        return [
+            BookedInterview(
+                r["interview_id"], r["starts_at"], r["cancelled"], tuple(r["formation_codes"]), r["convocation_state"]
+            )
+            async for r in q.domain_interviews(self.conn, campaign=self.campaign, ine=ine, domain_code=domain_code)
+        ]
 
     async def next_revision(self, interview_id: uuid.UUID) -> int:
         return int(await q.next_revision(self.conn, interview_id=interview_id))
 
     async def domain_candidacies(self, ine: str, domain_code: str) -> dict[str, bool]:
         """The pupil's formations of the domain, each with whether it was withdrawn."""
-        return {r["formation_code"]: r["withdrawn"] async for r in q.domain_candidacies(
-            self.conn, campaign=self.campaign, ine=ine, domain_code=domain_code)}
+        return {
+            r["formation_code"]: r["withdrawn"]
+            async for r in q.domain_candidacies(self.conn, campaign=self.campaign, ine=ine, domain_code=domain_code)
+        }
 
-    async def save_interview(self, *, interview_id: uuid.UUID, ine: str, domain_code: str, reception_uai: str,
-                             place: str, starts_at: datetime, ends_at: datetime,
-                             formation_codes: list[str]) -> tuple[bool, bool]:
+    async def save_interview(
+        self,
+        *,
+        interview_id: uuid.UUID,
+        ine: str,
+        domain_code: str,
+        reception_uai: str,
+        place: str,
+        starts_at: datetime,
+        ends_at: datetime,
+        formation_codes: list[str],
+    ) -> tuple[bool, bool]:
         """Saves the booking; says whether the interview is cancelled and whether it was reported on already
         (a cancellation or a report that arrived before the booking)."""
         await q.lock_interview(self.conn, interview_id=interview_id)
-        r = await q.save_interview(self.conn, interview_id=interview_id, campaign=self.campaign, ine=ine,
-                                   domain_code=domain_code, reception_uai=reception_uai, place=place,
-                                   starts_at=starts_at, ends_at=ends_at, formation_codes=formation_codes)
+        r = await q.save_interview(
+            self.conn,
+            interview_id=interview_id,
+            campaign=self.campaign,
+            ine=ine,
+            domain_code=domain_code,
+            reception_uai=reception_uai,
+            place=place,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            formation_codes=formation_codes,
+        )
         return bool(r["cancelled"]), bool(r["reported"])
 
     async def cancel_interview(self, interview_id: uuid.UUID, reason: str) -> bool:
@@ -199,38 +260,73 @@ class NotificationsRepository:
         """Drops the interview's convocations still waiting (first or corrected); returns their revisions."""
         return list(await q.drop_pending_convocations(self.conn, interview_id=interview_id))
 
-    async def save_report(self, *, ine: str, domain_code: str, interview_id: uuid.UUID, attended: bool,
-                          report: str) -> None:
-        await q.save_report(self.conn, campaign=self.campaign, ine=ine, domain_code=domain_code,
-                            interview_id=interview_id, attended=attended, report=report)
+    async def save_report(
+        self, *, ine: str, domain_code: str, interview_id: uuid.UUID, attended: bool, report: str
+    ) -> None:
+        await q.save_report(
+            self.conn,
+            campaign=self.campaign,
+            ine=ine,
+            domain_code=domain_code,
+            interview_id=interview_id,
+            attended=attended,
+            report=report,
+        )
 
     async def save_final(self, ine: str, formation_code: str, reception_opinion: str, final_opinion: str) -> None:
-        await q.save_final(self.conn, campaign=self.campaign, ine=ine, formation_code=formation_code,
-                           reception_opinion=reception_opinion, final_opinion=final_opinion)
+        await q.save_final(
+            self.conn,
+            campaign=self.campaign,
+            ine=ine,
+            formation_code=formation_code,
+            reception_opinion=reception_opinion,
+            final_opinion=final_opinion,
+        )
 
-    async def request_mail(self, key: str, kind: str, *, ine: str | None = None,
-                           interview_id: uuid.UUID | None = None, domain_code: str | None = None,
-                           reception_uai: str | None = None, settle_seconds: float = 0.0,
-                           stamped_at: datetime | None = None, revision: int = 0,
-                           facts: dict[str, Any] | None = None) -> None:
+    async def request_mail(
+        self,
+        key: str,
+        kind: str,
+        *,
+        ine: str | None = None,
+        interview_id: uuid.UUID | None = None,
+        domain_code: str | None = None,
+        reception_uai: str | None = None,
+        settle_seconds: float = 0.0,
+        stamped_at: datetime | None = None,
+        revision: int = 0,
+        facts: dict[str, Any] | None = None,
+    ) -> None:
         """``stamped_at``: when a calendar invitation was made (its DTSTAMP); ``revision`` > 0: a correction;
         ``facts``: what the mail says, frozen now (planning sheets, shortfalls)."""
-        await q.request_mail(self.conn, key=key, campaign=self.campaign, kind=kind, ine=ine,
-                             interview_id=interview_id, domain_code=domain_code, reception_uai=reception_uai,
-                             settle_seconds=settle_seconds, stamped_at=stamped_at, revision=revision,
-                             facts=None if facts is None else json.dumps(facts))
+        await q.request_mail(
+            self.conn,
+            key=key,
+            campaign=self.campaign,
+            kind=kind,
+            ine=ine,
+            interview_id=interview_id,
+            domain_code=domain_code,
+            reception_uai=reception_uai,
+            settle_seconds=settle_seconds,
+            stamped_at=stamped_at,
+            revision=revision,
+            facts=None if facts is None else json.dumps(facts),
+        )
 
     async def pending_overdue_mail(self, reception_uai: str) -> str | None:
         key: str | None = await q.pending_overdue_mail(self.conn, reception_uai=reception_uai)
         return key
 
     async def add_overdue_item(self, interview_id: uuid.UUID, reception_uai: str, due_on: date, key: str) -> None:
-        await q.add_overdue_item(self.conn, interview_id=interview_id, reception_uai=reception_uai, due_on=due_on,
-                                 mail_key=key)
+        await q.add_overdue_item(
+            self.conn, interview_id=interview_id, reception_uai=reception_uai, due_on=due_on, mail_key=key
+        )
 
     async def reminders_due(self, now: datetime, until: datetime) -> list[DueReminder]:
-        return [DueReminder(**r) async for r in q.reminders_due(self.conn, campaign=self.campaign, now=now,
-                                                                until=until)]
+        return [
+            DueReminder(**r) async for r in q.reminders_due(self.conn, campaign=self.campaign, now=now, until=until)
+        ]
 
     async def claim_due(self, limit: int, lease_seconds: int) -> list[LeasedMail]:
         return [LeasedMail(**r) async for r in q.claim_due_mails(self.conn, limit=limit, lease_seconds=lease_seconds)]
@@ -239,10 +335,17 @@ class NotificationsRepository:
         """Records a batch's accepted mails in one statement; returns the keys recorded (the others' lease was lost)."""
         if not sent:
             return set()
-        return {r["key"] async for r in q.mark_sent(
-            self.conn, keys=[m.key for m in sent], tokens=[m.lease_token for m in sent],
-            recipients=[json.dumps(list(m.recipients)) for m in sent],
-            refused_roles=[json.dumps(list(m.refused_roles)) for m in sent], refusals=[m.refusal for m in sent])}
+        return {
+            r["key"]
+            async for r in q.mark_sent(
+                self.conn,
+                keys=[m.key for m in sent],
+                tokens=[m.lease_token for m in sent],
+                recipients=[json.dumps(list(m.recipients)) for m in sent],
+                refused_roles=[json.dumps(list(m.refused_roles)) for m in sent],
+                refusals=[m.refusal for m in sent],
+            )
+        }
 
     async def drop_leased(self, key: str, lease_token: uuid.UUID, reason: str) -> bool:
         """Recorded as dropped, with why; False: the lease was taken over meanwhile, nothing recorded."""
@@ -257,18 +360,39 @@ class NotificationsRepository:
         return int(await q.replay_refused(self.conn, campaign=self.campaign, key=key))
 
     async def refusals(self, limit: int) -> list[MailRefusal]:
-        return [MailRefusal(r["key"], r["kind"], r["state"], r["interview_id"], r["domain_code"], r["reception_uai"],
-                            r["attempts"], r["refusal"], tuple(r["refused_roles"] or ()), r["sent_at"])
-                async for r in q.refusals(self.conn, campaign=self.campaign, limit=limit)]
+        return [
+            MailRefusal(
+                r["key"],
+                r["kind"],
+                r["state"],
+                r["interview_id"],
+                r["domain_code"],
+                r["reception_uai"],
+                r["attempts"],
+                r["refusal"],
+                tuple(r["refused_roles"] or ()),
+                r["sent_at"],
+            )
+            async for r in q.refusals(self.conn, campaign=self.campaign, limit=limit)
+        ]
 
     async def mail_went_out(self, key: str) -> bool:
         return bool(await q.mail_went_out(self.conn, key=key))
 
-    async def schedule_retry(self, key: str, lease_token: uuid.UUID, error: str, delay_seconds: float, *,
-                             counted: bool = True) -> bool:
+    async def schedule_retry(
+        self, key: str, lease_token: uuid.UUID, error: str, delay_seconds: float, *, counted: bool = True
+    ) -> bool:
         """False: the lease was taken over meanwhile, nothing recorded."""
-        return bool(await q.schedule_retry(self.conn, key=key, lease_token=lease_token, error=error,
-                                           delay_seconds=delay_seconds, counted=int(counted)))
+        return bool(
+            await q.schedule_retry(
+                self.conn,
+                key=key,
+                lease_token=lease_token,
+                error=error,
+                delay_seconds=delay_seconds,
+                counted=int(counted),
+            )
+        )
 
     async def get_pupil(self, ine: str) -> Pupil | None:
         row = await q.get_pupil(self.conn, campaign=self.campaign, ine=ine)
@@ -279,15 +403,17 @@ class NotificationsRepository:
         return None if row is None else _interview(row)
 
     async def interview_sequence(self, ine: str, domain_code: str, interview_id: uuid.UUID) -> int:
-        return int(await q.interview_sequence(self.conn, campaign=self.campaign, ine=ine, domain_code=domain_code,
-                                              interview_id=interview_id))
+        return int(
+            await q.interview_sequence(
+                self.conn, campaign=self.campaign, ine=ine, domain_code=domain_code, interview_id=interview_id
+            )
+        )
 
     async def recap_lines(self, ine: str) -> list[CandidacyRecap]:
         return [CandidacyRecap(**r) async for r in q.recap_lines(self.conn, campaign=self.campaign, ine=ine)]
 
     async def overdue_for_mail(self, key: str) -> list[OverdueItem]:
         return [OverdueItem(**r) async for r in q.overdue_for_mail(self.conn, key=key)]
-
 
     async def last_sent_content(self, subject: str) -> tuple[str, str] | None:
         """The digest and key of the last mail let go about ``subject``; the caller's transaction holds it."""
@@ -304,28 +430,42 @@ class NotificationsRepository:
         await q.mark_planning_day(self.conn, campaign=self.campaign, reception_uai=reception_uai, day=day)
 
     async def pupil_interview_times(self, ine: str) -> list[tuple[str, datetime]]:
-        return [(r["reception_uai"], r["starts_at"])
-                async for r in q.pupil_interview_times(self.conn, campaign=self.campaign, ine=ine)]
+        return [
+            (r["reception_uai"], r["starts_at"])
+            async for r in q.pupil_interview_times(self.conn, campaign=self.campaign, ine=ine)
+        ]
 
     async def changed_planning_days(self, days: Sequence[date]) -> list[tuple[str, date]]:
-        return [(r["reception_uai"], r["day"])
-                async for r in q.changed_planning_days(self.conn, campaign=self.campaign, days=list(days))]
+        return [
+            (r["reception_uai"], r["day"])
+            async for r in q.changed_planning_days(self.conn, campaign=self.campaign, days=list(days))
+        ]
 
     async def planning_day_seen(self, reception_uai: str, day: date) -> None:
         await q.planning_day_seen(self.conn, campaign=self.campaign, reception_uai=reception_uai, day=day)
 
-    async def planning_entries(self, reception_uai: str, day_starts: datetime,
-                               day_ends: datetime) -> list[PlanningEntry]:
+    async def planning_entries(
+        self, reception_uai: str, day_starts: datetime, day_ends: datetime
+    ) -> list[PlanningEntry]:
         """The school's interviews starting in [day_starts, day_ends), each with its formations in order."""
         entries: dict[uuid.UUID, PlanningEntry] = {}
-        async for r in q.planning_entries(self.conn, campaign=self.campaign, reception_uai=reception_uai,
-                                          day_starts=day_starts, day_ends=day_ends):
+        async for r in q.planning_entries(
+            self.conn, campaign=self.campaign, reception_uai=reception_uai, day_starts=day_starts, day_ends=day_ends
+        ):
             formation = PlanningFormation(r["formation_code"], r["origin_opinion"], r["origin_comment"])
             entry = entries.get(r["interview_id"])
             if entry is None:
                 entries[r["interview_id"]] = PlanningEntry(
-                    str(r["interview_id"]), r["starts_at"], r["ends_at"], r["domain_code"], r["place"],
-                    r["first_name"], r["last_name"], r["origin_uai"], (formation,))
+                    str(r["interview_id"]),
+                    r["starts_at"],
+                    r["ends_at"],
+                    r["domain_code"],
+                    r["place"],
+                    r["first_name"],
+                    r["last_name"],
+                    r["origin_uai"],
+                    (formation,),
+                )
             else:
                 entries[r["interview_id"]] = replace(entry, formations=(*entry.formations, formation))
         return list(entries.values())
@@ -337,10 +477,18 @@ class NotificationsRepository:
             return None
         return r["version"], r["mail_key"], SheetRecord(r["fingerprint"], r["pending"], r["any_sent"])
 
-    async def record_planning_sheet(self, mail_key: str, reception_uai: str, day: date, version: int,
-                                    fingerprint: str) -> None:
-        await q.record_planning_sheet(self.conn, mail_key=mail_key, campaign=self.campaign,
-                                      reception_uai=reception_uai, day=day, version=version, fingerprint=fingerprint)
+    async def record_planning_sheet(
+        self, mail_key: str, reception_uai: str, day: date, version: int, fingerprint: str
+    ) -> None:
+        await q.record_planning_sheet(
+            self.conn,
+            mail_key=mail_key,
+            campaign=self.campaign,
+            reception_uai=reception_uai,
+            day=day,
+            version=version,
+            fingerprint=fingerprint,
+        )
 
     # -- shortfalls (R15) --
 
@@ -350,8 +498,9 @@ class NotificationsRepository:
         return None if r is None else (r["episode"], r["told_waiting"])
 
     async def tell_shortfall(self, domain_code: str, episode: int, waiting: int) -> None:
-        await q.tell_shortfall(self.conn, campaign=self.campaign, domain_code=domain_code, episode=episode,
-                               waiting=waiting)
+        await q.tell_shortfall(
+            self.conn, campaign=self.campaign, domain_code=domain_code, episode=episode, waiting=waiting
+        )
 
     async def end_shortfall_episode(self, domain_code: str) -> None:
         await q.end_shortfall_episode(self.conn, campaign=self.campaign, domain_code=domain_code)

@@ -68,8 +68,12 @@ class Mailer:
     async def connection(self) -> aiosmtplib.SMTP:
         if self._smtp is None or not self._smtp.is_connected:
             await self.close()
-            smtp = aiosmtplib.SMTP(hostname=self.settings.smtp_host, port=self.settings.smtp_port, timeout=20,
-                                   **self.settings.smtp_options())
+            smtp = aiosmtplib.SMTP(
+                hostname=self.settings.smtp_host,
+                port=self.settings.smtp_port,
+                timeout=20,
+                **self.settings.smtp_options(),
+            )
             await smtp.connect()
             self._smtp = smtp
         return self._smtp
@@ -131,20 +135,21 @@ async def send_due(ctx: WorkerContext, settings: ServiceSettings, mailer: Mailer
             except Dropped as why:
                 async with ctx.pool.acquire() as drop_conn:
                     dropped = await NotificationsRepository(drop_conn, ctx.campaign.campaign).drop_leased(
-                        row.key, row.lease_token, str(why))
+                        row.key, row.lease_token, str(why)
+                    )
                 if dropped:
                     log.info("mail_dropped", mail_key=row.key, kind=row.kind, reason=str(why))
                 else:
                     _lease_lost(row, "dropped")
     # PDFs and calendars are pure CPU: built off the event loop, which keeps consuming and answering meanwhile.
-    built = await asyncio.to_thread(lambda: [(row, _built(prepared.build), prepared.roles)
-                                             for row, prepared in builds])
+    built = await asyncio.to_thread(lambda: [(row, _built(prepared.build), prepared.roles) for row, prepared in builds])
     for row, failure, _ in built:
         if isinstance(failure, Exception):
             log.error("mail_not_built", mail_key=row.key, kind=row.kind, error=type(failure).__name__)
             await _retry(ctx, row, type(failure).__name__, RETRY_CAP.total_seconds())
-    await _send(ctx, mailer, [(row, message, roles) for row, message, roles in built
-                              if isinstance(message, EmailMessage)])
+    await _send(
+        ctx, mailer, [(row, message, roles) for row, message, roles in built if isinstance(message, EmailMessage)]
+    )
     ctx.wake_relay()
     return len(rows)
 
@@ -157,8 +162,9 @@ def _built(build: Build) -> EmailMessage | Exception:
         return error
 
 
-async def _send(ctx: WorkerContext, mailer: Mailer,
-                messages: list[tuple[LeasedMail, EmailMessage, dict[str, str]]]) -> None:
+async def _send(
+    ctx: WorkerContext, mailer: Mailer, messages: list[tuple[LeasedMail, EmailMessage, dict[str, str]]]
+) -> None:
     """Hands the mails to SMTP over the kept connection, then records those accepted as sent in one transaction.
 
     A crash before that transaction commits sends the batch's accepted mails again, with the same Message-IDs,
@@ -175,15 +181,22 @@ async def _send(ctx: WorkerContext, mailer: Mailer,
                 pending.pop(0)  # this mail only: the connection goes on with the next one
                 codes = [recipient.code for recipient in everyone.recipients]
                 first = everyone.recipients[0] if everyone.recipients else None
-                why = (answers.partial_refusal(roles, {r.recipient: (r.code, r.message) for r in everyone.recipients})
-                       if first is not None else "no recipient")
-                await _failed(ctx, row, answers.all_recipients_refused_verdict(codes), why,
-                              type(everyone).__name__)
+                why = (
+                    answers.partial_refusal(roles, {r.recipient: (r.code, r.message) for r in everyone.recipients})
+                    if first is not None
+                    else "no recipient"
+                )
+                await _failed(ctx, row, answers.all_recipients_refused_verdict(codes), why, type(everyone).__name__)
                 continue
             except (aiosmtplib.SMTPSenderRefused, aiosmtplib.SMTPDataError) as whole:
                 pending.pop(0)
-                await _failed(ctx, row, answers.whole_mail_verdict(whole.code),
-                              answers.refusal_reason(whole.code, whole.message), type(whole).__name__)
+                await _failed(
+                    ctx,
+                    row,
+                    answers.whole_mail_verdict(whole.code),
+                    answers.refusal_reason(whole.code, whole.message),
+                    type(whole).__name__,
+                )
                 continue
             except aiosmtplib.SMTPResponseException as other:  # e.g. 421 on a command: tried again
                 pending.pop(0)
@@ -201,13 +214,19 @@ async def _send(ctx: WorkerContext, mailer: Mailer,
             await _sent(ctx, accepted)
 
 
-def _accepted(row: LeasedMail, message: EmailMessage, roles: dict[str, str],
-              refused: dict[str, tuple[int, str]]) -> SentMail:
+def _accepted(
+    row: LeasedMail, message: EmailMessage, roles: dict[str, str], refused: dict[str, tuple[int, str]]
+) -> SentMail:
     """What to record of a mail SMTP took: who got it, and who (by role, with the server's why) did not."""
     addressed = [address for _, address in getaddresses(message.get_all("To", []))]
     gone = {address.lower() for address in refused}
-    return SentMail(row.key, row.lease_token, tuple(a for a in addressed if a.lower() not in gone),
-                    answers.refused_roles(roles, refused), answers.partial_refusal(roles, refused) if refused else None)
+    return SentMail(
+        row.key,
+        row.lease_token,
+        tuple(a for a in addressed if a.lower() not in gone),
+        answers.refused_roles(roles, refused),
+        answers.partial_refusal(roles, refused) if refused else None,
+    )
 
 
 async def _sent(ctx: WorkerContext, accepted: list[tuple[LeasedMail, SentMail]]) -> None:
@@ -238,8 +257,7 @@ async def _failed(ctx: WorkerContext, row: LeasedMail, verdict: Verdict, reason:
         await _not_sent(ctx, row, f"{error}: {reason}")
         return
     async with ctx.pool.acquire() as conn, conn.transaction():
-        refused = await NotificationsRepository(conn, ctx.campaign.campaign).refuse(
-            row.key, row.lease_token, reason)
+        refused = await NotificationsRepository(conn, ctx.campaign.campaign).refuse(row.key, row.lease_token, reason)
     if refused:
         log.warning("mail_refused", mail_key=row.key, kind=row.kind, reason=reason)
     else:
@@ -248,8 +266,9 @@ async def _failed(ctx: WorkerContext, row: LeasedMail, verdict: Verdict, reason:
 
 async def _not_sent(ctx: WorkerContext, row: LeasedMail, error: str) -> None:
     delay = retry_delay(row.attempts, random.random(), base=RETRY_BASE, cap=RETRY_CAP)
-    log.warning("mail_not_sent", mail_key=row.key, kind=row.kind, error=error,
-                retry_in_s=round(delay.total_seconds(), 1))
+    log.warning(
+        "mail_not_sent", mail_key=row.key, kind=row.kind, error=error, retry_in_s=round(delay.total_seconds(), 1)
+    )
     await _retry(ctx, row, error, delay.total_seconds())
 
 
@@ -257,7 +276,8 @@ async def _retry(ctx: WorkerContext, row: LeasedMail, error: str, delay: float, 
     """Back to pending; waiting for data does not count as a failed attempt (it would lengthen the back-off)."""
     async with ctx.pool.acquire() as conn, conn.transaction():
         retried = await NotificationsRepository(conn, ctx.campaign.campaign).schedule_retry(
-            row.key, row.lease_token, error, delay, counted=counted)
+            row.key, row.lease_token, error, delay, counted=counted
+        )
     if not retried:
         _lease_lost(row, "retried")
 
@@ -268,8 +288,9 @@ def _lease_lost(row: LeasedMail, result: str) -> None:
     log.warning("lease_lost", mail_key=row.key, kind=row.kind, result=result)
 
 
-def _sent_event(now: datetime, campaign: Campaign, row: LeasedMail,
-                recipients: list[str]) -> ConvocationSent | RecapSent | None:
+def _sent_event(
+    now: datetime, campaign: Campaign, row: LeasedMail, recipients: list[str]
+) -> ConvocationSent | RecapSent | None:
     common = {"event_id": uuid.uuid4(), "occurred_at": now, "campaign": campaign.campaign, "causation_id": None}
     announced = domain.sent_event(MailKind(row.kind), row.revision)
     if announced == "convocation_sent":
@@ -281,8 +302,9 @@ def _sent_event(now: datetime, campaign: Campaign, row: LeasedMail,
 
 def _mailbox(uai: str, settings: ServiceSettings, campaign: Campaign, pupil_origin_mailbox: str | None = None) -> str:
     """The school's mailbox, as ``mailboxes.school_mailbox`` resolves it for every mail."""
-    return school_mailbox(uai, campaign=campaign, mail_domain=settings.mail_domain,
-                          pupil_origin_mailbox=pupil_origin_mailbox)
+    return school_mailbox(
+        uai, campaign=campaign, mail_domain=settings.mail_domain, pupil_origin_mailbox=pupil_origin_mailbox
+    )
 
 
 def _school(campaign: Campaign, uai: str) -> documents.School:
@@ -301,8 +323,9 @@ class Prepared:
     """Who each address of the mail is (``answers.roles``): a refused recipient is told by role, never by address."""
 
 
-async def prepare(repo: NotificationsRepository, campaign: Campaign, settings: ServiceSettings,
-                  row: LeasedMail) -> Prepared:
+async def prepare(
+    repo: NotificationsRepository, campaign: Campaign, settings: ServiceSettings, row: LeasedMail
+) -> Prepared:
     """Reads what the mail of ``row`` needs, as notifications knows it now; returns how to build it."""
     kind, message_id = MailKind(row.kind), domain.message_id(row.key)
     tz = campaign.tz
@@ -310,8 +333,16 @@ async def prepare(repo: NotificationsRepository, campaign: Campaign, settings: S
         shortfall, boxes = _shortfall(campaign, settings, row)
         recipients = domain.recipients(kind, boxes)
         await _first_with_this_content(repo, row, recipients, shortfall)
-        return Prepared(functools.partial(documents.shortfall_mail, shortfall, sender=settings.mail_from,
-                                          recipients=recipients, message_id=message_id), answers.roles(boxes))
+        return Prepared(
+            functools.partial(
+                documents.shortfall_mail,
+                shortfall,
+                sender=settings.mail_from,
+                recipients=recipients,
+                message_id=message_id,
+            ),
+            answers.roles(boxes),
+        )
     if kind is MailKind.PLANNING:
         return _planning_mail(campaign, settings, row, message_id)
     if kind is MailKind.OVERDUE_REMINDER:
@@ -319,46 +350,73 @@ async def prepare(repo: NotificationsRepository, campaign: Campaign, settings: S
         overdue = []
         for item in items:
             pupil = await repo.get_pupil(item.ine)
-            overdue.append(documents.OverdueInterview(
-                str(item.interview_id),
-                documents.Pupil(item.ine, pupil.first_name if pupil else "", pupil.last_name if pupil else ""),
-                _domain_label(campaign, item.domain_code), item.starts_at, item.due_on))
+            overdue.append(
+                documents.OverdueInterview(
+                    str(item.interview_id),
+                    documents.Pupil(item.ine, pupil.first_name if pupil else "", pupil.last_name if pupil else ""),
+                    _domain_label(campaign, item.domain_code),
+                    item.starts_at,
+                    item.due_on,
+                )
+            )
         if not overdue:
             raise NotReady("overdue interviews")
         boxes = Mailboxes(reception=_mailbox(row.reception_uai, settings, campaign))
-        return Prepared(functools.partial(
-            documents.overdue_reminder_mail, _school(campaign, row.reception_uai), overdue, tz=tz,
-            sender=settings.mail_from, recipients=domain.recipients(kind, boxes), message_id=message_id),
-            answers.roles(boxes))
+        return Prepared(
+            functools.partial(
+                documents.overdue_reminder_mail,
+                _school(campaign, row.reception_uai),
+                overdue,
+                tz=tz,
+                sender=settings.mail_from,
+                recipients=domain.recipients(kind, boxes),
+                message_id=message_id,
+            ),
+            answers.roles(boxes),
+        )
     pupil_row = await repo.get_pupil(row.ine)
     if pupil_row is None:
         raise NotReady("pupil")
     pupil = documents.Pupil(row.ine, pupil_row.first_name, pupil_row.last_name)
-    boxes = Mailboxes(origin=_mailbox(pupil_row.origin_uai, settings, campaign, pupil_row.origin_mailbox),
-                      referent=pupil_row.referent_email)
+    boxes = Mailboxes(
+        origin=_mailbox(pupil_row.origin_uai, settings, campaign, pupil_row.origin_mailbox),
+        referent=pupil_row.referent_email,
+    )
     origin = _school(campaign, pupil_row.origin_uai)
     if kind is MailKind.RECAP:
         recap, recipients = await _recap(repo, campaign, pupil, origin), domain.recipients(kind, boxes)
         await _first_with_this_content(repo, row, recipients, recap)
-        return Prepared(functools.partial(documents.recap_mail, recap, tz=tz, sender=settings.mail_from,
-                                          recipients=recipients, message_id=message_id), answers.roles(boxes))
+        return Prepared(
+            functools.partial(
+                documents.recap_mail,
+                recap,
+                tz=tz,
+                sender=settings.mail_from,
+                recipients=recipients,
+                message_id=message_id,
+            ),
+            answers.roles(boxes),
+        )
     interview = await repo.get_interview(row.interview_id)
     if interview is None:
         raise NotReady("interview")
     went_out = kind is MailKind.CANCELLATION and await repo.mail_went_out(
-        domain.convocation_key(interview.interview_id))
+        domain.convocation_key(interview.interview_id)
+    )
     if domain.dropped_at_send(kind, interview.cancelled, went_out):
         raise Dropped("interview_cancelled" if kind is not MailKind.CANCELLATION else "convocation_never_sent")
-    candidacies = ({} if kind is MailKind.CANCELLATION
-                   else await repo.domain_candidacies(row.ine, interview.domain_code))
+    candidacies = {} if kind is MailKind.CANCELLATION else await repo.domain_candidacies(row.ine, interview.domain_code)
     codes = domain.listed_formations(kind, interview.formation_codes, candidacies)
     if codes is None:
         raise NotReady("the interview's cancellation")  # every formation withdrawn: scheduling cancels it
     others = await repo.interview_sequence(row.ine, interview.domain_code, interview.interview_id)
     convocation = documents.Convocation(
-        interview_id=str(interview.interview_id), pupil=pupil,
+        interview_id=str(interview.interview_id),
+        pupil=pupil,
         domain_label=_domain_label(campaign, interview.domain_code),
-        starts_at=interview.starts_at, ends_at=interview.ends_at, place=interview.place,
+        starts_at=interview.starts_at,
+        ends_at=interview.ends_at,
+        place=interview.place,
         reception=_school(campaign, interview.reception_uai),
         formation_labels=tuple(_formation_label(campaign, c) for c in codes),
         origin=origin,
@@ -366,23 +424,32 @@ async def prepare(repo: NotificationsRepository, campaign: Campaign, settings: S
         organizer=_mailbox(interview.reception_uai, settings, campaign),
         stamped_at=row.stamped_at or interview.starts_at,  # only reminders have none: they carry no ICS
         interviews_end_on=campaign.calendar.interviews_end_on,
-        sequence=domain.calendar_sequence(kind, other_interviews=others, mail_revision=row.revision,
-                                          interview_revision=interview.revision),
+        sequence=domain.calendar_sequence(
+            kind, other_interviews=others, mail_revision=row.revision, interview_revision=interview.revision
+        ),
         corrected=domain.is_correction(kind, row.revision),
     )
-    common = {"tz": tz, "sender": settings.mail_from, "recipients": domain.recipients(kind, boxes),
-              "message_id": message_id}
+    common = {
+        "tz": tz,
+        "sender": settings.mail_from,
+        "recipients": domain.recipients(kind, boxes),
+        "message_id": message_id,
+    }
     if kind is MailKind.CONVOCATION:
         return Prepared(functools.partial(documents.convocation_mail, convocation, **common), answers.roles(boxes))
     if kind is MailKind.CANCELLATION:
-        return Prepared(functools.partial(documents.cancellation_mail, convocation,
-                                          domain.cancellation_reason(interview.cancel_reason), **common),
-                        answers.roles(boxes))
+        return Prepared(
+            functools.partial(
+                documents.cancellation_mail, convocation, domain.cancellation_reason(interview.cancel_reason), **common
+            ),
+            answers.roles(boxes),
+        )
     return Prepared(functools.partial(documents.interview_reminder_mail, convocation, **common), answers.roles(boxes))
 
 
-async def _first_with_this_content(repo: NotificationsRepository, row: LeasedMail, recipients: tuple[str, ...],
-                                   content: object) -> None:
+async def _first_with_this_content(
+    repo: NotificationsRepository, row: LeasedMail, recipients: tuple[str, ...], content: object
+) -> None:
     """R15, R26: a recap sheet (or shortfall mail) saying exactly what the last one let go about the same pupil
     (or domain) said, to the same recipients, is not sent: to the family it would be the same mail twice. Recap
     sheets asked for each domain's results say the same once every domain has reported."""
@@ -403,9 +470,17 @@ def _planning_mail(campaign: Campaign, settings: ServiceSettings, row: LeasedMai
     entries = [planning.entry_from_facts(e) for e in facts["entries"]]
     sheet = planning.sheet(campaign, row.reception_uai, day, entries, updated=facts["updated"])
     reception = Mailboxes(reception=_mailbox(row.reception_uai, settings, campaign))
-    return Prepared(functools.partial(documents.planning_mail, sheet, tz=campaign.tz, sender=settings.mail_from,
-                                      recipients=domain.recipients(MailKind.PLANNING, reception),
-                                      message_id=message_id), answers.roles(reception))
+    return Prepared(
+        functools.partial(
+            documents.planning_mail,
+            sheet,
+            tz=campaign.tz,
+            sender=settings.mail_from,
+            recipients=domain.recipients(MailKind.PLANNING, reception),
+            message_id=message_id,
+        ),
+        answers.roles(reception),
+    )
 
 
 def _shortfall(campaign: Campaign, settings: ServiceSettings, row: LeasedMail) -> tuple[documents.Shortfall, Mailboxes]:
@@ -415,10 +490,16 @@ def _shortfall(campaign: Campaign, settings: ServiceSettings, row: LeasedMail) -
     schools = tuple(planning.school_name(campaign, uai) for uai in (found.reception_uais if found else ()))
     first_day = facts["first_possible_on"]
     shortfall = documents.Shortfall(
-        _domain_label(campaign, row.domain_code), facts["waiting"],
-        date.fromisoformat(first_day) if first_day else None, campaign.calendar.interviews_end_on, schools)
-    boxes = Mailboxes(domain_receptions=tuple(_mailbox(school.uai, settings, campaign) for school in schools),
-                      operators=settings.operators_mailbox)
+        _domain_label(campaign, row.domain_code),
+        facts["waiting"],
+        date.fromisoformat(first_day) if first_day else None,
+        campaign.calendar.interviews_end_on,
+        schools,
+    )
+    boxes = Mailboxes(
+        domain_receptions=tuple(_mailbox(school.uai, settings, campaign) for school in schools),
+        operators=settings.operators_mailbox,
+    )
     return shortfall, boxes
 
 
@@ -432,8 +513,9 @@ def _formation_label(campaign: Campaign, code: str) -> str:
     return formation.label if formation else code
 
 
-async def _recap(repo: NotificationsRepository, campaign: Campaign, pupil: documents.Pupil,
-                 origin: documents.School) -> documents.Recap:
+async def _recap(
+    repo: NotificationsRepository, campaign: Campaign, pupil: documents.Pupil, origin: documents.School
+) -> documents.Recap:
     """R26-R28: every formation of the pupil (withdrawn ones marked), per domain its interview and report, and
     the campaign's Affelnet dates."""
     by_domain: dict[str, list[CandidacyRecap]] = defaultdict(list)
@@ -446,16 +528,23 @@ async def _recap(repo: NotificationsRepository, campaign: Campaign, pupil: docum
             domain_label=_domain_label(campaign, code),
             attended=lines[0].attended,
             report=lines[0].report,
-            lines=tuple(documents.RecapLine(_formation_label(campaign, line.formation_code),
-                                            line.origin_opinion, line.reception_opinion, line.final_opinion,
-                                            withdrawn=line.withdrawn)
-                        for line in lines),
+            lines=tuple(
+                documents.RecapLine(
+                    _formation_label(campaign, line.formation_code),
+                    line.origin_opinion,
+                    line.reception_opinion,
+                    line.final_opinion,
+                    withdrawn=line.withdrawn,
+                )
+                for line in lines
+            ),
             reception=_school(campaign, lines[0].reception_uai) if lines[0].reception_uai else None,
             interview_at=lines[0].starts_at,
         )
         for code, lines in sorted(by_domain.items())
     )
     calendar = campaign.calendar
-    dates = documents.AffelnetDates(calendar.affelnet_entry_starts_on, calendar.commission_wish_deadline,
-                                    calendar.affelnet_wish_deadline)
+    dates = documents.AffelnetDates(
+        calendar.affelnet_entry_starts_on, calendar.commission_wish_deadline, calendar.affelnet_wish_deadline
+    )
     return documents.Recap(pupil, origin, domains, dates)

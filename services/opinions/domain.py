@@ -35,8 +35,13 @@ class FinalOpinion(StrEnum):
     TRES_FAVORABLE = "tres_favorable"
 
 
-_BY_SUM = (FinalOpinion.RESERVE, FinalOpinion.PEU_FAVORABLE, FinalOpinion.ASSEZ_FAVORABLE,
-           FinalOpinion.FAVORABLE, FinalOpinion.TRES_FAVORABLE)
+_BY_SUM = (
+    FinalOpinion.RESERVE,
+    FinalOpinion.PEU_FAVORABLE,
+    FinalOpinion.ASSEZ_FAVORABLE,
+    FinalOpinion.FAVORABLE,
+    FinalOpinion.TRES_FAVORABLE,
+)
 
 
 def final_opinion(origin: Opinion, reception: Opinion) -> FinalOpinion:
@@ -51,6 +56,7 @@ def rank(final: FinalOpinion) -> int:
 
 class OpinionsError(Refused):
     """A rule of this service refused the command."""
+
 
 class UnknownInterviewError(OpinionsError):
     reason = "unknown_interview"

@@ -25,10 +25,24 @@ async def _finals(repo: OpinionsRepository, ine: str, ctx: Context) -> list[Even
     events: list[Event] = []
     for formation_code, origin, reception in await repo.pending_finals(ine):
         final = domain.final_opinion(domain.Opinion.of(origin), domain.Opinion.of(reception))
-        await repo.save_final(ine=ine, formation_code=formation_code, origin_opinion=origin,
-                              reception_opinion=reception, final_opinion=final.value, now=ctx.now)
-        events.append(ctx.event(FinalOpinionComputed, ine=ine, formation_code=formation_code,
-                                origin_opinion=origin, reception_opinion=reception, final_opinion=final.value))
+        await repo.save_final(
+            ine=ine,
+            formation_code=formation_code,
+            origin_opinion=origin,
+            reception_opinion=reception,
+            final_opinion=final.value,
+            now=ctx.now,
+        )
+        events.append(
+            ctx.event(
+                FinalOpinionComputed,
+                ine=ine,
+                formation_code=formation_code,
+                origin_opinion=origin,
+                reception_opinion=reception,
+                final_opinion=final.value,
+            )
+        )
     return events
 
 
@@ -36,9 +50,14 @@ async def candidacy_registered(event: CandidacyRegistered, ctx: Context) -> Sequ
     """R9: the latest origin opinion counts until the interview (enrollment refuses changes after it)."""
     repo = OpinionsRepository(ctx.conn, ctx.campaign.campaign)
     await repo.lock_pupil(event.ine)
-    await repo.save_candidacy(ine=event.ine, formation_code=event.formation_code, domain_code=event.domain_code,
-                              origin_uai=event.origin_uai, origin_opinion=event.origin_opinion,
-                              revision=event.revision)
+    await repo.save_candidacy(
+        ine=event.ine,
+        formation_code=event.formation_code,
+        domain_code=event.domain_code,
+        origin_uai=event.origin_uai,
+        origin_opinion=event.origin_opinion,
+        revision=event.revision,
+    )
     return await _finals(repo, event.ine, ctx)
 
 
@@ -54,8 +73,14 @@ async def interview_booked(event: InterviewBooked, ctx: Context) -> Sequence[Eve
     """R22: the report of this interview is due ``report_delay_days`` after it."""
     repo = OpinionsRepository(ctx.conn, ctx.campaign.campaign)
     due_on = domain.report_due_on(event.starts_at, ctx.campaign.calendar.report_delay_days, ctx.campaign.tz)
-    await repo.record_interview(interview_id=event.interview_id, ine=event.ine, domain_code=event.domain_code,
-                                reception_uai=event.reception_uai, starts_at=event.starts_at, due_on=due_on)
+    await repo.record_interview(
+        interview_id=event.interview_id,
+        ine=event.ine,
+        domain_code=event.domain_code,
+        reception_uai=event.reception_uai,
+        starts_at=event.starts_at,
+        due_on=due_on,
+    )
     return []
 
 
@@ -84,10 +109,18 @@ async def submit_interview_report(cmd: SubmitInterviewReport, ctx: Context) -> S
     ine, domain_code = pupil.ine, pupil.domain_code
     await repo.record_report(cmd.interview_id, attended=cmd.attended, report=cmd.report, now=ctx.now)
     for formation_code, opinion in opinions.items():
-        await repo.save_reception_opinion(ine=ine, formation_code=formation_code, interview_id=cmd.interview_id,
-                                          opinion=opinion.code)
-    reported = ctx.event(InterviewReported, interview_id=cmd.interview_id, ine=ine, domain_code=domain_code,
-                         attended=cmd.attended, reception_uai=pupil.reception_uai, report=cmd.report)
+        await repo.save_reception_opinion(
+            ine=ine, formation_code=formation_code, interview_id=cmd.interview_id, opinion=opinion.code
+        )
+    reported = ctx.event(
+        InterviewReported,
+        interview_id=cmd.interview_id,
+        ine=ine,
+        domain_code=domain_code,
+        attended=cmd.attended,
+        reception_uai=pupil.reception_uai,
+        report=cmd.report,
+    )
     return [reported, *await _finals(repo, ine, ctx)]
 
 
@@ -99,5 +132,7 @@ async def overdue_sweep(ctx: Context) -> Sequence[Event]:
     if not overdue:
         return []
     await repo.mark_overdue_told([interview_id for interview_id, _, _ in overdue], ctx.now)
-    return [ctx.event(ReportOverdue, interview_id=interview_id, reception_uai=uai, due_on=due_on)
-            for interview_id, uai, due_on in overdue]
+    return [
+        ctx.event(ReportOverdue, interview_id=interview_id, reception_uai=uai, due_on=due_on)
+        for interview_id, uai, due_on in overdue
+    ]

@@ -70,8 +70,9 @@ class _QuietServer(uvicorn.Server):
 
 
 class ServiceProcess:
-    def __init__(self, service: Service, settings: ServiceSettings, campaign: Campaign,
-                 start_clock: datetime | None) -> None:
+    def __init__(
+        self, service: Service, settings: ServiceSettings, campaign: Campaign, start_clock: datetime | None
+    ) -> None:
         self.service = service
         self.settings = settings
         self.campaign = campaign
@@ -130,15 +131,24 @@ class ServiceProcess:
         for worker in self.service.workers:
             self._periodic_tasks.append(asyncio.create_task(worker(context), name=worker.__name__))
         await self._start_health()
-        log.info("service_started", queues=[spec.name for spec in self.queues],
-                 clock="virtual" if self.start_clock else "wall")
+        log.info(
+            "service_started",
+            queues=[spec.name for spec in self.queues],
+            clock="virtual" if self.start_clock else "wall",
+        )
 
     def _subscribe(self, spec: routing.QueueSpec) -> None:
         assert self.broker is not None and self.pool is not None and self.relay is not None
         consumer = Consumer(
-            service=self.service, queue=spec, pool=self.pool, campaign=self.campaign,
-            virtual_clock=self.start_clock is not None, operator_user=self.settings.operator_user,
-            on_clock_moved=self._wake_periodic, hand_off=self.relay.submit, batch_size=self.settings.batch_size,
+            service=self.service,
+            queue=spec,
+            pool=self.pool,
+            campaign=self.campaign,
+            virtual_clock=self.start_clock is not None,
+            operator_user=self.settings.operator_user,
+            on_clock_moved=self._wake_periodic,
+            hand_off=self.relay.submit,
+            batch_size=self.settings.batch_size,
             retries=self.retries,
         )
 
@@ -178,8 +188,12 @@ class ServiceProcess:
             pause = periodic.interval
             try:
                 written = await run_periodic(
-                    periodic, service=self.service, pool=self.pool, campaign=self.campaign,
-                    virtual_clock=self.start_clock is not None, hand_off=self.relay.submit,
+                    periodic,
+                    service=self.service,
+                    pool=self.pool,
+                    campaign=self.campaign,
+                    virtual_clock=self.start_clock is not None,
+                    hand_off=self.relay.submit,
                 )
             except Exception:
                 log.exception("periodic_failed", routine=periodic.name)
@@ -188,16 +202,24 @@ class ServiceProcess:
                 pause = min(periodic.interval, AGAIN_AFTER_WORK)
 
     async def _start_health(self) -> None:
-        app = Starlette(routes=[
-            Route("/health/live", self._live),
-            Route("/health/ready", self._ready),
-            Route("/metrics", self._metrics),
-            Route("/campaign", self._campaign),
-            Route("/read/{name}", self._read),
-            Route("/act/{name}", self._act, methods=["POST"]),
-        ])
-        config = uvicorn.Config(app, host=self.settings.health_host, port=self.settings.health_port,
-                                log_level="warning", access_log=False, lifespan="off")
+        app = Starlette(
+            routes=[
+                Route("/health/live", self._live),
+                Route("/health/ready", self._ready),
+                Route("/metrics", self._metrics),
+                Route("/campaign", self._campaign),
+                Route("/read/{name}", self._read),
+                Route("/act/{name}", self._act, methods=["POST"]),
+            ]
+        )
+        config = uvicorn.Config(
+            app,
+            host=self.settings.health_host,
+            port=self.settings.health_port,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+        )
         self.server = _QuietServer(config)
         self._server_task = asyncio.create_task(self.server.serve(), name="health-server")
         while not self.server.started:
@@ -218,8 +240,11 @@ class ServiceProcess:
             # FastStream keeps the consumer's tag and queue privately; the channel's table is aiormq's own.
             tag, queue = subscriber._consumer_tag, subscriber._queue_obj
             try:
-                consuming = (tag is not None and queue is not None
-                             and tag in (await queue.channel.get_underlay_channel()).consumers)
+                consuming = (
+                    tag is not None
+                    and queue is not None
+                    and tag in (await queue.channel.get_underlay_channel()).consumers
+                )
             except Exception:  # a channel being reopened: its consumers come back with it, or are counted missing
                 consuming = False
             counts[name] = int(consuming)
@@ -283,12 +308,17 @@ class ServiceProcess:
         checks = await self.readiness()
         consumers, own = checks["consumers"], checks["own_consumers"]
         ok = (
-            checks["database"] is True and checks["broker"] and checks["outbox_relay"]
-            and isinstance(consumers, dict) and all(n > 0 for n in consumers.values())
-            and isinstance(own, dict) and all(n > 0 for n in own.values())
+            checks["database"] is True
+            and checks["broker"]
+            and checks["outbox_relay"]
+            and isinstance(consumers, dict)
+            and all(n > 0 for n in consumers.values())
+            and isinstance(own, dict)
+            and all(n > 0 for n in own.values())
         )
-        return JSONResponse({"service": self.service.name, "ready": ok, "checks": checks},
-                            status_code=200 if ok else 503)
+        return JSONResponse(
+            {"service": self.service.name, "ready": ok, "checks": checks}, status_code=200 if ok else 503
+        )
 
     async def _campaign(self, _: Request) -> Response:
         """The service's counts of the running campaign, read from its own tables in one snapshot."""
@@ -297,8 +327,14 @@ class ServiceProcess:
         async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
             now = await q.current_instant(conn)
             figures = await self.service.figures(conn, self.campaign, now)
-        return JSONResponse({"service": self.service.name, "campaign": self.campaign.campaign,
-                             "now": now.isoformat(), "figures": figures})
+        return JSONResponse(
+            {
+                "service": self.service.name,
+                "campaign": self.campaign.campaign,
+                "now": now.isoformat(),
+                "figures": figures,
+            }
+        )
 
     async def _read(self, request: Request) -> Response:
         """An operators' view with personal data: only with the operators' token, read in one snapshot."""

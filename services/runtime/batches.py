@@ -40,8 +40,12 @@ class Batches:
     """The waiting deliveries of one queue, taken a batch at a time by a few flushers, so commits overlap."""
 
     def __init__(
-        self, queue: str, size: int, *,
-        alone: Callable[[Delivery], Awaitable[str]], together: Callable[[list[Delivery]], Awaitable[list[str]]],
+        self,
+        queue: str,
+        size: int,
+        *,
+        alone: Callable[[Delivery], Awaitable[str]],
+        together: Callable[[list[Delivery]], Awaitable[list[str]]],
     ) -> None:
         self.queue = queue
         self.size = size
@@ -62,7 +66,7 @@ class Batches:
     async def _flush(self) -> None:
         """Takes what waits, a batch at a time; a few of these run at once, so commits overlap."""
         while self._waiting:
-            batch, self._waiting = self._waiting[:self.size], self._waiting[self.size:]
+            batch, self._waiting = self._waiting[: self.size], self._waiting[self.size :]
             try:
                 await self._handle_batch(batch)
             except BaseException as error:  # never leave a delivery waiting: it is redelivered instead

@@ -77,8 +77,11 @@ class Consumer:
         self.virtual_clock = virtual_clock
         self.is_commands = queue.exchange == routing.COMMANDS_EXCHANGE
         self.handlers: Mapping[str, Handler] = (
-            {**service.commands, routing.ADVANCE_CLOCK: broadcasts.advance_clock,
-             routing.PURGE_CAMPAIGN: functools.partial(broadcasts.purge_campaign, service.purge)}
+            {
+                **service.commands,
+                routing.ADVANCE_CLOCK: broadcasts.advance_clock,
+                routing.PURGE_CAMPAIGN: functools.partial(broadcasts.purge_campaign, service.purge),
+            }
             if self.is_commands
             else service.events
         )
@@ -102,7 +105,7 @@ class Consumer:
                 return
             metrics.MESSAGES.labels(self.queue.name, key, "failed").inc()
             count = int((message.headers or {}).get("x-delivery-count") or 0)
-            pause = min(2.0 ** count, MAX_RETRY_PAUSE)
+            pause = min(2.0**count, MAX_RETRY_PAUSE)
             log.exception("message_failed", delivery_count=count, retry_in_s=pause)
             await asyncio.sleep(pause)
             raise
@@ -123,8 +126,9 @@ class Consumer:
         except Exception as sending:
             log.warning("message_retry_not_sent", error=type(error).__name__, sending=type(sending).__name__)
             return False
-        log.warning("message_retry_later", error=type(error).__name__, retries=waiting.retries,
-                    retry_in_s=waiting.delay)
+        log.warning(
+            "message_retry_later", error=type(error).__name__, retries=waiting.retries, retry_in_s=waiting.delay
+        )
         return True
 
     def _publisher(self, message: AbstractIncomingMessage) -> str | None:
@@ -135,10 +139,12 @@ class Consumer:
         name, key_uai = routing.split_command_key(key) if self.is_commands else (key, None)
         model_type = self.models.get(name)
         handler = self.handlers.get(name)
-        if (model_type is None or handler is None
-                or (key_uai is not None and (name not in routing.PORTAL_COMMANDS or schools.school_of(key_uai) is None))
-                or (not self.is_commands and self._publisher(message) not in (name.partition(".")[0],
-                                                                              self.operator_user))):
+        if (
+            model_type is None
+            or handler is None
+            or (key_uai is not None and (name not in routing.PORTAL_COMMANDS or schools.school_of(key_uai) is None))
+            or (not self.is_commands and self._publisher(message) not in (name.partition(".")[0], self.operator_user))
+        ):
             return await self._deliver_slowly(message, key, amqp_id, correlation)
         try:
             model = model_type.model_validate_json(message.body)
@@ -147,21 +153,31 @@ class Consumer:
         if self.is_commands:
             message_uuid, actor = model.command_id, model.actor_uai
             if (key_uai is not None and key_uai != actor) or (
-                    name in routing.OPERATOR_COMMANDS and self._publisher(message) != self.operator_user):
+                name in routing.OPERATOR_COMMANDS and self._publisher(message) != self.operator_user
+            ):
                 return await self._deliver_slowly(message, key, amqp_id, correlation)
             sender = key_uai or schools.school_of(actor)
         else:
             message_uuid, sender = model.event_id, None
         inbox_key = str(message_uuid)
-        delivery = Delivery(inbox_key, correlation, model, name, facts(model), handler,
-                             spelling(message.body, inbox_key), sender)
+        delivery = Delivery(
+            inbox_key, correlation, model, name, facts(model), handler, spelling(message.body, inbox_key), sender
+        )
         if self.batches.size > 1 and name not in ALONE:
             return await self.batches.handle(delivery)
         return await self._alone(delivery)
 
     async def _alone(self, d: Delivery) -> str:
-        return await self._in_transaction(d.inbox_key, d.correlation, d.model, d.key, d.facts, handler=d.handler,
-                                          command_id=d.command_id, sender_uai=d.sender_uai)
+        return await self._in_transaction(
+            d.inbox_key,
+            d.correlation,
+            d.model,
+            d.key,
+            d.facts,
+            handler=d.handler,
+            command_id=d.command_id,
+            sender_uai=d.sender_uai,
+        )
 
     async def _together(self, batch: list[Delivery]) -> list[str]:
         """One transaction for the batch: one claim, the handlers in order, one outbox insert; then the hand-off."""
@@ -175,7 +191,8 @@ class Consumer:
         self, conn: asyncpg.Connection, batch: list[Delivery]
     ) -> tuple[list[str], list[Outgoing]]:
         claim = await q.claim_messages_and_read_clock(
-            conn, consumer=self.queue.name, message_ids=[d.inbox_key for d in batch])
+            conn, consumer=self.queue.name, message_ids=[d.inbox_key for d in batch]
+        )
         fresh = set(claim["claimed"])
         outcomes, todo = [], []
         for d in batch:
@@ -192,8 +209,15 @@ class Consumer:
         senders: list[str | None] = []
         for d in todo:
             self._check_campaign(d.model)
-            ctx = Context(conn, claim["now"], self.campaign, self.service.name, as_uuid(d.inbox_key),
-                          self.virtual_clock, d.correlation)
+            ctx = Context(
+                conn,
+                claim["now"],
+                self.campaign,
+                self.service.name,
+                as_uuid(d.inbox_key),
+                self.virtual_clock,
+                d.correlation,
+            )
             for event in await d.handler(d.model, ctx):
                 rows.append(outbox_row(event, self.service.name, d.correlation))
                 senders.append(d.sender_uai)
@@ -208,9 +232,7 @@ class Consumer:
                 [("campaign", "unknown campaign")],
             )
 
-    async def _deliver_slowly(
-        self, message: AbstractIncomingMessage, key: str, amqp_id: str, correlation: str
-    ) -> str:
+    async def _deliver_slowly(self, message: AbstractIncomingMessage, key: str, amqp_id: str, correlation: str) -> str:
         """Every check spelt out on the decoded body, so that a bad delivery gets its precise answer."""
         try:
             data = json.loads(message.body)
@@ -218,8 +240,14 @@ class Consumer:
                 raise ValueError("not an object")
         except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deep to decode
             scoped = routing.split_command_key(key)[1] if self.is_commands else None
-            return await self._unreadable(message, key, amqp_id, correlation, "the body is not a JSON object",
-                                          sender_uai=schools.school_of(scoped))
+            return await self._unreadable(
+                message,
+                key,
+                amqp_id,
+                correlation,
+                "the body is not a JSON object",
+                sender_uai=schools.school_of(scoped),
+            )
         # A school's portal sends ``<command>.<uai>``: the broker let it name only its own schools.
         key_uai: str | None = None
         if self.is_commands:
@@ -230,20 +258,29 @@ class Consumer:
         elif self._publisher(message) not in (key.partition(".")[0], self.operator_user):
             # The broker vouches for user_id; an event whose routing key names another service is forged.
             return await self._unreadable(
-                message, key, amqp_id, correlation,
+                message,
+                key,
+                amqp_id,
+                correlation,
                 f"forged event: published by the account {self._publisher(message)!r}, "
                 f"but its routing key names the service {key.partition('.')[0]!r}",
             )
         sender = key_uai or (schools.school_of(data.get("actor_uai")) if self.is_commands else None)
         model_type = self.models.get(key)
         if model_type is None:
-            return await self._unreadable(message, key, amqp_id, correlation, f"unknown routing key {key!r}",
-                                          sender_uai=sender)
+            return await self._unreadable(
+                message, key, amqp_id, correlation, f"unknown routing key {key!r}", sender_uai=sender
+            )
         handler = self.handlers.get(key)
         if handler is None:
             # A command this version of the service cannot carry out yet: kept for operators to replay.
             return await self._unreadable(
-                message, key, amqp_id, correlation, f"{self.service.name} does not handle {key!r} yet", answer=False,
+                message,
+                key,
+                amqp_id,
+                correlation,
+                f"{self.service.name} does not handle {key!r} yet",
+                answer=False,
                 sender_uai=sender,
             )
         command_id = data.get("command_id") if self.is_commands else data.get("event_id")
@@ -315,16 +352,23 @@ class Consumer:
                         if not claim["claimed"]:
                             log.debug("message_duplicate")
                             return "duplicate"
-                        ctx = Context(conn, claim["now"], self.campaign, self.service.name, causation,
-                                      self.virtual_clock, correlation)
+                        ctx = Context(
+                            conn,
+                            claim["now"],
+                            self.campaign,
+                            self.service.name,
+                            causation,
+                            self.virtual_clock,
+                            correlation,
+                        )
                         self._check_campaign(model)
                         assert handler is not None
                         # Which schools the pupil or interview concerns, for this and later events' copies.
                         await schools.learn(conn, [data])
                         events = await handler(model, ctx)
                         written = await write_outbox(
-                            conn, [outbox_row(e, self.service.name, correlation) for e in events],
-                            sender_uai=sender_uai)
+                            conn, [outbox_row(e, self.service.name, correlation) for e in events], sender_uai=sender_uai
+                        )
                     self._committed(written)
                     crash.point("consumer.after_commit")
                     log.debug("message_handled", events=len(events))
@@ -338,9 +382,7 @@ class Consumer:
             if key in routing.BROADCAST_COMMANDS and not self.service.answers_broadcast_rejections:
                 # Another service answers; this one still records the id, so that reusing it has no effect here.
                 async with conn.transaction():
-                    claim = await q.claim_message_and_read_clock(
-                        conn, consumer=self.queue.name, message_id=inbox_key
-                    )
+                    claim = await q.claim_message_and_read_clock(conn, consumer=self.queue.name, message_id=inbox_key)
                 return "rejected_silently" if claim["claimed"] else "duplicate"
             async with conn.transaction():
                 claim = await q.claim_message_and_read_clock(conn, consumer=self.queue.name, message_id=inbox_key)
@@ -349,8 +391,9 @@ class Consumer:
                 ctx = Context(conn, claim["now"], self.campaign, self.service.name, causation, self.virtual_clock)
                 log.debug("command_rejected", reason=rejection.reason.value)
                 event = self._rejection(ctx, key, command_id or inbox_key, rejection)
-                written = await write_outbox(conn, [outbox_row(event, self.service.name, correlation)],
-                                             sender_uai=sender_uai)
+                written = await write_outbox(
+                    conn, [outbox_row(event, self.service.name, correlation)], sender_uai=sender_uai
+                )
             self._committed(written)
             return "rejected"
 
@@ -371,8 +414,15 @@ class Consumer:
         )
 
     async def _unreadable(
-        self, message: AbstractIncomingMessage, key: str, amqp_id: str, correlation: str, why: str,
-        *, answer: bool = True, sender_uai: str | None = None,
+        self,
+        message: AbstractIncomingMessage,
+        key: str,
+        amqp_id: str,
+        correlation: str,
+        why: str,
+        *,
+        answer: bool = True,
+        sender_uai: str | None = None,
     ) -> str:
         """Answer it (commands, once) and park the raw message with its reason, in one transaction.
 
@@ -385,9 +435,7 @@ class Consumer:
         log.warning("message_unreadable", reason=why[:200])
         async with self.pool.acquire() as conn, conn.transaction():
             # A key of its own: once fixed and replayed under the same id, the command is handled normally.
-            claim = await q.claim_message_and_read_clock(
-                conn, consumer=self.queue.name, message_id=f"parked:{amqp_id}"
-            )
+            claim = await q.claim_message_and_read_clock(conn, consumer=self.queue.name, message_id=f"parked:{amqp_id}")
             parked_id = f"parked:{self.queue.name}:{amqp_id}"
             if not claim["claimed"]:
                 parked_id = f"{parked_id}:{uuid.uuid4()}"
@@ -400,8 +448,7 @@ class Consumer:
                     "il a été mis de côté pour les opérateurs.",
                     [("(message)", why[:200])],
                 )
-                rows.append(outbox_row(self._rejection(ctx, key, amqp_id, rejection), self.service.name,
-                                       correlation))
+                rows.append(outbox_row(self._rejection(ctx, key, amqp_id, rejection), self.service.name, correlation))
             headers = {
                 "x-passpro-reason": why[:1000],
                 "x-passpro-queue": self.queue.name,
@@ -422,4 +469,3 @@ class Consumer:
             written = await write_outbox(conn, rows, sender_uai=sender_uai)
         self._committed(written)
         return "unreadable" if claim["claimed"] else "unreadable_again"
-

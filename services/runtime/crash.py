@@ -14,13 +14,15 @@ from dataclasses import dataclass
 ENV = "PASSPRO_CRASH_AT"
 EXIT_CODE = 137
 """What a shell reports for kill -9 (128 + 9): supervisors and the tests treat the crash as that kill."""
-POINTS = frozenset({
-    "consumer.after_commit",
-    "outbox.after_commit_before_hand_off",
-    "relay.after_confirm",
-    "notifications.after_250",
-    "affelnet.after_2xx",
-})
+POINTS = frozenset(
+    {
+        "consumer.after_commit",
+        "outbox.after_commit_before_hand_off",
+        "relay.after_confirm",
+        "notifications.after_250",
+        "affelnet.after_2xx",
+    }
+)
 """Where ``point()`` is called, each named after what has happened and what has not yet:
 ``consumer.after_commit`` the transaction committed, the delivery not acked (single and batch paths);
 ``outbox.after_commit_before_hand_off`` committed, the rows not yet handed to the relay in memory;

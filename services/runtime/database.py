@@ -122,6 +122,8 @@ async def pending_migrations(pool: asyncpg.Pool, streams: dict[str, Path]) -> in
         rows = await conn.fetch("SELECT stream, version FROM schema_migrations")
     done = {(r["stream"], r["version"]) for r in rows}
     return sum(
-        1 for stream, directory in streams.items() for version, _ in _migrations(directory)
+        1
+        for stream, directory in streams.items()
+        for version, _ in _migrations(directory)
         if (stream, version) not in done
     )

@@ -23,8 +23,10 @@ def nodes(urls: str) -> list[str]:
 
 
 def _index(urls: Sequence[str], url: URL) -> int:
-    return next((i for i, candidate in enumerate(urls)
-                 if (URL(candidate).host, URL(candidate).port) == (url.host, url.port)), -1)
+    return next(
+        (i for i, candidate in enumerate(urls) if (URL(candidate).host, URL(candidate).port) == (url.host, url.port)),
+        -1,
+    )
 
 
 def next_node(urls: Sequence[str]) -> CloseCallback:
@@ -62,8 +64,7 @@ async def connect_robust(urls: Sequence[str], **kwargs: Any) -> AbstractRobustCo
             connection = await aio_pika.connect_robust(url, **kwargs)
         except CONNECTION_EXCEPTIONS as error:
             failure = error
-            log.warning("broker_node_unavailable", host=URL(url).host, port=URL(url).port,
-                        error=type(error).__name__)
+            log.warning("broker_node_unavailable", host=URL(url).host, port=URL(url).port, error=type(error).__name__)
             continue
         connection.close_callbacks.add(next_node(urls))
         return connection

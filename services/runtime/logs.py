@@ -13,8 +13,22 @@ from typing import Any
 import structlog
 
 PERSONAL_KEYS = frozenset(
-    {"last_name", "first_name", "name", "email", "referent", "pupil", "origin_comment", "comment",
-     "report", "birth_date", "body", "recipients", "ine", "idempotency_key"}
+    {
+        "last_name",
+        "first_name",
+        "name",
+        "email",
+        "referent",
+        "pupil",
+        "origin_comment",
+        "comment",
+        "report",
+        "birth_date",
+        "body",
+        "recipients",
+        "ine",
+        "idempotency_key",
+    }
 )
 
 

@@ -24,7 +24,23 @@ from services.runtime.service import (
 )
 
 __all__ = [
-    "Consumer", "Context", "Figures", "HandOff", "Handler", "Outgoing", "Periodic", "Purge", "Read", "ReadRefused",
-    "Rejected", "Routine", "Service", "Worker", "WorkerContext", "outbox_row", "per_campaign", "run_periodic",
+    "Consumer",
+    "Context",
+    "Figures",
+    "HandOff",
+    "Handler",
+    "Outgoing",
+    "Periodic",
+    "Purge",
+    "Read",
+    "ReadRefused",
+    "Rejected",
+    "Routine",
+    "Service",
+    "Worker",
+    "WorkerContext",
+    "outbox_row",
+    "per_campaign",
+    "run_periodic",
     "write_outbox",
 ]

@@ -51,7 +51,10 @@ HandOff = Callable[[Sequence[Outgoing]], None]
 
 
 async def write_outbox(
-    conn: asyncpg.Connection, rows: Sequence[tuple[Any, ...]], *, sender_uai: str | None = None,
+    conn: asyncpg.Connection,
+    rows: Sequence[tuple[Any, ...]],
+    *,
+    sender_uai: str | None = None,
     senders: Sequence[str | None] | None = None,
 ) -> list[Outgoing]:
     """The rows, and each public event's copies per school concerned (``sender_uai``: the command's school;
@@ -62,10 +65,18 @@ async def write_outbox(
     rows = [*rows, *await schools.copies(conn, rows, sender_uai, senders)]
     if not rows:
         return []
-    written = [w async for w in q.add_outbox_messages(
-        conn, message_ids=[r[0] for r in rows], exchanges=[r[1] for r in rows], routing_keys=[r[2] for r in rows],
-        bodies=[r[3] for r in rows], headers=[r[4] for r in rows], correlation_ids=[r[5] for r in rows],
-    )]
+    written = [
+        w
+        async for w in q.add_outbox_messages(
+            conn,
+            message_ids=[r[0] for r in rows],
+            exchanges=[r[1] for r in rows],
+            routing_keys=[r[2] for r in rows],
+            bodies=[r[3] for r in rows],
+            headers=[r[4] for r in rows],
+            correlation_ids=[r[5] for r in rows],
+        )
+    ]
     # A message id is unique per route: matched that way, whatever order the rows came back in.
     made = {(w["message_id"], w["exchange"], w["routing_key"]): w for w in written}
     return [

@@ -11,7 +11,12 @@ from services.runtime.service import Context, Periodic, Service
 
 
 async def run_periodic(
-    periodic: Periodic, *, service: Service, pool: asyncpg.Pool, campaign: Campaign, virtual_clock: bool,
+    periodic: Periodic,
+    *,
+    service: Service,
+    pool: asyncpg.Pool,
+    campaign: Campaign,
+    virtual_clock: bool,
     hand_off: HandOff | None = None,
 ) -> int:
     """One run of a periodic routine, skipped when another replica is running it; returns the events written."""

@@ -50,8 +50,13 @@ def amqp_user(url: str) -> str | None:
 
 class OutboxRelay:
     def __init__(
-        self, pool: asyncpg.Pool, amqp_url: str, app_id: str, *,
-        recovery_seconds: float = RECOVERY_SECONDS, recovery_grace: float = RECOVERY_GRACE,
+        self,
+        pool: asyncpg.Pool,
+        amqp_url: str,
+        app_id: str,
+        *,
+        recovery_seconds: float = RECOVERY_SECONDS,
+        recovery_grace: float = RECOVERY_GRACE,
     ) -> None:
         self.pool = pool
         self.amqp_url = amqp_url
@@ -74,8 +79,9 @@ class OutboxRelay:
         """Workers wrote rows: read the outbox without waiting for the grace."""
 
     async def start(self) -> None:
-        self.connection = await failover.connect_robust(failover.nodes(self.amqp_url), client_properties={
-            "connection_name": f"{self.app_id}-outbox"})
+        self.connection = await failover.connect_robust(
+            failover.nodes(self.amqp_url), client_properties={"connection_name": f"{self.app_id}-outbox"}
+        )
         # Parked messages are published mandatory: an unroutable one raises instead of vanishing.
         self.channel = await self.connection.channel(publisher_confirms=True, on_return_raises=True)
         self._task = asyncio.create_task(self._run(), name="outbox-relay")
@@ -113,8 +119,12 @@ class OutboxRelay:
 
     @property
     def healthy(self) -> bool:
-        return self.connection is not None and not self.connection.is_closed and self._task is not None \
+        return (
+            self.connection is not None
+            and not self.connection.is_closed
+            and self._task is not None
             and not self._task.done()
+        )
 
     async def _run(self) -> None:
         failures = 0
@@ -208,8 +218,16 @@ class OutboxRelay:
         """Publishes rows read from the outbox (none this relay holds); returns how many."""
         async with self.pool.acquire() as conn, conn.transaction():
             rows = [
-                Outgoing(r["id"], r["message_id"], r["exchange"], r["routing_key"], bytes(r["body"]), r["headers"],
-                         r["correlation_id"], r["created_at"])
+                Outgoing(
+                    r["id"],
+                    r["message_id"],
+                    r["exchange"],
+                    r["routing_key"],
+                    bytes(r["body"]),
+                    r["headers"],
+                    r["correlation_id"],
+                    r["created_at"],
+                )
                 async for r in q.claim_outbox_batch(conn, limit=BATCH, min_age_s=min_age_s, held=list(self._held))
                 if r["id"] not in self._held
             ]

@@ -73,16 +73,23 @@ class Retries:
 
     async def wait(self, message: AbstractIncomingMessage, queue: str) -> Waiting:
         """Publishes the copy and waits for the broker's confirm; raises when it is not confirmed."""
-        headers, waiting = copy_headers(message.headers or {}, queue=queue,
-                                        publisher=publisher(message, self.account))
+        headers, waiting = copy_headers(message.headers or {}, queue=queue, publisher=publisher(message, self.account))
         if self._exchange is None:
             self._exchange = await self.channel.get_exchange(routing.retry_exchange(self.service), ensure=False)
         copy = aio_pika.Message(
-            message.body, headers=headers, content_type=message.content_type,
-            content_encoding=message.content_encoding, delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-            priority=message.priority, correlation_id=message.correlation_id, reply_to=message.reply_to,
-            message_id=message.message_id, timestamp=message.timestamp, type=message.type,
-            user_id=self.account, app_id=message.app_id,
+            message.body,
+            headers=headers,
+            content_type=message.content_type,
+            content_encoding=message.content_encoding,
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            priority=message.priority,
+            correlation_id=message.correlation_id,
+            reply_to=message.reply_to,
+            message_id=message.message_id,
+            timestamp=message.timestamp,
+            type=message.type,
+            user_id=self.account,
+            app_id=message.app_id,
         )
         await self._exchange.publish(copy, routing_key=message.routing_key or "", mandatory=True)
         return waiting

@@ -64,7 +64,9 @@ async def learn(conn: asyncpg.Connection, bodies: Iterable[Mapping[str, Any]]) -
 
 
 async def copies(
-    conn: asyncpg.Connection, rows: Sequence[tuple[Any, ...]], sender_uai: str | None,
+    conn: asyncpg.Connection,
+    rows: Sequence[tuple[Any, ...]],
+    sender_uai: str | None,
     senders: Sequence[str | None] | None = None,
 ) -> list[tuple[Any, ...]]:
     """The ``passpro.schools`` copies of the outbox rows that are public events about pupils or schools.
@@ -85,7 +87,8 @@ async def copies(
     known: dict[tuple[str, str], set[str]] = {}
     for campaign in {str(body.get("campaign")) for _, body, _ in events}:
         subjects = sorted(
-            {s for _, body, _ in events if str(body.get("campaign")) == campaign for s in _subjects(body)})
+            {s for _, body, _ in events if str(body.get("campaign")) == campaign for s in _subjects(body)}
+        )
         if subjects:
             async for record in q.linked_schools(conn, campaign=campaign, subjects=subjects):
                 known.setdefault((campaign, record["subject"]), set()).add(record["uai"])

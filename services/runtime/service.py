@@ -144,6 +144,7 @@ def subscribed_events(service: str, handlers: object) -> dict[str, Handler]:
     """
     return {
         key: getattr(handlers, key.partition(".")[2])
-        for spec in routing.queues_of(service) if spec.exchange == routing.EVENTS_EXCHANGE
+        for spec in routing.queues_of(service)
+        if spec.exchange == routing.EVENTS_EXCHANGE
         for key in spec.bindings
     }

@@ -29,7 +29,8 @@ class ServiceSettings(BaseSettings):
     amqp_user: str | None = Field(None, description="broker account; defaults to the service's name")
     amqp_password: str | None = None
     amqp_auth: Literal["plain", "external"] = Field(
-        "plain", description="external: the broker names the account after the client certificate (no password)",
+        "plain",
+        description="external: the broker names the account after the client certificate (no password)",
     )
     amqp_ca_file: Path | None = Field(None, description="authorities that sign the broker's certificate (amqps://)")
     amqp_cert_file: Path | None = Field(None, description="this service's certificate, for amqps://")
@@ -40,10 +41,12 @@ class ServiceSettings(BaseSettings):
     )
     database_user: str | None = Field(None, description="database role; defaults to passpro_<service>")
     database_password: str | None = Field(
-        None, description="the role's password; else PASSPRO_<SERVICE>_DATABASE_PASSWORD, else the role's name",
+        None,
+        description="the role's password; else PASSPRO_<SERVICE>_DATABASE_PASSWORD, else the role's name",
     )
     database_tls: Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] | None = Field(
-        None, description="PostgreSQL's sslmode; unset: the URL's ?sslmode=, else prefer",
+        None,
+        description="PostgreSQL's sslmode; unset: the URL's ?sslmode=, else prefer",
     )
     database_ca_file: Path | None = Field(None, description="authorities that sign the database's certificate")
     database_cert_file: Path | None = Field(None, description="this service's certificate (cert authentication)")
@@ -53,7 +56,8 @@ class ServiceSettings(BaseSettings):
     health_host: str = "127.0.0.1"
     health_port: int = 8080
     liveness_grace: float = Field(
-        30.0, description="seconds a process may go without one of its consumers before /health/live says 503",
+        30.0,
+        description="seconds a process may go without one of its consumers before /health/live says 503",
     )
     prefetch: int = 32
     batch_size: int = Field(16, ge=1, description="valid deliveries of a queue handled together in one transaction")
@@ -65,7 +69,8 @@ class ServiceSettings(BaseSettings):
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 8025
     smtp_tls: Literal["none", "starttls", "implicit"] = Field(
-        "none", description="starttls: required upgrade (port 587); implicit: TLS from the start (465)",
+        "none",
+        description="starttls: required upgrade (port 587); implicit: TLS from the start (465)",
     )
     smtp_ca_file: Path | None = Field(None, description="authorities that sign the relay's certificate")
     smtp_user: str | None = Field(None, description="SMTP AUTH login; only ever sent over TLS")
@@ -90,7 +95,7 @@ class ServiceSettings(BaseSettings):
         if parts.username:
             return DatabaseLogin(self.database_url, None, None, self.database_tls_option())
         user = self.database_user or role_of(service)
-        password = (self.database_password or os.environ.get(role_password_variable(service)) or user)
+        password = self.database_password or os.environ.get(role_password_variable(service)) or user
         return DatabaseLogin(self.database_url, user, password, self.database_tls_option())
 
     def database_tls_option(self) -> ssl.SSLContext | str | None:
@@ -99,17 +104,25 @@ class ServiceSettings(BaseSettings):
         mode = self.database_tls
         if mode in PLAIN_SSLMODES or (mode is None and not any(files)):
             return mode
-        return client_context(mode or "verify-full", ca_file=self.database_ca_file,
-                             cert_file=self.database_cert_file, key_file=self.database_key_file)
+        return client_context(
+            mode or "verify-full",
+            ca_file=self.database_ca_file,
+            cert_file=self.database_cert_file,
+            key_file=self.database_key_file,
+        )
 
     def smtp_options(self) -> dict[str, Any]:
         """``aiosmtplib.SMTP``'s TLS and login arguments; a login is refused on a connection without TLS."""
         if self.smtp_user and self.smtp_tls == "none":
-            raise ValueError("PASSPRO_SMTP_USER needs PASSPRO_SMTP_TLS=starttls or implicit: "
-                             "the password would cross the network in clear")
-        options: dict[str, Any] = {"use_tls": self.smtp_tls == "implicit",
-                                   # none: never upgrade, so a relay cannot push a certificate nobody checks
-                                   "start_tls": self.smtp_tls == "starttls"}
+            raise ValueError(
+                "PASSPRO_SMTP_USER needs PASSPRO_SMTP_TLS=starttls or implicit: "
+                "the password would cross the network in clear"
+            )
+        options: dict[str, Any] = {
+            "use_tls": self.smtp_tls == "implicit",
+            # none: never upgrade, so a relay cannot push a certificate nobody checks
+            "start_tls": self.smtp_tls == "starttls",
+        }
         if self.smtp_tls != "none":
             options["tls_context"] = client_context(ca_file=self.smtp_ca_file)
         if self.smtp_user:
@@ -127,8 +140,11 @@ class ServiceSettings(BaseSettings):
         parts = urlsplit(url)
         query = dict(parse_qsl(parts.query))
         # The client (aiormq) reads its TLS files and mechanism from the URL's query.
-        for key, path in (("cafile", self.amqp_ca_file), ("certfile", self.amqp_cert_file),
-                          ("keyfile", self.amqp_key_file)):
+        for key, path in (
+            ("cafile", self.amqp_ca_file),
+            ("certfile", self.amqp_cert_file),
+            ("keyfile", self.amqp_key_file),
+        ):
             if path is not None:
                 query.setdefault(key, str(path))
         if self.amqp_auth == "external":
@@ -143,4 +159,3 @@ class ServiceSettings(BaseSettings):
             password = self.amqp_password or user
             netloc = f"{user}:{password}@{parts.hostname}:{port}"
         return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query), parts.fragment))
-

@@ -9,8 +9,13 @@ VERIFY_MODES = ("require", "verify-ca", "verify-full")
 """PostgreSQL's names, used for every connection: encrypt only, also check the chain, also check the host name."""
 
 
-def client_context(mode: str = "verify-full", *, ca_file: Path | None = None, cert_file: Path | None = None,
-                   key_file: Path | None = None) -> ssl.SSLContext:
+def client_context(
+    mode: str = "verify-full",
+    *,
+    ca_file: Path | None = None,
+    cert_file: Path | None = None,
+    key_file: Path | None = None,
+) -> ssl.SSLContext:
     """A client context: the system's authorities unless ``ca_file`` names the deployment's own.
 
     ``cert_file``/``key_file`` are this service's certificate, for servers that authenticate clients by it.

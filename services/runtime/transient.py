@@ -52,7 +52,8 @@ def is_transient(error: BaseException) -> bool:
         if isinstance(current, OSError) and current.errno in _NETWORK_DOWN:
             return True
         if isinstance(current, asyncpg.InterfaceError) and any(
-                text in str(current).lower() for text in _CLIENT_MESSAGES):
+            text in str(current).lower() for text in _CLIENT_MESSAGES
+        ):
             return True
         if isinstance(current, InternalClientError) and any(text in str(current) for text in _CONNECTION_DYING):
             return True

@@ -26,8 +26,9 @@ async def _run(args: argparse.Namespace) -> int:
     settings = ServiceSettings()
     loaded = load_campaign(settings.campaign_file)
     campaign = loaded.campaign
-    conn = await asyncpg.connect(**settings.database_login("scheduling").arguments(),
-                                 server_settings={"search_path": "scheduling"})
+    conn = await asyncpg.connect(
+        **settings.database_login("scheduling").arguments(), server_settings={"search_path": "scheduling"}
+    )
     try:
         rows = await SchedulingRepository(conn, campaign).no_shows_by_origin()
     finally:

@@ -19,6 +19,7 @@ SAME_MOMENT = timedelta(minutes=1)
 class SchedulingError(Refused):
     """A rule refused the command; ``reason`` is the public rejection code, the message is for a secretary."""
 
+
 class UnknownDomainError(SchedulingError):
     reason = "unknown_domain"
 
@@ -233,8 +234,15 @@ def interviews_at_risk(
 
 
 def check_new_interview_request(
-    *, ine: str, domain_code: str, actor_uai: str, origin_uai: str | None, active_formations: int,
-    missed: bool, now: datetime, policy: Policy,
+    *,
+    ine: str,
+    domain_code: str,
+    actor_uai: str,
+    origin_uai: str | None,
+    active_formations: int,
+    missed: bool,
+    now: datetime,
+    policy: Policy,
 ) -> None:
     """R21, R17: after an absence, the origin school may ask for a new interview while one can still be held.
 
@@ -250,9 +258,7 @@ def check_new_interview_request(
             f"Le domaine « {domain_code[:64]} » ne fait pas partie de la campagne Passpro.", "domain_code"
         )
     if origin_uai is None or active_formations == 0:
-        raise UnknownCandidacyError(
-            "Cet élève n'a pas de candidature active dans ce domaine.", "domain_code"
-        )
+        raise UnknownCandidacyError("Cet élève n'a pas de candidature active dans ce domaine.", "domain_code")
     if origin_uai != actor_uai:
         raise UnauthorizedError(
             "Seul l'établissement d'origine de l'élève peut demander un nouvel entretien.", "actor_uai"
@@ -342,8 +348,13 @@ def movable(interview: Held, *, now: datetime, policy: Policy) -> bool:
 
 
 def plan_pupil(
-    needs: Sequence[WaitingNeed], interviews: Sequence[Held], candidates: Iterable[Slot], *,
-    origin_uai: str, now: datetime, policy: Policy,
+    needs: Sequence[WaitingNeed],
+    interviews: Sequence[Held],
+    candidates: Iterable[Slot],
+    *,
+    origin_uai: str,
+    now: datetime,
+    policy: Policy,
 ) -> Plan:
     """R13, R15–R18: the plan of all a pupil's domains.
 
@@ -378,18 +389,23 @@ def plan_pupil(
         for max_moves in range(movables + 1):  # then fewest moves; the first plan found is R18's best
             if (found := _first_plan(order, skip, max_moves, policy)) is not None:
                 return Plan(
-                    bookings={d: s for (d, held, _), s in zip(order, found, strict=True)
-                              if held is None and s is not None},
-                    moves=tuple(Move(held.interview_id, d, s) for (d, held, _), s in zip(order, found, strict=True)
-                                if held is not None and s is not None and s != held.slot),
+                    bookings={
+                        d: s for (d, held, _), s in zip(order, found, strict=True) if held is None and s is not None
+                    },
+                    moves=tuple(
+                        Move(held.interview_id, d, s)
+                        for (d, held, _), s in zip(order, found, strict=True)
+                        if held is not None and s is not None and s != held.slot
+                    ),
                     waiting=tuple(order[n][0] for n in sorted(skip)),
                 )
     # Movable interviews that no longer keep R16 between themselves: touch nothing.
     return Plan({}, (), tuple(n.domain_code for n in needs))
 
 
-def _first_plan(order: Sequence[tuple[str, Held | None, Sequence[Slot]]], skip: frozenset[int], max_moves: int,
-                policy: Policy) -> list[Slot | None] | None:
+def _first_plan(
+    order: Sequence[tuple[str, Held | None, Sequence[Slot]]], skip: frozenset[int], max_moves: int, policy: Policy
+) -> list[Slot | None] | None:
     """R16: the first plan in R18 order (domain after domain in registration order) booking every domain
     but ``skip`` with at most ``max_moves`` interviews moved; None when there is none.
 
@@ -412,8 +428,10 @@ def _first_plan(order: Sequence[tuple[str, Held | None, Sequence[Slot]]], skip: 
             if moved > max_moves or not all(spaced(option.starts_at, t, policy) for t in starts):
                 continue
             after = [*starts, option.starts_at]
-            if any(n not in skip and not any(all(spaced(o.starts_at, t, policy) for t in after) for o in later)
-                   for n, (_, _, later) in enumerate(order[index + 1:], start=index + 1)):
+            if any(
+                n not in skip and not any(all(spaced(o.starts_at, t, policy) for t in after) for o in later)
+                for n, (_, _, later) in enumerate(order[index + 1 :], start=index + 1)
+            ):
                 continue
             chosen.append(option)
             if search(index + 1, after, moved):
@@ -422,4 +440,3 @@ def _first_plan(order: Sequence[tuple[str, Held | None, Sequence[Slot]]], skip: 
         return False
 
     return chosen if search(0, [], 0) else None
-

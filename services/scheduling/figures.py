@@ -18,10 +18,26 @@ async def campaign_figures(conn: asyncpg.Connection, campaign: Campaign, now: da
     by_domain = [dict(row) async for row in q.figures_needs_by_domain(conn, campaign=campaign.campaign)]
     interviews = await q.figures_interviews(conn, campaign=campaign.campaign, now=now)
     repo = SchedulingRepository(conn, campaign.campaign)
-    no_shows = [{"origin_uai": r.origin_uai, "reported": r.reported, "absent": r.absent,
-                 "rate": round(r.absent / r.reported, 4)} for r in await repo.no_shows_by_origin()]
-    alarms = [{"domain_code": a.domain_code, "waiting_pupils": a.waiting_pupils,
-               "last_booking_day": a.last_booking_day.isoformat() if a.last_booking_day else None}
-              for a in await at_risk(repo, campaign, now)]
-    return {"interviews": dict(interviews), "needs_by_domain": by_domain, "no_shows_by_origin": no_shows,
-            "interviews_at_risk": alarms}
+    no_shows = [
+        {
+            "origin_uai": r.origin_uai,
+            "reported": r.reported,
+            "absent": r.absent,
+            "rate": round(r.absent / r.reported, 4),
+        }
+        for r in await repo.no_shows_by_origin()
+    ]
+    alarms = [
+        {
+            "domain_code": a.domain_code,
+            "waiting_pupils": a.waiting_pupils,
+            "last_booking_day": a.last_booking_day.isoformat() if a.last_booking_day else None,
+        }
+        for a in await at_risk(repo, campaign, now)
+    ]
+    return {
+        "interviews": dict(interviews),
+        "needs_by_domain": by_domain,
+        "no_shows_by_origin": no_shows,
+        "interviews_at_risk": alarms,
+    }

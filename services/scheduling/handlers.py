@@ -68,13 +68,26 @@ async def plan(repo: SchedulingRepository, ine: str, ctx: Context) -> list[Event
             return []
         interviews = await repo.pupil_interviews(ine)
         registered = {n.domain_code: n.registered_at for n in needs}
-        held = [domain.Held(str(i.interview_id), i.domain_code, registered.get(i.domain_code, i.starts_at),
-                            domain.Slot(str(i.slot_id), i.reception_uai, i.starts_at, 1, domain_code=i.domain_code),
-                            attended=i.status == "attended") for i in interviews]
+        held = [
+            domain.Held(
+                str(i.interview_id),
+                i.domain_code,
+                registered.get(i.domain_code, i.starts_at),
+                domain.Slot(str(i.slot_id), i.reception_uai, i.starts_at, 1, domain_code=i.domain_code),
+                attended=i.status == "attended",
+            )
+            for i in interviews
+        ]
         domains = sorted({n.domain_code for n in waiting} | {i.domain_code for i in interviews})
         candidates = await repo.candidate_slots(domains, domain.earliest_start(ctx.now, rules))
-        decided = domain.plan_pupil([domain.WaitingNeed(n.domain_code, n.registered_at) for n in waiting], held,
-                                    candidates, origin_uai=waiting[0].origin_uai, now=ctx.now, policy=rules)
+        decided = domain.plan_pupil(
+            [domain.WaitingNeed(n.domain_code, n.registered_at) for n in waiting],
+            held,
+            candidates,
+            origin_uai=waiting[0].origin_uai,
+            now=ctx.now,
+            policy=rules,
+        )
         try:
             async with repo.savepoint():
                 events = await _carry_out(repo, ine, decided, ctx)
@@ -91,18 +104,33 @@ async def _carry_out(repo: SchedulingRepository, ine: str, decided: domain.Plan,
     events: list[Event] = []
     for move in decided.moves:
         await repo.cancel_interview(uuid.UUID(move.interview_id), RESCHEDULED)
-        events.append(ctx.event(InterviewCancelled, interview_id=uuid.UUID(move.interview_id), ine=ine,
-                                domain_code=move.domain_code, reason=RESCHEDULED))
+        events.append(
+            ctx.event(
+                InterviewCancelled,
+                interview_id=uuid.UUID(move.interview_id),
+                ine=ine,
+                domain_code=move.domain_code,
+                reason=RESCHEDULED,
+            )
+        )
     seats = [*decided.bookings.items(), *((m.domain_code, m.slot) for m in decided.moves)]
     for domain_code, slot in sorted(seats, key=lambda seat: seat[1].slot_id):
-        booking = await repo.book(ine, domain_code, slot.slot_id, half_day_rule=rules.one_interview_per_half_day,
-                                  now=ctx.now)
-        events.append(ctx.event(
-            InterviewBooked, interview_id=booking.interview_id, ine=ine, domain_code=domain_code,
-            reception_uai=booking.reception_uai, starts_at=booking.starts_at.astimezone(rules.tz),
-            ends_at=booking.ends_at.astimezone(rules.tz), place=booking.place,
-            formation_codes=list(booking.formation_codes),
-        ))
+        booking = await repo.book(
+            ine, domain_code, slot.slot_id, half_day_rule=rules.one_interview_per_half_day, now=ctx.now
+        )
+        events.append(
+            ctx.event(
+                InterviewBooked,
+                interview_id=booking.interview_id,
+                ine=ine,
+                domain_code=domain_code,
+                reception_uai=booking.reception_uai,
+                starts_at=booking.starts_at.astimezone(rules.tz),
+                ends_at=booking.ends_at.astimezone(rules.tz),
+                place=booking.place,
+                formation_codes=list(booking.formation_codes),
+            )
+        )
     return events
 
 
@@ -137,8 +165,11 @@ async def candidacy_registered(event: CandidacyRegistered, ctx: Context) -> Sequ
     await repo.lock_pupil(event.ine)
     before = await repo.get_need(event.ine, event.domain_code)
     need = await repo.add_formation(
-        ine=event.ine, domain_code=event.domain_code, origin_uai=event.origin_uai,
-        registered_at=event.registered_at, formation_code=event.formation_code,
+        ine=event.ine,
+        domain_code=event.domain_code,
+        origin_uai=event.origin_uai,
+        registered_at=event.registered_at,
+        formation_code=event.formation_code,
     )
     # R9: an update of a formation already in the need (new opinion or comment) changes nothing to plan; a
     # round restarted for it would take a pupil waiting for a seat out of the shortfall for its length.
@@ -147,8 +178,11 @@ async def candidacy_registered(event: CandidacyRegistered, ctx: Context) -> Sequ
         # Nothing is booked yet: the pupil's other candidacies, sent with this one, are planned with it. A need
         # already waiting for a seat stays counted in its domain's shortfall (R15): it does not join the round.
         waits_for_a_seat = before is not None and before.state == "waiting" and before.plan_after is None
-        await repo.start_round(event.ine, ctx.now + timedelta(seconds=ctx.campaign.scheduling.planning_round_seconds),
-                               None if waits_for_a_seat else event.domain_code)
+        await repo.start_round(
+            event.ine,
+            ctx.now + timedelta(seconds=ctx.campaign.scheduling.planning_round_seconds),
+            None if waits_for_a_seat else event.domain_code,
+        )
     return []
 
 
@@ -164,8 +198,13 @@ async def candidacy_withdrawn(event: CandidacyWithdrawn, ctx: Context) -> Sequen
         return []
     reason = "candidacies_withdrawn"
     await repo.cancel_interview(interview.interview_id, reason)
-    cancelled = ctx.event(InterviewCancelled, interview_id=interview.interview_id, ine=event.ine,
-                          domain_code=event.domain_code, reason=reason)
+    cancelled = ctx.event(
+        InterviewCancelled,
+        interview_id=interview.interview_id,
+        ine=event.ine,
+        domain_code=event.domain_code,
+        reason=reason,
+    )
     return [cancelled, *await drain(repo, event.domain_code, ctx)]
 
 
@@ -183,16 +222,26 @@ async def declare_interview_slots(cmd: DeclareInterviewSlots, ctx: Context) -> S
     """R14, R15: a reception school's slots are recorded, and waiting pupils of the domain booked into them."""
     rules = policy(ctx.campaign)
     slots = [domain.NewSlot(s.starts_at, s.duration_minutes, s.capacity) for s in cmd.slots]
-    domain.check_declaration(actor_uai=cmd.actor_uai, domain_code=cmd.domain_code, slots=slots,
-                             today=ctx.now.astimezone(rules.tz).date(), policy=rules)
+    domain.check_declaration(
+        actor_uai=cmd.actor_uai,
+        domain_code=cmd.domain_code,
+        slots=slots,
+        today=ctx.now.astimezone(rules.tz).date(),
+        policy=rules,
+    )
     repo = SchedulingRepository(ctx.conn, ctx.campaign.campaign)
-    added = await repo.reopen_slots(reception_uai=cmd.actor_uai, domain_code=cmd.domain_code,
-                                    starts=[slot.starts_at for slot in cmd.slots])
+    added = await repo.reopen_slots(
+        reception_uai=cmd.actor_uai, domain_code=cmd.domain_code, starts=[slot.starts_at for slot in cmd.slots]
+    )
     for slot in cmd.slots:
         added += await repo.insert_slot(
-            reception_uai=cmd.actor_uai, domain_code=cmd.domain_code, place=cmd.place, starts_at=slot.starts_at,
+            reception_uai=cmd.actor_uai,
+            domain_code=cmd.domain_code,
+            place=cmd.place,
+            starts_at=slot.starts_at,
             ends_at=slot.starts_at + timedelta(minutes=slot.duration_minutes),
-            half_day=domain.half_day(slot.starts_at, rules.tz), capacity=slot.capacity,
+            half_day=domain.half_day(slot.starts_at, rules.tz),
+            capacity=slot.capacity,
         )
     declared = ctx.event(SlotsDeclared, reception_uai=cmd.actor_uai, domain_code=cmd.domain_code, slots_added=added)
     return [declared, *await drain(repo, cmd.domain_code, ctx)]
@@ -205,11 +254,14 @@ async def request_new_interview(cmd: RequestNewInterview, ctx: Context) -> Seque
     await repo.lock_pupil(cmd.ine)
     need = await repo.get_need(cmd.ine, cmd.domain_code)
     domain.check_new_interview_request(
-        ine=cmd.ine, domain_code=cmd.domain_code, actor_uai=cmd.actor_uai,
+        ine=cmd.ine,
+        domain_code=cmd.domain_code,
+        actor_uai=cmd.actor_uai,
         origin_uai=need.origin_uai if need else None,
         active_formations=len(need.formation_codes) if need else 0,
         missed=need is not None and need.state == "absent",
-        now=ctx.now, policy=rules,
+        now=ctx.now,
+        policy=rules,
     )
     assert need is not None
     await repo.set_need_state(cmd.ine, cmd.domain_code, "waiting")
@@ -230,8 +282,9 @@ async def cancel_interview_slots(cmd: CancelInterviewSlots, ctx: Context) -> Seq
     replicas handling a withdrawal or a booking at the same time wait for each other instead of deadlocking.
     """
     rules = policy(ctx.campaign)
-    domain.check_cancellation(actor_uai=cmd.actor_uai, domain_code=cmd.domain_code,
-                              today=ctx.now.astimezone(rules.tz).date(), policy=rules)
+    domain.check_cancellation(
+        actor_uai=cmd.actor_uai, domain_code=cmd.domain_code, today=ctx.now.astimezone(rules.tz).date(), policy=rules
+    )
     repo = SchedulingRepository(ctx.conn, ctx.campaign.campaign)
     where = {"reception_uai": cmd.actor_uai, "domain_code": cmd.domain_code, "starts": list(cmd.starts_at)}
     for ine in await repo.pupils_booked_in_slots(**where, now=ctx.now):
@@ -244,11 +297,25 @@ async def cancel_interview_slots(cmd: CancelInterviewSlots, ctx: Context) -> Seq
     slot_ids = [s.slot_id for s in slots]
     closed = await repo.close_slots(slot_ids, reason=cmd.reason, now=ctx.now)
     moved = await repo.cancel_interviews_in_slots(slot_ids, reason=SLOT_CANCELLED, now=ctx.now)
-    events: list[Event] = [ctx.event(SlotsCancelled, reception_uai=cmd.actor_uai, domain_code=cmd.domain_code,
-                                     slots_cancelled=closed, interviews_moved=len(moved))]
+    events: list[Event] = [
+        ctx.event(
+            SlotsCancelled,
+            reception_uai=cmd.actor_uai,
+            domain_code=cmd.domain_code,
+            slots_cancelled=closed,
+            interviews_moved=len(moved),
+        )
+    ]
     for interview in moved:  # oldest registration first: they choose first among the remaining seats
-        events.append(ctx.event(InterviewCancelled, interview_id=interview.interview_id, ine=interview.ine,
-                                domain_code=interview.domain_code, reason=SLOT_CANCELLED))
+        events.append(
+            ctx.event(
+                InterviewCancelled,
+                interview_id=interview.interview_id,
+                ine=interview.ine,
+                domain_code=interview.domain_code,
+                reason=SLOT_CANCELLED,
+            )
+        )
         if interview.need is not None:
             events += await plan(repo, interview.ine, ctx)
     return events
@@ -264,8 +331,9 @@ async def sweep(ctx: Context) -> Sequence[Event]:
     first_day = domain.first_possible_day(ctx.now, policy(ctx.campaign))
     for domain_code, waiting in await repo.shortfall_changes():
         await repo.record_shortfall(domain_code, waiting, ctx.now)
-        events.append(ctx.event(CapacityShortfall, domain_code=domain_code, waiting_pupils=waiting,
-                                first_possible_on=first_day))
+        events.append(
+            ctx.event(CapacityShortfall, domain_code=domain_code, waiting_pupils=waiting, first_possible_on=first_day)
+        )
     return [*events, *await raise_alarms(repo, ctx)]
 
 
@@ -291,8 +359,18 @@ async def raise_alarms(repo: SchedulingRepository, ctx: Context) -> list[Event]:
     for alarm in await at_risk(repo, ctx.campaign, ctx.now):
         if not await repo.raise_alarm(alarm.domain_code, today, alarm.waiting_pupils, ctx.now):
             continue
-        log.warning("interviews_at_risk", domain_code=alarm.domain_code, waiting_pupils=alarm.waiting_pupils,
-                    last_booking_day=alarm.last_booking_day.isoformat() if alarm.last_booking_day else None)
-        events.append(ctx.event(InterviewsAtRisk, domain_code=alarm.domain_code,
-                                waiting_pupils=alarm.waiting_pupils, last_booking_day=alarm.last_booking_day))
+        log.warning(
+            "interviews_at_risk",
+            domain_code=alarm.domain_code,
+            waiting_pupils=alarm.waiting_pupils,
+            last_booking_day=alarm.last_booking_day.isoformat() if alarm.last_booking_day else None,
+        )
+        events.append(
+            ctx.event(
+                InterviewsAtRisk,
+                domain_code=alarm.domain_code,
+                waiting_pupils=alarm.waiting_pupils,
+                last_booking_day=alarm.last_booking_day,
+            )
+        )
     return events

@@ -63,8 +63,15 @@ class MovedInterview:
 def _need(row: asyncpg.Record | None) -> Need | None:
     if row is None:
         return None
-    return Need(row["ine"], row["domain_code"], row["origin_uai"], row["registered_at"],
-                tuple(row["formation_codes"]), row["state"], row["plan_after"])
+    return Need(
+        row["ine"],
+        row["domain_code"],
+        row["origin_uai"],
+        row["registered_at"],
+        tuple(row["formation_codes"]),
+        row["state"],
+        row["plan_after"],
+    )
 
 
 @dataclass(frozen=True)
@@ -124,19 +131,29 @@ class SchedulingRepository:
     async def get_need(self, ine: str, domain_code: str) -> Need | None:
         return _need(await q.get_need(self.conn, campaign=self.campaign, ine=ine, domain_code=domain_code))
 
-    async def add_formation(self, *, ine: str, domain_code: str, origin_uai: str, registered_at: datetime,
-                            formation_code: str) -> Need:
-        need = _need(await q.add_formation(
-            self.conn, campaign=self.campaign, ine=ine, domain_code=domain_code, origin_uai=origin_uai,
-            registered_at=registered_at, formation_code=formation_code,
-        ))
+    async def add_formation(
+        self, *, ine: str, domain_code: str, origin_uai: str, registered_at: datetime, formation_code: str
+    ) -> Need:
+        need = _need(
+            await q.add_formation(
+                self.conn,
+                campaign=self.campaign,
+                ine=ine,
+                domain_code=domain_code,
+                origin_uai=origin_uai,
+                registered_at=registered_at,
+                formation_code=formation_code,
+            )
+        )
         assert need is not None
         return need
 
     async def remove_formation(self, ine: str, domain_code: str, formation_code: str) -> Need | None:
-        return _need(await q.remove_formation(
-            self.conn, campaign=self.campaign, ine=ine, domain_code=domain_code, formation_code=formation_code
-        ))
+        return _need(
+            await q.remove_formation(
+                self.conn, campaign=self.campaign, ine=ine, domain_code=domain_code, formation_code=formation_code
+            )
+        )
 
     async def set_need_state(self, ine: str, domain_code: str, state: str) -> None:
         await q.set_need_state(self.conn, campaign=self.campaign, ine=ine, domain_code=domain_code, state=state)
@@ -155,38 +172,54 @@ class SchedulingRepository:
         return [n async for r in q.pupil_needs(self.conn, campaign=self.campaign, ine=ine) if (n := _need(r))]
 
     async def pupil_interviews(self, ine: str) -> list[PupilInterview]:
-        return [PupilInterview(r["interview_id"], r["domain_code"], r["slot_id"], r["reception_uai"], r["starts_at"],
-                               r["status"])
-                async for r in q.pupil_interviews(self.conn, campaign=self.campaign, ine=ine)]
+        return [
+            PupilInterview(
+                r["interview_id"], r["domain_code"], r["slot_id"], r["reception_uai"], r["starts_at"], r["status"]
+            )
+            async for r in q.pupil_interviews(self.conn, campaign=self.campaign, ine=ine)
+        ]
 
     async def candidate_slots(self, domains: list[str], earliest: datetime) -> list[Slot]:
         """Open slots of these domains with a free seat from ``earliest`` on: what the planner chooses among."""
-        return [Slot(str(r["slot_id"]), r["reception_uai"], r["starts_at"], r["free_seats"],
-                     domain_code=r["domain_code"])
-                async for r in q.candidate_slots(self.conn, campaign=self.campaign, domains=domains,
-                                                 earliest=earliest)]
+        return [
+            Slot(str(r["slot_id"]), r["reception_uai"], r["starts_at"], r["free_seats"], domain_code=r["domain_code"])
+            async for r in q.candidate_slots(self.conn, campaign=self.campaign, domains=domains, earliest=earliest)
+        ]
 
     def savepoint(self) -> Transaction:
         """A plan is carried out whole or not at all, inside the caller's transaction."""
         return self.conn.transaction()
 
-    async def book(self, ine: str, domain_code: str, slot_id: str, *, half_day_rule: bool,
-                   now: datetime) -> Booking:
+    async def book(self, ine: str, domain_code: str, slot_id: str, *, half_day_rule: bool, now: datetime) -> Booking:
         """Takes a seat in the slot and records the interview; SeatTaken when the seat is gone."""
         seat = await q.take_seat(self.conn, slot_id=uuid.UUID(slot_id))
         if seat is None:
             raise SeatTaken(slot_id)
         interview_id = uuid.uuid4()
         row = await q.record_interview(
-            self.conn, interview_id=interview_id, campaign=self.campaign, ine=ine, domain_code=domain_code,
-            slot_id=uuid.UUID(slot_id), reception_uai=seat["reception_uai"], place=seat["place"],
-            starts_at=seat["starts_at"], ends_at=seat["ends_at"],
-            half_day=seat["half_day"] if half_day_rule else None, now=now,
+            self.conn,
+            interview_id=interview_id,
+            campaign=self.campaign,
+            ine=ine,
+            domain_code=domain_code,
+            slot_id=uuid.UUID(slot_id),
+            reception_uai=seat["reception_uai"],
+            place=seat["place"],
+            starts_at=seat["starts_at"],
+            ends_at=seat["ends_at"],
+            half_day=seat["half_day"] if half_day_rule else None,
+            now=now,
         )
         if row is None:  # the need is gone: nothing of the plan stays
             raise SeatTaken(slot_id)
-        return Booking(interview_id, seat["reception_uai"], seat["place"], seat["starts_at"], seat["ends_at"],
-                       tuple(row["formation_codes"]))
+        return Booking(
+            interview_id,
+            seat["reception_uai"],
+            seat["place"],
+            seat["starts_at"],
+            seat["ends_at"],
+            tuple(row["formation_codes"]),
+        )
 
     async def active_interview(self, ine: str, domain_code: str) -> ActiveInterview | None:
         row = await q.active_interview(self.conn, campaign=self.campaign, ine=ine, domain_code=domain_code)
@@ -200,49 +233,104 @@ class SchedulingRepository:
         row = await q.report_attendance(self.conn, interview_id=interview_id, attended=attended)
         return None if row is None else ReportedInterview(**row)
 
-    async def insert_slot(self, *, reception_uai: str, domain_code: str, place: str, starts_at: datetime,
-                          ends_at: datetime, half_day: str, capacity: int) -> bool:
-        return bool(await q.insert_slot(
-            self.conn, slot_id=uuid.uuid4(), campaign=self.campaign, reception_uai=reception_uai,
-            domain_code=domain_code, place=place, starts_at=starts_at, ends_at=ends_at, half_day=half_day,
-            capacity=capacity,
-        ))
+    async def insert_slot(
+        self,
+        *,
+        reception_uai: str,
+        domain_code: str,
+        place: str,
+        starts_at: datetime,
+        ends_at: datetime,
+        half_day: str,
+        capacity: int,
+    ) -> bool:
+        return bool(
+            await q.insert_slot(
+                self.conn,
+                slot_id=uuid.uuid4(),
+                campaign=self.campaign,
+                reception_uai=reception_uai,
+                domain_code=domain_code,
+                place=place,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                half_day=half_day,
+                capacity=capacity,
+            )
+        )
 
     async def reopen_slots(self, *, reception_uai: str, domain_code: str, starts: list[datetime]) -> int:
-        return int(await q.reopen_slots(self.conn, campaign=self.campaign, reception_uai=reception_uai,
-                                        domain_code=domain_code, starts=starts))
+        return int(
+            await q.reopen_slots(
+                self.conn, campaign=self.campaign, reception_uai=reception_uai, domain_code=domain_code, starts=starts
+            )
+        )
 
-    async def pupils_booked_in_slots(self, *, reception_uai: str, domain_code: str, starts: list[datetime],
-                                     now: datetime) -> list[str]:
-        return [r["ine"] async for r in q.pupils_booked_in_slots(
-            self.conn, campaign=self.campaign, reception_uai=reception_uai, domain_code=domain_code,
-            starts=starts, now=now)]
+    async def pupils_booked_in_slots(
+        self, *, reception_uai: str, domain_code: str, starts: list[datetime], now: datetime
+    ) -> list[str]:
+        return [
+            r["ine"]
+            async for r in q.pupils_booked_in_slots(
+                self.conn,
+                campaign=self.campaign,
+                reception_uai=reception_uai,
+                domain_code=domain_code,
+                starts=starts,
+                now=now,
+            )
+        ]
 
     async def lock_slots(self, *, reception_uai: str, domain_code: str, starts: list[datetime]) -> list[DeclaredSlot]:
-        return [DeclaredSlot(r["slot_id"], r["starts_at"], r["cancelled"]) async for r in q.lock_slots(
-            self.conn, campaign=self.campaign, reception_uai=reception_uai, domain_code=domain_code, starts=starts)]
+        return [
+            DeclaredSlot(r["slot_id"], r["starts_at"], r["cancelled"])
+            async for r in q.lock_slots(
+                self.conn, campaign=self.campaign, reception_uai=reception_uai, domain_code=domain_code, starts=starts
+            )
+        ]
 
     async def close_slots(self, slot_ids: list[uuid.UUID], *, reason: str, now: datetime) -> int:
         return int(await q.close_slots(self.conn, slot_ids=slot_ids, reason=reason, now=now))
 
-    async def cancel_interviews_in_slots(self, slot_ids: list[uuid.UUID], *, reason: str,
-                                         now: datetime) -> list[MovedInterview]:
+    async def cancel_interviews_in_slots(
+        self, slot_ids: list[uuid.UUID], *, reason: str, now: datetime
+    ) -> list[MovedInterview]:
         return [
-            MovedInterview(r["interview_id"], r["ine"], r["domain_code"],
-                           None if r["origin_uai"] is None else
-                           Need(r["ine"], r["domain_code"], r["origin_uai"], r["registered_at"],
-                                tuple(r["formation_codes"]), "waiting", None))
-            async for r in q.cancel_interviews_in_slots(self.conn, campaign=self.campaign, slot_ids=slot_ids,
-                                                        reason=reason, now=now)
+            MovedInterview(
+                r["interview_id"],
+                r["ine"],
+                r["domain_code"],
+                None
+                if r["origin_uai"] is None
+                else Need(
+                    r["ine"],
+                    r["domain_code"],
+                    r["origin_uai"],
+                    r["registered_at"],
+                    tuple(r["formation_codes"]),
+                    "waiting",
+                    None,
+                ),
+            )
+            async for r in q.cancel_interviews_in_slots(
+                self.conn, campaign=self.campaign, slot_ids=slot_ids, reason=reason, now=now
+            )
         ]
 
     async def waiting_pupils(self, domain_code: str, limit: int) -> list[Need]:
-        return [n for r in [r async for r in q.waiting_pupils(
-            self.conn, campaign=self.campaign, domain_code=domain_code, limit=limit)] if (n := _need(r))]
+        return [
+            n
+            for r in [
+                r
+                async for r in q.waiting_pupils(self.conn, campaign=self.campaign, domain_code=domain_code, limit=limit)
+            ]
+            if (n := _need(r))
+        ]
 
     async def domains_to_drain(self, earliest: datetime) -> list[str]:
-        return [r["domain_code"] async for r in q.domains_to_drain(self.conn, campaign=self.campaign,
-                                                                     earliest=earliest)]
+        return [
+            r["domain_code"] async for r in q.domains_to_drain(self.conn, campaign=self.campaign, earliest=earliest)
+        ]
 
     async def shortfall_changes(self) -> list[tuple[str, int]]:
         return [(r["domain_code"], r["waiting"]) async for r in q.shortfall_changes(self.conn, campaign=self.campaign)]
@@ -252,13 +340,20 @@ class SchedulingRepository:
 
     async def waiting_registered_before(self, registered_before: datetime) -> dict[str, int]:
         """Per domain, planned pupils registered before the instant who still wait for a seat."""
-        return {r["domain_code"]: r["waiting"] async for r in q.waiting_registered_before(
-            self.conn, campaign=self.campaign, registered_before=registered_before)}
+        return {
+            r["domain_code"]: r["waiting"]
+            async for r in q.waiting_registered_before(
+                self.conn, campaign=self.campaign, registered_before=registered_before
+            )
+        }
 
     async def raise_alarm(self, domain_code: str, today: date, waiting: int, now: datetime) -> bool:
         """True when this is the domain's first alarm of the campaign day ``today``."""
-        return bool(await q.raise_alarm(self.conn, campaign=self.campaign, domain_code=domain_code, today=today,
-                                        waiting=waiting, now=now))
+        return bool(
+            await q.raise_alarm(
+                self.conn, campaign=self.campaign, domain_code=domain_code, today=today, waiting=waiting, now=now
+            )
+        )
 
     async def no_shows_by_origin(self) -> list[NoShows]:
         return [NoShows(**r) async for r in q.no_shows_by_origin(self.conn, campaign=self.campaign)]

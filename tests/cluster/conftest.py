@@ -49,11 +49,18 @@ class ClusterStack:
     def __init__(self) -> None:
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("PASSPRO_") or k == "PASSPRO_PG_BIN"}
         self.env.update(
-            PASSPRO_VAR=str(VAR), PASSPRO_CLUSTER=str(NODES), PASSPRO_RABBIT_NODE=f"{NODE_PREFIX}@localhost",
-            PASSPRO_AMQP_PORT=str(AMQP_PORT), PASSPRO_MANAGEMENT_PORT=str(MANAGEMENT_PORT),
-            PASSPRO_PG_PORT=str(PG_PORT), PASSPRO_HEALTH_BASE_PORT=str(HEALTH_BASE_PORT),
-            PASSPRO_AFFELNET_PORT="18791", PASSPRO_SMTP_PORT="18792", PASSPRO_REPLICAS="1",
-            PASSPRO_CLOCK=CLOCK, PYTHONPATH=str(ROOT),
+            PASSPRO_VAR=str(VAR),
+            PASSPRO_CLUSTER=str(NODES),
+            PASSPRO_RABBIT_NODE=f"{NODE_PREFIX}@localhost",
+            PASSPRO_AMQP_PORT=str(AMQP_PORT),
+            PASSPRO_MANAGEMENT_PORT=str(MANAGEMENT_PORT),
+            PASSPRO_PG_PORT=str(PG_PORT),
+            PASSPRO_HEALTH_BASE_PORT=str(HEALTH_BASE_PORT),
+            PASSPRO_AFFELNET_PORT="18791",
+            PASSPRO_SMTP_PORT="18792",
+            PASSPRO_REPLICAS="1",
+            PASSPRO_CLOCK=CLOCK,
+            PYTHONPATH=str(ROOT),
         )
         self.database_url = f"postgresql://passpro:passpro@127.0.0.1:{PG_PORT}/passpro"
 
@@ -66,8 +73,7 @@ class ClusterStack:
     async def deploy(self, *args: str) -> float:
         """``python -m deploy.local <args>``; returns how long it took."""
         started = time.monotonic()
-        proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "deploy.local", *args, env=self.env,
-                                                    cwd=ROOT)
+        proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "deploy.local", *args, env=self.env, cwd=ROOT)
         if await proc.wait() != 0:
             raise RuntimeError(f"deploy.local {' '.join(args)} failed ({proc.returncode}); see {VAR / 'log'}")
         return time.monotonic() - started
@@ -98,8 +104,11 @@ class ClusterStack:
         async with httpx.AsyncClient(timeout=5) as client:
             for i in range(5):
                 text = (await client.get(f"http://127.0.0.1:{HEALTH_BASE_PORT + i}/metrics")).text
-                total += sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-                             if line.startswith(name + "{") and label in line)
+                total += sum(
+                    float(line.rsplit(" ", 1)[1])
+                    for line in text.splitlines()
+                    if line.startswith(name + "{") and label in line
+                )
         return total
 
 

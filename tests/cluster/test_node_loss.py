@@ -29,8 +29,10 @@ from tests.cluster.conftest import CLOCK, NODES, ClusterStack
 
 PUPILS = 300
 SEED = 2013
-ANSWERS = {"register_candidacy": ("enrollment.candidacy_registered", "enrollment.command_rejected"),
-           "declare_interview_slots": ("scheduling.slots_declared", "scheduling.command_rejected")}
+ANSWERS = {
+    "register_candidacy": ("enrollment.candidacy_registered", "enrollment.command_rejected"),
+    "declare_interview_slots": ("scheduling.slots_declared", "scheduling.command_rejected"),
+}
 WORK_QUEUES = [spec.name for spec in routing.QUEUES]
 
 
@@ -49,9 +51,18 @@ def declarations(need: dict[str, int]) -> list[dict[str, Any]]:
             start = (first_day + timedelta(days=i)).replace(hour=(9, 14, 10, 15)[i % 4], minute=0)
             school = domain.reception_uais[i % len(domain.reception_uais)]
             slots[school].append({"starts_at": start.isoformat(), "duration_minutes": 30, "capacity": 3})
-        bodies += [{"command_id": str(uuid.uuid4()), "campaign": campaign.campaign, "actor_uai": school,
-                    "domain_code": domain.code, "place": "Salle des entretiens", "slots": school_slots}
-                   for school, school_slots in slots.items() if school_slots]
+        bodies += [
+            {
+                "command_id": str(uuid.uuid4()),
+                "campaign": campaign.campaign,
+                "actor_uai": school,
+                "domain_code": domain.code,
+                "place": "Salle des entretiens",
+                "slots": school_slots,
+            }
+            for school, school_slots in slots.items()
+            if school_slots
+        ]
     return bodies
 
 
@@ -161,9 +172,16 @@ async def test_losing_the_node_the_services_use_mid_campaign_loses_and_doubles_n
     led = [name for name in WORK_QUEUES if before[name]["leader"] == victim_name]
     portal_node = next(k for k in range(NODES, 0, -1) if k != victim)
 
-    async with PortalClient(cluster.portal_url(portal_node), bindings=(
-            "enrollment.candidacy_registered", "enrollment.command_rejected", "scheduling.slots_declared",
-            "scheduling.command_rejected", "scheduling.interview_booked")) as portal:
+    async with PortalClient(
+        cluster.portal_url(portal_node),
+        bindings=(
+            "enrollment.candidacy_registered",
+            "enrollment.command_rejected",
+            "scheduling.slots_declared",
+            "scheduling.command_rejected",
+            "scheduling.interview_booked",
+        ),
+    ) as portal:
         publishing = asyncio.create_task(campaign.publish(portal))
 
         async def a_third_answered() -> bool:
@@ -183,13 +201,16 @@ async def test_losing_the_node_the_services_use_mid_campaign_loses_and_doubles_n
             recovered_s = time.monotonic() - killed_at
             doubles = await conn.fetchval(
                 "SELECT count(*) FROM (SELECT 1 FROM scheduling.interviews WHERE status = 'booked'"
-                " GROUP BY ine, domain_code HAVING count(*) > 1) d")
+                " GROUP BY ine, domain_code HAVING count(*) > 1) d"
+            )
             unbooked = await conn.fetchval(
                 "SELECT count(*) FROM scheduling.needs n WHERE NOT EXISTS (SELECT 1 FROM scheduling.interviews i"
-                " WHERE i.ine = n.ine AND i.domain_code = n.domain_code AND i.status = 'booked')")
+                " WHERE i.ine = n.ine AND i.domain_code = n.domain_code AND i.status = 'booked')"
+            )
             over = await conn.fetchval(
                 "SELECT count(*) FROM scheduling.slots s WHERE s.booked > s.capacity OR s.booked <>"
-                " (SELECT count(*) FROM scheduling.interviews i WHERE i.slot_id = s.slot_id AND i.status = 'booked')")
+                " (SELECT count(*) FROM scheduling.interviews i WHERE i.slot_id = s.slot_id AND i.status = 'booked')"
+            )
         finally:
             await conn.close()
         bookings = {e["event_id"]: e for e in portal.events if e["_routing_key"] == "scheduling.interview_booked"}
@@ -221,13 +242,17 @@ async def test_losing_the_node_the_services_use_mid_campaign_loses_and_doubles_n
         return all(sorted(queues[name]["online"]) == everyone for name in WORK_QUEUES)
 
     await until("the node back in every quorum queue", back_in_every_queue, 60)
-    print(f"\nnode loss: {victim_name} killed, leader of {len(led)} of {len(WORK_QUEUES)} work queues; "
-          f"{sum(campaign.need.values())} interviews for {PUPILS} pupils ({candidacies} candidacies)")
-    print(f"attempts {campaign.published} / confirmed {campaign.published - campaign.retried} / "
-          f"lost {answer_counts[0]} / duplicated effects {doubles + over} / redelivered {redelivered:.0f} / "
-          f"parked {parked}; duplicates dropped by the inboxes {filtered:.0f}, events seen twice {seen_twice}; "
-          f"settled {recovered_s:.0f} s after the kill; node back in {took:.0f} s; "
-          f"whole run {time.monotonic() - started:.0f} s")
+    print(
+        f"\nnode loss: {victim_name} killed, leader of {len(led)} of {len(WORK_QUEUES)} work queues; "
+        f"{sum(campaign.need.values())} interviews for {PUPILS} pupils ({candidacies} candidacies)"
+    )
+    print(
+        f"attempts {campaign.published} / confirmed {campaign.published - campaign.retried} / "
+        f"lost {answer_counts[0]} / duplicated effects {doubles + over} / redelivered {redelivered:.0f} / "
+        f"parked {parked}; duplicates dropped by the inboxes {filtered:.0f}, events seen twice {seen_twice}; "
+        f"settled {recovered_s:.0f} s after the kill; node back in {took:.0f} s; "
+        f"whole run {time.monotonic() - started:.0f} s"
+    )
 
     assert victim_name not in moved and sum(moved.values()) == 2 * len(routing.SERVICES), moved
     assert led and all(after[name]["leader"] != victim_name for name in WORK_QUEUES)
@@ -237,7 +262,12 @@ async def test_losing_the_node_the_services_use_mid_campaign_loses_and_doubles_n
     assert doubles == 0 and over == 0 and unbooked == 0
     assert len(bookings) == needed and max(pairs.values()) == 1
     assert counts["interviews"] == counts["booked"] == needed
-    assert counts["enrollment"] == counts["opinions"] == counts["notifications"] == counts["affelnet_export"] \
+    assert (
+        counts["enrollment"]
+        == counts["opinions"]
+        == counts["notifications"]
+        == counts["affelnet_export"]
         == candidacies
+    )
     assert counts["enrollment_interviews"] == counts["opinions_interviews"] == counts["convocations"] == needed
     assert parked == 0 and all(after[name]["messages"] == 0 for name in WORK_QUEUES)

@@ -186,12 +186,16 @@ SAMPLES: dict[type[Message], Message] = {
         **EVENT_ENVELOPE, reception_uai=RECEPTION_UAI, domain_code="hotellerie-restauration", slots_added=1
     ),
     SlotsCancelled: SlotsCancelled(
-        **EVENT_ENVELOPE, reception_uai=RECEPTION_UAI, domain_code="hotellerie-restauration", slots_cancelled=1,
+        **EVENT_ENVELOPE,
+        reception_uai=RECEPTION_UAI,
+        domain_code="hotellerie-restauration",
+        slots_cancelled=1,
         interviews_moved=3,
     ),
     InterviewRequested: InterviewRequested(**EVENT_ENVELOPE, ine=INE, domain_code="hotellerie-restauration"),
-    InterviewsAtRisk: InterviewsAtRisk(**EVENT_ENVELOPE, domain_code="hotellerie-restauration", waiting_pupils=7,
-                                       last_booking_day=date(2013, 4, 12)),
+    InterviewsAtRisk: InterviewsAtRisk(
+        **EVENT_ENVELOPE, domain_code="hotellerie-restauration", waiting_pupils=7, last_booking_day=date(2013, 4, 12)
+    ),
     InterviewReported: InterviewReported(
         **EVENT_ENVELOPE,
         interview_id=INTERVIEW_ID,

@@ -139,8 +139,7 @@ def test_optional_settings_have_their_defaults(tmp_path: Path) -> None:
         line
         for line in text.splitlines()
         if not line.startswith(("interview_reminder_days", "academie_departements", "[scheduling]"))
-        and not line.startswith(("min_gap_hours", "one_interview_per_half_day", "planning_round_seconds",
-                                 "alarm_days"))
+        and not line.startswith(("min_gap_hours", "one_interview_per_half_day", "planning_round_seconds", "alarm_days"))
     ]
     path = tmp_path / "minimal.toml"
     path.write_text("\n".join(kept), encoding="utf-8")
@@ -257,8 +256,9 @@ def test_a_missing_file_is_a_campaign_file_error(tmp_path: Path) -> None:
 def test_the_campaign_is_over_once_wishes_are_entered_and_the_last_report_is_due() -> None:
     calendar = load_campaign().calendar
 
-    assert calendar.last_day == max(calendar.affelnet_wish_deadline,
-                                    calendar.interviews_end_on + timedelta(days=calendar.report_delay_days))
+    assert calendar.last_day == max(
+        calendar.affelnet_wish_deadline, calendar.interviews_end_on + timedelta(days=calendar.report_delay_days)
+    )
     assert calendar.last_day.isoformat() == "2013-05-31"
 
 
@@ -352,7 +352,9 @@ def test_an_origin_school_may_go_without_address_or_kind(tmp_path: Path) -> None
 
 def test_r12_the_bundled_campaign_scopes_two_portals_to_their_schools(campaign: Campaign) -> None:
     assert [(p.name, p.schools) for p in campaign.portals] == [
-        ("portal-93", ["0930122C", "0931500A"]), ("portal-94", ["0941918Z"])]
+        ("portal-93", ["0930122C", "0931500A"]),
+        ("portal-94", ["0941918Z"]),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -362,7 +364,7 @@ def test_r12_the_bundled_campaign_scopes_two_portals_to_their_schools(campaign: 
         ('name = "portal-94"', 'name = "scheduling"', "portals[1].name: 'scheduling' is already a Passpro account"),
         ('name = "portal-94"', 'name = "portal"', "portals[1].name: 'portal' is already a Passpro account"),
         ('schools = ["0941918Z"]', 'schools = ["0941918A"]', "wrong check letter"),
-        ('schools = ["0941918Z"]', 'schools = []', "portals"),
+        ('schools = ["0941918Z"]', "schools = []", "portals"),
     ],
 )
 def test_r12_a_wrong_portal_stops_the_services_naming_the_key(

@@ -167,8 +167,14 @@ def test_blank_names_are_rejected(field: str) -> None:
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("pupil.last_name", "Du\u0000pont"), ("pupil.ine", "0000000001A\u0000"), ("origin_uai", "0930122C\n"),
-     ("formation_code", "cap\x1b[0m"), ("referent.name", "\x07"), ("origin_comment", "Motivée\x7f")],
+    [
+        ("pupil.last_name", "Du\u0000pont"),
+        ("pupil.ine", "0000000001A\u0000"),
+        ("origin_uai", "0930122C\n"),
+        ("formation_code", "cap\x1b[0m"),
+        ("referent.name", "\x07"),
+        ("origin_comment", "Motivée\x7f"),
+    ],
 )
 def test_control_characters_are_rejected(field: str, value: str) -> None:
     with pytest.raises(ValidationError, match="control characters"):

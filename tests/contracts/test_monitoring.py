@@ -51,8 +51,11 @@ def test_the_committed_file_is_the_generated_one(name: str) -> None:
 
 def test_no_generated_file_is_left_over_from_an_older_generator() -> None:
     generated = {Path(name) for name in monitoring.files()}
-    on_disk = {p.relative_to(monitoring.HERE) for p in monitoring.HERE.rglob("*")
-               if p.is_file() and p.suffix in (".yml", ".json")}
+    on_disk = {
+        p.relative_to(monitoring.HERE)
+        for p in monitoring.HERE.rglob("*")
+        if p.is_file() and p.suffix in (".yml", ".json")
+    }
 
     assert on_disk == generated
 
@@ -72,8 +75,11 @@ def test_the_dashboard_queries_only_series_the_services_expose_with_their_labels
 
 @pytest.mark.parametrize("expr", _expressions())
 def test_the_dashboard_queries_only_rabbitmq_series_that_are_scraped(expr: str) -> None:
-    scraped = {family for job in monitoring.prometheus_config()["scrape_configs"]
-               for family in job.get("params", {}).get("family", [])}
+    scraped = {
+        family
+        for job in monitoring.prometheus_config()["scrape_configs"]
+        for family in job.get("params", {}).get("family", [])
+    }
 
     for name in re.findall(r"\b(rabbitmq_[a-z_]+)", expr):
         assert RABBITMQ_FAMILIES.get(name) in scraped, f"{name} is not in a scraped family"

@@ -58,8 +58,11 @@ def test_the_committed_file_is_the_generated_one(name: str) -> None:
 
 def test_no_generated_file_is_left_over_from_an_older_generator() -> None:
     generated = {Path(name) for name in production.files()}
-    on_disk = {p.relative_to(production.HERE) for folder in ("kubernetes", "rabbitmq")
-               for p in (production.HERE / folder).iterdir()}
+    on_disk = {
+        p.relative_to(production.HERE)
+        for folder in ("kubernetes", "rabbitmq")
+        for p in (production.HERE / folder).iterdir()
+    }
 
     assert on_disk == {p for p in generated if p.parts[0] in ("kubernetes", "rabbitmq")}
 
@@ -79,7 +82,8 @@ def test_every_queue_of_the_definitions_is_quorum(filled: dict[str, str]) -> Non
 
     assert queues and all(q["arguments"]["x-queue-type"] == "quorum" for q in queues)
     assert {q["name"] for q in queues} == {
-        n for spec_ in routing.QUEUES for n in (spec_.name, spec_.parking, *spec_.retries)} | {topology.EXHAUSTED_QUEUE}
+        n for spec_ in routing.QUEUES for n in (spec_.name, spec_.parking, *spec_.retries)
+    } | {topology.EXHAUSTED_QUEUE}
 
 
 def test_every_retry_queue_waits_its_delay_then_returns_to_its_own_work_queue_only(filled: dict[str, str]) -> None:
@@ -118,7 +122,9 @@ def test_every_work_queue_has_the_delivery_limit_and_parks_past_it(filled: dict[
         arguments = by_name[queue.name]
         assert arguments["x-delivery-limit"] == topology.DELIVERY_LIMIT
         assert (arguments["x-dead-letter-exchange"], arguments["x-dead-letter-routing-key"]) == (
-            routing.PARKING_EXCHANGE, queue.parking)
+            routing.PARKING_EXCHANGE,
+            queue.parking,
+        )
         assert arguments["x-dead-letter-strategy"] == "at-least-once"
 
 
@@ -127,7 +133,8 @@ def test_the_definitions_are_the_production_vhost_only(filled: dict[str, str]) -
 
     assert document["vhosts"] == [{"name": routing.VHOST}]
     assert {item["vhost"] for key in ("permissions", "exchanges", "queues", "bindings") for item in document[key]} == {
-        routing.VHOST}
+        routing.VHOST
+    }
 
 
 def test_each_account_gets_the_password_its_variable_holds(filled: dict[str, str]) -> None:
@@ -188,7 +195,9 @@ def test_every_service_has_a_deployment_with_both_probes_and_its_broker_password
     assert container["livenessProbe"]["httpGet"] == {"path": "/health/live", "port": "health"}
     assert container["readinessProbe"]["httpGet"] == {"path": "/health/ready", "port": "health"}
     assert env["PASSPRO_AMQP_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
-        "name": secrets.BROKER_ACCOUNTS, "key": service}
+        "name": secrets.BROKER_ACCOUNTS,
+        "key": service,
+    }
     assert env["PASSPRO_SERVICE"]["value"] == env["PASSPRO_AMQP_USER"]["value"] == service
     assert ipaddress.ip_address(env["PASSPRO_HEALTH_HOST"]["value"]).is_unspecified
     assert int(env["PASSPRO_HEALTH_PORT"]["value"]) == health
@@ -303,7 +312,8 @@ def test_compose_references_only_what_it_defines() -> None:
     for name, service in services.items():
         assert set(service.get("depends_on", {})) <= set(services), name
         assert {s if isinstance(s, str) else s["source"] for s in service.get("secrets", [])} <= set(
-            document["secrets"]), name
+            document["secrets"]
+        ), name
         assert {c["source"] for c in service.get("configs", [])} <= set(document["configs"]), name
         named = {v.split(":", 1)[0] for v in service.get("volumes", []) if not v.startswith((".", "/"))}
         assert named <= set(document["volumes"]), name
@@ -333,7 +343,8 @@ def test_every_service_runs_in_compose_as_replicas_checked_on_its_readiness(serv
     assert environment["PASSPRO_AMQP_PASSWORD"].startswith("${" + spec.password_env(service) + ":?")
     assert ipaddress.ip_address(environment["PASSPRO_HEALTH_HOST"]).is_unspecified
     assert {node: {"condition": "service_healthy"} for node in ("postgres", "rabbitmq-1")}.items() <= entry[
-        "depends_on"].items()
+        "depends_on"
+    ].items()
 
 
 def test_compose_nodes_boot_after_the_definitions_are_written() -> None:
@@ -351,12 +362,11 @@ def test_compose_nodes_boot_after_the_definitions_are_written() -> None:
 
 def test_the_image_installs_the_lock_and_the_project_and_runs_the_chosen_service() -> None:
     dockerfile = (production.HERE / "Dockerfile").read_text()
-    sources = [part for line in dockerfile.splitlines() if line.startswith("COPY")
-               for part in line.split()[1:-1]]
+    sources = [part for line in dockerfile.splitlines() if line.startswith("COPY") for part in line.split()[1:-1]]
 
     assert all((ROOT / source).exists() for source in sources), sources
     assert "pip install -r requirements.lock" in dockerfile and "pip install --no-deps ." in dockerfile
-    assert "python -m \\\"services.${PASSPRO_SERVICE" in dockerfile
+    assert 'python -m \\"services.${PASSPRO_SERVICE' in dockerfile
     assert all((ROOT / "services" / service / "__main__.py").is_file() for service in routing.SERVICES)
 
 
@@ -378,7 +388,8 @@ def test_every_service_logs_in_to_the_database_as_its_own_role_never_the_adminis
     # The administrator's password reaches the provisioning job only.
     assert spec.DB_PASSWORD_ENV not in json.dumps(composed)
     assert {"name": secrets.DATABASE, "key": "password"} not in [
-        value.get("secretKeyRef") for value in env.values() if isinstance(value, dict)]
+        value.get("secretKeyRef") for value in env.values() if isinstance(value, dict)
+    ]
     assert "PASSPRO_DATABASE_PASSWORD" not in composed and "PASSPRO_DATABASE_PASSWORD" not in env
 
 
@@ -394,7 +405,8 @@ def test_compose_makes_the_database_roles_before_any_service_starts() -> None:
     assert {f"PASSPRO_{s.upper()}_DATABASE_PASSWORD" for s in routing.SERVICES} <= set(job["environment"])
     for service in routing.SERVICES:
         assert services[spec.dashed(service)]["depends_on"][compose.DATABASE_ROLES] == {
-            "condition": "service_completed_successfully"}
+            "condition": "service_completed_successfully"
+        }
 
 
 def test_kubernetes_runs_a_job_making_every_role_from_the_database_secret() -> None:
@@ -408,14 +420,17 @@ def test_kubernetes_runs_a_job_making_every_role_from_the_database_secret() -> N
     assert env["PASSPRO_DATABASE_PASSWORD"] == {"secretKeyRef": {"name": secrets.DATABASE, "key": "password"}}
     for service in routing.SERVICES:
         assert env[f"PASSPRO_{service.upper()}_DATABASE_PASSWORD"] == {
-            "secretKeyRef": {"name": secrets.DATABASE, "key": service}}
+            "secretKeyRef": {"name": secrets.DATABASE, "key": service}
+        }
 
 
 def test_the_database_secret_holds_each_roles_password_from_its_variable(filled: dict[str, str]) -> None:
     database = next(s for s in secrets.kubernetes() if s["metadata"]["name"] == secrets.DATABASE)["stringData"]
 
-    assert database == {"password": filled[spec.DB_PASSWORD_ENV],
-                        **{s: filled[f"PASSPRO_{s.upper()}_DATABASE_PASSWORD"] for s in routing.SERVICES}}
+    assert database == {
+        "password": filled[spec.DB_PASSWORD_ENV],
+        **{s: filled[f"PASSPRO_{s.upper()}_DATABASE_PASSWORD"] for s in routing.SERVICES},
+    }
     assert len(set(database.values())) == len(routing.SERVICES) + 1
 
 
@@ -427,5 +442,4 @@ def test_mail_leaves_over_starttls_with_a_login_whose_password_is_a_secret() -> 
     assert (config["PASSPRO_SMTP_TLS"], config["PASSPRO_SMTP_PORT"]) == ("starttls", "587")
     assert composed["PASSPRO_SMTP_TLS"].startswith("${PASSPRO_SMTP_TLS:?")
     assert composed["PASSPRO_SMTP_PASSWORD"].startswith(f"${{{spec.SMTP_PASSWORD_ENV}:?")
-    assert _env_of(container)["PASSPRO_SMTP_PASSWORD"] == {
-        "secretKeyRef": {"name": secrets.SMTP, "key": "password"}}
+    assert _env_of(container)["PASSPRO_SMTP_PASSWORD"] == {"secretKeyRef": {"name": secrets.SMTP, "key": "password"}}

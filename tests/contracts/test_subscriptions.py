@@ -34,8 +34,9 @@ def test_no_handler_is_written_for_a_message_the_service_is_not_bound_to(service
     """A coroutine named after a public message but left out of the bindings would never run."""
     handlers = importlib.import_module(f"services.{service}.handlers")
     definition = importlib.import_module(f"services.{service}.app").SERVICE
-    named = {name for name, value in vars(handlers).items()
-             if inspect.iscoroutinefunction(value) and name in _public_names()}
+    named = {
+        name for name, value in vars(handlers).items() if inspect.iscoroutinefunction(value) and name in _public_names()
+    }
     handled = set(definition.commands) | {key.partition(".")[2] for key in definition.events}
 
     assert named <= handled, named - handled
@@ -47,6 +48,9 @@ def test_a_service_receives_the_commands_it_owns_and_handles_only_those(service:
     owned = {key for key, owner in routing.COMMAND_OWNERS.items() if owner == service}
 
     # Each owned command in both forms: ``<command>`` and a school portal's ``<command>.<uai>``.
-    assert _bound(service, routing.COMMANDS_EXCHANGE) == {*owned, *(f"{key}.*" for key in owned),
-                                                          *routing.BROADCAST_COMMANDS}
+    assert _bound(service, routing.COMMANDS_EXCHANGE) == {
+        *owned,
+        *(f"{key}.*" for key in owned),
+        *routing.BROADCAST_COMMANDS,
+    }
     assert set(definition.commands) == owned

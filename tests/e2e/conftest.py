@@ -67,10 +67,16 @@ async def fresh_stack(clock: str) -> AsyncIterator[ServiceStack]:
     """A fresh campaign on the test vhost and database, the five services on ``clock``, talking to the run's
     Affelnet receiver and SMTP server; stopped on leaving."""
     await reset_state()
-    services = ServiceStack(clock=clock, extra_env={
-        "PASSPRO_AFFELNET_URL": f"http://127.0.0.1:{AFFELNET_PORT}", "PASSPRO_AFFELNET_TOKEN": AFFELNET_TOKEN,
-        "PASSPRO_SMTP_HOST": "127.0.0.1", "PASSPRO_SMTP_PORT": str(SMTP_PORT),
-        "PASSPRO_OPERATORS_MAILBOX": OPERATORS_MAILBOX})
+    services = ServiceStack(
+        clock=clock,
+        extra_env={
+            "PASSPRO_AFFELNET_URL": f"http://127.0.0.1:{AFFELNET_PORT}",
+            "PASSPRO_AFFELNET_TOKEN": AFFELNET_TOKEN,
+            "PASSPRO_SMTP_HOST": "127.0.0.1",
+            "PASSPRO_SMTP_PORT": str(SMTP_PORT),
+            "PASSPRO_OPERATORS_MAILBOX": OPERATORS_MAILBOX,
+        },
+    )
     try:
         await services.start_all()
         yield services
@@ -108,8 +114,7 @@ class Clock:
         )
         for service in ("enrollment", "scheduling", "opinions", "notifications", "affelnet_export"):
             await self.portal.wait_for(
-                lambda e, s=service: e["_routing_key"] == f"{s}.clock_advanced"
-                and e.get("causation_id") == command_id
+                lambda e, s=service: e["_routing_key"] == f"{s}.clock_advanced" and e.get("causation_id") == command_id
             )
         self.at = target
 

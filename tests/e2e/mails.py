@@ -16,8 +16,9 @@ from harness.mail_sink import MailSink
 from tests.conftest import TEST_DATABASE_URL
 
 
-async def mails(sink: MailSink, predicate: Callable[[EmailMessage], bool], count: int = 1,
-                timeout: float = 180) -> list[EmailMessage]:
+async def mails(
+    sink: MailSink, predicate: Callable[[EmailMessage], bool], count: int = 1, timeout: float = 180
+) -> list[EmailMessage]:
     """The mails matching ``predicate``, waiting up to ``timeout`` s for ``count`` of them: after an SMTP outage,
     the sender's back-off (doubling from 2 s) may put the next attempt a minute or more after the server is back."""
     deadline = asyncio.get_running_loop().time() + timeout

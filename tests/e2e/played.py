@@ -37,37 +37,61 @@ async def play_one_pupil(portal: PortalClient, clock: Clock, *, bonus: bool = Tr
     await clock.at_least(OPEN)
     assert registrations_open(clock), (
         "registrations are closed on this session's clock and nothing was played: run this file alone, "
-        "or with the files before it (`pytest tests/e2e`)")
+        "or with the files before it (`pytest tests/e2e`)"
+    )
     start = (clock.at + timedelta(days=6)).replace(hour=10, minute=0, second=0, microsecond=0)
-    declared = await answer_of(portal, "declare_interview_slots", {
-        "command_id": str(uuid.uuid4()), "campaign": "2013", "actor_uai": RECEPTION, "domain_code": DOMAIN,
-        "place": "Bergerie du lycée", "slots": [{"starts_at": start.isoformat(), "duration_minutes": 30,
-                                                 "capacity": 1}]})
+    declared = await answer_of(
+        portal,
+        "declare_interview_slots",
+        {
+            "command_id": str(uuid.uuid4()),
+            "campaign": "2013",
+            "actor_uai": RECEPTION,
+            "domain_code": DOMAIN,
+            "place": "Bergerie du lycée",
+            "slots": [{"starts_at": start.isoformat(), "duration_minutes": 30, "capacity": 1}],
+        },
+    )
     assert declared["_routing_key"] == "scheduling.slots_declared", declared
     body = register_body(
         formation_code=FORMATION,
         pupil={"last_name": "Confidentiel-Nguyễn", "first_name": "Anaëlle", "birth_date": "1998-11-03"},
         referent={"name": "M. Référent Privé", "email": "referent.prive@example.org"},
-        origin_comment="Commentaire confidentiel : élève très motivée par l'élevage.")
+        origin_comment="Commentaire confidentiel : élève très motivée par l'élevage.",
+    )
     registered = await answer_of(portal, "register_candidacy", body)
     assert registered["_routing_key"] == "enrollment.candidacy_registered", registered
     ine: str = body["pupil"]["ine"]
     if bonus:  # R28: a confirmation given before the final opinion counts once the opinion exists
-        confirmation = {"campaign": "2013", "actor_uai": body["actor_uai"], "ine": ine, "formation_code": FORMATION,
-                        "family_confirmed": True, "wish_entered_on": "2013-05-20"}
+        confirmation = {
+            "campaign": "2013",
+            "actor_uai": body["actor_uai"],
+            "ine": ine,
+            "formation_code": FORMATION,
+            "family_confirmed": True,
+            "wish_entered_on": "2013-05-20",
+        }
         for _ in range(50):  # affelnet_export learns of the candidacy from enrollment's event
             confirmed = await answer_of(portal, "confirm_wish", {**confirmation, "command_id": str(uuid.uuid4())})
             if confirmed.get("reason") != "unknown_candidacy":
                 break
         assert confirmed["_routing_key"] == "affelnet_export.wish_confirmed", confirmed
     booked = await portal.wait_for(
-        lambda e: e["_routing_key"] == "scheduling.interview_booked" and e["ine"] == ine, timeout=30)
-    await portal.wait_for(lambda e: e["_routing_key"] == "notifications.convocation_sent"
-                          and e["interview_id"] == booked["interview_id"], timeout=60)
+        lambda e: e["_routing_key"] == "scheduling.interview_booked" and e["ine"] == ine, timeout=30
+    )
+    await portal.wait_for(
+        lambda e: e["_routing_key"] == "notifications.convocation_sent" and e["interview_id"] == booked["interview_id"],
+        timeout=60,
+    )
     await clock.at_least((datetime.fromisoformat(booked["starts_at"]) + timedelta(hours=1)).isoformat())
-    report = {"campaign": "2013", "actor_uai": booked["reception_uai"], "interview_id": booked["interview_id"],
-              "attended": True, "report": "Compte rendu confidentiel : projet solide, stage en élevage.",
-              "opinions": [{"formation_code": FORMATION, "opinion": "favorable"}]}
+    report = {
+        "campaign": "2013",
+        "actor_uai": booked["reception_uai"],
+        "interview_id": booked["interview_id"],
+        "attended": True,
+        "report": "Compte rendu confidentiel : projet solide, stage en élevage.",
+        "opinions": [{"formation_code": FORMATION, "opinion": "favorable"}],
+    }
     for _ in range(50):  # opinions learns of the booking from scheduling's event
         reported = await answer_of(portal, "submit_interview_report", {**report, "command_id": str(uuid.uuid4())})
         if reported["_routing_key"] == "opinions.interview_reported":
@@ -75,6 +99,7 @@ async def play_one_pupil(portal: PortalClient, clock: Clock, *, bonus: bool = Tr
     assert reported["_routing_key"] == "opinions.interview_reported", reported
     await portal.wait_for(lambda e: e["_routing_key"] == "notifications.recap_sent" and e["ine"] == ine, timeout=60)
     if bonus:
-        await portal.wait_for(lambda e: e["_routing_key"] == "affelnet_export.bonus_exported" and e["ine"] == ine,
-                              timeout=60)
+        await portal.wait_for(
+            lambda e: e["_routing_key"] == "affelnet_export.bonus_exported" and e["ine"] == ine, timeout=60
+        )
     return ine

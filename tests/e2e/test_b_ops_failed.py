@@ -64,22 +64,35 @@ async def find_parked(wanted: str, queue: str = "enrollment.commands") -> Parked
 
 async def park_as_the_broker_would(body: dict[str, Any], queue: str, routing_key: str) -> None:
     """What a quorum queue's at-least-once dead-lettering puts in the parking queue after the delivery limit."""
-    death = {"count": 1, "reason": "delivery_limit", "queue": queue, "time": datetime.now(UTC).replace(microsecond=0),
-             "exchange": routing.COMMANDS_EXCHANGE, "routing-keys": [routing_key]}
+    death = {
+        "count": 1,
+        "reason": "delivery_limit",
+        "queue": queue,
+        "time": datetime.now(UTC).replace(microsecond=0),
+        "exchange": routing.COMMANDS_EXCHANGE,
+        "routing-keys": [routing_key],
+    }
     connection = await aio_pika.connect(ADMIN_URL)
     async with connection:
         channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
         parking = await channel.get_exchange(routing.PARKING_EXCHANGE, ensure=False)
         await parking.publish(
             aio_pika.Message(
-                json.dumps(body).encode(), content_type="application/json",
-                delivery_mode=aio_pika.DeliveryMode.PERSISTENT, message_id=body["command_id"],
+                json.dumps(body).encode(),
+                content_type="application/json",
+                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                message_id=body["command_id"],
                 correlation_id=body["command_id"],
-                headers={"x-death": [death], "x-first-death-exchange": routing.COMMANDS_EXCHANGE,
-                         "x-first-death-queue": queue, "x-first-death-reason": "delivery_limit",
-                         "x-delivery-count": 10},
+                headers={
+                    "x-death": [death],
+                    "x-first-death-exchange": routing.COMMANDS_EXCHANGE,
+                    "x-first-death-queue": queue,
+                    "x-first-death-reason": "delivery_limit",
+                    "x-delivery-count": 10,
+                },
             ),
-            routing_key=routing.parking_queue(queue), mandatory=True,
+            routing_key=routing.parking_queue(queue),
+            mandatory=True,
         )
 
 
@@ -97,8 +110,15 @@ def handled(stack: ServiceStack, service: str, routing_key: str) -> dict[str, fl
 
 def personal_data(body: dict[str, Any]) -> list[str]:
     pupil, referent = body["pupil"], body["referent"]
-    return [pupil["ine"], pupil["last_name"], pupil["first_name"], pupil["birth_date"], referent["name"],
-            referent["email"], body["origin_comment"]]
+    return [
+        pupil["ine"],
+        pupil["last_name"],
+        pupil["first_name"],
+        pupil["birth_date"],
+        referent["name"],
+        referent["email"],
+        body["origin_comment"],
+    ]
 
 
 async def test_a_message_the_service_could_not_read_is_listed_with_its_reason_and_kept_from_replay(
@@ -117,7 +137,10 @@ async def test_a_message_the_service_could_not_read_is_listed_with_its_reason_an
     assert "register_candidacy" in line and "the body is not a JSON object" in line
     listed = next(m for m in json.loads(as_json.output)["messages"] if m["id"] == parked.id)
     assert (listed["queue"], listed["routing_key"], listed["kind"]) == (
-        "enrollment.commands", "register_candidacy", PARKED_BY_SERVICE)
+        "enrollment.commands",
+        "register_candidacy",
+        PARKED_BY_SERVICE,
+    )
     assert listed["reason"] == "the body is not a JSON object" and listed["failed_at"]
     for shown in (table.output, as_json.output):
         assert "Lefèvre" not in shown and "Inès" not in shown and "referente.durand" not in shown
@@ -138,7 +161,8 @@ async def test_a_dead_lettered_registration_is_replayed_into_its_queue_once(
     as_json = await cli("failed", "--queue", "enrollment.commands", "--json")
     first = await cli("replay", command_id)
     registered = await portal.wait_for(
-        lambda e: e["_routing_key"] == "enrollment.candidacy_registered" and e["causation_id"] == command_id)
+        lambda e: e["_routing_key"] == "enrollment.candidacy_registered" and e["causation_id"] == command_id
+    )
     left_after_first = await find_parked(command_id)
     duplicates_before = handled(stack, "enrollment", "register_candidacy").get("duplicate", 0)
     await park_as_the_broker_would(body, "enrollment.commands", "register_candidacy")
@@ -146,14 +170,18 @@ async def test_a_dead_lettered_registration_is_replayed_into_its_queue_once(
     second = await cli("replay", command_id)
     await eventually(
         lambda: asyncio.to_thread(
-            lambda: handled(stack, "enrollment", "register_candidacy").get("duplicate", 0) > duplicates_before),
+            lambda: handled(stack, "enrollment", "register_candidacy").get("duplicate", 0) > duplicates_before
+        ),
         "the second replay delivered to enrollment",
     )
 
     assert table.exit_code == 0 and command_id in table.output
     listed = next(m for m in json.loads(as_json.output)["messages"] if m["id"] == command_id)
     assert (listed["queue"], listed["routing_key"], listed["kind"]) == (
-        "enrollment.commands", "register_candidacy", DEAD_LETTERED)
+        "enrollment.commands",
+        "register_candidacy",
+        DEAD_LETTERED,
+    )
     assert listed["reason"] == "delivery_limit" and listed["failed_at"]
     assert f"command_id={command_id}" in listed["preview"] and "ine=********" in listed["preview"]
     for shown in (table.output, as_json.output):
@@ -182,8 +210,10 @@ async def test_replay_all_puts_back_every_replayable_message_of_a_queue_and_keep
     result = await cli("replay", "--all", "--queue", "enrollment.commands")
     registered = [
         await portal.wait_for(
-            lambda e, b=b: e["_routing_key"] == "enrollment.candidacy_registered"
-            and e["causation_id"] == b["command_id"])
+            lambda e, b=b: (
+                e["_routing_key"] == "enrollment.candidacy_registered" and e["causation_id"] == b["command_id"]
+            )
+        )
         for b in bodies
     ]
 

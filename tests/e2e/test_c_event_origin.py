@@ -20,8 +20,9 @@ async def test_each_service_publishes_its_events_under_its_own_account(portal: P
     command_id = str(uuid.uuid4())
 
     # Asking for the run's first instant moves no clock (time only goes forward), yet every service answers.
-    await portal.send("advance_clock", {"command_id": command_id, "campaign": CAMPAIGN, "actor_uai": "0941918Z",
-                                        "to": START})
+    await portal.send(
+        "advance_clock", {"command_id": command_id, "campaign": CAMPAIGN, "actor_uai": "0941918Z", "to": START}
+    )
     answers = {service: await portal.wait_for(clock_answer(service, command_id)) for service in routing.SERVICES}
 
     assert {service: event["_user_id"] for service, event in answers.items()} == {s: s for s in routing.SERVICES}

@@ -105,20 +105,31 @@ async def test_r9_the_origin_opinion_is_locked_once_the_interview_took_place(
     # The scheduling service's booking, as it publishes it, for an interview that already started.
     started = clock.at - timedelta(hours=1)
     booked = {
-        "event_id": str(uuid.uuid4()), "occurred_at": (started - timedelta(days=6)).isoformat(),
-        "campaign": "2013", "causation_id": None, "interview_id": str(uuid.uuid4()),
-        "ine": body["pupil"]["ine"], "domain_code": "hotellerie-restauration", "reception_uai": "0931584S",
-        "starts_at": started.isoformat(), "ends_at": (started + timedelta(minutes=30)).isoformat(),
-        "place": "Salle 12", "formation_codes": ["cap-cuisine"],
+        "event_id": str(uuid.uuid4()),
+        "occurred_at": (started - timedelta(days=6)).isoformat(),
+        "campaign": "2013",
+        "causation_id": None,
+        "interview_id": str(uuid.uuid4()),
+        "ine": body["pupil"]["ine"],
+        "domain_code": "hotellerie-restauration",
+        "reception_uai": "0931584S",
+        "starts_at": started.isoformat(),
+        "ends_at": (started + timedelta(minutes=30)).isoformat(),
+        "place": "Salle 12",
+        "formation_codes": ["cap-cuisine"],
     }
     connection = await aio_pika.connect(ADMIN_URL)
     async with connection:
         channel = await connection.channel()
         events = await channel.get_exchange("passpro.events", ensure=False)
         await events.publish(
-            aio_pika.Message(json.dumps(booked).encode(), message_id=booked["event_id"],
-                             content_type="application/json", delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                             user_id="passpro-admin"),
+            aio_pika.Message(
+                json.dumps(booked).encode(),
+                message_id=booked["event_id"],
+                content_type="application/json",
+                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                user_id="passpro-admin",
+            ),
             routing_key="scheduling.interview_booked",
         )
     await portal.wait_for(lambda e: e.get("event_id") == booked["event_id"])
@@ -162,8 +173,12 @@ async def test_each_bad_registration_gets_one_rejection_with_its_reason(
 
 
 async def test_r12_a_school_outside_the_academie_registers_through_the_saio_form(portal: PortalClient) -> None:
-    body = register_body(origin_uai="0750654D", actor_uai="0750654D", channel="saio_form",
-                         origin_mailbox="secretariat.college-paris@example.org")
+    body = register_body(
+        origin_uai="0750654D",
+        actor_uai="0750654D",
+        channel="saio_form",
+        origin_mailbox="secretariat.college-paris@example.org",
+    )
 
     event = await outcome_of(portal, "register_candidacy", body)
 
@@ -241,8 +256,14 @@ async def test_r10_withdrawing_a_candidacy_says_how_many_remain_in_the_domain(po
     ine = new_ine()
     for code in ("cap-cuisine", "cap-patissier"):
         await outcome_of(portal, "register_candidacy", register_body(pupil={"ine": ine}, formation_code=code))
-    withdraw = {"command_id": str(uuid.uuid4()), "campaign": "2013", "actor_uai": "0930122C", "ine": ine,
-                "formation_code": "cap-cuisine", "reason": "a choisi une autre voie"}
+    withdraw = {
+        "command_id": str(uuid.uuid4()),
+        "campaign": "2013",
+        "actor_uai": "0930122C",
+        "ine": ine,
+        "formation_code": "cap-cuisine",
+        "reason": "a choisi une autre voie",
+    }
 
     event = await outcome_of(portal, "withdraw_candidacy", withdraw)
 
@@ -253,15 +274,25 @@ async def test_r10_withdrawing_a_candidacy_says_how_many_remain_in_the_domain(po
 
 @pytest.mark.parametrize(
     ("actor", "formation", "reason"),
-    [("0930122C", "cap-patissier", "unknown_candidacy"), ("0941918Z", "cap-cuisine", "unauthorized"),
-     ("0930122C", "inconnue", "unknown_formation"), ("0930122D", "cap-cuisine", "invalid_uai")],
+    [
+        ("0930122C", "cap-patissier", "unknown_candidacy"),
+        ("0941918Z", "cap-cuisine", "unauthorized"),
+        ("0930122C", "inconnue", "unknown_formation"),
+        ("0930122D", "cap-cuisine", "invalid_uai"),
+    ],
 )
-async def test_each_bad_withdrawal_gets_one_rejection(portal: PortalClient, actor: str, formation: str,
-                                                      reason: str) -> None:
+async def test_each_bad_withdrawal_gets_one_rejection(
+    portal: PortalClient, actor: str, formation: str, reason: str
+) -> None:
     body = register_body()
     await outcome_of(portal, "register_candidacy", body)
-    withdraw = {"command_id": str(uuid.uuid4()), "campaign": "2013", "actor_uai": actor,
-                "ine": body["pupil"]["ine"], "formation_code": formation}
+    withdraw = {
+        "command_id": str(uuid.uuid4()),
+        "campaign": "2013",
+        "actor_uai": actor,
+        "ine": body["pupil"]["ine"],
+        "formation_code": formation,
+    }
 
     event = await rejection_of(portal, withdraw, "withdraw_candidacy")
 
@@ -271,8 +302,13 @@ async def test_each_bad_withdrawal_gets_one_rejection(portal: PortalClient, acto
 async def test_a_withdrawn_candidacy_cannot_be_withdrawn_twice(portal: PortalClient) -> None:
     body = register_body()
     await outcome_of(portal, "register_candidacy", body)
-    withdraw = {"command_id": str(uuid.uuid4()), "campaign": "2013", "actor_uai": "0930122C",
-                "ine": body["pupil"]["ine"], "formation_code": "cap-cuisine"}
+    withdraw = {
+        "command_id": str(uuid.uuid4()),
+        "campaign": "2013",
+        "actor_uai": "0930122C",
+        "ine": body["pupil"]["ine"],
+        "formation_code": "cap-cuisine",
+    }
     await outcome_of(portal, "withdraw_candidacy", withdraw)
 
     event = await rejection_of(portal, {**withdraw, "command_id": str(uuid.uuid4())}, "withdraw_candidacy")
@@ -281,8 +317,12 @@ async def test_a_withdrawn_candidacy_cannot_be_withdrawn_twice(portal: PortalCli
 
 
 async def test_the_clock_never_moves_backwards(portal: PortalClient, clock: Clock) -> None:
-    body = {"command_id": str(uuid.uuid4()), "campaign": "2013", "actor_uai": "0941918Z",
-            "to": "2013-01-01T00:00:00+01:00"}
+    body = {
+        "command_id": str(uuid.uuid4()),
+        "campaign": "2013",
+        "actor_uai": "0941918Z",
+        "to": "2013-01-01T00:00:00+01:00",
+    }
 
     await portal.send("advance_clock", body)
     event = await portal.wait_for(

@@ -40,13 +40,13 @@ async def test_r12_a_school_portal_registers_under_its_key_and_reads_the_event_a
     assert copy["_routing_key"] == f"{OWN}.enrollment.candidacy_registered"
     assert copy["event_id"] == public["event_id"] and copy["_user_id"] == "enrollment"
     assert {k: v for k, v in copy.items() if not k.startswith("_")} == {
-        k: v for k, v in public.items() if not k.startswith("_")}
+        k: v for k, v in public.items() if not k.startswith("_")
+    }
 
 
 async def test_r12_a_key_naming_another_school_than_the_actor_is_unauthorized(portal: PortalClient) -> None:
     body = register_body(command_id=str(uuid.uuid4()))
-    async with PortalClient(_url("portal-93"), bindings=(f"{OTHER_OWN}.#",),
-                            events=routing.SCHOOLS_EXCHANGE) as school:
+    async with PortalClient(_url("portal-93"), bindings=(f"{OTHER_OWN}.#",), events=routing.SCHOOLS_EXCHANGE) as school:
         # Its own school in the key, another in actor_uai: the broker lets the key through, the service refuses.
         await school.send(routing.scoped_command_key("register_candidacy", OTHER_OWN), body)
 

@@ -75,23 +75,40 @@ async def anchor(portal: PortalClient, clock: Clock) -> AsyncIterator[Anchor]:
     """A pupil registered and booked in a domain of its own, known to every service, withdrawn afterwards."""
     await clock.at_least(OPEN)
     start = (clock.at + timedelta(days=6)).replace(hour=10, minute=0, second=0, microsecond=0)
-    declared = await answer_of(portal, "declare_interview_slots", {
-        "command_id": str(uuid.uuid4()), "campaign": "2013", "actor_uai": ANCHOR_RECEPTION,
-        "domain_code": ANCHOR_DOMAIN, "place": "Atelier PAO",
-        "slots": [{"starts_at": start.isoformat(), "duration_minutes": 30, "capacity": 1}]})
+    declared = await answer_of(
+        portal,
+        "declare_interview_slots",
+        {
+            "command_id": str(uuid.uuid4()),
+            "campaign": "2013",
+            "actor_uai": ANCHOR_RECEPTION,
+            "domain_code": ANCHOR_DOMAIN,
+            "place": "Atelier PAO",
+            "slots": [{"starts_at": start.isoformat(), "duration_minutes": 30, "capacity": 1}],
+        },
+    )
     assert declared["_routing_key"] == "scheduling.slots_declared", declared
     pupil = register_body(formation_code=ANCHOR_FORMATION)
     registered = await answer_of(portal, "register_candidacy", pupil)
     assert registered["_routing_key"] == "enrollment.candidacy_registered", registered
     ine = pupil["pupil"]["ine"]
     booked = await portal.wait_for(
-        lambda e: e["_routing_key"] == "scheduling.interview_booked" and e["ine"] == ine, timeout=30)
+        lambda e: e["_routing_key"] == "scheduling.interview_booked" and e["ine"] == ine, timeout=30
+    )
     # opinions and affelnet_export learn of the pupil from events: forged commands must find it there.
     probes = {
-        "submit_interview_report": {"actor_uai": FOREIGN_RECEPTIONS[0], "interview_id": booked["interview_id"],
-                                    "attended": False},
-        "confirm_wish": {"actor_uai": OTHER_ORIGIN, "ine": ine, "formation_code": ANCHOR_FORMATION,
-                         "family_confirmed": True, "wish_entered_on": "2013-05-20"},
+        "submit_interview_report": {
+            "actor_uai": FOREIGN_RECEPTIONS[0],
+            "interview_id": booked["interview_id"],
+            "attended": False,
+        },
+        "confirm_wish": {
+            "actor_uai": OTHER_ORIGIN,
+            "ine": ine,
+            "formation_code": ANCHOR_FORMATION,
+            "family_confirmed": True,
+            "wish_entered_on": "2013-05-20",
+        },
     }
     for command, fields in probes.items():
         for _ in range(50):
@@ -101,12 +118,22 @@ async def anchor(portal: PortalClient, clock: Clock) -> AsyncIterator[Anchor]:
             await asyncio.sleep(0.2)
         assert probe.get("reason") == "unauthorized", probe
     yield Anchor(ine, booked["interview_id"])
-    withdrawn = await answer_of(portal, "withdraw_candidacy", {
-        "command_id": str(uuid.uuid4()), "campaign": "2013", "actor_uai": ORIGIN, "ine": ine,
-        "formation_code": ANCHOR_FORMATION})
+    withdrawn = await answer_of(
+        portal,
+        "withdraw_candidacy",
+        {
+            "command_id": str(uuid.uuid4()),
+            "campaign": "2013",
+            "actor_uai": ORIGIN,
+            "ine": ine,
+            "formation_code": ANCHOR_FORMATION,
+        },
+    )
     assert withdrawn["_routing_key"] == "enrollment.candidacy_withdrawn", withdrawn
-    await portal.wait_for(lambda e: e["_routing_key"] == "scheduling.interview_cancelled"
-                          and e["interview_id"] == booked["interview_id"], timeout=30)
+    await portal.wait_for(
+        lambda e: e["_routing_key"] == "scheduling.interview_cancelled" and e["interview_id"] == booked["interview_id"],
+        timeout=30,
+    )
 
 
 @dataclass
@@ -120,7 +147,7 @@ class Answers:
     registered_ines: set[str] = field(default_factory=set)
 
     def refresh(self) -> None:
-        for event in self.portal.events[self.seen:]:
+        for event in self.portal.events[self.seen :]:
             key = event["_routing_key"]
             if key.endswith(".command_rejected"):
                 self.rejections[str(event["command_id"])][event["event_id"]] = event
@@ -152,8 +179,10 @@ class Answers:
                 return
             if time.monotonic() > deadline:
                 shown = "\n".join(case.describe() for case in pending[:20])
-                raise AssertionError(f"{len(pending)} commands of the {wave} wave unanswered after {timeout:.0f} s "
-                                     f"(seed {SEED}):\n{shown}")
+                raise AssertionError(
+                    f"{len(pending)} commands of the {wave} wave unanswered after {timeout:.0f} s "
+                    f"(seed {SEED}):\n{shown}"
+                )
             await asyncio.sleep(0.5)
 
 
@@ -188,8 +217,11 @@ async def delivery_outcomes(stack: ServiceStack, key: str | None = None) -> dict
             for family in text_string_to_metric_families(text):
                 for sample in family.samples:
                     labels = sample.labels
-                    if (sample.name == "passpro_messages_total" and labels["queue"] == f"{service}.commands"
-                            and key in (None, labels["routing_key"])):
+                    if (
+                        sample.name == "passpro_messages_total"
+                        and labels["queue"] == f"{service}.commands"
+                        and key in (None, labels["routing_key"])
+                    ):
                         counts[labels["outcome"]] += int(sample.value)
             outcomes[service] = counts
     return outcomes
@@ -224,18 +256,27 @@ def failures_logged_since(sizes: dict[str, int], *, message_ids: set[str] | None
             except ValueError:
                 continue
             if entry.get("event") in FAILURE_EVENTS and (message_ids is None or entry.get("message_id") in message_ids):
-                found.append(f"{path.name}: {entry.get('event')} {entry.get('routing_key')} {entry.get('message_id')}: "
-                             f"{str(entry.get('exception', '')).strip().splitlines()[-1:]}")
+                found.append(
+                    f"{path.name}: {entry.get('event')} {entry.get('routing_key')} {entry.get('message_id')}: "
+                    f"{str(entry.get('exception', '')).strip().splitlines()[-1:]}"
+                )
     return found
 
 
 def withdrawals_of(cases: Iterable[Case], answers: Answers, hostile: Hostile) -> list[Case]:
     """A withdrawal of every pupil ``cases`` registered: the fuzz leaves nobody waiting for a seat."""
     answers.refresh()
-    ines = {event["ine"] for case in cases if case.expect is not None and case.key == "register_candidacy"
-            for event in answers.of(case)[1] if event["_routing_key"] == "enrollment.candidacy_registered"}
-    return [hostile.valid(hostile.withdrawal(ine), "withdraw_candidacy", "enrollment.candidacy_withdrawn")
-            for ine in sorted(ines)]
+    ines = {
+        event["ine"]
+        for case in cases
+        if case.expect is not None and case.key == "register_candidacy"
+        for event in answers.of(case)[1]
+        if event["_routing_key"] == "enrollment.candidacy_registered"
+    }
+    return [
+        hostile.valid(hostile.withdrawal(ine), "withdraw_candidacy", "enrollment.candidacy_withdrawn")
+        for ine in sorted(ines)
+    ]
 
 
 def check_answer(case: Case, answers: Answers, clock: Clock) -> str | None:
@@ -285,12 +326,19 @@ async def test_every_hostile_command_gets_exactly_one_answer_and_no_consumer_fai
     hostile = Hostile(rng, anchor)
     first = [hostile.case() for _ in range(COUNT - COUNT // 5)]
     later = [hostile.case() for _ in range(COUNT // 5)]
-    fresh = [hostile.valid(hostile.registration(), "register_candidacy", "enrollment.candidacy_registered")
-             for _ in range(max(2, COUNT // 20))]
+    fresh = [
+        hostile.valid(hostile.registration(), "register_candidacy", "enrollment.candidacy_registered")
+        for _ in range(max(2, COUNT // 20))
+    ]
     ticks = tuple(routing.event_key(service, "clock_advanced") for service in routing.SERVICES)
-    earlier = [hostile.valid({"command_id": str(uuid.uuid4()), "campaign": "2013", "actor_uai": SAIO,
-                              "to": instant}, "advance_clock", *ticks)
-               for instant in ("2013-02-01T08:00:00+01:00", "1970-01-01T00:00:00Z")]
+    earlier = [
+        hostile.valid(
+            {"command_id": str(uuid.uuid4()), "campaign": "2013", "actor_uai": SAIO, "to": instant},
+            "advance_clock",
+            *ticks,
+        )
+        for instant in ("2013-02-01T08:00:00+01:00", "1970-01-01T00:00:00Z")
+    ]
     for case in (*first, *later, *fresh, *earlier):
         assert case.expect is not None
         verdict = contract_verdict(case)
@@ -303,8 +351,11 @@ async def test_every_hostile_command_gets_exactly_one_answer_and_no_consumer_fai
 
     await publish(portal, phase_one)
     await answers.wait([case for case in phase_one if case.expect is not None], 120 + COUNT * 0.1, "first")
-    reused = [hostile.same_id_other_body(case) for case in rng.sample([*first, *fresh], COUNT // 100)
-              if isinstance(case.body, dict) and case.answer_id == case.body.get("command_id")]
+    reused = [
+        hostile.same_id_other_body(case)
+        for case in rng.sample([*first, *fresh], COUNT // 100)
+        if isinstance(case.body, dict) and case.answer_id == case.body.get("command_id")
+    ]
     copies = [hostile.copy_of(case) for case in rng.sample([*first, *fresh], COUNT // 20)]
     phase_two = [*later, *withdrawals_of(phase_one, answers, hostile), *reused, *copies]
     rng.shuffle(phase_two)
@@ -333,11 +384,19 @@ async def test_every_hostile_command_gets_exactly_one_answer_and_no_consumer_fai
     answers.refresh()
     after, parked_after = await delivery_outcomes(stack), await parked_counts()
 
-    problems = [f"{case.describe()}\n    {problem}" for case in sent if case.expect is not None
-                if (problem := check_answer(case, answers, clock))]
-    problems += [f"{case.describe()}\n    a reused id registered its pupil" for case in reused
-                 if case.key == "register_candidacy" and isinstance(case.body, dict)
-                 and case.body["pupil"]["ine"] in answers.registered_ines]
+    problems = [
+        f"{case.describe()}\n    {problem}"
+        for case in sent
+        if case.expect is not None
+        if (problem := check_answer(case, answers, clock))
+    ]
+    problems += [
+        f"{case.describe()}\n    a reused id registered its pupil"
+        for case in reused
+        if case.key == "register_candidacy"
+        and isinstance(case.body, dict)
+        and case.body["pupil"]["ine"] in answers.registered_ines
+    ]
     problems += [f"{name} exited with {proc.poll()}" for name, proc in stack.procs.items() if proc.poll() is not None]
     problems += failures_logged_since(sizes)
     for service in routing.SERVICES:
@@ -345,12 +404,16 @@ async def test_every_hostile_command_gets_exactly_one_answer_and_no_consumer_fai
         if delta["failed"] or sum(delta.values()) != expected[service]:
             problems.append(f"{service}.commands: {dict(delta)} for {expected[service]} deliveries")
         if parked_after[service] - parked_before[service] != parked_expected[service]:
-            problems.append(f"{service}.commands.parking: {parked_after[service] - parked_before[service]} parked, "
-                            f"{parked_expected[service]} unreadable bodies sent")
+            problems.append(
+                f"{service}.commands.parking: {parked_after[service] - parked_before[service]} parked, "
+                f"{parked_expected[service]} unreadable bodies sent"
+            )
     families = Counter(case.family for case in sent)
     print(f"\nfuzz: {len(sent)} commands ({dict(families)}) answered in {elapsed:.1f} s, seed {SEED}")
-    assert not problems, (f"{len(problems)} problems; replay with PASSPRO_FUZZ_SEED={SEED} "
-                          f"PASSPRO_FUZZ_COMMANDS={COUNT}:\n" + "\n".join(problems[:40]))
+    assert not problems, (
+        f"{len(problems)} problems; replay with PASSPRO_FUZZ_SEED={SEED} "
+        f"PASSPRO_FUZZ_COMMANDS={COUNT}:\n" + "\n".join(problems[:40])
+    )
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -361,8 +424,13 @@ async def no_parked_message_left(stack: ServiceStack) -> AsyncIterator[None]:
 
 
 async def answered_once(
-    portal: PortalClient, key: str, body: dict[str, Any] | bytes, *, reasons: Iterable[str] = (),
-    success: tuple[str, ...] = (), timeout: float = 20,
+    portal: PortalClient,
+    key: str,
+    body: dict[str, Any] | bytes,
+    *,
+    reasons: Iterable[str] = (),
+    success: tuple[str, ...] = (),
+    timeout: float = 20,
 ) -> list[str]:
     """Publishes one command; the problems if it does not get exactly one answer of the kinds allowed."""
     message_id = str(uuid.uuid4()) if isinstance(body, bytes) else body["command_id"]
@@ -380,14 +448,17 @@ async def answered_once(
     problems = failures_logged_since(sizes, message_ids={message_id})
     if not rejections and not caused:
         problems.append(f"no answer within {timeout:.0f} s")
-    elif not ((len(rejections) == 1 and not caused and rejections[0]["reason"] in case.expect.reasons)
-              or (not rejections and sorted(e["_routing_key"] for e in caused) == sorted(success))):
+    elif not (
+        (len(rejections) == 1 and not caused and rejections[0]["reason"] in case.expect.reasons)
+        or (not rejections and sorted(e["_routing_key"] for e in caused) == sorted(success))
+    ):
         problems.append(f"answered {[(e['_routing_key'], e.get('reason')) for e in [*rejections, *caused]]}")
     return problems
 
 
-async def answers_to_one_id(stack: ServiceStack, portal: PortalClient, key: str, first: dict[str, Any],
-                            second: dict[str, Any]) -> list[str]:
+async def answers_to_one_id(
+    stack: ServiceStack, portal: PortalClient, key: str, first: dict[str, Any], second: dict[str, Any]
+) -> list[str]:
     """Publishes two commands the services must take as one (same id): the problems if both are answered."""
     services = routing.handlers_of(key)
     before = await delivery_outcomes(stack, key)
@@ -401,9 +472,14 @@ async def answers_to_one_id(stack: ServiceStack, portal: PortalClient, key: str,
     await until(both_taken, 20, f"{services} did not take both deliveries")
     answers = Answers(portal)
     answers.refresh()
-    events = [event for body in (first, second) for event in [
-        *answers.rejections.get(body["command_id"], {}).values(),
-        *answers.caused.get(str(as_uuid(body["command_id"])), {}).values()]]
+    events = [
+        event
+        for body in (first, second)
+        for event in [
+            *answers.rejections.get(body["command_id"], {}).values(),
+            *answers.caused.get(str(as_uuid(body["command_id"])), {}).values(),
+        ]
+    ]
     unique = {event["event_id"]: event for event in events}.values()
     if len(unique) != 1:
         return [f"one id, {len(unique)} answers: {sorted(event['_routing_key'] for event in unique)}"]
@@ -419,8 +495,9 @@ Reproduction = Callable[[ServiceStack, PortalClient], Awaitable[list[str]]]
 
 async def _nul_in_a_stored_name(stack: ServiceStack, portal: PortalClient) -> list[str]:
     body = register_body(pupil={"last_name": "Du\u0000pont"}, formation_code=WAIT_FORMATION)
-    return await answered_once(portal, "register_candidacy", body, reasons={"invalid"},
-                               success=("enrollment.candidacy_registered",))
+    return await answered_once(
+        portal, "register_candidacy", body, reasons={"invalid"}, success=("enrollment.candidacy_registered",)
+    )
 
 
 async def _nul_in_an_ine_scheduling(stack: ServiceStack, portal: PortalClient) -> list[str]:
@@ -429,8 +506,9 @@ async def _nul_in_an_ine_scheduling(stack: ServiceStack, portal: PortalClient) -
 
 
 async def _nul_in_an_ine_affelnet(stack: ServiceStack, portal: PortalClient) -> list[str]:
-    body = _command(ine="0000000001\u0000", formation_code=WAIT_FORMATION, family_confirmed=True,
-                    wish_entered_on="2013-05-20")
+    body = _command(
+        ine="0000000001\u0000", formation_code=WAIT_FORMATION, family_confirmed=True, wish_entered_on="2013-05-20"
+    )
     return await answered_once(portal, "confirm_wish", body, reasons={"invalid", "invalid_ine"})
 
 
@@ -445,10 +523,13 @@ async def _clock_before_year_1(stack: ServiceStack, portal: PortalClient) -> lis
 
 
 async def _slot_before_year_1(stack: ServiceStack, portal: PortalClient) -> list[str]:
-    body = _command(actor_uai=ANCHOR_RECEPTION, domain_code=ANCHOR_DOMAIN, place="Atelier",
-                    slots=[{"starts_at": "0001-01-01T00:00:00+14:00", "duration_minutes": 30, "capacity": 1}])
-    return await answered_once(portal, "declare_interview_slots", body,
-                               reasons={"invalid", "outside_interview_window"})
+    body = _command(
+        actor_uai=ANCHOR_RECEPTION,
+        domain_code=ANCHOR_DOMAIN,
+        place="Atelier",
+        slots=[{"starts_at": "0001-01-01T00:00:00+14:00", "duration_minutes": 30, "capacity": 1}],
+    )
+    return await answered_once(portal, "declare_interview_slots", body, reasons={"invalid", "outside_interview_window"})
 
 
 async def _same_uuid_in_upper_case(stack: ServiceStack, portal: PortalClient) -> list[str]:
@@ -459,8 +540,9 @@ async def _same_uuid_in_upper_case(stack: ServiceStack, portal: PortalClient) ->
 
 async def _refused_broadcast_id_reused(stack: ServiceStack, portal: PortalClient) -> list[str]:
     refused = _command(actor_uai=SAIO)  # no "to": invalid
-    return await answers_to_one_id(stack, portal, "advance_clock", refused,
-                                   {**refused, "to": "2013-02-01T08:00:00+01:00"})
+    return await answers_to_one_id(
+        stack, portal, "advance_clock", refused, {**refused, "to": "2013-02-01T08:00:00+01:00"}
+    )
 
 
 FOUND_BY_THE_FUZZ: dict[str, Reproduction] = {
@@ -482,8 +564,9 @@ FOUND_BY_THE_FUZZ: dict[str, Reproduction] = {
 
 
 @pytest.fixture(scope="module")
-async def found_by_the_fuzz(stack: ServiceStack, portal: PortalClient, clock: Clock
-                            ) -> dict[str, asyncio.Task[list[str]]]:
+async def found_by_the_fuzz(
+    stack: ServiceStack, portal: PortalClient, clock: Clock
+) -> dict[str, asyncio.Task[list[str]]]:
     """Every reproduction at once: a message retried with back-off would take long to give up, so they overlap."""
     await clock.at_least(OPEN)
     return {name: asyncio.create_task(play(stack, portal)) for name, play in FOUND_BY_THE_FUZZ.items()}

@@ -32,13 +32,19 @@ async def send(portal: PortalClient, command: str, body: dict[str, Any]) -> dict
 
 
 def slots(actor: str, domain: str, *starts: datetime) -> dict[str, Any]:
-    return {"command_id": str(uuid.uuid4()), "campaign": "2013", "actor_uai": actor, "domain_code": domain,
-            "place": "Salle 12", "slots": [{"starts_at": s.isoformat(), "duration_minutes": 30, "capacity": 1}
-                                           for s in starts]}
+    return {
+        "command_id": str(uuid.uuid4()),
+        "campaign": "2013",
+        "actor_uai": actor,
+        "domain_code": domain,
+        "place": "Salle 12",
+        "slots": [{"starts_at": s.isoformat(), "duration_minutes": 30, "capacity": 1} for s in starts],
+    }
 
 
-async def one_day_of_seats(portal: PortalClient, clock: Clock, first: tuple[str, str],
-                           second: tuple[str, str]) -> dict[str, datetime]:
+async def one_day_of_seats(
+    portal: PortalClient, clock: Clock, first: tuple[str, str], second: tuple[str, str]
+) -> dict[str, datetime]:
     """Morning and afternoon in the first domain, morning only in the second, one seat each."""
     day = (clock.at + timedelta(days=8)).replace(hour=0, minute=0, second=0, microsecond=0)
     at = {"first_am": day.replace(hour=9), "first_pm": day.replace(hour=14), "second_am": day.replace(hour=10)}
@@ -52,8 +58,10 @@ async def cancellation_mail(smtp: SmtpServer, last_name: str, timeout: float = 6
     deadline = asyncio.get_running_loop().time() + timeout
     while asyncio.get_running_loop().time() < deadline:
         for mail in smtp.sink.received():
-            if str(mail["Subject"]).startswith("Annulation Passpro") and last_name in mail.get_body(
-                    ("plain",)).get_content():
+            if (
+                str(mail["Subject"]).startswith("Annulation Passpro")
+                and last_name in mail.get_body(("plain",)).get_content()
+            ):
                 return mail
         await asyncio.sleep(0.2)
     return None
@@ -65,8 +73,11 @@ async def register(portal: PortalClient, formation: str, pupil: dict[str, Any]) 
 
 
 def about(ine: str, key: str, domain: str | None = None):  # type: ignore[no-untyped-def]
-    return lambda e: (e["_routing_key"] == f"scheduling.{key}" and e.get("ine") == ine
-                      and (domain is None or e["domain_code"] == domain))
+    return lambda e: (
+        e["_routing_key"] == f"scheduling.{key}"
+        and e.get("ine") == ine
+        and (domain is None or e["domain_code"] == domain)
+    )
 
 
 def convoked(interview_id: str):  # type: ignore[no-untyped-def]
@@ -74,8 +85,14 @@ def convoked(interview_id: str):  # type: ignore[no-untyped-def]
 
 
 async def cancel_free(portal: PortalClient, school: str, domain: str, *starts: datetime) -> None:
-    body = {"command_id": str(uuid.uuid4()), "campaign": "2013", "actor_uai": school, "domain_code": domain,
-            "starts_at": [s.isoformat() for s in starts], "reason": "Créneau non utilisé"}
+    body = {
+        "command_id": str(uuid.uuid4()),
+        "campaign": "2013",
+        "actor_uai": school,
+        "domain_code": domain,
+        "starts_at": [s.isoformat() for s in starts],
+        "reason": "Créneau non utilisé",
+    }
     assert (await send(portal, "cancel_interview_slots", body))["interviews_moved"] == 0
 
 
@@ -120,8 +137,11 @@ async def test_r15_a_candidacy_sent_later_moves_the_first_interview_and_the_pupi
     morning = await portal.wait_for(about(pupil["ine"], "interview_booked", METALLERIE[1]))
     await register(portal, "cap-mode-vetement-flou", pupil)
     cancelled = await portal.wait_for(about(pupil["ine"], "interview_cancelled", METALLERIE[1]))
-    moved = await portal.wait_for(lambda e: about(pupil["ine"], "interview_booked", METALLERIE[1])(e)
-                                  and e["interview_id"] != morning["interview_id"])
+    moved = await portal.wait_for(
+        lambda e: (
+            about(pupil["ine"], "interview_booked", METALLERIE[1])(e) and e["interview_id"] != morning["interview_id"]
+        )
+    )
     second = await portal.wait_for(about(pupil["ine"], "interview_booked", MODE[1]))
     for interview in (morning, moved, second):
         await portal.wait_for(convoked(interview["interview_id"]), timeout=60)
@@ -133,8 +153,13 @@ async def test_r15_a_candidacy_sent_later_moves_the_first_interview_and_the_pupi
     later = portal.events[since:]
     assert later.index(cancelled) < later.index(moved)
     assert mailed is not None and "déplacé" in mailed.get_body(("plain",)).get_content()
-    assert not [e for e in later if e["_routing_key"] == "scheduling.capacity_shortfall"
-                and e["domain_code"] == MODE[1] and e["waiting_pupils"] > 0]
+    assert not [
+        e
+        for e in later
+        if e["_routing_key"] == "scheduling.capacity_shortfall"
+        and e["domain_code"] == MODE[1]
+        and e["waiting_pupils"] > 0
+    ]
     await cancel_free(portal, *METALLERIE, at["first_am"])
 
 
@@ -154,14 +179,25 @@ async def test_r15_a_pupil_with_no_plan_of_both_domains_waits_with_a_shortfall(
     await register(portal, "2nde-pro-agri-production-animale", pupil)
     await register(portal, "cap-maintenance-hygiene-locaux", pupil)
     first = await portal.wait_for(about(pupil["ine"], "interview_booked", AGRICOLE[1]))
-    shortfall = await portal.wait_for(lambda e: e["_routing_key"] == "scheduling.capacity_shortfall"
-                                      and e["domain_code"] == HYGIENE[1] and e["waiting_pupils"] >= 1, timeout=20)
+    shortfall = await portal.wait_for(
+        lambda e: (
+            e["_routing_key"] == "scheduling.capacity_shortfall"
+            and e["domain_code"] == HYGIENE[1]
+            and e["waiting_pupils"] >= 1
+        ),
+        timeout=20,
+    )
 
     assert hour(first) == 9
     assert shortfall["first_possible_on"]
     assert not [e for e in portal.events if about(pupil["ine"], "interview_booked", HYGIENE[1])(e)]
     assert not [e for e in portal.events if about(pupil["ine"], "interview_cancelled")(e)]
-    withdraw = {"command_id": str(uuid.uuid4()), "campaign": "2013", "actor_uai": "0930122C", "ine": pupil["ine"],
-                "formation_code": "cap-maintenance-hygiene-locaux"}
+    withdraw = {
+        "command_id": str(uuid.uuid4()),
+        "campaign": "2013",
+        "actor_uai": "0930122C",
+        "ine": pupil["ine"],
+        "formation_code": "cap-maintenance-hygiene-locaux",
+    }
     await send(portal, "withdraw_candidacy", withdraw)
     await cancel_free(portal, *HYGIENE, other_morning)

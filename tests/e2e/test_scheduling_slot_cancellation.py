@@ -31,8 +31,14 @@ async def registrations_open(clock: Clock) -> None:
 
 
 def cancel_body(actor: str, domain: str, *starts: str, reason: str = "Atelier fermé pour travaux") -> dict[str, Any]:
-    return {"command_id": str(uuid.uuid4()), "campaign": "2013", "actor_uai": actor, "domain_code": domain,
-            "starts_at": list(starts), "reason": reason}
+    return {
+        "command_id": str(uuid.uuid4()),
+        "campaign": "2013",
+        "actor_uai": actor,
+        "domain_code": domain,
+        "starts_at": list(starts),
+        "reason": reason,
+    }
 
 
 def cancelled(ine: str):  # type: ignore[no-untyped-def]
@@ -41,8 +47,12 @@ def cancelled(ine: str):  # type: ignore[no-untyped-def]
 
 def shortfall(portal: PortalClient, since: int, waiting: int):  # type: ignore[no-untyped-def]
     """The domain's shortfall at ``waiting``, told after the ``since``-th event (earlier files told others)."""
-    return lambda e: (e["_routing_key"] == "scheduling.capacity_shortfall" and e["domain_code"] == DOMAIN
-                      and e["waiting_pupils"] == waiting and portal.events.index(e) >= since)
+    return lambda e: (
+        e["_routing_key"] == "scheduling.capacity_shortfall"
+        and e["domain_code"] == DOMAIN
+        and e["waiting_pupils"] == waiting
+        and portal.events.index(e) >= since
+    )
 
 
 def at(instant: str):  # type: ignore[no-untyped-def]
@@ -53,8 +63,9 @@ def at(instant: str):  # type: ignore[no-untyped-def]
 async def cancellation(portal: PortalClient, clock: Clock) -> dict[str, Any]:
     """Two slots of two seats, three pupils (two in the first slot, one in the second), then the first cancelled."""
     await clock.at_least(OPEN)
-    declared = await send(portal, "declare_interview_slots",
-                          slots_body(SCHOOL, DOMAIN, (FIRST_SLOT, 2), (SECOND_SLOT, 2)))
+    declared = await send(
+        portal, "declare_interview_slots", slots_body(SCHOOL, DOMAIN, (FIRST_SLOT, 2), (SECOND_SLOT, 2))
+    )
     assert declared["_routing_key"] == "scheduling.slots_declared", declared
     pupils = [(await register(portal, FORMATION))["pupil"]["ine"] for _ in range(3)]
     bookings = {ine: await portal.wait_for(booked(ine, DOMAIN)) for ine in pupils}
@@ -64,8 +75,14 @@ async def cancellation(portal: PortalClient, clock: Clock) -> dict[str, Any]:
 
     answer = await send(portal, "cancel_interview_slots", body)
 
-    return {"pupils": pupils, "bookings": bookings, "in_first": in_first, "body": body, "answer": answer,
-            "since": since}
+    return {
+        "pupils": pupils,
+        "bookings": bookings,
+        "in_first": in_first,
+        "body": body,
+        "answer": answer,
+        "since": since,
+    }
 
 
 async def test_r14_cancelled_slots_are_told_with_the_figures_of_what_moved(cancellation: dict[str, Any]) -> None:
@@ -83,18 +100,23 @@ async def test_r15_r18_the_oldest_moved_pupil_takes_the_next_fitting_seat_and_th
 ) -> None:
     oldest, younger = cancellation["in_first"]
     cancellations = [await portal.wait_for(cancelled(ine)) for ine in (oldest, younger)]
-    rebooked = await portal.wait_for(lambda e: booked(oldest, DOMAIN)(e)
-                                     and e["interview_id"] != cancellation["bookings"][oldest]["interview_id"])
+    rebooked = await portal.wait_for(
+        lambda e: booked(oldest, DOMAIN)(e) and e["interview_id"] != cancellation["bookings"][oldest]["interview_id"]
+    )
     waiting = await portal.wait_for(shortfall(portal, cancellation["since"], 1), timeout=20)
 
     assert [c["reason"] for c in cancellations] == ["slot_cancelled", "slot_cancelled"]
-    assert [c["interview_id"] for c in cancellations] == [cancellation["bookings"][i]["interview_id"]
-                                                          for i in (oldest, younger)]
+    assert [c["interview_id"] for c in cancellations] == [
+        cancellation["bookings"][i]["interview_id"] for i in (oldest, younger)
+    ]
     assert all(c["causation_id"] == cancellation["body"]["command_id"] for c in cancellations)
     assert at(SECOND_SLOT)(rebooked) and rebooked["reception_uai"] == SCHOOL
     assert waiting["waiting_pupils"] == 1
-    assert not [e for e in portal.events if booked(younger, DOMAIN)(e)
-                and e["interview_id"] != cancellation["bookings"][younger]["interview_id"]]
+    assert not [
+        e
+        for e in portal.events
+        if booked(younger, DOMAIN)(e) and e["interview_id"] != cancellation["bookings"][younger]["interview_id"]
+    ]
 
 
 async def test_a_cancellation_published_again_has_no_second_effect(
@@ -108,8 +130,16 @@ async def test_a_cancellation_published_again_has_no_second_effect(
     # Scheduling has found it in its inbox: whatever it was going to publish about it, it has published.
     await stack.wait_counted("scheduling", **seen, at_least=before + 1)
 
-    assert len([e for e in portal.events if e["_routing_key"] == "scheduling.slots_cancelled"
-                and str(e["causation_id"]) == body["command_id"]]) == 1
+    assert (
+        len(
+            [
+                e
+                for e in portal.events
+                if e["_routing_key"] == "scheduling.slots_cancelled" and str(e["causation_id"]) == body["command_id"]
+            ]
+        )
+        == 1
+    )
 
 
 async def test_r14_a_cancelled_slot_declared_again_opens_again_for_the_pupil_who_waits(
@@ -120,8 +150,9 @@ async def test_r14_a_cancelled_slot_declared_again_opens_again_for_the_pupil_who
     since = len(portal.events)
 
     again = await send(portal, "declare_interview_slots", slots_body(SCHOOL, DOMAIN, (FIRST_SLOT, 1)))
-    seat = await portal.wait_for(lambda e: booked(younger, DOMAIN)(e)
-                                 and e["interview_id"] != cancellation["bookings"][younger]["interview_id"])
+    seat = await portal.wait_for(
+        lambda e: booked(younger, DOMAIN)(e) and e["interview_id"] != cancellation["bookings"][younger]["interview_id"]
+    )
     resolved = await portal.wait_for(shortfall(portal, since, 0), timeout=20)
 
     assert again["_routing_key"] == "scheduling.slots_declared" and again["slots_added"] == 1
@@ -158,7 +189,8 @@ async def test_r14_one_unknown_instant_cancels_nothing(portal: PortalClient) -> 
 
 
 async def test_r21_the_pupil_asked_for_after_planning_ends_is_registered_in_time(portal: PortalClient) -> None:
-    event = await send(portal, "register_candidacy",
-                       register_body(pupil={"ine": AFTER_PLANNING_PUPIL}, formation_code="cap-ebeniste"))
+    event = await send(
+        portal, "register_candidacy", register_body(pupil={"ine": AFTER_PLANNING_PUPIL}, formation_code="cap-ebeniste")
+    )
 
     assert event["_routing_key"] == "enrollment.candidacy_registered"

@@ -31,9 +31,16 @@ def key(pupil: dict[str, Any]) -> str:
 
 
 def confirm(pupil: dict[str, Any], **fields: Any) -> dict[str, Any]:
-    return {"command_id": str(uuid.uuid4()), "campaign": "2013", "actor_uai": pupil["origin_uai"],
-            "ine": pupil["pupil"]["ine"], "formation_code": FORMATION, "family_confirmed": True,
-            "wish_entered_on": "2013-05-20", **fields}
+    return {
+        "command_id": str(uuid.uuid4()),
+        "campaign": "2013",
+        "actor_uai": pupil["origin_uai"],
+        "ine": pupil["pupil"]["ine"],
+        "formation_code": FORMATION,
+        "family_confirmed": True,
+        "wish_entered_on": "2013-05-20",
+        **fields,
+    }
 
 
 def exported(pupil: dict[str, Any]):  # type: ignore[no-untyped-def]
@@ -52,15 +59,22 @@ async def pupils(portal: PortalClient, clock: Clock) -> list[dict[str, Any]]:
     assert early["_routing_key"] == "affelnet_export.wish_confirmed"
     await clock.at_least((datetime.fromisoformat(interviews[-1]["starts_at"]) + timedelta(hours=3)).isoformat())
     for interview in interviews:
-        body = {"command_id": str(uuid.uuid4()), "campaign": "2013", "actor_uai": interview["reception_uai"],
-                "interview_id": interview["interview_id"], "attended": True, "report": "Bon projet en photographie.",
-                "opinions": [{"formation_code": FORMATION, "opinion": "favorable"}]}
+        body = {
+            "command_id": str(uuid.uuid4()),
+            "campaign": "2013",
+            "actor_uai": interview["reception_uai"],
+            "interview_id": interview["interview_id"],
+            "attended": True,
+            "report": "Bon projet en photographie.",
+            "opinions": [{"formation_code": FORMATION, "opinion": "favorable"}],
+        }
         for _ in range(50):  # opinions learns of the booking asynchronously
             outcome = await send(portal, "submit_interview_report", {**body, "command_id": str(uuid.uuid4())})
             if outcome["_routing_key"] == "opinions.interview_reported":
                 break
-        await portal.wait_for(lambda e, i=interview: e["_routing_key"] == "opinions.final_opinion_computed"
-                              and e["ine"] == i["ine"])
+        await portal.wait_for(
+            lambda e, i=interview: e["_routing_key"] == "opinions.final_opinion_computed" and e["ine"] == i["ine"]
+        )
     return registered
 
 
@@ -76,9 +90,13 @@ async def test_r28_no_bonus_before_the_confirmation_then_exactly_one(
     event = await portal.wait_for(exported(pupil), timeout=20)
 
     assert confirmed["_routing_key"] == "affelnet_export.wish_confirmed"
-    assert affelnet.accepted[key(pupil)] == {"campaign": "2013", "ine": pupil["pupil"]["ine"],
-                                             "formation_code": FORMATION, "final_opinion": "tres_favorable",
-                                             "bonus_points": 40}
+    assert affelnet.accepted[key(pupil)] == {
+        "campaign": "2013",
+        "ine": pupil["pupil"]["ine"],
+        "formation_code": FORMATION,
+        "final_opinion": "tres_favorable",
+        "bonus_points": 40,
+    }
     assert event["bonus_points"] == 40 and affelnet.attempts[key(pupil)] == 1
 
 
@@ -169,6 +187,13 @@ async def test_r30_a_bonus_being_retried_is_delivered_after_the_service_restarts
 
 def admin(*args: str) -> str:
     env = {**os.environ, "PASSPRO_DATABASE_URL": TEST_DATABASE_URL, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-m", "services.affelnet_export.admin", *args], env=env, cwd=ROOT,
-                          capture_output=True, text=True, check=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "services.affelnet_export.admin", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
     return done.stdout

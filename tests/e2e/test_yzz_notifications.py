@@ -39,8 +39,11 @@ async def timeline(portal: PortalClient, clock: Clock, sink: MailSink, smtp: Smt
     await clock.at_least(OPEN)
     smtp.down()
     start_at = (clock.at + timedelta(days=7)).replace(hour=10, minute=0, second=0, microsecond=0)
-    await send(portal, "declare_interview_slots", slots_body(SCHOOL, DOMAIN, (start_at.isoformat(), 3),
-                                                             place="Atelier céramique, bâtiment C"))
+    await send(
+        portal,
+        "declare_interview_slots",
+        slots_body(SCHOOL, DOMAIN, (start_at.isoformat(), 3), place="Atelier céramique, bâtiment C"),
+    )
     names = [("Anaïs", "Lefèvre-Ngô"), ("Théo", "Dubreuil"), ("Maëlys", "Keïta")]
     pupils = []
     for first, last in names:
@@ -49,8 +52,10 @@ async def timeline(portal: PortalClient, clock: Clock, sink: MailSink, smtp: Smt
     await register(portal, "cap-staffeur-ornemaniste", pupil=pupils[0]["pupil"], origin_opinion="assez_favorable")
     interviews = [await portal.wait_for(booked(p["pupil"]["ine"], DOMAIN)) for p in pupils]
     # The sender has tried each convocation and failed: only then does "nothing received" mean something.
-    await mail_rows([f"convocation:{i['interview_id']}" for i in interviews],
-                    lambda rows: len(rows) == 3 and all(r["attempts"] >= 1 for r in rows))
+    await mail_rows(
+        [f"convocation:{i['interview_id']}" for i in interviews],
+        lambda rows: len(rows) == 3 and all(r["attempts"] >= 1 for r in rows),
+    )
     while_down = [m for m in sink.received() if any(about(p, "Convocation Passpro")(m) for p in pupils)]
     smtp.up()  # SMTP comes back: the waiting convocations go out
     return {"pupils": pupils, "interviews": interviews, "while_down": while_down, "start": start_at}
@@ -62,8 +67,11 @@ async def test_r19_a_convocation_goes_to_the_origin_school_and_the_referent_with
     pupil, interview = timeline["pupils"][0], timeline["interviews"][0]
 
     [mail] = await mails(sink, about(pupil, "Convocation Passpro"))
-    sent = await portal.wait_for(lambda e: e["_routing_key"] == "notifications.convocation_sent"
-                                 and e["interview_id"] == interview["interview_id"])
+    sent = await portal.wait_for(
+        lambda e: (
+            e["_routing_key"] == "notifications.convocation_sent" and e["interview_id"] == interview["interview_id"]
+        )
+    )
 
     body = mail.get_body(("plain",)).get_content()
     assert timeline["while_down"] == []
@@ -97,9 +105,17 @@ async def test_r10_r19_a_withdrawal_sends_a_cancellation_that_calendars_understa
     pupil, interview = timeline["pupils"][1], timeline["interviews"][1]
     await mails(sink, about(pupil, "Convocation Passpro"))
 
-    await send(portal, "withdraw_candidacy", {
-        "command_id": str(uuid.uuid4()), "campaign": "2013", "actor_uai": pupil["origin_uai"],
-        "ine": pupil["pupil"]["ine"], "formation_code": "cap-metiers-ceramique"})
+    await send(
+        portal,
+        "withdraw_candidacy",
+        {
+            "command_id": str(uuid.uuid4()),
+            "campaign": "2013",
+            "actor_uai": pupil["origin_uai"],
+            "ine": pupil["pupil"]["ine"],
+            "formation_code": "cap-metiers-ceramique",
+        },
+    )
     [mail] = await mails(sink, about(pupil, "Annulation Passpro"))
 
     calendar = icalendar.Calendar.from_ical(attachment(mail, "convocation.ics"))
@@ -126,15 +142,27 @@ async def test_r26_the_recap_sheet_goes_to_the_origin_school_with_the_three_opin
 ) -> None:
     pupil, interview = timeline["pupils"][0], timeline["interviews"][0]
     await clock.at_least((timeline["start"] + timedelta(hours=2)).isoformat())
-    await send(portal, "submit_interview_report", {
-        "command_id": str(uuid.uuid4()), "campaign": "2013", "actor_uai": interview["reception_uai"],
-        "interview_id": interview["interview_id"], "attended": True, "report": "Très bonne connaissance du métier.",
-        "opinions": [{"formation_code": "cap-metiers-ceramique", "opinion": "favorable"},
-                     {"formation_code": "cap-staffeur-ornemaniste", "opinion": "reserve"}]})
+    await send(
+        portal,
+        "submit_interview_report",
+        {
+            "command_id": str(uuid.uuid4()),
+            "campaign": "2013",
+            "actor_uai": interview["reception_uai"],
+            "interview_id": interview["interview_id"],
+            "attended": True,
+            "report": "Très bonne connaissance du métier.",
+            "opinions": [
+                {"formation_code": "cap-metiers-ceramique", "opinion": "favorable"},
+                {"formation_code": "cap-staffeur-ornemaniste", "opinion": "reserve"},
+            ],
+        },
+    )
 
     [mail] = await mails(sink, about(pupil, "Fiche récapitulative Passpro"))
-    sent = await portal.wait_for(lambda e: e["_routing_key"] == "notifications.recap_sent"
-                                 and e["ine"] == pupil["pupil"]["ine"])
+    sent = await portal.wait_for(
+        lambda e: e["_routing_key"] == "notifications.recap_sent" and e["ine"] == pupil["pupil"]["ine"]
+    )
 
     body = mail.get_body(("plain",)).get_content()
     assert sent["recipients"] == ["ce.0930122c@ac-creteil.fr"]
@@ -147,8 +175,13 @@ async def test_r22_the_reception_school_is_reminded_once_of_an_overdue_report(
     late = timeline["pupils"][2]
     await clock.at_least((timeline["start"] + timedelta(days=4, hours=2)).isoformat())
 
-    [mail] = await mails(sink, lambda m: str(m["Subject"]).startswith("Relance Passpro")
-                         and late["pupil"]["last_name"] in m.get_body(("plain",)).get_content())
+    [mail] = await mails(
+        sink,
+        lambda m: (
+            str(m["Subject"]).startswith("Relance Passpro")
+            and late["pupil"]["last_name"] in m.get_body(("plain",)).get_content()
+        ),
+    )
 
     assert str(mail["To"]) == f"ce.{SCHOOL.lower()}@ac-creteil.fr"
 
@@ -179,8 +212,12 @@ async def publish_as_scheduling(event: dict[str, Any]) -> None:
         channel = await connection.channel()
         exchange = await channel.get_exchange("passpro.events", ensure=False)
         await exchange.publish(
-            aio_pika.Message(json.dumps(event).encode(), message_id=event["event_id"],
-                             content_type="application/json", delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                             user_id="passpro-admin"),
+            aio_pika.Message(
+                json.dumps(event).encode(),
+                message_id=event["event_id"],
+                content_type="application/json",
+                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                user_id="passpro-admin",
+            ),
             routing_key="scheduling.interview_booked",
         )

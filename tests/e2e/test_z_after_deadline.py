@@ -27,8 +27,11 @@ async def test_r9_once_the_booked_interview_has_taken_place_the_origin_opinion_i
     portal: PortalClient, clock: Clock
 ) -> None:
     await clock.at_least("2013-03-30T08:00:00+01:00")  # the 20 March interview is past
-    changed = register_body(pupil={"ine": "0000000001L"}, formation_code="2nde-pro-agri-service-personnes-territoires",
-                            origin_opinion="reserve")
+    changed = register_body(
+        pupil={"ine": "0000000001L"},
+        formation_code="2nde-pro-agri-service-personnes-territoires",
+        origin_opinion="reserve",
+    )
 
     await portal.send("register_candidacy", changed)
     event = await portal.outcome(changed["command_id"])

@@ -74,8 +74,11 @@ def expected_from_events(events: list[dict[str, Any]]) -> dict[str, Any]:
             delivered.add((e["ine"], e["formation_code"]))
     statuses = Counter(interviews.values())
     return {
-        "candidacies": {"registered": len(candidacies), "active": sum(candidacies.values()),
-                        "withdrawn": len(candidacies) - sum(candidacies.values())},
+        "candidacies": {
+            "registered": len(candidacies),
+            "active": sum(candidacies.values()),
+            "withdrawn": len(candidacies) - sum(candidacies.values()),
+        },
         "interviews": {s: statuses.get(s, 0) for s in ("booked", "attended", "absent", "cancelled")},
         "finals_by_value": dict(Counter(finals.values())),
         "confirmations": len(confirmations),
@@ -131,8 +134,11 @@ async def test_funnel_counts_pupils_waiting_and_seats_per_domain(
 
     for domain, seats in f["seats_by_domain"].items():
         assert 0 <= seats["taken"] <= seats["declared"], domain
-    shortfalls = {e["domain_code"]: e["waiting_pupils"] for e in portal.events
-                  if e["_routing_key"] == "scheduling.capacity_shortfall"}
+    shortfalls = {
+        e["domain_code"]: e["waiting_pupils"]
+        for e in portal.events
+        if e["_routing_key"] == "scheduling.capacity_shortfall"
+    }
     # R15: the last shortfall published for a domain is the number of its pupils still waiting.
     for domain, waiting in f["waiting_by_domain"].items():
         assert shortfalls.get(domain) == waiting, domain
@@ -182,8 +188,9 @@ async def test_the_campaign_command_says_which_service_did_not_answer() -> None:
     urls = local_service_urls(HEALTH_BASE_PORT)
     urls["opinions"] = "http://127.0.0.1:9"  # nothing listens on the discard port
 
-    result = await asyncio.to_thread(invoke_ops, app, ["ops", "campaign"],
-                                     env={"PASSPRO_SERVICE_URLS": json.dumps(urls)}, terminal_width=140)
+    result = await asyncio.to_thread(
+        invoke_ops, app, ["ops", "campaign"], env={"PASSPRO_SERVICE_URLS": json.dumps(urls)}, terminal_width=140
+    )
 
     assert result.exit_code == 1
     assert "opinions did not answer" in result.output
@@ -207,8 +214,11 @@ async def test_one_correlation_id_follows_a_bonus_from_the_portal_command_to_the
     lines = _log_lines(correlation)
 
     # The portal sends each command with its command_id as correlation id; the bonus carries one of them.
-    started_by = {command.split(".")[0] for command, body in portal.sent
-                  if isinstance(body, dict) and body.get("command_id") == correlation}
+    started_by = {
+        command.split(".")[0]
+        for command, body in portal.sent
+        if isinstance(body, dict) and body.get("command_id") == correlation
+    }
     assert started_by & {"confirm_wish", "submit_interview_report"}, started_by
     calls = [line for line in lines if line.get("event") == "bonus_attempt" and line["service"] == "affelnet_export"]
     assert any(call["outcome"] == "delivered" for call in calls), lines

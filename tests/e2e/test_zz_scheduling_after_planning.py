@@ -47,12 +47,19 @@ async def pupil(portal: PortalClient, clock: Clock) -> dict[str, Any]:
 
 
 def ask(pupil: dict[str, Any]) -> dict[str, Any]:
-    return {"command_id": str(uuid.uuid4()), "campaign": "2013", "actor_uai": pupil["origin_uai"],
-            "ine": pupil["pupil"]["ine"], "domain_code": "ebenisterie"}
+    return {
+        "command_id": str(uuid.uuid4()),
+        "campaign": "2013",
+        "actor_uai": pupil["origin_uai"],
+        "ine": pupil["pupil"]["ine"],
+        "domain_code": "ebenisterie",
+    }
 
 
 async def test_r14_slots_are_declared_and_cancelled_on_the_last_planning_day(
-    portal: PortalClient, clock: Clock, pupil: dict[str, Any]  # the pupil is registered before the clock moves
+    portal: PortalClient,
+    clock: Clock,
+    pupil: dict[str, Any],  # the pupil is registered before the clock moves
 ) -> None:
     await clock.at_least("2013-04-03T17:00:00+02:00")
     declaration = slots_body(SCHOOL, DOMAIN, (LAST_SLOT, 2))
@@ -60,8 +67,9 @@ async def test_r14_slots_are_declared_and_cancelled_on_the_last_planning_day(
 
     cancelled = await send(portal, "cancel_interview_slots", cancel_body(SCHOOL, DOMAIN, LAST_SLOT))
     # Pupils of the domain still waiting took the seats at once (their bookings precede the cancellation).
-    seated = [e for e in portal.caused_by(declaration["command_id"])
-              if e["_routing_key"] == "scheduling.interview_booked"]
+    seated = [
+        e for e in portal.caused_by(declaration["command_id"]) if e["_routing_key"] == "scheduling.interview_booked"
+    ]
 
     assert declared["_routing_key"] == "scheduling.slots_declared" and declared["slots_added"] == 1
     assert cancelled["_routing_key"] == "scheduling.slots_cancelled", cancelled
@@ -103,8 +111,11 @@ def waiting_in(portal: PortalClient, domain_code: str) -> int:
 
 
 def alarm_of(day: str) -> Any:
-    return lambda e: (e["_routing_key"] == AT_RISK and e["domain_code"] == WAITING_DOMAIN
-                      and campaign_day(e) == date.fromisoformat(day))
+    return lambda e: (
+        e["_routing_key"] == AT_RISK
+        and e["domain_code"] == WAITING_DOMAIN
+        and campaign_day(e) == date.fromisoformat(day)
+    )
 
 
 async def ops_campaign() -> str:
@@ -184,8 +195,11 @@ async def test_r15_the_alarm_was_raised_at_most_once_per_domain_and_campaign_day
     await clock.at_least("2013-04-18T08:00:00+02:00")
     await portal.wait_for(alarm_of("2013-04-18"), timeout=30)
 
-    raised = Counter((e["domain_code"], campaign_day(e)) for e in portal.events
-                     if e["_routing_key"] == AT_RISK and e["_app_id"] == "scheduling")
+    raised = Counter(
+        (e["domain_code"], campaign_day(e))
+        for e in portal.events
+        if e["_routing_key"] == AT_RISK and e["_app_id"] == "scheduling"
+    )
 
     # The sweep ran every 2 s through each of these days: each domain's alarm was still told once a day.
     assert {(WAITING_DOMAIN, date(2013, 4, d)) for d in (9, 13, 18)} <= set(raised)

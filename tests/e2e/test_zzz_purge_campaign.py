@@ -21,9 +21,17 @@ from tests.e2e.played import play_one_pupil
 from tests.stack import HEALTH_BASE_PORT, ServiceStack
 
 AFTER_THE_CAMPAIGN = "2013-06-03T08:00:00+02:00"
-PERSONAL_TABLES = ("enrollment.candidacies", "enrollment.interviews", "notifications.pupils", "notifications.mails",
-                   "notifications.planning_sheets", "opinions.interviews", "scheduling.needs",
-                   "affelnet_export.bonuses", *(f"{service}.school_links" for service in routing.SERVICES))
+PERSONAL_TABLES = (
+    "enrollment.candidacies",
+    "enrollment.interviews",
+    "notifications.pupils",
+    "notifications.mails",
+    "notifications.planning_sheets",
+    "opinions.interviews",
+    "scheduling.needs",
+    "affelnet_export.bonuses",
+    *(f"{service}.school_links" for service in routing.SERVICES),
+)
 """Tables about the campaign's pupils, and each service's links from a pupil's INE to their schools."""
 
 
@@ -72,8 +80,9 @@ async def test_the_operators_purge_deletes_every_services_data_about_the_campaig
 
     assert outcome.rejection is None
     assert outcome.complete, outcome.deleted
-    assert outcome.deleted["enrollment"] == (before["enrollment.candidacies"] + before["enrollment.interviews"]
-                                             + before["enrollment.school_links"])
+    assert outcome.deleted["enrollment"] == (
+        before["enrollment.candidacies"] + before["enrollment.interviews"] + before["enrollment.school_links"]
+    )
     for table in PERSONAL_TABLES:
         assert await _rows(table) == 0, table
     f = funnel(await collect(_settings()))

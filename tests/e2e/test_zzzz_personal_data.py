@@ -53,9 +53,12 @@ COVERAGE = LOGS / "personal-data-scan.json"
 
 def record_coverage(scan: str, sources: dict[str, str], values: object, findings: list[object]) -> None:
     figures = json.loads(COVERAGE.read_text()) if COVERAGE.exists() else {}
-    figures[scan] = {"sources": len(sources), "lines": sum(text.count("\n") + 1 for text in sources.values()),
-                     "values": len(values) if isinstance(values, (list, set, dict)) else None,
-                     "findings": len(findings)}
+    figures[scan] = {
+        "sources": len(sources),
+        "lines": sum(text.count("\n") + 1 for text in sources.values()),
+        "values": len(values) if isinstance(values, (list, set, dict)) else None,
+        "findings": len(findings),
+    }
     COVERAGE.write_text(json.dumps(figures, indent=1))
 
 
@@ -84,7 +87,8 @@ async def test_no_personal_data_the_portal_sent_is_in_a_log_or_metric(
 
     assert values and all(sources[f"{p}.log"] for p in stack.log_starts), "nothing to look for, or nowhere to look"
     assert findings == [], "personal data found (source, line, field sent in):\n" + "\n".join(
-        f"  {f.source}:{f.line} {f.field}" for f in findings[:50])
+        f"  {f.source}:{f.line} {f.field}" for f in findings[:50]
+    )
 
 
 async def test_no_ine_the_portal_sent_is_in_a_mail_header(
@@ -99,14 +103,18 @@ async def test_no_ine_the_portal_sent_is_in_a_mail_header(
 
     assert values and mails, "no INE to look for, or no mail to look in"
     assert findings == [], "INE found in mail headers (mail, line, field):\n" + "\n".join(
-        f"  {f.source}:{f.line} {f.field}" for f in findings[:50])
+        f"  {f.source}:{f.line} {f.field}" for f in findings[:50]
+    )
 
 
 async def test_no_ine_the_portal_sent_is_in_the_operators_command_output(
     stack: ServiceStack, portal: PortalClient, campaign_played: None
 ) -> None:
-    env = {"PASSPRO_VHOST": TEST_VHOST, "COLUMNS": "400",
-           "PASSPRO_SERVICE_URLS": json.dumps(local_service_urls(HEALTH_BASE_PORT))}
+    env = {
+        "PASSPRO_VHOST": TEST_VHOST,
+        "COLUMNS": "400",
+        "PASSPRO_SERVICE_URLS": json.dumps(local_service_urls(HEALTH_BASE_PORT)),
+    }
     # The commands operators run daily, added to what earlier files ran (failed, replay, purge, campaign).
     for arguments in (["ops", "queues"], ["ops", "failed"], ["ops", "campaign"], ["ops", "campaign", "--json"]):
         result = await asyncio.to_thread(invoke_ops, app, arguments, env=env)
@@ -118,4 +126,5 @@ async def test_no_ine_the_portal_sent_is_in_the_operators_command_output(
 
     assert values and all(OPS_OUTPUT.values()), "no INE to look for, or a command printed nothing"
     assert findings == [], "INE found in operators' command output (command, line, field):\n" + "\n".join(
-        f"  {f.source}:{f.line} {f.field}" for f in findings[:50])
+        f"  {f.source}:{f.line} {f.field}" for f in findings[:50]
+    )

@@ -19,10 +19,24 @@ from tools.faults.figures import render
 from tools.faults.infra import ROOT
 from tools.faults.plan import Plan
 
-PLAN = Plan(pupils=30, kills=0, broker_restarts=0, database_restarts=0, smtp_outage=0.0, affelnet_outage=0.0,
-            affelnet_503=0, resend=0.0, var=ROOT / "var" / "crash-points-test", amqp_port=5684,
-            management_port=15684, pg_port=5444, node="passpro-crash-points@localhost", health_port=29281,
-            smtp_port=29225, affelnet_port=29290)
+PLAN = Plan(
+    pupils=30,
+    kills=0,
+    broker_restarts=0,
+    database_restarts=0,
+    smtp_outage=0.0,
+    affelnet_outage=0.0,
+    affelnet_503=0,
+    resend=0.0,
+    var=ROOT / "var" / "crash-points-test",
+    amqp_port=5684,
+    management_port=15684,
+    pg_port=5444,
+    node="passpro-crash-points@localhost",
+    health_port=29281,
+    smtp_port=29225,
+    affelnet_port=29290,
+)
 """No fault but the crashes, no command sent twice on purpose: every repeat counted comes from a crash."""
 
 

@@ -18,8 +18,17 @@ from tools.faults.infra import ROOT
 from tools.faults.plan import SHORT, Plan
 from tools.faults.run import run
 
-PLAN = Plan(**SHORT, var=ROOT / "var" / "faults-test", amqp_port=5683, management_port=15683, pg_port=5443,
-            node="passpro-faults-test@localhost", health_port=29181, smtp_port=29125, affelnet_port=29190)
+PLAN = Plan(
+    **SHORT,
+    var=ROOT / "var" / "faults-test",
+    amqp_port=5683,
+    management_port=15683,
+    pg_port=5443,
+    node="passpro-faults-test@localhost",
+    health_port=29181,
+    smtp_port=29125,
+    affelnet_port=29190,
+)
 
 
 @pytest.fixture(scope="module")

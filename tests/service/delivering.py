@@ -32,8 +32,11 @@ async def schema() -> AsyncIterator[str]:
 
 
 async def service_pool(schema: str, service: Service) -> asyncpg.Pool:
-    await migrate(TEST_DATABASE_URL, schema, {"runtime": RUNTIME_SQL / "migrations",
-                                              service.name: Path(service.sql_dir) / "migrations"})
+    await migrate(
+        TEST_DATABASE_URL,
+        schema,
+        {"runtime": RUNTIME_SQL / "migrations", service.name: Path(service.sql_dir) / "migrations"},
+    )
     return await create_pool(TEST_DATABASE_URL, schema, 3)
 
 
@@ -50,15 +53,21 @@ async def delivery(routing_key: str, body: dict[str, Any]) -> aio_pika.abc.Abstr
         queue = await channel.declare_queue(None, exclusive=True)
         direct = await channel.get_exchange("amq.direct", ensure=False)
         await queue.bind(direct, routing_key)
-        await direct.publish(aio_pika.Message(json.dumps(body).encode(), message_id=body["event_id"], headers={},
-                                              user_id="passpro-admin"), routing_key=routing_key)
+        await direct.publish(
+            aio_pika.Message(
+                json.dumps(body).encode(), message_id=body["event_id"], headers={}, user_id="passpro-admin"
+            ),
+            routing_key=routing_key,
+        )
         message = await queue.get(timeout=5)
         await message.ack()
     return message
 
 
 def envelope(occurred_at: datetime) -> dict[str, Any]:
-    return {"event_id": str(uuid.uuid4()), "occurred_at": occurred_at.isoformat(), "campaign": "2013",
-            "causation_id": None}
-
-
+    return {
+        "event_id": str(uuid.uuid4()),
+        "occurred_at": occurred_at.isoformat(),
+        "campaign": "2013",
+        "causation_id": None,
+    }

@@ -51,8 +51,9 @@ def worker_context(pool: asyncpg.Pool, campaign: Campaign, service: str) -> Work
 
 async def run_out_lease(pool: asyncpg.Pool, table: str) -> None:
     """The lease's time passes (as a sender stuck longer than it would): every lease of ``table`` has run out."""
-    await pool.execute(f"UPDATE {table} SET lease_until = clock_timestamp() - interval '1 second' "
-                       "WHERE state = 'sending'")
+    await pool.execute(
+        f"UPDATE {table} SET lease_until = clock_timestamp() - interval '1 second' WHERE state = 'sending'"
+    )
 
 
 @dataclass

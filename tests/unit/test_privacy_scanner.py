@@ -8,21 +8,42 @@ import unicodedata
 from tests.privacy import Finding, find_personal_data, personal_values
 
 REGISTRATION = {
-    "command_id": "3f0c9a6e-2b1d-4c8e-9f4a-7d2e1b0c5a11", "campaign": "2013", "actor_uai": "0930122C",
-    "pupil": {"ine": "1234567890A", "last_name": "Lefèvre", "first_name": "Inès", "birth_date": "1998-05-14",
-              "class_level": "3eme"},
-    "origin_uai": "0930122C", "referent": {"name": "Mme Durand", "email": "referente.durand@example.org"},
-    "formation_code": "cap-cuisine", "origin_opinion": "favorable",
+    "command_id": "3f0c9a6e-2b1d-4c8e-9f4a-7d2e1b0c5a11",
+    "campaign": "2013",
+    "actor_uai": "0930122C",
+    "pupil": {
+        "ine": "1234567890A",
+        "last_name": "Lefèvre",
+        "first_name": "Inès",
+        "birth_date": "1998-05-14",
+        "class_level": "3eme",
+    },
+    "origin_uai": "0930122C",
+    "referent": {"name": "Mme Durand", "email": "referente.durand@example.org"},
+    "formation_code": "cap-cuisine",
+    "origin_opinion": "favorable",
     "origin_comment": "Élève motivée, a fait un stage d'observation en cuisine.",
 }
-REPORT = {"command_id": "5b1e7c2a-0d3f-4a8b-9e6c-2f4d8a1b3c70", "interview_id": "e4a2c9d1-7b3f-4f0a-8c5e-1d2b3a4c5e6f",
-          "attended": True, "report": "Bonne connaissance du métier, projet cohérent."}
-CLEAN = "\n".join(json.dumps(line) for line in [
-    {"event": "service_started", "service": "enrollment", "level": "info", "timestamp": "2026-11-27T04:30:00Z"},
-    {"reason": "not_eligible", "event": "command_rejected", "message_id": REGISTRATION["command_id"],
-     "routing_key": "register_candidacy", "timestamp": "2013-02-12T08:00:03Z"},
-    {"event": "mail_sent", "mail_key": "convocation:e4a2c9d1", "kind": "convocation", "recipients": "[redacted]"},
-])
+REPORT = {
+    "command_id": "5b1e7c2a-0d3f-4a8b-9e6c-2f4d8a1b3c70",
+    "interview_id": "e4a2c9d1-7b3f-4f0a-8c5e-1d2b3a4c5e6f",
+    "attended": True,
+    "report": "Bonne connaissance du métier, projet cohérent.",
+}
+CLEAN = "\n".join(
+    json.dumps(line)
+    for line in [
+        {"event": "service_started", "service": "enrollment", "level": "info", "timestamp": "2026-11-27T04:30:00Z"},
+        {
+            "reason": "not_eligible",
+            "event": "command_rejected",
+            "message_id": REGISTRATION["command_id"],
+            "routing_key": "register_candidacy",
+            "timestamp": "2013-02-12T08:00:03Z",
+        },
+        {"event": "mail_sent", "mail_key": "convocation:e4a2c9d1", "kind": "convocation", "recipients": "[redacted]"},
+    ]
+)
 VALUES = personal_values([REGISTRATION, REPORT])
 
 
@@ -34,15 +55,25 @@ def planted(line: str) -> dict[str, str]:
 def test_the_personal_values_of_a_command_are_its_ine_names_birth_date_referent_comment_and_report() -> None:
     assert VALUES == {
         "1234567890A": "pupil.ine",
-        "Lefèvre": "pupil.last_name", "Inès": "pupil.first_name", "1998-05-14": "pupil.birth_date",
-        "Mme Durand": "referent.name", "referente.durand@example.org": "referent.email",
-        REGISTRATION["origin_comment"]: "origin_comment", REPORT["report"]: "report",
+        "Lefèvre": "pupil.last_name",
+        "Inès": "pupil.first_name",
+        "1998-05-14": "pupil.birth_date",
+        "Mme Durand": "referent.name",
+        "referente.durand@example.org": "referent.email",
+        REGISTRATION["origin_comment"]: "origin_comment",
+        REPORT["report"]: "report",
     }
 
 
 def test_hostile_bodies_give_the_strings_in_their_personal_fields_and_nothing_else() -> None:
-    bodies = [b"\xff not json", {"pupil": ["Lefèvre"]}, {"pupil": {"last_name": 12, "first_name": "Zoé-Lou"}},
-              {"referent": "Mme Durand"}, {"origin_comment": "   ", "report": "ok"}, [1, 2]]
+    bodies = [
+        b"\xff not json",
+        {"pupil": ["Lefèvre"]},
+        {"pupil": {"last_name": 12, "first_name": "Zoé-Lou"}},
+        {"referent": "Mme Durand"},
+        {"origin_comment": "   ", "report": "ok"},
+        [1, 2],
+    ]
 
     assert personal_values(bodies) == {"Zoé-Lou": "pupil.first_name"}
 
@@ -67,22 +98,25 @@ def test_a_value_escaped_by_the_json_renderer_is_found() -> None:
 def test_a_value_written_in_another_case_or_unicode_form_is_found() -> None:
     nfd = unicodedata.normalize("NFD", "LEFÈVRE")
 
-    assert [f.field for f in find_personal_data(planted(f"Traceback: {nfd} not stored"), VALUES)] == [
-        "pupil.last_name"]
+    assert [f.field for f in find_personal_data(planted(f"Traceback: {nfd} not stored"), VALUES)] == ["pupil.last_name"]
 
 
 def test_a_birth_date_is_found_but_other_dates_are_not() -> None:
     assert find_personal_data(planted('{"event": "x", "detail": "born 1998-05-14"}'), VALUES) == [
-        Finding("enrollment.log", 3, "pupil.birth_date")]
+        Finding("enrollment.log", 3, "pupil.birth_date")
+    ]
     assert find_personal_data(planted('{"event": "x", "timestamp": "1998-05-15T00:00:00Z"}'), VALUES) == []
 
 
 def test_a_value_in_a_metric_label_is_found() -> None:
-    metrics = ('# TYPE passpro_messages_total counter\n'
-               'passpro_messages_total{queue="enrollment.commands",routing_key="referente.durand@example.org"} 1.0\n')
+    metrics = (
+        "# TYPE passpro_messages_total counter\n"
+        'passpro_messages_total{queue="enrollment.commands",routing_key="referente.durand@example.org"} 1.0\n'
+    )
 
     assert find_personal_data({"enrollment /metrics": metrics}, VALUES) == [
-        Finding("enrollment /metrics", 2, "referent.email")]
+        Finding("enrollment /metrics", 2, "referent.email")
+    ]
 
 
 def test_short_values_are_not_looked_for() -> None:

@@ -63,11 +63,19 @@ def test_a_service_exiting_on_an_invalid_campaign_file_stops_the_wait_at_once(
     log.write_text("a line of an earlier run\n", encoding="utf-8")
     slow = never_ready(processes, tmp_path / "scheduling.log")
     enrollment = spawn(
-        processes, [sys.executable, "-m", "services.enrollment"], log,
-        PASSPRO_CAMPAIGN_FILE=str(campaign), PASSPRO_HEALTH_PORT=str(free_port()),
+        processes,
+        [sys.executable, "-m", "services.enrollment"],
+        log,
+        PASSPRO_CAMPAIGN_FILE=str(campaign),
+        PASSPRO_HEALTH_PORT=str(free_port()),
     )
-    enrollment = stack.Starting(name="enrollment", url=f"http://127.0.0.1:{free_port()}/health/ready",
-                                log=log, log_start=enrollment.log_start, process=enrollment.process)
+    enrollment = stack.Starting(
+        name="enrollment",
+        url=f"http://127.0.0.1:{free_port()}/health/ready",
+        log=log,
+        log_start=enrollment.log_start,
+        process=enrollment.process,
+    )
 
     began = time.monotonic()
     with pytest.raises(SystemExit) as stopped:
@@ -113,10 +121,12 @@ def test_every_service_is_waited_for_until_ready(
     servers = []
     for name in ("enrollment", "affelnet_export"):
         port = free_port()
-        server = spawn(processes, [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
-                       tmp_path / f"{name}.log")
-        servers.append(stack.Starting(name=name, url=f"http://127.0.0.1:{port}/", log=server.log,
-                                      process=server.process))
+        server = spawn(
+            processes, [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"], tmp_path / f"{name}.log"
+        )
+        servers.append(
+            stack.Starting(name=name, url=f"http://127.0.0.1:{port}/", log=server.log, process=server.process)
+        )
     stack.await_ready(servers, timeout=60)
     out = capsys.readouterr().out
     assert "[passpro] enrollment ready (http://127.0.0.1:" in out

@@ -17,25 +17,33 @@ def main() -> int:
     defaults = Plan()
     parser = argparse.ArgumentParser(prog="python -m tools.faults", description=__doc__)
     parser.add_argument("--short", action="store_true", help="the test suite's short form (200 pupils, 3 kills)")
-    parser.add_argument("--outage", action="store_true",
-                        help="the short campaign with one 10-minute PostgreSQL outage and no other fault")
-    parser.add_argument("--db-outage-seconds", type=float,
-                        help="seconds PostgreSQL stays stopped mid-campaign, 0 for none "
-                             f"({defaults.db_outage_seconds:.0f})")
+    parser.add_argument(
+        "--outage",
+        action="store_true",
+        help="the short campaign with one 10-minute PostgreSQL outage and no other fault",
+    )
+    parser.add_argument(
+        "--db-outage-seconds",
+        type=float,
+        help=f"seconds PostgreSQL stays stopped mid-campaign, 0 for none ({defaults.db_outage_seconds:.0f})",
+    )
     parser.add_argument("--pupils", type=int, help=f"pupils registered (default {defaults.pupils})")
     parser.add_argument("--kills", type=int, help=f"services killed with kill -9 (default {defaults.kills})")
     parser.add_argument("--kill-every", type=float, help=f"mean seconds between kills ({defaults.kill_every:.0f})")
     parser.add_argument("--broker-restarts", type=int, choices=range(4), help="RabbitMQ restarts, 0-3 (default 1)")
-    parser.add_argument("--database-restarts", type=int, choices=range(4),
-                        help="PostgreSQL restarts, 0-3 (default 1)")
+    parser.add_argument("--database-restarts", type=int, choices=range(4), help="PostgreSQL restarts, 0-3 (default 1)")
     parser.add_argument("--smtp-outage", type=float, help=f"seconds without SMTP ({defaults.smtp_outage:.0f})")
-    parser.add_argument("--affelnet-outage", type=float,
-                        help=f"seconds without Affelnet ({defaults.affelnet_outage:.0f})")
+    parser.add_argument(
+        "--affelnet-outage", type=float, help=f"seconds without Affelnet ({defaults.affelnet_outage:.0f})"
+    )
     parser.add_argument("--affelnet-503", type=int, help=f"posts answered 503 afterwards ({defaults.affelnet_503})")
     parser.add_argument("--seed", type=int, help="replays a run (printed by every run)")
     parser.add_argument("--var", type=Path, help=f"state, logs and report (default {defaults.var})")
-    parser.add_argument("--amqp-port", type=int, help=f"the run's RabbitMQ ({defaults.amqp_port}; management "
-                                                       "--management-port, distribution AMQP port + 20000)")
+    parser.add_argument(
+        "--amqp-port",
+        type=int,
+        help=f"the run's RabbitMQ ({defaults.amqp_port}; management --management-port, distribution AMQP port + 20000)",
+    )
     parser.add_argument("--management-port", type=int)
     parser.add_argument("--pg-port", type=int, help=f"the run's PostgreSQL ({defaults.pg_port})")
     parser.add_argument("--node", help=f"the run's RabbitMQ node name ({defaults.node})")

@@ -87,8 +87,9 @@ def _answers(ev: Evidence, f: Findings) -> None:
         got = ev.observer.answers(cmd)
         subject = f"answer to {cmd.key} {cmd.command_id}"
         if cmd.reason is not None:
-            rejections = [e for e in ev.observer.by_cause.get(cmd.command_id, ())
-                          if e["_routing_key"] == cmd.owner_rejection]
+            rejections = [
+                e for e in ev.observer.by_cause.get(cmd.command_id, ()) if e["_routing_key"] == cmd.owner_rejection
+            ]
             if not got[cmd.owner_rejection]:
                 f.add("lost", subject, f"no {cmd.owner_rejection}")
             elif got[cmd.owner_rejection] > 1:
@@ -97,8 +98,11 @@ def _answers(ev: Evidence, f: Findings) -> None:
                 f.add("wrong", subject, f"reason {rejections[0].get('reason')}, expected {cmd.reason}")
             continue
         if got[cmd.owner_rejection] and cmd.owner_rejection not in cmd.answers:
-            reasons = [e.get("reason") for e in ev.observer.by_cause[cmd.command_id]
-                       if e["_routing_key"] == cmd.owner_rejection]
+            reasons = [
+                e.get("reason")
+                for e in ev.observer.by_cause[cmd.command_id]
+                if e["_routing_key"] == cmd.owner_rejection
+            ]
             f.add("wrong", subject, f"refused: {reasons}")
             continue
         for key in cmd.answers:
@@ -110,24 +114,38 @@ def _answers(ev: Evidence, f: Findings) -> None:
 
 async def _candidacies(ev: Evidence, f: Findings, effects: Counter[str]) -> None:
     """Every registered candidacy is in enrollment's table, active unless withdrawn, at its revision (R9)."""
-    rows = {(r["ine"], r["formation_code"]): r for r in await ev.infra.fetch(
-        "SELECT ine, formation_code, active, revision FROM enrollment.candidacies WHERE campaign = '2013'")}
+    rows = {
+        (r["ine"], r["formation_code"]): r
+        for r in await ev.infra.fetch(
+            "SELECT ine, formation_code, active, revision FROM enrollment.candidacies WHERE campaign = '2013'"
+        )
+    }
     for key, c in ev.script.candidacies.items():
         subject = f"candidacy {c.ine}/{c.formation}"
         row = rows.get(key)
         if row is None:
             f.add("lost", subject, "missing from enrollment.candidacies")
         elif row["active"] == c.withdrawn or row["revision"] < c.revision:
-            f.add("wrong", subject, f"active={row['active']} revision={row['revision']}, expected "
-                                    f"active={not c.withdrawn} revision>={c.revision}")
+            f.add(
+                "wrong",
+                subject,
+                f"active={row['active']} revision={row['revision']}, expected "
+                f"active={not c.withdrawn} revision>={c.revision}",
+            )
     for key in rows.keys() - ev.script.candidacies.keys():
         f.add("wrong", f"candidacy {key[0]}/{key[1]}", "in enrollment.candidacies but never registered")
-    registered = Counter((e["ine"], e["formation_code"], e["revision"])
-                         for e in ev.observer.by_key.get("enrollment.candidacy_registered", ()))
+    registered = Counter(
+        (e["ine"], e["formation_code"], e["revision"])
+        for e in ev.observer.by_key.get("enrollment.candidacy_registered", ())
+    )
     for c in ev.script.candidacies.values():
         for revision in range(1, c.revision + 1):
-            f.once(registered, (c.ine, c.formation, revision), f"candidacy_registered {c.ine}/{c.formation} "
-                   f"revision {revision}", "the events")
+            f.once(
+                registered,
+                (c.ine, c.formation, revision),
+                f"candidacy_registered {c.ine}/{c.formation} revision {revision}",
+                "the events",
+            )
     effects["candidacies registered"] = len(rows)
     effects["candidacies withdrawn"] = sum(1 for r in rows.values() if not r["active"])
 
@@ -152,23 +170,31 @@ async def _interviews(ev: Evidence, f: Findings, effects: Counter[str]) -> set[s
             f.add("wrong", f"interview of {ine} in {domain}", "still booked after every candidacy was withdrawn")
     rows = await ev.infra.fetch(
         "SELECT ine, domain_code, array_agg(interview_id::text) AS ids FROM scheduling.interviews "
-        "WHERE status <> 'cancelled' GROUP BY ine, domain_code")
+        "WHERE status <> 'cancelled' GROUP BY ine, domain_code"
+    )
     in_db = {(r["ine"], r["domain_code"]): set(r["ids"]) for r in rows}
     for pair in in_db.keys() | {p for p, ids in live.items() if ids}:
         ids, told = in_db.get(pair, set()), live.get(pair, set())
         if len(ids) > 1:
             f.add("duplicated", f"interview of {pair[0]} in {pair[1]}", f"scheduling.interviews: {sorted(ids)}")
         elif ids != told:
-            f.add("wrong", f"interview of {pair[0]} in {pair[1]}", f"scheduling.interviews {sorted(ids)}, "
-                                                                   f"events {sorted(told)}")
+            f.add(
+                "wrong",
+                f"interview of {pair[0]} in {pair[1]}",
+                f"scheduling.interviews {sorted(ids)}, events {sorted(told)}",
+            )
     seats = await ev.infra.fetch(
         "SELECT s.slot_id::text AS slot, s.capacity, s.booked, count(i.interview_id) "
         "FILTER (WHERE i.status <> 'cancelled') AS taken FROM scheduling.slots s "
-        "LEFT JOIN scheduling.interviews i USING (slot_id) GROUP BY s.slot_id")
+        "LEFT JOIN scheduling.interviews i USING (slot_id) GROUP BY s.slot_id"
+    )
     for s in seats:
         if s["taken"] > s["capacity"] or s["taken"] != s["booked"]:
-            f.add("wrong", f"slot {s['slot']}", f"capacity {s['capacity']}, counter {s['booked']}, "
-                                                 f"interviews {s['taken']}")
+            f.add(
+                "wrong",
+                f"slot {s['slot']}",
+                f"capacity {s['capacity']}, counter {s['booked']}, interviews {s['taken']}",
+            )
     effects["interviews booked"] = sum(len(ids) for ids in booked.values())
     effects["interviews cancelled"] = len(cancelled)
     effects["seats over capacity"] = sum(1 for s in seats if s["taken"] > s["capacity"])
@@ -185,8 +211,12 @@ async def _finals(ev: Evidence, f: Findings, effects: Counter[str]) -> dict[tupl
     events: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for e in ev.observer.by_key.get("opinions.final_opinion_computed", ()):
         events[(e["ine"], e["formation_code"])].append(e)
-    rows = {(r["ine"], r["formation_code"]): r["final_opinion"] for r in await ev.infra.fetch(
-        "SELECT ine, formation_code, final_opinion FROM opinions.final_opinions WHERE campaign = '2013'")}
+    rows = {
+        (r["ine"], r["formation_code"]): r["final_opinion"]
+        for r in await ev.infra.fetch(
+            "SELECT ine, formation_code, final_opinion FROM opinions.final_opinions WHERE campaign = '2013'"
+        )
+    }
     for pair, final in expected.items():
         subject = f"final opinion {pair[0]}/{pair[1]}"
         seen = events.get(pair, [])
@@ -231,8 +261,11 @@ async def _mails(ev: Evidence, f: Findings, effects: Counter[str], cancelled: se
     rows = await ev.infra.fetch("SELECT key, kind, state, ine, last_error FROM notifications.mails")
     # R26: a recap sheet saying exactly what the pupil's last one said is dropped, never sent (nor announced);
     # the family has its content from that one, which must have been received.
-    identical = {r["key"] for r in rows if r["kind"] == "recap" and r["state"] == "dropped"
-                 and r["last_error"] == "same_content_as_the_last_one_sent"}
+    identical = {
+        r["key"]
+        for r in rows
+        if r["kind"] == "recap" and r["state"] == "dropped" and r["last_error"] == "same_content_as_the_last_one_sent"
+    }
     recap_received = {r["ine"] for r in rows if r["kind"] == "recap" and received[message_id(r["key"])]}
     for r in ev.reports:
         key = f"recap:{r.interview_id}"
@@ -240,8 +273,12 @@ async def _mails(ev: Evidence, f: Findings, effects: Counter[str], cancelled: se
         if r.attended and not recap and key in identical and r.ine in recap_received:
             effects["recaps dropped as identical to the pupil's last one"] += 1
         elif r.attended and not recap:
-            f.add("lost", f"recap of interview {r.interview_id}", "never received" + (
-                ", dropped as identical to a recap the pupil never received" if key in identical else ""))
+            f.add(
+                "lost",
+                f"recap of interview {r.interview_id}",
+                "never received"
+                + (", dropped as identical to a recap the pupil never received" if key in identical else ""),
+            )
         elif not r.attended and recap:
             f.add("wrong", f"recap of interview {r.interview_id}", "sent for an absent pupil")
     recaps = Counter((e["ine"], e["domain_code"]) for e in ev.observer.by_key.get("notifications.recap_sent", ()))
@@ -263,19 +300,26 @@ async def _mails(ev: Evidence, f: Findings, effects: Counter[str], cancelled: se
     for ids in ev.mail_contents.values():
         if len(ids) > 1:
             same = "the same Message-ID" if len(set(ids)) == 1 else f"{len(set(ids))} Message-IDs"
-            f.add("duplicated", f"mail {sorted(ids)[0]}",
-                  f"received {len(ids)} times with the same recipients, subject and body, under {same}")
+            f.add(
+                "duplicated",
+                f"mail {sorted(ids)[0]}",
+                f"received {len(ids)} times with the same recipients, subject and body, under {same}",
+            )
     effects["mails received"] = sum(received.values())
     effects["mails received, distinct by content"] = len(ev.mail_contents)
     return {mid: n for mid, n in received.items() if n > 1}
 
 
-async def _bonuses(ev: Evidence, f: Findings, effects: Counter[str],
-                   finals: dict[tuple[str, str], str]) -> Counter[str]:
+async def _bonuses(
+    ev: Evidence, f: Findings, effects: Counter[str], finals: dict[tuple[str, str], str]
+) -> Counter[str]:
     """R27–R30: one accepted post per confirmed final opinion, under its one Idempotency-Key; retries only."""
     points = ev.script.campaign.bonus_points
-    due = {pair: final for pair, final in finals.items()
-           if pair in ev.script.confirmed and not ev.script.candidacies[pair].withdrawn}
+    due = {
+        pair: final
+        for pair, final in finals.items()
+        if pair in ev.script.confirmed and not ev.script.candidacies[pair].withdrawn
+    }
     accepted: dict[tuple[str, str], list[tuple[str, dict[str, Any]]]] = defaultdict(list)
     keys: dict[tuple[str, str], set[str]] = defaultdict(set)
     retries: Counter[str] = Counter()
@@ -285,10 +329,15 @@ async def _bonuses(ev: Evidence, f: Findings, effects: Counter[str],
             accepted[(body.get("ine", ""), body.get("formation_code", ""))].append((key, body))
         else:
             retries[str(status)] += 1
-    exported = Counter((e["ine"], e["formation_code"])
-                       for e in ev.observer.by_key.get("affelnet_export.bonus_exported", ()))
-    rows = {(r["ine"], r["formation_code"]): r["state"] for r in await ev.infra.fetch(
-        "SELECT ine, formation_code, state FROM affelnet_export.bonuses WHERE campaign = '2013'")}
+    exported = Counter(
+        (e["ine"], e["formation_code"]) for e in ev.observer.by_key.get("affelnet_export.bonus_exported", ())
+    )
+    rows = {
+        (r["ine"], r["formation_code"]): r["state"]
+        for r in await ev.infra.fetch(
+            "SELECT ine, formation_code, state FROM affelnet_export.bonuses WHERE campaign = '2013'"
+        )
+    }
     for pair, final in due.items():
         subject = f"bonus {pair[0]}/{pair[1]}"
         posts = accepted.get(pair, [])
@@ -298,8 +347,13 @@ async def _bonuses(ev: Evidence, f: Findings, effects: Counter[str],
         if len({key for key, _ in posts}) > 1 or len(posts) > 1:
             f.add("duplicated", subject, f"accepted {len(posts)} times, keys {sorted({k for k, _ in posts})}")
         key, body = posts[0]
-        wanted = {"campaign": "2013", "ine": pair[0], "formation_code": pair[1], "final_opinion": final,
-                  "bonus_points": points.points_for(FinalOpinion(final))}
+        wanted = {
+            "campaign": "2013",
+            "ine": pair[0],
+            "formation_code": pair[1],
+            "final_opinion": final,
+            "bonus_points": points.points_for(FinalOpinion(final)),
+        }
         if key != f"passpro-2013-{pair[0]}-{pair[1]}" or body != wanted:
             f.add("wrong", subject, f"posted {key} {body}, expected {wanted}")
         f.once(exported, pair, f"bonus_exported {pair[0]}/{pair[1]}", "the events")

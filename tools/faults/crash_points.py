@@ -80,8 +80,15 @@ class Crash:
 class CrashServices(Services):
     """The fault runner's supervisor, but a service that dies armed is started again without its switch."""
 
-    def __init__(self, env: dict[str, str], base_port: int, log: Path, started: float, armed: dict[str, str],
-                 on_crash: Callable[[Crash], Awaitable[None]]) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        base_port: int,
+        log: Path,
+        started: float,
+        armed: dict[str, str],
+        on_crash: Callable[[Crash], Awaitable[None]],
+    ) -> None:
         super().__init__(env, base_port, log, started)
         self.crashes = {service: Crash(service, switch) for service, switch in armed.items()}
         self.on_crash = on_crash
@@ -100,7 +107,8 @@ class CrashServices(Services):
         self._log_from[service] = path.stat().st_size if path.exists() else 0
         with self._log_file(service) as out:
             self.procs[service] = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", f"services.{service}", env=env, cwd=ROOT, stdout=out, stderr=out)
+                sys.executable, "-m", f"services.{service}", env=env, cwd=ROOT, stdout=out, stderr=out
+            )
 
     def _last_words(self, service: str) -> str:
         with (self.log / f"{service}.log").open("rb") as logged:
@@ -148,8 +156,9 @@ class Sink(Mailbox):
         raw = envelope.original_content or envelope.content
         mail = email.message_from_bytes(raw, policy=email.policy.default)
         # Every part decoded (text, PDF, calendar), not the raw body: MIME boundaries change from one build to the next.
-        body = hashlib.sha256(b"".join(part.get_payload(decode=True) or b"" for part in mail.walk()
-                                       if not part.is_multipart())).hexdigest()
+        body = hashlib.sha256(
+            b"".join(part.get_payload(decode=True) or b"" for part in mail.walk() if not part.is_multipart())
+        ).hexdigest()
         recipients = ",".join(sorted(a for _, a in getaddresses(mail.get_all("To", []) + mail.get_all("Cc", []))))
         key = (recipients, str(mail.get("Subject", "")), body)
         answer = await super().handle_DATA(server, session, envelope)
@@ -218,22 +227,30 @@ class CrashFigures:
 
     def table(self) -> str:
         head = ("point", "service", "fired", "lost", "duplicated", "mails twice", "redelivered")
-        lines = [head] + [(r.point, r.service, r.fired, str(r.lost), str(r.duplicated), str(r.mails_twice),
-                           str(r.redelivered)) for r in self.rows]
+        lines = [head] + [
+            (r.point, r.service, r.fired, str(r.lost), str(r.duplicated), str(r.mails_twice), str(r.redelivered))
+            for r in self.rows
+        ]
         widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
         out = ["  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)) for line in lines]
         out.insert(1, "  ".join("-" * w for w in widths))
         out += [f"{r.point}: {r.detail}" for r in self.rows]
         if self.window_ms:
-            out.append(f"250 → mark-sent window over {len(self.window_ms)} mails sent once: median "
-                       f"{statistics.median(self.window_ms):.0f} ms, max {max(self.window_ms):.0f} ms")
+            out.append(
+                f"250 → mark-sent window over {len(self.window_ms)} mails sent once: median "
+                f"{statistics.median(self.window_ms):.0f} ms, max {max(self.window_ms):.0f} ms"
+            )
         if self.crashed_window_s:
-            out.append(f"the mails the crash left unmarked: marked {min(self.crashed_window_s):.1f}–"
-                       f"{max(self.crashed_window_s):.1f} s after their first 250 (their lease ran out, then "
-                       "they were sent again under the same Message-ID)")
-        out.append(f"mails received twice under their Message-ID: {len(self.mails_twice)}, of which with the very "
-                   f"same content (recipients, subject, every part) {self.resent_identical}; contents received under "
-                   f"several Message-IDs: {len(self.shared_contents)}")
+            out.append(
+                f"the mails the crash left unmarked: marked {min(self.crashed_window_s):.1f}–"
+                f"{max(self.crashed_window_s):.1f} s after their first 250 (their lease ran out, then "
+                "they were sent again under the same Message-ID)"
+            )
+        out.append(
+            f"mails received twice under their Message-ID: {len(self.mails_twice)}, of which with the very "
+            f"same content (recipients, subject, every part) {self.resent_identical}; contents received under "
+            f"several Message-IDs: {len(self.shared_contents)}"
+        )
         out += [f"same content under several Message-IDs: {' '.join(ids)}" for ids in self.shared_contents]
         return "\n".join(out)
 
@@ -246,10 +263,19 @@ def owner(subject: str) -> str:
     if subject.startswith(("queue ", "outbox of ")):
         name = first[-1]
         return next((s for s in routing.SERVICES if name == s or name.startswith(f"{s}.")), name)
-    prefixes = {"candidacy": "enrollment", "parked": "enrollment", "interview of": "scheduling", "slot": "scheduling",
-                "final opinion": "opinions", "report_overdue": "opinions", "mail": "notifications",
-                "convocation": "notifications", "cancellation": "notifications", "recap": "notifications",
-                "bonus": "affelnet_export"}
+    prefixes = {
+        "candidacy": "enrollment",
+        "parked": "enrollment",
+        "interview of": "scheduling",
+        "slot": "scheduling",
+        "final opinion": "opinions",
+        "report_overdue": "opinions",
+        "mail": "notifications",
+        "convocation": "notifications",
+        "cancellation": "notifications",
+        "recap": "notifications",
+        "bonus": "affelnet_export",
+    }
     return next((svc for prefix, svc in prefixes.items() if subject.startswith(prefix)), "?")
 
 
@@ -260,8 +286,9 @@ class CrashRun:
         r = Run(plan, self.seed)
         r.mailbox = self.sink = Sink(plan.smtp_port)
         r.observer = self.observer = CountingObserver(r.infra.amqp_url("portal"))
-        r.services = self.services = CrashServices(r.services.env, plan.health_port, r.infra.log, r.started, armed,
-                                                   self._on_crash)
+        r.services = self.services = CrashServices(
+            r.services.env, plan.health_port, r.infra.log, r.started, armed, self._on_crash
+        )
         r.faults = OnlyCrashes(plan, r.rng, r.infra, self.services, r.mailbox, r.affelnet, r.note)
         self.r = r
 
@@ -270,16 +297,23 @@ class CrashRun:
         r, now = self.r, time.time()
         r.note(f"{crash.service} exited {crash.code}: {crash.line or 'no crash line on stderr'}")
         try:
-            rows = await r.infra.fetch(f'SELECT message_id FROM "{crash.service}".outbox WHERE exchange = $1',
-                                       routing.EVENTS_EXCHANGE)
+            rows = await r.infra.fetch(
+                f'SELECT message_id FROM "{crash.service}".outbox WHERE exchange = $1', routing.EVENTS_EXCHANGE
+            )
             crash.outbox = {row["message_id"] for row in rows}
             if crash.service == "notifications":
-                sending = {message_id(row["key"]) for row in await r.infra.fetch(
-                    "SELECT key FROM notifications.mails WHERE state = 'sending'")}
+                sending = {
+                    message_id(row["key"])
+                    for row in await r.infra.fetch("SELECT key FROM notifications.mails WHERE state = 'sending'")
+                }
                 crash.unmarked_mails = sending & self.sink.received_by(now)
             if crash.service == "affelnet_export":
-                sending = {row["idempotency_key"] for row in await r.infra.fetch(
-                    "SELECT idempotency_key FROM affelnet_export.bonuses WHERE state = 'sending'")}
+                sending = {
+                    row["idempotency_key"]
+                    for row in await r.infra.fetch(
+                        "SELECT idempotency_key FROM affelnet_export.bonuses WHERE state = 'sending'"
+                    )
+                }
                 crash.unmarked_bonuses = sending & {key for key, _, status in r.affelnet.posts if status == 201}
         except Exception as error:  # noted in the table: the counts of this crash are then missing
             crash.line += f" (what it left could not be read: {type(error).__name__})"
@@ -300,9 +334,17 @@ class CrashRun:
                 raise RuntimeError(f"services not ready at start: {not_ready}; see {r.infra.log}")
             await r.observer.start()
             await r.play()
-            evidence = Evidence(r.script, list(r.sent.values()), r.reports, r.unreported,
-                                [c for c in r.script.refused if isinstance(c.body, bytes)],
-                                r.observer, r.mailbox.snapshot(), r.affelnet, r.infra)
+            evidence = Evidence(
+                r.script,
+                list(r.sent.values()),
+                r.reports,
+                r.unreported,
+                [c for c in r.script.refused if isinstance(c.body, bytes)],
+                r.observer,
+                r.mailbox.snapshot(),
+                r.affelnet,
+                r.infra,
+            )
             outcome = await check(evidence)
             figures = r.figures(outcome, await asyncio.to_thread(count_logs, r.infra.log))
             return await self._figures(figures, outcome)
@@ -349,22 +391,47 @@ class CrashRun:
             extra_posts = sum(len(statuses) - 1 for statuses in posts.values()) if service == "affelnet_export" else 0
             mails = len(mails_twice) if service == "notifications" else 0
             fired = f"yes, {crash.at} s" if crash.fired else f"NO (exit {crash.code})"
-            detail = (f"exit {crash.code} at {crash.at} s, '{crash.line}'; left {len(crash.outbox)} events in its "
-                      f"outbox, {len(crash.outbox - observer.events.keys())} of them never observed; broker "
-                      f"redeliveries {redeliveries.get(service, 0)}, its events delivered twice {twice[service]}")
+            detail = (
+                f"exit {crash.code} at {crash.at} s, '{crash.line}'; left {len(crash.outbox)} events in its "
+                f"outbox, {len(crash.outbox - observer.events.keys())} of them never observed; broker "
+                f"redeliveries {redeliveries.get(service, 0)}, its events delivered twice {twice[service]}"
+            )
             if service == "notifications":
-                detail += (f"; mails accepted and unmarked at the crash {len(crash.unmarked_mails)}, received twice "
-                           f"{len(mails_twice)}")
+                detail += (
+                    f"; mails accepted and unmarked at the crash {len(crash.unmarked_mails)}, received twice "
+                    f"{len(mails_twice)}"
+                )
             if service == "affelnet_export":
-                detail += (f"; bonuses answered 201 and unmarked at the crash {len(crash.unmarked_bonuses)}, "
-                           f"posts beyond the first per key {extra_posts}")
-            rows.append(Row(crash.point, service, fired, found.get("lost", Counter())[service],
-                            found.get("duplicated", Counter())[service], mails,
-                            redeliveries.get(service, 0) + twice[service] + mails + extra_posts, detail))
-        return CrashFigures(figures, self.services.crashes, rows, mails_twice,
-                            sum(1 for mid in mails_twice if len(set(sink.contents_of[mid])) == 1),
-                            [sorted(ids) for ids in sink.ids_of.values() if len(ids) > 1], dict(twice),
-                            set(observer.events), dict(posts), redeliveries, window, crashed)
+                detail += (
+                    f"; bonuses answered 201 and unmarked at the crash {len(crash.unmarked_bonuses)}, "
+                    f"posts beyond the first per key {extra_posts}"
+                )
+            rows.append(
+                Row(
+                    crash.point,
+                    service,
+                    fired,
+                    found.get("lost", Counter())[service],
+                    found.get("duplicated", Counter())[service],
+                    mails,
+                    redeliveries.get(service, 0) + twice[service] + mails + extra_posts,
+                    detail,
+                )
+            )
+        return CrashFigures(
+            figures,
+            self.services.crashes,
+            rows,
+            mails_twice,
+            sum(1 for mid in mails_twice if len(set(sink.contents_of[mid])) == 1),
+            [sorted(ids) for ids in sink.ids_of.values() if len(ids) > 1],
+            dict(twice),
+            set(observer.events),
+            dict(posts),
+            redeliveries,
+            window,
+            crashed,
+        )
 
 
 async def run(plan: Plan, armed: dict[str, str] = ARMED) -> CrashFigures:

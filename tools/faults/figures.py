@@ -8,8 +8,16 @@ from pathlib import Path
 
 from contracts import routing
 
-LOGGED = ("message_failed", "outbox_relay_failed", "mail_not_sent", "periodic_failed",
-          "mail_round_failed", "bonus_delivery_round_failed", "message_retry_later", "message_retry_not_sent")
+LOGGED = (
+    "message_failed",
+    "outbox_relay_failed",
+    "mail_not_sent",
+    "periodic_failed",
+    "mail_round_failed",
+    "bonus_delivery_round_failed",
+    "message_retry_later",
+    "message_retry_not_sent",
+)
 """The services' log events that tell of a fault (docs/operations.md, Logs)."""
 
 
@@ -79,8 +87,10 @@ def render(figures: Figures, findings_shown: int = 15) -> str:
         f"seed {figures.seed}: {figures.pupils} pupils, {figures.candidacies} candidacies, "
         f"{figures.events} distinct events observed",
         "faults injected: " + ", ".join(f"{kind} {n}" for kind, n in figures.faults.items()),
-        *(f"fault {kind}: injected {figures.faults.get(kind, 0)}, fired: {evidence}"
-          for kind, evidence in figures.fired.items()),
+        *(
+            f"fault {kind}: injected {figures.faults.get(kind, 0)}, fired: {evidence}"
+            for kind, evidence in figures.fired.items()
+        ),
         "redeliveries seen: " + ", ".join(f"{kind} {n}" for kind, n in figures.redelivered.items()),
         "effects: " + ", ".join(f"{kind} {n}" for kind, n in figures.effects.items()),
     ]
@@ -100,6 +110,8 @@ def outage_line(figures: Figures) -> str:
     """What a PostgreSQL outage must leave: nothing parked but the poison, nothing lost, each effect once."""
     besides = figures.effects.get("parked besides the poison", 0)
     retried = figures.redelivered.get("deliveries sent to wait in a retry queue (transient failures)", 0)
-    return (f"PostgreSQL outage: parked {besides} (besides {len(figures.parked) - besides} deliberate poison), "
-            f"lost {figures.lost}, effects once each: {'yes' if figures.duplicated == 0 else 'NO'} "
-            f"(duplicated {figures.duplicated}), retries counted {retried}")
+    return (
+        f"PostgreSQL outage: parked {besides} (besides {len(figures.parked) - besides} deliberate poison), "
+        f"lost {figures.lost}, effects once each: {'yes' if figures.duplicated == 0 else 'NO'} "
+        f"(duplicated {figures.duplicated}), retries counted {retried}"
+    )

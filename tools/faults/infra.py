@@ -36,9 +36,12 @@ class Infra:
         """The environment ``deploy.local`` runs in: only this run's settings (and where PostgreSQL lives)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("PASSPRO_") or k == "PASSPRO_PG_BIN"}
         env.update(
-            PASSPRO_VAR=str(self.var), PASSPRO_AMQP_PORT=str(self.amqp_port),
-            PASSPRO_MANAGEMENT_PORT=str(self.management_port), PASSPRO_PG_PORT=str(self.pg_port),
-            PASSPRO_RABBIT_NODE=self.node, PYTHONPATH=str(ROOT),
+            PASSPRO_VAR=str(self.var),
+            PASSPRO_AMQP_PORT=str(self.amqp_port),
+            PASSPRO_MANAGEMENT_PORT=str(self.management_port),
+            PASSPRO_PG_PORT=str(self.pg_port),
+            PASSPRO_RABBIT_NODE=self.node,
+            PYTHONPATH=str(ROOT),
         )
         return env
 
@@ -67,8 +70,9 @@ class Infra:
 
     async def _run(self, *argv: str) -> None:
         with self._log_file() as out:
-            proc = await asyncio.create_subprocess_exec(sys.executable, *argv, env=self.env(), cwd=ROOT,
-                                                        stdout=out, stderr=out)
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, *argv, env=self.env(), cwd=ROOT, stdout=out, stderr=out
+            )
             code = await proc.wait()
         if code:
             raise RuntimeError(f"{' '.join(argv)} failed ({code}); see {self.log / 'infra.log'}")
@@ -99,15 +103,20 @@ class Infra:
 
     async def queues(self) -> dict[str, dict[str, Any]]:
         """Each queue of the vhost: messages (ready and unacknowledged) and consumers."""
-        rows = await self.management(f"queues/{VHOST}?columns=name,messages,messages_ready,"
-                                     "messages_unacknowledged,consumers")
+        rows = await self.management(
+            f"queues/{VHOST}?columns=name,messages,messages_ready,messages_unacknowledged,consumers"
+        )
         return {row["name"]: row for row in rows}
 
     async def peek(self, queue: str, count: int) -> list[dict[str, Any]]:
         """The messages at the head of ``queue``, left in it."""
         name = urllib.parse.quote(queue, safe="")
-        return list(await self.management(f"queues/{VHOST}/{name}/get", {
-            "count": count, "ackmode": "ack_requeue_true", "encoding": "auto", "truncate": 300}))
+        return list(
+            await self.management(
+                f"queues/{VHOST}/{name}/get",
+                {"count": count, "ackmode": "ack_requeue_true", "encoding": "auto", "truncate": 300},
+            )
+        )
 
     async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
         conn = await asyncpg.connect(self.database_url, timeout=10)
@@ -121,8 +130,12 @@ def main(argv: list[str]) -> int:
     """The child process of a restart: ``deploy.local`` imported here reads this run's settings."""
     from deploy.local import stack as local
 
-    actions = {"broker-down": local.rabbit_down, "broker-up": local.rabbit_up,
-               "database-down": local.pg_down, "database-up": local.pg_up}
+    actions = {
+        "broker-down": local.rabbit_down,
+        "broker-up": local.rabbit_up,
+        "database-down": local.pg_down,
+        "database-up": local.pg_up,
+    }
     if len(argv) != 1 or argv[0] not in actions:
         print(f"usage: python -m tools.faults.infra {'|'.join(actions)}", file=sys.stderr)
         return 2

@@ -27,8 +27,16 @@ Fault = Callable[[], Coroutine[Any, Any, None]]
 
 
 class Injector:
-    def __init__(self, plan: Plan, rng: random.Random, infra: Infra, services: Services, mailbox: Mailbox,
-                 affelnet: Affelnet, note: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        plan: Plan,
+        rng: random.Random,
+        infra: Infra,
+        services: Services,
+        mailbox: Mailbox,
+        affelnet: Affelnet,
+        note: Callable[[str], None],
+    ) -> None:
         self.plan = plan
         self.rng = rng
         self.infra = infra

@@ -73,7 +73,8 @@ class Portal:
             client = await self._connected()
             try:
                 await asyncio.wait_for(
-                    client.send(cmd.key, cmd.body, message_id=cmd.command_id, correlation_id=cmd.command_id), 30)
+                    client.send(cmd.key, cmd.body, message_id=cmd.command_id, correlation_id=cmd.command_id), 30
+                )
             except DeliveryError:  # unroutable: the topology is wrong, publishing again cannot help
                 raise
             except _BROKER_TROUBLE:
@@ -84,8 +85,9 @@ class Portal:
             self.published += 1
             return
 
-    async def send_all(self, commands: Iterable[Command], concurrency: int = 32,
-                       progress: Callable[[int], None] | None = None) -> None:
+    async def send_all(
+        self, commands: Iterable[Command], concurrency: int = 32, progress: Callable[[int], None] | None = None
+    ) -> None:
         pending = list(reversed(list(commands)))
         done = 0
 
@@ -138,8 +140,9 @@ class Observer:
             if self._connection is not None and self._connection.connected.is_set():
                 continue
             try:
-                connection = await asyncio.wait_for(aio_pika.connect(
-                    self.url, client_properties={"connection_name": "faults-observer"}), 10)
+                connection = await asyncio.wait_for(
+                    aio_pika.connect(self.url, client_properties={"connection_name": "faults-observer"}), 10
+                )
                 channel = await connection.channel()
                 await channel.set_qos(prefetch_count=2000)
                 queue = await channel.get_queue(str(self.queue_name), ensure=True)
@@ -170,9 +173,12 @@ class Observer:
     def answers(self, cmd: Command) -> Counter[str]:
         """The answers ``cmd`` got, by routing key: its success events and its owner's rejections."""
         family = {*cmd.answers, cmd.owner_rejection}
-        return Counter(e["_routing_key"] for e in self.by_cause.get(cmd.command_id, ())
-                       if e["_routing_key"] in family
-                       and (e["_routing_key"] != cmd.owner_rejection or e.get("command_id") == cmd.command_id))
+        return Counter(
+            e["_routing_key"]
+            for e in self.by_cause.get(cmd.command_id, ())
+            if e["_routing_key"] in family
+            and (e["_routing_key"] != cmd.owner_rejection or e.get("command_id") == cmd.command_id)
+        )
 
     def answered(self, cmd: Command) -> bool:
         got = self.answers(cmd)

@@ -54,18 +54,34 @@ class Plan:
         return self.patience * (600 + 0.25 * items)
 
 
-SHORT: dict[str, Any] = {"pupils": 200, "kills": 3, "kill_every": 10.0, "smtp_outage": 12.0,
-                         "affelnet_outage": 10.0, "affelnet_503": 20, "broker_down": 2.0, "database_down": 2.0,
-                         "broker_moments": ("reports", "registrations", "late wishes"),
-                         "database_moments": ("registrations", "bookings", "late wishes"),
-                         "db_outage_seconds": 190.0}
+SHORT: dict[str, Any] = {
+    "pupils": 200,
+    "kills": 3,
+    "kill_every": 10.0,
+    "smtp_outage": 12.0,
+    "affelnet_outage": 10.0,
+    "affelnet_503": 20,
+    "broker_down": 2.0,
+    "database_down": 2.0,
+    "broker_moments": ("reports", "registrations", "late wishes"),
+    "database_moments": ("registrations", "bookings", "late wishes"),
+    "db_outage_seconds": 190.0,
+}
 """The short form the test suite runs: every kind of fault, in a few minutes. Its database restart comes
 during the registrations, before any mail is sent: one that caught a mail between SMTP and its record
 would leave it leased for two minutes, which the full run waits for and the short one need not. Its PostgreSQL
 outage (190 s, longer than the 181 s of pauses after which the old design parked a message) follows that restart,
 while most of the registrations are still to be handled."""
 
-OUTAGE: dict[str, Any] = {**SHORT, "kills": 0, "broker_restarts": 0, "database_restarts": 0, "smtp_outage": 0.0,
-                          "affelnet_outage": 0.0, "affelnet_503": 0, "db_outage_seconds": 600.0}
+OUTAGE: dict[str, Any] = {
+    **SHORT,
+    "kills": 0,
+    "broker_restarts": 0,
+    "database_restarts": 0,
+    "smtp_outage": 0.0,
+    "affelnet_outage": 0.0,
+    "affelnet_503": 0,
+    "db_outage_seconds": 600.0,
+}
 """``make faults-outage``: the short campaign with one 10-minute PostgreSQL outage and no other fault, so that what
 it shows (nothing parked, nothing lost, each effect once, the retries) is the outage's doing alone."""

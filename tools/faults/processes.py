@@ -55,7 +55,8 @@ class Services:
         env = {**self.env, "PASSPRO_HEALTH_PORT": str(self.port(service))}
         with self._log_file(service) as out:
             self.procs[service] = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", f"services.{service}", env=env, cwd=ROOT, stdout=out, stderr=out)
+                sys.executable, "-m", f"services.{service}", env=env, cwd=ROOT, stdout=out, stderr=out
+            )
 
     async def start_all(self) -> None:
         for service in routing.SERVICES:

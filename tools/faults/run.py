@@ -48,11 +48,16 @@ class Run:
         self.script = s.draw(load_campaign(), plan.pupils, seed)
         self.infra = Infra(plan.var, plan.amqp_port, plan.management_port, plan.pg_port, plan.node)
         self.started = time.monotonic()
-        env = {**self.infra.env(), "PASSPRO_AMQP_URL": self.infra.amqp_url(), "PASSPRO_CLOCK": s.START,
-               "PASSPRO_DATABASE_URL": self.infra.services_database_url,
-               "PASSPRO_SMTP_HOST": "127.0.0.1", "PASSPRO_SMTP_PORT": str(plan.smtp_port),
-               "PASSPRO_AFFELNET_URL": f"http://127.0.0.1:{plan.affelnet_port}",
-               "PASSPRO_AFFELNET_TOKEN": AFFELNET_TOKEN}
+        env = {
+            **self.infra.env(),
+            "PASSPRO_AMQP_URL": self.infra.amqp_url(),
+            "PASSPRO_CLOCK": s.START,
+            "PASSPRO_DATABASE_URL": self.infra.services_database_url,
+            "PASSPRO_SMTP_HOST": "127.0.0.1",
+            "PASSPRO_SMTP_PORT": str(plan.smtp_port),
+            "PASSPRO_AFFELNET_URL": f"http://127.0.0.1:{plan.affelnet_port}",
+            "PASSPRO_AFFELNET_TOKEN": AFFELNET_TOKEN,
+        }
         self.services = Services(env, plan.health_port, self.infra.log, self.started)
         self.portal = Portal(self.infra.amqp_url("portal"))
         self.observer = Observer(self.infra.amqp_url("portal"))
@@ -70,8 +75,9 @@ class Run:
         print(line, flush=True)
         self.timeline.append(line)
 
-    async def _send(self, what: str, commands: list[s.Command], *, resend: bool = True,
-                    at: tuple[float, str] | None = None) -> None:
+    async def _send(
+        self, what: str, commands: list[s.Command], *, resend: bool = True, at: tuple[float, str] | None = None
+    ) -> None:
         """Publishes ``commands`` (some twice), fires the faults of ``at`` = (share, moment), awaits the answers."""
         for cmd in commands:
             self.sent[cmd.command_id] = cmd
@@ -98,8 +104,10 @@ class Run:
             return not pending
 
         ok = await until(settled, self.plan.deadline(len(commands)))
-        self.note(f"{what}: {len(commands) - len(pending)}/{len(commands)} answered"
-                  + ("" if ok else f"; {len(pending)} unanswered at the deadline, e.g. {sorted(pending)[:3]}"))
+        self.note(
+            f"{what}: {len(commands) - len(pending)}/{len(commands)} answered"
+            + ("" if ok else f"; {len(pending)} unanswered at the deadline, e.g. {sorted(pending)[:3]}")
+        )
 
     async def _clock(self, to: str) -> None:
         await self._send(f"clock to {to}", [s.advance_clock(to)], resend=False)
@@ -109,8 +117,9 @@ class Run:
 
     def _live_interviews(self) -> list[dict[str, Any]]:
         cancelled = {e["interview_id"] for e in self.observer.by_key.get("scheduling.interview_cancelled", ())}
-        return [e for e in self.observer.by_key.get("scheduling.interview_booked", ())
-                if e["interview_id"] not in cancelled]
+        return [
+            e for e in self.observer.by_key.get("scheduling.interview_booked", ()) if e["interview_id"] not in cancelled
+        ]
 
     async def _pending_work(self, with_senders: bool) -> int | None:
         """Messages in the work queues and in the outboxes on their way to a service (with the senders: every
@@ -120,10 +129,15 @@ class Run:
             # Between phases, the events only portals read (``convocation_sent``…) do not hold the campaign up.
             only = "" if with_senders else " WHERE routing_key = ANY($1::text[])"
             outboxes = " + ".join(f'(SELECT count(*) FROM "{svc}".outbox{only})' for svc in routing.SERVICES)
-            senders = (" + (SELECT count(*) FROM notifications.mails WHERE state IN ('pending', 'sending'))"
-                       " + (SELECT count(*) FROM affelnet_export.bonuses WHERE state IN ('pending', 'sending'))")
-            rows = await (self.infra.fetch(f"SELECT {outboxes}{senders} AS n") if with_senders
-                          else self.infra.fetch(f"SELECT {outboxes} AS n", CONSUMED))
+            senders = (
+                " + (SELECT count(*) FROM notifications.mails WHERE state IN ('pending', 'sending'))"
+                " + (SELECT count(*) FROM affelnet_export.bonuses WHERE state IN ('pending', 'sending'))"
+            )
+            rows = await (
+                self.infra.fetch(f"SELECT {outboxes}{senders} AS n")
+                if with_senders
+                else self.infra.fetch(f"SELECT {outboxes} AS n", CONSUMED)
+            )
         except Exception:  # broker or database restarting: not settled yet
             return None
         return int(rows[0]["n"]) + sum(int(queues.get(q, {}).get("messages", 1)) for q in WORK_QUEUES)
@@ -152,15 +166,16 @@ class Run:
         everyone = {(c.ine, c.domain) for c in sc.candidacies.values()}
 
         async def bookings_moment() -> None:
-            if await until(lambda: len(self._booked_pairs()) >= 0.3 * len(everyone),
-                           self.plan.deadline(len(everyone))):
+            if await until(lambda: len(self._booked_pairs()) >= 0.3 * len(everyone), self.plan.deadline(len(everyone))):
                 self.faults.fire("bookings")
 
         watcher = asyncio.create_task(bookings_moment(), name="bookings-moment")
         await self._send("slot declarations", sc.slots)
         booked = await until(lambda: len(self._booked_pairs()) >= len(everyone), self.plan.deadline(len(everyone)))
-        self.note(f"bookings: {len(self._booked_pairs())}/{len(everyone)} pupils and domains booked"
-                  + ("" if booked else " at the deadline"))
+        self.note(
+            f"bookings: {len(self._booked_pairs())}/{len(everyone)} pupils and domains booked"
+            + ("" if booked else " at the deadline")
+        )
         watcher.cancel()
         self.faults.fire("bookings")
         await self._send("withdrawals and early wish confirmations", sc.withdrawals + sc.early_wishes)
@@ -178,18 +193,24 @@ class Run:
         self.faults.fire("late wishes")
         await self._send("late wish confirmations", sc.late_wishes)
         await self._clock(s.OVERDUE_AT)
-        told = await until(lambda: self.observer.count("opinions.report_overdue") >= len(self.unreported),
-                           self.plan.deadline(len(self.unreported)))
-        self.note(f"overdue reports told: {self.observer.count('opinions.report_overdue')}/{len(self.unreported)}"
-                  + ("" if told else " at the deadline"))
+        told = await until(
+            lambda: self.observer.count("opinions.report_overdue") >= len(self.unreported),
+            self.plan.deadline(len(self.unreported)),
+        )
+        self.note(
+            f"overdue reports told: {self.observer.count('opinions.report_overdue')}/{len(self.unreported)}"
+            + ("" if told else " at the deadline")
+        )
         await self.faults.finish()
         await self._settle("drain", with_senders=True)
 
     async def _reminders_asked(self) -> None:
         """R20b: the reminder routine (every 5 s) asks for the reminders of the next two days before time moves on."""
         now = datetime.fromisoformat(s.REMINDERS_AT)
-        sql = ("SELECT count(*) AS n FROM notifications.interviews "
-               "WHERE reminder_due AND NOT cancelled AND starts_at > $1 AND starts_at <= $2")
+        sql = (
+            "SELECT count(*) AS n FROM notifications.interviews "
+            "WHERE reminder_due AND NOT cancelled AND starts_at > $1 AND starts_at <= $2"
+        )
 
         async def remaining() -> int:
             try:
@@ -213,43 +234,77 @@ class Run:
             "Affelnet posts retried (409, 503)": sum(outcome.affelnet_retries.values()),
         }
         trouble = {f"stuck service {n}": t for n, t in enumerate(self.faults.stuck)}
-        trouble.update({f"{e.service} exited on its own at {e.at} s": f"exit code {e.code}"
-                        for e in self.services.exits})
+        trouble.update(
+            {f"{e.service} exited on its own at {e.at} s": f"exit code {e.code}" for e in self.services.exits}
+        )
         wrong = {**f.wrong, **trouble}
         return Figures(
-            seed=self.seed, pupils=self.script.pupils, candidacies=len(self.script.candidacies),
-            commands=len(self.sent), published=self.portal.published, resent_on_purpose=self.resent,
-            republished_unconfirmed=self.portal.unconfirmed, events=len(self.observer.events),
-            faults=dict(sorted(self.faults.injected.items())), lost=len(f.lost), duplicated=len(f.duplicated),
-            wrong=len(wrong), redelivered=redelivered, parked=outcome.parked,
-            effects={**dict(sorted(outcome.effects.items())), "observer reconnections": self.observer.reconnections,
-                     **{f"deliveries {k}": v for k, v in sorted(handled.items())},
-                     **{f"log {k}": v for k, v in sorted(logs.items())}},
-            seconds=round(time.monotonic() - self.started, 1), mails_resent=outcome.mails_resent,
-            findings={"lost": f.lost, "duplicated": f.duplicated, "wrong": wrong}, timeline=self.timeline,
+            seed=self.seed,
+            pupils=self.script.pupils,
+            candidacies=len(self.script.candidacies),
+            commands=len(self.sent),
+            published=self.portal.published,
+            resent_on_purpose=self.resent,
+            republished_unconfirmed=self.portal.unconfirmed,
+            events=len(self.observer.events),
+            faults=dict(sorted(self.faults.injected.items())),
+            lost=len(f.lost),
+            duplicated=len(f.duplicated),
+            wrong=len(wrong),
+            redelivered=redelivered,
+            parked=outcome.parked,
+            effects={
+                **dict(sorted(outcome.effects.items())),
+                "observer reconnections": self.observer.reconnections,
+                **{f"deliveries {k}": v for k, v in sorted(handled.items())},
+                **{f"log {k}": v for k, v in sorted(logs.items())},
+            },
+            seconds=round(time.monotonic() - self.started, 1),
+            mails_resent=outcome.mails_resent,
+            findings={"lost": f.lost, "duplicated": f.duplicated, "wrong": wrong},
+            timeline=self.timeline,
             fired=self.fired(outcome, logs),
         )
 
     def fired(self, outcome: Outcome, logs: Counter[str]) -> dict[str, str]:
         """Per fault kind injected, what shows it fired: counted by the services or by the outside, never the
         plan's own figures."""
-        retries = ", ".join(f"{k.removeprefix('message_retry_later ')} {n}" for k, n in sorted(logs.items())
-                            if k.startswith("message_retry_later ")) or "none"
-        database = (f"deliveries sent to wait {logs['message_retry_later']} ({retries}), handlings failed "
-                    f"{logs['message_failed']}, relay failures {logs['outbox_relay_failed']}, "
-                    f"periodic failures {logs['periodic_failed']}")
+        retries = (
+            ", ".join(
+                f"{k.removeprefix('message_retry_later ')} {n}"
+                for k, n in sorted(logs.items())
+                if k.startswith("message_retry_later ")
+            )
+            or "none"
+        )
+        database = (
+            f"deliveries sent to wait {logs['message_retry_later']} ({retries}), handlings failed "
+            f"{logs['message_failed']}, relay failures {logs['outbox_relay_failed']}, "
+            f"periodic failures {logs['periodic_failed']}"
+        )
         seen: dict[str, tuple[int, str]] = {
-            "RabbitMQ restart": (self.observer.reconnections + self.portal.unconfirmed,
-                                 f"observer reconnections {self.observer.reconnections}, portal publishes retried "
-                                 f"{self.portal.unconfirmed}"),
-            "PostgreSQL restart": (logs["message_retry_later"] + logs["message_failed"] + logs["periodic_failed"]
-                                   + logs["outbox_relay_failed"], database),
+            "RabbitMQ restart": (
+                self.observer.reconnections + self.portal.unconfirmed,
+                f"observer reconnections {self.observer.reconnections}, portal publishes retried "
+                f"{self.portal.unconfirmed}",
+            ),
+            "PostgreSQL restart": (
+                logs["message_retry_later"]
+                + logs["message_failed"]
+                + logs["periodic_failed"]
+                + logs["outbox_relay_failed"],
+                database,
+            ),
             "PostgreSQL outage": (logs["message_retry_later"], database),
             "SMTP outage": (logs["mail_not_sent"], f"mails refused and kept for later {logs['mail_not_sent']}"),
-            "Affelnet outage": (logs["bonus_attempt without an answer"],
-                                f"bonus posts without an answer {logs['bonus_attempt without an answer']}"),
-            "Affelnet 503 episode": (outcome.affelnet_retries.get("503", 0),
-                                     f"posts answered 503 {outcome.affelnet_retries.get('503', 0)}"),
+            "Affelnet outage": (
+                logs["bonus_attempt without an answer"],
+                f"bonus posts without an answer {logs['bonus_attempt without an answer']}",
+            ),
+            "Affelnet 503 episode": (
+                outcome.affelnet_retries.get("503", 0),
+                f"posts answered 503 {outcome.affelnet_retries.get('503', 0)}",
+            ),
         }
         for service in routing.SERVICES:
             again = max(0, logs[f"service_started {service}"] - 1)
@@ -263,8 +318,15 @@ class Run:
 
 def _free(plan: Plan) -> None:
     """Every port of the run is free: another engineer's stack on one of them would be killed or mixed in."""
-    ports = [plan.amqp_port, plan.management_port, plan.amqp_port + 20000, plan.pg_port, plan.smtp_port,
-             plan.affelnet_port, *(plan.health_port + i for i in range(len(routing.SERVICES)))]
+    ports = [
+        plan.amqp_port,
+        plan.management_port,
+        plan.amqp_port + 20000,
+        plan.pg_port,
+        plan.smtp_port,
+        plan.affelnet_port,
+        *(plan.health_port + i for i in range(len(routing.SERVICES))),
+    ]
     taken = []
     for port in ports:
         with socket.socket() as probe:
@@ -305,12 +367,22 @@ async def run(plan: Plan, say: Callable[[str], None] = print) -> Figures:
             raise RuntimeError(f"services not ready at start: {not_ready}; see {r.infra.log}")
         await r.observer.start()
         await r.play()
-        evidence = Evidence(r.script, list(r.sent.values()), r.reports, r.unreported,
-                            [c for c in r.script.refused if isinstance(c.body, bytes)],
-                            r.observer, r.mailbox.snapshot(), r.affelnet, r.infra, r.mailbox.contents_snapshot())
+        evidence = Evidence(
+            r.script,
+            list(r.sent.values()),
+            r.reports,
+            r.unreported,
+            [c for c in r.script.refused if isinstance(c.body, bytes)],
+            r.observer,
+            r.mailbox.snapshot(),
+            r.affelnet,
+            r.infra,
+            r.mailbox.contents_snapshot(),
+        )
         outcome = await check(evidence)
-        figures = r.figures(outcome, await asyncio.to_thread(count_logs, r.infra.log),
-                            await r.services.outcomes_counted())
+        figures = r.figures(
+            outcome, await asyncio.to_thread(count_logs, r.infra.log), await r.services.outcomes_counted()
+        )
     finally:
         r.faults.cancel()
         for closing in (r.observer.stop, r.portal.close):
@@ -323,7 +395,10 @@ async def run(plan: Plan, say: Callable[[str], None] = print) -> Figures:
         lock.close()
     report = plan.var / "report" / "faults.json"
     report.parent.mkdir(parents=True, exist_ok=True)
-    report.write_text(json.dumps({**asdict(figures), "plan": {k: str(v) for k, v in asdict(plan).items()}},
-                                 indent=1, ensure_ascii=False))
+    report.write_text(
+        json.dumps(
+            {**asdict(figures), "plan": {k: str(v) for k, v in asdict(plan).items()}}, indent=1, ensure_ascii=False
+        )
+    )
     say(f"report written to {report}")
     return figures

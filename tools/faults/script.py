@@ -92,8 +92,9 @@ class Script:
         return len({c.ine for c in self.candidacies.values()})
 
     def active_formations(self, ine: str, domain: str) -> list[str]:
-        return sorted(c.formation for c in self.candidacies.values()
-                      if c.ine == ine and c.domain == domain and not c.withdrawn)
+        return sorted(
+            c.formation for c in self.candidacies.values() if c.ine == ine and c.domain == domain and not c.withdrawn
+        )
 
     def needs(self) -> set[tuple[str, str]]:
         """(pupil, domain) pairs that must end with exactly one interview (R13): an active candidacy remains."""
@@ -125,8 +126,13 @@ def advance_clock(to: str) -> Command:
 def poison(number: int) -> Command:
     """A body that is not JSON: answered ``invalid`` once and parked once, with its reason."""
     message_id = _id()
-    return Command("register_candidacy", f"fault run poison #{number} {{".encode(), message_id,
-                   ("enrollment.command_rejected",), "invalid")
+    return Command(
+        "register_candidacy",
+        f"fault run poison #{number} {{".encode(),
+        message_id,
+        ("enrollment.command_rejected",),
+        "invalid",
+    )
 
 
 def draw(campaign: Campaign, pupils: int, seed: int) -> Script:
@@ -139,8 +145,13 @@ def draw(campaign: Campaign, pupils: int, seed: int) -> Script:
     for number in range(pupils):
         origin = rng.choice(origins)
         level = rng.choice(["3eme", "3eme", "3eme_segpa", "classe_accueil"])
-        pupil = {"ine": f"{run:04d}{number:06d}F", "last_name": "Essai", "first_name": f"Élève {number}",
-                 "birth_date": "1998-03-02", "class_level": level}
+        pupil = {
+            "ine": f"{run:04d}{number:06d}F",
+            "last_name": "Essai",
+            "first_name": f"Élève {number}",
+            "birth_date": "1998-03-02",
+            "class_level": level,
+        }
         referent = {"name": "Mme Référente", "email": f"referent.{number}@example.org"}
         chosen = rng.sample(domains, rng.choice([1, 1, 1, 2, 2, 3]))
         formations = {rng.choice(campaign.formations_of(d)).code for d in chosen}
@@ -149,9 +160,18 @@ def draw(campaign: Campaign, pupils: int, seed: int) -> Script:
         formations |= set(rng.sample(pool, min(extra, len(pool))))
         for code in sorted(formations):
             opinion = rng.choice(OPINIONS)
-            body = {"command_id": _id(), "campaign": "2013", "actor_uai": origin, "channel": "portal",
-                    "pupil": pupil, "origin_uai": origin, "referent": referent, "formation_code": code,
-                    "origin_opinion": opinion, "origin_comment": "Projet réfléchi, stage d'observation fait."}
+            body = {
+                "command_id": _id(),
+                "campaign": "2013",
+                "actor_uai": origin,
+                "channel": "portal",
+                "pupil": pupil,
+                "origin_uai": origin,
+                "referent": referent,
+                "formation_code": code,
+                "origin_opinion": opinion,
+                "origin_comment": "Projet réfléchi, stage d'observation fait.",
+            }
             script.registrations.append(command("register_candidacy", body, ("enrollment.candidacy_registered",)))
             domain = campaign.domain_of(code)
             assert domain is not None
@@ -167,11 +187,24 @@ def _refusals(script: Script, origins: list[str], run: int) -> None:
     """A few commands Passpro must refuse, each with exactly one answer: 2nde GT pupils (R4), non-JSON bodies."""
     for number in range(max(2, len(script.registrations) // 200)):
         origin = script.rng.choice(origins)
-        body = {"command_id": _id(), "campaign": "2013", "actor_uai": origin, "channel": "portal",
-                "pupil": {"ine": f"{run:04d}{number:06d}G", "last_name": "Essai", "first_name": "Seconde",
-                          "birth_date": "1997-01-15", "class_level": "2nde_gt"},
-                "origin_uai": origin, "referent": {"name": "M. Référent", "email": "referent@example.org"},
-                "formation_code": "cap-cuisine", "origin_opinion": "favorable", "origin_comment": "Réorientation."}
+        body = {
+            "command_id": _id(),
+            "campaign": "2013",
+            "actor_uai": origin,
+            "channel": "portal",
+            "pupil": {
+                "ine": f"{run:04d}{number:06d}G",
+                "last_name": "Essai",
+                "first_name": "Seconde",
+                "birth_date": "1997-01-15",
+                "class_level": "2nde_gt",
+            },
+            "origin_uai": origin,
+            "referent": {"name": "M. Référent", "email": "referent@example.org"},
+            "formation_code": "cap-cuisine",
+            "origin_opinion": "favorable",
+            "origin_comment": "Réorientation.",
+        }
         script.refused.append(command("register_candidacy", body, ("enrollment.command_rejected",), "not_eligible"))
     script.refused += [poison(n) for n in range(2)]
 
@@ -183,8 +216,12 @@ def _updates(script: Script) -> None:
         assert isinstance(original.body, dict)
         candidacy = script.candidacies[(original.body["pupil"]["ine"], original.body["formation_code"])]
         opinion = script.rng.choice([o for o in OPINIONS if o != candidacy.opinion])
-        body = {**original.body, "command_id": _id(), "origin_opinion": opinion,
-                "origin_comment": "Avis révisé après le conseil de classe."}
+        body = {
+            **original.body,
+            "command_id": _id(),
+            "origin_opinion": opinion,
+            "origin_comment": "Avis révisé après le conseil de classe.",
+        }
         script.updates.append(command("register_candidacy", body, ("enrollment.candidacy_registered",)))
         candidacy.opinion, candidacy.revision = opinion, 2
 
@@ -195,18 +232,25 @@ def _slots(script: Script) -> None:
     for c in script.candidacies.values():
         need[c.domain].add(c.ine)
     tz = script.campaign.tz
-    starts = [datetime.fromisoformat(f"{day}T{hour:02d}:00:00").replace(tzinfo=tz)
-              for day in INTERVIEW_DAYS for hour in INTERVIEW_HOURS]
+    starts = [
+        datetime.fromisoformat(f"{day}T{hour:02d}:00:00").replace(tzinfo=tz)
+        for day in INTERVIEW_DAYS
+        for hour in INTERVIEW_HOURS
+    ]
     for domain in script.campaign.domains:
         pupils = len(need.get(domain.code, ()))
         if not pupils:
             continue
         per_slot = max(1, -(-(pupils * 3 // 2 + 2) // (len(domain.reception_uais) * len(starts))))
         for school in domain.reception_uais:
-            body = {"command_id": _id(), "campaign": "2013", "actor_uai": school, "domain_code": domain.code,
-                    "place": "Salle des entretiens, bâtiment B",
-                    "slots": [{"starts_at": s.isoformat(), "duration_minutes": 30, "capacity": per_slot}
-                              for s in starts]}
+            body = {
+                "command_id": _id(),
+                "campaign": "2013",
+                "actor_uai": school,
+                "domain_code": domain.code,
+                "place": "Salle des entretiens, bâtiment B",
+                "slots": [{"starts_at": s.isoformat(), "duration_minutes": 30, "capacity": per_slot} for s in starts],
+            }
             script.slots.append(command("declare_interview_slots", body, ("scheduling.slots_declared",)))
             script.capacity[domain.code] = script.capacity.get(domain.code, 0) + per_slot * len(starts)
 
@@ -216,24 +260,38 @@ def _withdrawals_and_wishes(script: Script) -> None:
     everything = list(script.candidacies.values())
     for c in script.rng.sample(everything, max(1, len(everything) // 25)):
         c.withdrawn = True
-        body = {"command_id": _id(), "campaign": "2013", "actor_uai": c.origin, "ine": c.ine,
-                "formation_code": c.formation, "reason": "La famille a renoncé."}
+        body = {
+            "command_id": _id(),
+            "campaign": "2013",
+            "actor_uai": c.origin,
+            "ine": c.ine,
+            "formation_code": c.formation,
+            "reason": "La famille a renoncé.",
+        }
         script.withdrawals.append(command("withdraw_candidacy", body, ("enrollment.candidacy_withdrawn",)))
     kept = [c for c in everything if not c.withdrawn]
     script.rng.shuffle(kept)
-    early, late = kept[: len(kept) // 4], kept[len(kept) // 4: len(kept) * 7 // 10]
+    early, late = kept[: len(kept) // 4], kept[len(kept) // 4 : len(kept) * 7 // 10]
     for batch, out in ((early, script.early_wishes), (late, script.late_wishes)):
         for c in batch:
             out.append(command("confirm_wish", wish(c), ("affelnet_export.wish_confirmed",)))
             script.confirmed.add((c.ine, c.formation))
     late_entry = wish(late[0] if late else kept[0], wish_entered_on="2013-06-03")
-    script.late_wishes.append(command("confirm_wish", late_entry, ("affelnet_export.command_rejected",),
-                                      "wish_deadline_passed"))
+    script.late_wishes.append(
+        command("confirm_wish", late_entry, ("affelnet_export.command_rejected",), "wish_deadline_passed")
+    )
 
 
 def wish(c: Candidacy, wish_entered_on: str = "2013-05-21") -> dict[str, Any]:
-    return {"command_id": _id(), "campaign": "2013", "actor_uai": c.origin, "ine": c.ine,
-            "formation_code": c.formation, "family_confirmed": True, "wish_entered_on": wish_entered_on}
+    return {
+        "command_id": _id(),
+        "campaign": "2013",
+        "actor_uai": c.origin,
+        "ine": c.ine,
+        "formation_code": c.formation,
+        "family_confirmed": True,
+        "wish_entered_on": wish_entered_on,
+    }
 
 
 @dataclass(frozen=True)
@@ -259,10 +317,23 @@ def reports(script: Script, interviews: list[dict[str, Any]]) -> tuple[list[Repo
         attended = roll >= 0.12
         formations = script.active_formations(interview["ine"], interview["domain_code"])
         opinions = {code: script.rng.choice(OPINIONS) for code in formations} if attended else {}
-        body = {"command_id": _id(), "campaign": "2013", "actor_uai": interview["reception_uai"],
-                "interview_id": interview["interview_id"], "attended": attended,
-                "report": "Bonne connaissance du métier, projet cohérent." if attended else "",
-                "opinions": [{"formation_code": k, "opinion": v} for k, v in opinions.items()]}
-        out.append(Report(command("submit_interview_report", body, ("opinions.interview_reported",)),
-                          interview["interview_id"], interview["ine"], interview["domain_code"], attended, opinions))
+        body = {
+            "command_id": _id(),
+            "campaign": "2013",
+            "actor_uai": interview["reception_uai"],
+            "interview_id": interview["interview_id"],
+            "attended": attended,
+            "report": "Bonne connaissance du métier, projet cohérent." if attended else "",
+            "opinions": [{"formation_code": k, "opinion": v} for k, v in opinions.items()],
+        }
+        out.append(
+            Report(
+                command("submit_interview_report", body, ("opinions.interview_reported",)),
+                interview["interview_id"],
+                interview["ine"],
+                interview["domain_code"],
+                attended,
+                opinions,
+            )
+        )
     return out, unreported

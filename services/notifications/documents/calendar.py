@@ -52,15 +52,21 @@ def interview_ics(c: Convocation, method: str, tz: tzinfo | None) -> bytes:
     attendee_name = one_line(c.referent.name)
     # No reply is expected: answers would only fill the reception school's mailbox; absences go through the
     # origin school (R21).
-    attendee = (f"ATTENDEE{f';CN={_cn(attendee_name)}' if attendee_name else ''};CUTYPE=INDIVIDUAL;"
-                "PARTSTAT=NEEDS-ACTION;ROLE=REQ-PARTICIPANT;RSVP=FALSE")
+    attendee = (
+        f"ATTENDEE{f';CN={_cn(attendee_name)}' if attendee_name else ''};CUTYPE=INDIVIDUAL;"
+        "PARTSTAT=NEEDS-ACTION;ROLE=REQ-PARTICIPANT;RSVP=FALSE"
+    )
     location = ", ".join(
         part for part in (one_line(c.place), one_line(c.reception.name), address_line(c.reception.address)) if part
     )
     # Written as text in icalendar's canonical order, escaping and folding (what a parser reads is the same as
     # icalendar's own serialisation gave), at a fraction of its cost; only the zone's rules come from icalendar.
     lines = [
-        "BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{_text(PRODID)}", "CALSCALE:GREGORIAN", f"METHOD:{method}",
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        f"PRODID:{_text(PRODID)}",
+        "CALSCALE:GREGORIAN",
+        f"METHOD:{method}",
         *(_vtimezone_lines(tz.key, start.year) if isinstance(tz, ZoneInfo) else ()),
         "BEGIN:VEVENT",
         f"SUMMARY:{_text(f'Entretien Passpro – {domain}')}",
@@ -84,8 +90,14 @@ def interview_ics(c: Convocation, method: str, tz: tzinfo | None) -> bytes:
 
 def _text(value: str) -> str:
     """RFC 5545 TEXT escaping, as icalendar does it (line breaks as ``\\n``)."""
-    return (value.replace("\\", "\\\\").replace(";", r"\;").replace(",", r"\,").replace("\r\n", r"\n")
-            .replace("\n", r"\n").replace("\r", r"\n"))
+    return (
+        value.replace("\\", "\\\\")
+        .replace(";", r"\;")
+        .replace(",", r"\,")
+        .replace("\r\n", r"\n")
+        .replace("\n", r"\n")
+        .replace("\r", r"\n")
+    )
 
 
 def _cn(name: str) -> str:
@@ -133,4 +145,3 @@ def _vtimezone(tzid: str, year: int) -> Timezone:
     Its transitions from 1970 to 2038 (icalendar's default) made serialising it cost more than the PDF.
     """
     return Timezone.from_tzid(tzid, first_date=date(year - 1, 1, 1), last_date=date(year + 2, 1, 1))
-

@@ -42,7 +42,6 @@ GENERIC_CANCELLATION = _Reason(
 )
 
 
-
 def cancellation_mail(
     c: Convocation, reason: str, *, tz: ZoneInfo, sender: str, recipients: Sequence[str], message_id: str
 ) -> EmailMessage:
@@ -55,7 +54,9 @@ def cancellation_mail(
     msg = message(
         subject=interview_subject("Annulation Passpro", c, tz),
         body=render("cancellation.txt.j2", context),
-        sender=sender, recipients=recipients, message_id=message_id,
+        sender=sender,
+        recipients=recipients,
+        message_id=message_id,
     )
     attach_ics(msg, interview_ics(c, "CANCEL", tz), "CANCEL")
     return msg

@@ -139,8 +139,9 @@ class Canvas:
             self._out(_color(self._fill_rgb, "rg"))
         self.x, self.y = self.l_margin, self.t_margin
 
-    def cell(self, w: float, h: float, text: str = "", align: str = "L", *,
-             new_x: XPos = XPos.RIGHT, new_y: YPos = YPos.TOP) -> None:
+    def cell(
+        self, w: float, h: float, text: str = "", align: str = "L", *, new_x: XPos = XPos.RIGHT, new_y: YPos = YPos.TOP
+    ) -> None:
         """A line of text in a cell ``w`` wide (0: to the right margin), broken onto a new page when it would
         cross the bottom margin, as fpdf2 does."""
         if w == 0:
@@ -200,22 +201,26 @@ class Canvas:
         resources = first_font + len(fonts)
         objects = [
             "<<\n/Count {}\n/Kids [{}]\n/MediaBox [0 0 {:.2f} {:.2f}]\n/Type /Pages\n>>".format(
-                total, " ".join(f"{3 + 2 * n} 0 R" for n in range(total)), *A4),
+                total, " ".join(f"{3 + 2 * n} 0 R" for n in range(total)), *A4
+            ),
             f"<<\n/Lang {_text_string(self._lang)}\n/OpenAction [3 0 R /FitH null]\n/PageLayout /OneColumn\n"
             "/Pages 1 0 R\n/Type /Catalog\n>>",
         ]
         streams: dict[int, bytes] = {}
         for n, operations in enumerate(self._pages):
-            objects.append(f"<<\n/Contents {4 + 2 * n} 0 R\n/Parent 1 0 R\n/Resources {resources} 0 R\n"
-                           "/Type /Page\n>>")
+            objects.append(f"<<\n/Contents {4 + 2 * n} 0 R\n/Parent 1 0 R\n/Resources {resources} 0 R\n/Type /Page\n>>")
             streams[len(objects) + 1] = zlib.compress("\n".join(operations).encode("latin-1", "replace"))
             objects.append("")
-        objects += [f"<<\n/BaseFont /{CORE_FONTS[key]}\n/Encoding /WinAnsiEncoding\n/Subtype /Type1\n/Type /Font\n>>"
-                    for key, _ in fonts]
-        objects.append("<<\n/Font <<" + "\n".join(f"/F{i} {first_font + i - 1} 0 R" for _, i in fonts)
-                       + ">>\n/ProcSet [/PDF /Text /ImageB /ImageC /ImageI]\n>>")
-        objects.append("<<\n" + "".join(f"/{key} {_text_string(value)}\n" for key, value in self._info.items())
-                       + ">>")
+        objects += [
+            f"<<\n/BaseFont /{CORE_FONTS[key]}\n/Encoding /WinAnsiEncoding\n/Subtype /Type1\n/Type /Font\n>>"
+            for key, _ in fonts
+        ]
+        objects.append(
+            "<<\n/Font <<"
+            + "\n".join(f"/F{i} {first_font + i - 1} 0 R" for _, i in fonts)
+            + ">>\n/ProcSet [/PDF /Text /ImageB /ImageC /ImageI]\n>>"
+        )
+        objects.append("<<\n" + "".join(f"/{key} {_text_string(value)}\n" for key, value in self._info.items()) + ">>")
         out = bytearray(b"%PDF-1.4\n%\xe9\xeb\xf1\xbf\n")
         offsets = []
         for number, body in enumerate(objects, start=1):
@@ -230,6 +235,8 @@ class Canvas:
         xref = len(out)
         out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
         out += "".join(f"{offset:010d} 00000 n \n" for offset in offsets).encode()
-        out += (f"trailer\n<<\n/Size {len(objects) + 1}\n/Root 2 0 R\n/Info {len(objects)} 0 R\n"
-                f"/ID [<{digest}><{digest}>]\n>>\nstartxref\n{xref}\n%%EOF\n").encode()
+        out += (
+            f"trailer\n<<\n/Size {len(objects) + 1}\n/Root 2 0 R\n/Info {len(objects)} 0 R\n"
+            f"/ID [<{digest}><{digest}>]\n>>\nstartxref\n{xref}\n%%EOF\n"
+        ).encode()
         return bytes(out)

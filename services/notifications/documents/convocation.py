@@ -30,12 +30,13 @@ def convocation_mail(
     msg = message(
         subject=interview_subject(_convocation_kind(c), c, tz),
         body=render("convocation.txt.j2", convocation_context(c, tz)),
-        sender=sender, recipients=recipients, message_id=message_id,
+        sender=sender,
+        recipients=recipients,
+        message_id=message_id,
     )
     attach_pdf(msg, convocation_pdf(c, tz=tz), "convocation.pdf")
     attach_ics(msg, interview_ics(c, "REQUEST", tz), "REQUEST")
     return msg
-
 
 
 def convocation_pdf(c: Convocation, *, tz: ZoneInfo) -> bytes:
@@ -55,17 +56,19 @@ def convocation_pdf(c: Convocation, *, tz: ZoneInfo) -> bytes:
         f"pour le domaine professionnel «\u00a0{ctx['domain']}\u00a0»."
     )
     pdf.ln(4)
-    pdf.facts([
-        ("Élève", ctx["pupil_name"]),
-        ("Domaine professionnel", ctx["domain"]),
-        ("Date", when.long_day),
-        ("Horaire", f"de {when.start} à {when.end}"),
-        ("Lieu", ctx["place"]),
-        ("Lycée d'accueil", ctx["school"]),
-        ("Adresse", ctx["school_address"]),
-        ("Établissement d'origine", ctx["origin"]),
-        ("Personne référente", ctx["referent_name"]),
-    ])
+    pdf.facts(
+        [
+            ("Élève", ctx["pupil_name"]),
+            ("Domaine professionnel", ctx["domain"]),
+            ("Date", when.long_day),
+            ("Horaire", f"de {when.start} à {when.end}"),
+            ("Lieu", ctx["place"]),
+            ("Lycée d'accueil", ctx["school"]),
+            ("Adresse", ctx["school_address"]),
+            ("Établissement d'origine", ctx["origin"]),
+            ("Personne référente", ctx["referent_name"]),
+        ]
+    )
     pdf.ln(5)
     pdf.boxed(
         "Formations concernées",
@@ -88,4 +91,3 @@ def convocation_pdf(c: Convocation, *, tz: ZoneInfo) -> bytes:
     pdf.ln(4)
     pdf.paragraph("Document à conserver par la famille.", size=9.5, style="I")
     return pdf.render()
-

@@ -50,8 +50,9 @@ class When:
 
 def when(c: Convocation, tz: tzinfo) -> When:
     start, end = local(c.starts_at, tz), local(c.ends_at, tz)
-    return When(weekday=WEEKDAYS[start.weekday()], day=format_date(start.date()), start=format_time(start),
-                end=format_time(end))
+    return When(
+        weekday=WEEKDAYS[start.weekday()], day=format_date(start.date()), start=format_time(start), end=format_time(end)
+    )
 
 
 def cannot_come(c: Convocation) -> str:

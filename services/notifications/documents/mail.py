@@ -80,8 +80,13 @@ def _attach(msg: EmailMessage, data: bytes, content_type: str, filename: str) ->
     if not filename.isascii() or '"' in filename or "\\" in filename:
         maintype, _, rest = content_type.partition("/")
         subtype, *params = (part.strip() for part in rest.split(";"))
-        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename,
-                           params=dict(param.replace('"', "").split("=", 1) for param in params))
+        msg.add_attachment(
+            data,
+            maintype=maintype,
+            subtype=subtype,
+            filename=filename,
+            params=dict(param.replace('"', "").split("=", 1) for param in params),
+        )
         return
     _mixed(msg)
     part = EmailMessage()

@@ -17,15 +17,52 @@ from fpdf.enums import XPos, YPos
 from services.notifications.documents.canvas import Canvas
 
 _PDF_REPLACEMENTS = {
-    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u02bc": "'",
-    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2033": '"',
-    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-", "\u2212": "-",
-    "\u2026": "...", "\u2022": "-", "\u2039": "<", "\u203a": ">",
-    "\u0153": "oe", "\u0152": "OE", "\u20ac": "EUR",
-    "\u0141": "L", "\u0142": "l", "\u0110": "D", "\u0111": "d", "\u0126": "H", "\u0127": "h", "\u0131": "i",
-    "\u2002": " ", "\u2003": " ", "\u2009": " ", "\u200a": " ", "\u202f": " ", "\u2007": " ", "\u2008": " ",
-    "\u200b": "", "\u200c": "", "\u200d": "", "\u2060": "", "\ufeff": "",
-    "\t": " ", "\r\n": "\n", "\r": "\n",
+    "\u2018": "'",
+    "\u2019": "'",
+    "\u201a": "'",
+    "\u201b": "'",
+    "\u2032": "'",
+    "\u02bc": "'",
+    "\u201c": '"',
+    "\u201d": '"',
+    "\u201e": '"',
+    "\u2033": '"',
+    "\u2010": "-",
+    "\u2011": "-",
+    "\u2012": "-",
+    "\u2013": "-",
+    "\u2014": "-",
+    "\u2015": "-",
+    "\u2212": "-",
+    "\u2026": "...",
+    "\u2022": "-",
+    "\u2039": "<",
+    "\u203a": ">",
+    "\u0153": "oe",
+    "\u0152": "OE",
+    "\u20ac": "EUR",
+    "\u0141": "L",
+    "\u0142": "l",
+    "\u0110": "D",
+    "\u0111": "d",
+    "\u0126": "H",
+    "\u0127": "h",
+    "\u0131": "i",
+    "\u2002": " ",
+    "\u2003": " ",
+    "\u2009": " ",
+    "\u200a": " ",
+    "\u202f": " ",
+    "\u2007": " ",
+    "\u2008": " ",
+    "\u200b": "",
+    "\u200c": "",
+    "\u200d": "",
+    "\u2060": "",
+    "\ufeff": "",
+    "\t": " ",
+    "\r\n": "\n",
+    "\r": "\n",
 }
 
 
@@ -185,9 +222,11 @@ class _Layout:
         inner = self.epw - 2 * pad
         height = (
             2 * pad
-            + self._measure(inner, 6, title, "B", 11) + 1
+            + self._measure(inner, 6, title, "B", 11)
+            + 1
             + sum(self._measure(inner - bullet, 5.5, item, "", 10.5) for item in items)
-            + 3 + self._measure(inner, 5.5, note, "B", 10.5)
+            + 3
+            + self._measure(inner, 5.5, note, "B", 10.5)
         )
         fits = height <= self.page_break_trigger - self.t_margin
         if fits and self.get_y() + height > self.page_break_trigger:
@@ -214,7 +253,6 @@ class _Layout:
         self.lines(inner, 5.5, note)
         if fits:
             self.set_y(top + height)
-
 
 
 class Sheet(_Layout, FPDF):
@@ -245,7 +283,8 @@ class PlainSheet(_Layout, Canvas):
     built for every mail, at a fraction of fpdf2's cost. Text reaches ``cell`` already printable."""
 
     def __init__(self, title: str) -> None:
-        super().__init__(title, author=_AUTHOR, creator=_CREATOR, lang=_LANG,
-                         creation=f"D:{_PDF_CREATED:%Y%m%d%H%M%S}Z")
+        super().__init__(
+            title, author=_AUTHOR, creator=_CREATOR, lang=_LANG, creation=f"D:{_PDF_CREATED:%Y%m%d%H%M%S}Z"
+        )
         self.add_page()
         self.set_text_color(*INK)

@@ -51,8 +51,12 @@ def _domain_status(d: RecapDomain) -> tuple[str, str | None]:
 def _recap_line(line: RecapLine) -> dict[str, str]:
     """R26: a withdrawn candidacy stays listed, with no reception or final opinion and no bonus."""
     if line.withdrawn:
-        return {"formation": f"{one_line(line.formation_label)} ({WITHDRAWN.lower()})",
-                "origin": opinion_label(line.origin_opinion), "reception": "-", "final": NO_FINAL_WITHDRAWN}
+        return {
+            "formation": f"{one_line(line.formation_label)} ({WITHDRAWN.lower()})",
+            "origin": opinion_label(line.origin_opinion),
+            "reception": "-",
+            "final": NO_FINAL_WITHDRAWN,
+        }
     return {
         "formation": one_line(line.formation_label),
         "origin": opinion_label(line.origin_opinion),
@@ -82,11 +86,16 @@ def _recap_context(r: Recap, tz: tzinfo) -> dict[str, Any]:
         if d.interview_at is not None:
             start = local(d.interview_at, tz)
             interview = f"{WEEKDAYS[start.weekday()]} {format_date(start.date())} à {format_time(start)}"
-        domains.append({
-            "label": one_line(d.domain_label), "status": status, "report": report,
-            "reception": school_label(d.reception) if d.reception else None, "interview": interview,
-            "lines": [_recap_line(line) for line in d.lines],
-        })
+        domains.append(
+            {
+                "label": one_line(d.domain_label),
+                "status": status,
+                "report": report,
+                "reception": school_label(d.reception) if d.reception else None,
+                "interview": interview,
+                "lines": [_recap_line(line) for line in d.lines],
+            }
+        )
     return {
         "pupil_name": pupil_name(r.pupil),
         "ine": one_line(r.pupil.ine),
@@ -97,7 +106,6 @@ def _recap_context(r: Recap, tz: tzinfo) -> dict[str, Any]:
     }
 
 
-
 def recap_mail(r: Recap, *, tz: ZoneInfo, sender: str, recipients: Sequence[str], message_id: str) -> EmailMessage:
     """R26-R28: the pupil's recap sheet, for the origin school, with its PDF; never without a domain."""
     if not r.domains:
@@ -105,11 +113,12 @@ def recap_mail(r: Recap, *, tz: ZoneInfo, sender: str, recipients: Sequence[str]
     msg = message(
         subject=f"Fiche récapitulative Passpro – {pupil_name(r.pupil)}",
         body=render("recap.txt.j2", _recap_context(r, tz)),
-        sender=sender, recipients=recipients, message_id=message_id,
+        sender=sender,
+        recipients=recipients,
+        message_id=message_id,
     )
     attach_pdf(msg, recap_pdf(r, tz=tz), "fiche-recapitulative.pdf")
     return msg
-
 
 
 def recap_pdf(r: Recap, *, tz: ZoneInfo) -> bytes:
@@ -120,16 +129,20 @@ def recap_pdf(r: Recap, *, tz: ZoneInfo) -> bytes:
     ctx = _recap_context(r, tz)
     pdf = Sheet("Fiche récapitulative Passpro")
     pdf.masthead("Procédure Passpro post-3ème", "Fiche récapitulative Passpro")
-    pdf.facts([
-        ("Élève", ctx["pupil_name"]),
-        ("INE", ctx["ine"]),
-        ("Établissement d'origine", ctx["origin"]),
-    ], label_width=50)
+    pdf.facts(
+        [
+            ("Élève", ctx["pupil_name"]),
+            ("INE", ctx["ine"]),
+            ("Établissement d'origine", ctx["origin"]),
+        ],
+        label_width=50,
+    )
     pdf.ln(3)
     pdf.paragraph(
         "Pour chaque domaine : le compte rendu de l'entretien et, pour chaque formation, l'avis du collège "
         "d'origine, l'avis du lycée d'accueil et l'avis final qui en résulte.",
-        size=9.5, height=5,
+        size=9.5,
+        height=5,
     )
     headings = FontFace(emphasis="BOLD", color=INK, fill_color=FILL)
     for domain in ctx["domains"]:
@@ -149,12 +162,20 @@ def recap_pdf(r: Recap, *, tz: ZoneInfo) -> bytes:
             pdf.ln(3)
             pdf.set_font("Helvetica", size=9.5)
             with pdf.table(
-                col_widths=(40, 20, 20, 20), text_align=("LEFT", "CENTER", "CENTER", "CENTER"),
-                line_height=5.5, padding=1.5, headings_style=headings, cell_fill_mode=TableCellFillMode.NONE,
+                col_widths=(40, 20, 20, 20),
+                text_align=("LEFT", "CENTER", "CENTER", "CENTER"),
+                line_height=5.5,
+                padding=1.5,
+                headings_style=headings,
+                cell_fill_mode=TableCellFillMode.NONE,
                 borders_layout="HORIZONTAL_LINES",
             ) as table:
-                table.row([pdf_text(t) for t in (
-                    "Formation", "Avis du collège d'origine", "Avis du lycée d'accueil", "Avis final")])
+                table.row(
+                    [
+                        pdf_text(t)
+                        for t in ("Formation", "Avis du collège d'origine", "Avis du lycée d'accueil", "Avis final")
+                    ]
+                )
                 for line in domain["lines"]:
                     row = table.row()
                     for key in ("formation", "origin", "reception"):

@@ -31,8 +31,18 @@ from services.notifications.documents.mail import attach_csv, attach_pdf, messag
 from services.notifications.documents.pdf import FILL, INK, Sheet, pdf_text
 
 CSV_COLUMNS = (
-    "Date", "Heure de début", "Heure de fin", "Domaine", "Lieu", "Nom", "Prénom", "Collège d'origine",
-    "UAI du collège d'origine", "Formation", "Avis du collège d'origine", "Commentaire du collège d'origine",
+    "Date",
+    "Heure de début",
+    "Heure de fin",
+    "Domaine",
+    "Lieu",
+    "Nom",
+    "Prénom",
+    "Collège d'origine",
+    "UAI du collège d'origine",
+    "Formation",
+    "Avis du collège d'origine",
+    "Commentaire du collège d'origine",
     "Identifiant de l'entretien",
 )
 
@@ -113,13 +123,23 @@ def planning_csv(sheet: PlanningSheet, *, tz: ZoneInfo) -> bytes:
     for line in sheet.lines:
         start, end = local(line.starts_at, tz), local(line.ends_at, tz)
         for f in line.formations:
-            writer.writerow([
-                format_date(start.date()), format_time(start), format_time(end), one_line(line.domain_label),
-                one_line(line.place), one_line(line.last_name), one_line(line.first_name), one_line(line.origin.name),
-                line.origin.uai, one_line(f.label), opinion_label(f.origin_opinion),
-                one_line(f.origin_comment or ""),
-                line.interview_id,
-            ])
+            writer.writerow(
+                [
+                    format_date(start.date()),
+                    format_time(start),
+                    format_time(end),
+                    one_line(line.domain_label),
+                    one_line(line.place),
+                    one_line(line.last_name),
+                    one_line(line.first_name),
+                    one_line(line.origin.name),
+                    line.origin.uai,
+                    one_line(f.label),
+                    opinion_label(f.origin_opinion),
+                    one_line(f.origin_comment or ""),
+                    line.interview_id,
+                ]
+            )
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -129,11 +149,14 @@ def planning_pdf(sheet: PlanningSheet, *, tz: ZoneInfo) -> bytes:
     title = "Planning des entretiens Passpro" + (" (mis à jour)" if sheet.updated else "")
     pdf.masthead("Procédure Passpro post-3ème – établissement d'accueil", title)
     count = len(sheet.lines)
-    pdf.facts([
-        ("Établissement d'accueil", sheet.school.shown),
-        ("Journée", _long_day(sheet.day)),
-        ("Entretiens", plural(count, "entretien", "entretiens") if count else "aucun entretien ce jour"),
-    ], label_width=50)
+    pdf.facts(
+        [
+            ("Établissement d'accueil", sheet.school.shown),
+            ("Journée", _long_day(sheet.day)),
+            ("Entretiens", plural(count, "entretien", "entretiens") if count else "aucun entretien ce jour"),
+        ],
+        label_width=50,
+    )
     pdf.ln(3)
     if sheet.updated:
         pdf.paragraph("Cette liste remplace celle envoyée précédemment pour cette journée.", style="B", size=10)
@@ -144,25 +167,42 @@ def planning_pdf(sheet: PlanningSheet, *, tz: ZoneInfo) -> bytes:
     pdf.paragraph(
         "Pour chaque élève : l'avis et le commentaire du collège d'origine sur chaque formation demandée, à "
         "consulter avant l'entretien. L'élève apporte une lettre de motivation par formation.",
-        size=9.5, height=5,
+        size=9.5,
+        height=5,
     )
     headings = FontFace(emphasis="BOLD", color=INK, fill_color=FILL)
-    for label, group in groupby(sorted(sheet.lines, key=lambda ln: (one_line(ln.domain_label), ln.starts_at)),
-                                key=lambda ln: one_line(ln.domain_label)):
+    for label, group in groupby(
+        sorted(sheet.lines, key=lambda ln: (one_line(ln.domain_label), ln.starts_at)),
+        key=lambda ln: one_line(ln.domain_label),
+    ):
         lines = list(group)
         pdf.ln(5)
         pdf.heading(f"Domaine : {label}")
         pdf.set_font("Helvetica", size=9)
         with pdf.table(
-            col_widths=(23, 30, 37, 80), text_align=("LEFT", "LEFT", "LEFT", "LEFT"), line_height=4.8,
-            padding=1.2, headings_style=headings, cell_fill_mode=TableCellFillMode.NONE,
+            col_widths=(23, 30, 37, 80),
+            text_align=("LEFT", "LEFT", "LEFT", "LEFT"),
+            line_height=4.8,
+            padding=1.2,
+            headings_style=headings,
+            cell_fill_mode=TableCellFillMode.NONE,
             borders_layout="HORIZONTAL_LINES",
         ) as table:
-            table.row([pdf_text(t) for t in ("Horaire", "Élève", "Collège d'origine",
-                                             "Formations, avis et commentaire du collège")])
+            table.row(
+                [
+                    pdf_text(t)
+                    for t in ("Horaire", "Élève", "Collège d'origine", "Formations, avis et commentaire du collège")
+                ]
+            )
             for line in lines:
-                table.row([pdf_text(_hours(line, tz)), pdf_text(_pupil(line)), pdf_text(line.origin.shown),
-                           pdf_text("\n".join(_formation_text(f) for f in line.formations))])
+                table.row(
+                    [
+                        pdf_text(_hours(line, tz)),
+                        pdf_text(_pupil(line)),
+                        pdf_text(line.origin.shown),
+                        pdf_text("\n".join(_formation_text(f) for f in line.formations)),
+                    ]
+                )
         places = sorted({one_line(line.place) for line in lines})
         pdf.ln(2)
         pdf.paragraph("Lieu : " + " ; ".join(places), size=9, height=4.8)
@@ -172,24 +212,41 @@ def planning_pdf(sheet: PlanningSheet, *, tz: ZoneInfo) -> bytes:
 def sheet_rows(sheet: PlanningSheet, tz: ZoneInfo) -> list[dict[str, Any]]:
     """The sheet's lines as text, in time order: for the mail's body and the operators' view."""
     return [
-        {"hours": _hours(line, tz), "pupil": _pupil(line), "origin": line.origin.shown,
-         "domain": one_line(line.domain_label), "place": one_line(line.place),
-         "formations": [_formation_text(f) for f in line.formations]}
+        {
+            "hours": _hours(line, tz),
+            "pupil": _pupil(line),
+            "origin": line.origin.shown,
+            "domain": one_line(line.domain_label),
+            "place": one_line(line.place),
+            "formations": [_formation_text(f) for f in line.formations],
+        }
         for line in sheet.lines
     ]
 
 
 def _sheet_context(sheet: PlanningSheet, tz: ZoneInfo) -> dict[str, Any]:
     lines = sheet_rows(sheet, tz)
-    return {"school": sheet.school.shown, "day": _long_day(sheet.day), "updated": sheet.updated, "lines": lines,
-            "count": plural(len(lines), "entretien", "entretiens"), "signature": SIGNATURE}
+    return {
+        "school": sheet.school.shown,
+        "day": _long_day(sheet.day),
+        "updated": sheet.updated,
+        "lines": lines,
+        "count": plural(len(lines), "entretien", "entretiens"),
+        "signature": SIGNATURE,
+    }
 
 
-def planning_mail(sheet: PlanningSheet, *, tz: ZoneInfo, sender: str, recipients: Sequence[str],
-                  message_id: str) -> EmailMessage:
+def planning_mail(
+    sheet: PlanningSheet, *, tz: ZoneInfo, sender: str, recipients: Sequence[str], message_id: str
+) -> EmailMessage:
     """R19 for reception schools: who comes on the day, with their dossiers, as a PDF to print and a CSV."""
-    msg = message(subject=planning_subject(sheet), body=render("planning.txt.j2", _sheet_context(sheet, tz)),
-                   sender=sender, recipients=recipients, message_id=message_id)
+    msg = message(
+        subject=planning_subject(sheet),
+        body=render("planning.txt.j2", _sheet_context(sheet, tz)),
+        sender=sender,
+        recipients=recipients,
+        message_id=message_id,
+    )
     attach_pdf(msg, planning_pdf(sheet, tz=tz), "planning.pdf")
     attach_csv(msg, planning_csv(sheet, tz=tz), "planning.csv")
     return msg
@@ -220,5 +277,10 @@ def shortfall_mail(s: Shortfall, *, sender: str, recipients: Sequence[str], mess
         "schools": [school.shown for school in s.reception_schools],
         "signature": SIGNATURE,
     }
-    return message(subject=shortfall_subject(s), body=render("shortfall.txt.j2", context), sender=sender,
-                    recipients=recipients, message_id=message_id)
+    return message(
+        subject=shortfall_subject(s),
+        body=render("shortfall.txt.j2", context),
+        sender=sender,
+        recipients=recipients,
+        message_id=message_id,
+    )

@@ -31,12 +31,19 @@ def interview_reminder_mail(
     return message(
         subject=interview_subject("Rappel Passpro", c, tz),
         body=render("reminder.txt.j2", convocation_context(c, tz)),
-        sender=sender, recipients=recipients, message_id=message_id,
+        sender=sender,
+        recipients=recipients,
+        message_id=message_id,
     )
 
 
 def overdue_reminder_mail(
-    school: School, overdue: Sequence[OverdueInterview], *, tz: ZoneInfo, sender: str, recipients: Sequence[str],
+    school: School,
+    overdue: Sequence[OverdueInterview],
+    *,
+    tz: ZoneInfo,
+    sender: str,
+    recipients: Sequence[str],
     message_id: str,
 ) -> EmailMessage:
     """A reception school is asked to enter the reports of its past interviews, grouped by domain."""
@@ -51,8 +58,14 @@ def overdue_reminder_mail(
         rows = []
         for o in items:
             start = local(o.starts_at, tz)
-            rows.append({"day": format_date(start.date()), "start": format_time(start),
-                         "pupil_name": pupil_name(o.pupil), "due_on": format_date(o.due_on)})
+            rows.append(
+                {
+                    "day": format_date(start.date()),
+                    "start": format_time(start),
+                    "pupil_name": pupil_name(o.pupil),
+                    "due_on": format_date(o.due_on),
+                }
+            )
         groups.append({"label": label, "interviews": rows})
     count = len(ordered)
     context = {
@@ -66,6 +79,7 @@ def overdue_reminder_mail(
     return message(
         subject=f"Relance Passpro – {context['reports']} à saisir – {one_line(school.name)}",
         body=render("overdue.txt.j2", context),
-        sender=sender, recipients=recipients, message_id=message_id,
+        sender=sender,
+        recipients=recipients,
+        message_id=message_id,
     )
-

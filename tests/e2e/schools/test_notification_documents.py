@@ -46,17 +46,31 @@ async def timeline(portal: PortalClient, clock: Clock, sink: MailSink) -> dict[s
     while start_at.weekday() >= 5:
         start_at += timedelta(days=1)
     referent = {"name": "M. Kaci Benali", "email": f"k.benali.{uuid.uuid4().hex[:8]}@example.org"}
-    single = await register(portal, CAP, origin_uai=ORIGIN, actor_uai=ORIGIN, referent=referent,
-                            pupil={"first_name": "Yanis", "last_name": "Ould-Brahim"})
+    single = await register(
+        portal,
+        CAP,
+        origin_uai=ORIGIN,
+        actor_uai=ORIGIN,
+        referent=referent,
+        pupil={"first_name": "Yanis", "last_name": "Ould-Brahim"},
+    )
     double = await register(portal, CAP, pupil={"first_name": "Léa", "last_name": "Moreau-Diallo"})
     await register(portal, BAC_PRO, pupil=double["pupil"], origin_opinion="assez_favorable")
     # Declared after both registrations, so the two-formation pupil is booked with both formations at once.
-    await send(portal, "declare_interview_slots", slots_body(RECEPTION, DOMAIN, (start_at.isoformat(), 6),
-                                                             place="Atelier bois, bâtiment A"))
+    await send(
+        portal,
+        "declare_interview_slots",
+        slots_body(RECEPTION, DOMAIN, (start_at.isoformat(), 6), place="Atelier bois, bâtiment A"),
+    )
     interviews = [await portal.wait_for(booked(p["pupil"]["ine"], DOMAIN), timeout=30) for p in (single, double)]
     convocations = [(await mails(sink, about(p, "Convocation Passpro")))[0] for p in (single, double)]
-    return {"single": single, "double": double, "interviews": interviews, "convocations": convocations,
-            "start": start_at}
+    return {
+        "single": single,
+        "double": double,
+        "interviews": interviews,
+        "convocations": convocations,
+        "start": start_at,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -64,9 +78,17 @@ async def partial_withdrawal(portal: PortalClient, timeline: dict[str, Any]) -> 
     """The two-formation pupil renounces one of them after its convocation went out."""
     pupil = timeline["double"]
     command_id = str(uuid.uuid4())
-    event = await send(portal, "withdraw_candidacy", {
-        "command_id": command_id, "campaign": "2013", "actor_uai": pupil["origin_uai"],
-        "ine": pupil["pupil"]["ine"], "formation_code": BAC_PRO})
+    event = await send(
+        portal,
+        "withdraw_candidacy",
+        {
+            "command_id": command_id,
+            "campaign": "2013",
+            "actor_uai": pupil["origin_uai"],
+            "ine": pupil["pupil"]["ine"],
+            "formation_code": BAC_PRO,
+        },
+    )
     assert event["_routing_key"] == "enrollment.candidacy_withdrawn" and event["remaining_in_domain"] == 1, event
     return event
 
@@ -109,7 +131,10 @@ async def test_r19_the_calendar_request_has_organizer_attendee_and_the_booking_i
 
 
 async def test_r20_a_partial_withdrawal_sends_one_corrected_convocation_with_the_remaining_formation(
-    stack: ServiceStack, portal: PortalClient, sink: MailSink, timeline: dict[str, Any],
+    stack: ServiceStack,
+    portal: PortalClient,
+    sink: MailSink,
+    timeline: dict[str, Any],
     partial_withdrawal: dict[str, Any],
 ) -> None:
     pupil, first = timeline["double"], timeline["convocations"][1]
@@ -142,25 +167,41 @@ async def test_r20_a_partial_withdrawal_sends_one_corrected_convocation_with_the
 
 
 async def test_r26_r28_the_recap_keeps_the_withdrawn_candidacy_and_says_what_comes_next(
-    portal: PortalClient, sink: MailSink, clock: Clock, timeline: dict[str, Any],
+    portal: PortalClient,
+    sink: MailSink,
+    clock: Clock,
+    timeline: dict[str, Any],
     partial_withdrawal: dict[str, Any],
 ) -> None:
     pupil, interview = timeline["double"], timeline["interviews"][1]
     await clock.at_least((timeline["start"] + timedelta(hours=2)).isoformat())
-    reported = await send(portal, "submit_interview_report", {
-        "command_id": str(uuid.uuid4()), "campaign": "2013", "actor_uai": RECEPTION,
-        "interview_id": interview["interview_id"], "attended": True, "report": "Projet réfléchi, bon dossier.",
-        "opinions": [{"formation_code": CAP, "opinion": "favorable"}]})
+    reported = await send(
+        portal,
+        "submit_interview_report",
+        {
+            "command_id": str(uuid.uuid4()),
+            "campaign": "2013",
+            "actor_uai": RECEPTION,
+            "interview_id": interview["interview_id"],
+            "attended": True,
+            "report": "Projet réfléchi, bon dossier.",
+            "opinions": [{"formation_code": CAP, "opinion": "favorable"}],
+        },
+    )
     assert reported["_routing_key"] == "opinions.interview_reported", reported
 
     [mail] = await mails(sink, about(pupil, "Fiche récapitulative Passpro"))
 
     body, sheet = text(mail), pdf(mail, "fiche-recapitulative.pdf")
     when = datetime.fromisoformat(interview["starts_at"]).astimezone(ZoneInfo("Europe/Paris"))
-    assert f"{CAP_LABEL} Avis du collège d'origine : Favorable Avis du lycée d'accueil : Favorable " \
-           "Avis final : Très favorable" in body
-    assert f"{BAC_PRO_LABEL} (candidature retirée) Avis du collège d'origine : Assez favorable " \
-           "Avis du lycée d'accueil : - Avis final : Aucun, pas de bonus" in body
+    assert (
+        f"{CAP_LABEL} Avis du collège d'origine : Favorable Avis du lycée d'accueil : Favorable "
+        "Avis final : Très favorable" in body
+    )
+    assert (
+        f"{BAC_PRO_LABEL} (candidature retirée) Avis du collège d'origine : Assez favorable "
+        "Avis du lycée d'accueil : - Avis final : Aucun, pas de bonus" in body
+    )
     for document in (body, sheet):
         assert "(candidature retirée)" in document and "Aucun, pas de bonus" in document
         assert RECEPTION_LABEL in document
@@ -179,8 +220,12 @@ async def publish_again(event: dict[str, Any]) -> None:
         channel = await connection.channel()
         exchange = await channel.get_exchange("passpro.events", ensure=False)
         await exchange.publish(
-            aio_pika.Message(json.dumps(again).encode(), message_id=again["event_id"],
-                             content_type="application/json", delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                             user_id="passpro-admin"),
+            aio_pika.Message(
+                json.dumps(again).encode(),
+                message_id=again["event_id"],
+                content_type="application/json",
+                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                user_id="passpro-admin",
+            ),
             routing_key="enrollment.candidacy_withdrawn",
         )

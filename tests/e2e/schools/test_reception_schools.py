@@ -63,32 +63,53 @@ def csv_rows(mail: EmailMessage) -> list[list[str]]:
 async def campaign(portal: PortalClient, clock: Clock, sink: MailSink) -> dict[str, Any]:
     """Three pupils wait for lack of seats, then get them; a fourth waits in a new episode and is booked too."""
     await clock.at_least(OPEN)
-    comments = ["Passionnée de dessin, a préparé un carnet de croquis.", "Curieux, stage en imprimerie.",
-                "Hésite encore entre deux domaines."]
+    comments = [
+        "Passionnée de dessin, a préparé un carnet de croquis.",
+        "Curieux, stage en imprimerie.",
+        "Hésite encore entre deux domaines.",
+    ]
     pupils = []
-    for (first, last), comment in zip([("Lina", "Benali"), ("Hugo", "Perret"), ("Sarah", "Nguyen")], comments,
-                                      strict=True):
-        pupils.append(await register(portal, FORMATION, pupil={"first_name": first, "last_name": last},
-                                     origin_comment=comment))
+    for (first, last), comment in zip(
+        [("Lina", "Benali"), ("Hugo", "Perret"), ("Sarah", "Nguyen")], comments, strict=True
+    ):
+        pupils.append(
+            await register(portal, FORMATION, pupil={"first_name": first, "last_name": last}, origin_comment=comment)
+        )
         if len(pupils) == 1:  # the episode's first mail tells one pupil waiting before the others come
             await mails(sink, lambda m: shortfall_mails(sink)(m) and told(m) == 1)
     first_episode = await mails(sink, lambda m: shortfall_mails(sink)(m) and told(m) == 3)
     day = (clock.at + timedelta(days=8)).replace(hour=10, minute=0, second=0, microsecond=0)
-    await send(portal, "declare_interview_slots", slots_body(ELUARD, DOMAIN, (day.isoformat(), 2),
-                                                             place="Studio photo, bâtiment B"))
-    await send(portal, "declare_interview_slots", slots_body(ELUARD, DOMAIN,
-                                                             ((day + timedelta(hours=1)).isoformat(), 1),
-                                                             place="Studio photo, bâtiment B"))
+    await send(
+        portal,
+        "declare_interview_slots",
+        slots_body(ELUARD, DOMAIN, (day.isoformat(), 2), place="Studio photo, bâtiment B"),
+    )
+    await send(
+        portal,
+        "declare_interview_slots",
+        slots_body(ELUARD, DOMAIN, ((day + timedelta(hours=1)).isoformat(), 1), place="Studio photo, bâtiment B"),
+    )
     interviews = [await portal.wait_for(booked(p["pupil"]["ine"], DOMAIN)) for p in pupils]
-    await portal.wait_for(lambda e: e["_routing_key"] == "scheduling.capacity_shortfall"
-                          and e["domain_code"] == DOMAIN and e["waiting_pupils"] == 0)
+    await portal.wait_for(
+        lambda e: (
+            e["_routing_key"] == "scheduling.capacity_shortfall"
+            and e["domain_code"] == DOMAIN
+            and e["waiting_pupils"] == 0
+        )
+    )
     fourth = await register(portal, FORMATION, pupil={"first_name": "Noé", "last_name": "Marchal"})
     second_episode = await mails(sink, lambda m: shortfall_mails(sink)(m) and told(m) == 1, count=2)
-    await send(portal, "declare_interview_slots", slots_body(NADAR, DOMAIN,
-                                                             ((day + timedelta(hours=4)).isoformat(), 1)))
+    await send(
+        portal, "declare_interview_slots", slots_body(NADAR, DOMAIN, ((day + timedelta(hours=4)).isoformat(), 1))
+    )
     interviews.append(await portal.wait_for(booked(fourth["pupil"]["ine"], DOMAIN)))
-    return {"pupils": [*pupils, fourth], "interviews": interviews, "day": day,
-            "first_episode": first_episode, "second_episode": second_episode}
+    return {
+        "pupils": [*pupils, fourth],
+        "interviews": interviews,
+        "day": day,
+        "first_episode": first_episode,
+        "second_episode": second_episode,
+    }
 
 
 async def test_r15_a_shortfall_is_mailed_to_the_domains_reception_schools_and_operators_once_per_episode(
@@ -142,9 +163,17 @@ async def test_r19_a_withdrawal_after_the_sheet_went_out_sends_an_updated_sheet(
 ) -> None:
     await mails(sink, sheet_of(ELUARD))
     perret = campaign["pupils"][1]
-    await send(portal, "withdraw_candidacy", {
-        "command_id": str(uuid.uuid4()), "campaign": "2013", "actor_uai": perret["origin_uai"],
-        "ine": perret["pupil"]["ine"], "formation_code": FORMATION})
+    await send(
+        portal,
+        "withdraw_candidacy",
+        {
+            "command_id": str(uuid.uuid4()),
+            "campaign": "2013",
+            "actor_uai": perret["origin_uai"],
+            "ine": perret["pupil"]["ine"],
+            "formation_code": FORMATION,
+        },
+    )
 
     [updated] = await mails(sink, sheet_of(ELUARD, updated=True))
 
@@ -160,9 +189,11 @@ def test_r19_operators_read_a_schools_day_as_it_stands_behind_their_token(
     settings = OpsSettings(service_urls={"notifications": url})
 
     sheet = fetch(settings, NADAR, campaign["day"].date())
-    refused = httpx.get(f"{url}/read/planning", params={"uai": NADAR,
-                                                        "date": campaign["day"].date().isoformat()},
-                        headers={"Authorization": "Bearer wrong"})
+    refused = httpx.get(
+        f"{url}/read/planning",
+        params={"uai": NADAR, "date": campaign["day"].date().isoformat()},
+        headers={"Authorization": "Bearer wrong"},
+    )
 
     assert [line["pupil"] for line in sheet["lines"]] == ["Noé MARCHAL"]
     assert sheet["csv"].startswith("\ufeffDate;")

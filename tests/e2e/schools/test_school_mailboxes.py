@@ -35,8 +35,14 @@ def sink(smtp: SmtpServer) -> MailSink:
 
 
 def saio_form(origin: str, last_name: str, **overrides: Any) -> dict[str, Any]:
-    return register_body(origin_uai=origin, actor_uai=origin, channel="saio_form", formation_code=FORMATION,
-                         pupil={"last_name": last_name}, **overrides)
+    return register_body(
+        origin_uai=origin,
+        actor_uai=origin,
+        channel="saio_form",
+        formation_code=FORMATION,
+        pupil={"last_name": last_name},
+        **overrides,
+    )
 
 
 async def test_r19_a_saio_form_registration_without_a_mailbox_for_the_school_is_rejected_naming_the_field(
@@ -71,12 +77,17 @@ async def convoked(portal: PortalClient, clock: Clock) -> dict[str, Any]:
     """A Paris collège's pupil (mailbox given on the form) and a CFA's (mailbox in the directory), booked."""
     await clock.at_least(OPEN)
     start_at = (clock.at + timedelta(days=7)).replace(hour=14, minute=0, second=0, microsecond=0)
-    await send(portal, "declare_interview_slots", slots_body(RECEPTION, DOMAIN, (start_at.isoformat(), 4),
-                                                             place="Atelier d'ébénisterie"))
+    await send(
+        portal,
+        "declare_interview_slots",
+        slots_body(RECEPTION, DOMAIN, (start_at.isoformat(), 4), place="Atelier d'ébénisterie"),
+    )
     paris = await registered(portal, saio_form(PARIS_COLLEGE, "Morel-Paris", origin_mailbox=GIVEN_MAILBOX))
     cfa = await registered(portal, saio_form(CFA, "Benali-Apprenti"))  # the directory knows its mailbox
-    interviews = {name: await portal.wait_for(booked(pupil["pupil"]["ine"], DOMAIN), timeout=30)
-                  for name, pupil in (("paris", paris), ("cfa", cfa))}
+    interviews = {
+        name: await portal.wait_for(booked(pupil["pupil"]["ine"], DOMAIN), timeout=30)
+        for name, pupil in (("paris", paris), ("cfa", cfa))
+    }
     return {"paris": paris, "cfa": cfa, "interviews": interviews, "start": start_at}
 
 
@@ -86,8 +97,12 @@ async def test_r19_the_convocation_of_a_saio_form_pupil_goes_to_the_mailbox_the_
     pupil, interview = convoked["paris"], convoked["interviews"]["paris"]
 
     [mail] = await mails(sink, about(pupil, "Convocation Passpro"))
-    sent = await portal.wait_for(lambda e: e["_routing_key"] == "notifications.convocation_sent"
-                                 and e["interview_id"] == interview["interview_id"], timeout=60)
+    sent = await portal.wait_for(
+        lambda e: (
+            e["_routing_key"] == "notifications.convocation_sent" and e["interview_id"] == interview["interview_id"]
+        ),
+        timeout=60,
+    )
 
     assert set(sent["recipients"]) == {GIVEN_MAILBOX, pupil["referent"]["email"]}
     assert GIVEN_MAILBOX in str(mail["To"]) and "ce.0750654d@" not in str(mail["To"])
@@ -100,13 +115,23 @@ async def test_r19_r26_a_directory_school_with_a_mailbox_gets_the_convocation_an
     [convocation] = await mails(sink, about(pupil, "Convocation Passpro"))
     await clock.at_least((convoked["start"] + timedelta(hours=1)).isoformat())
 
-    reported = await send(portal, "submit_interview_report", {
-        "command_id": str(uuid.uuid4()), "campaign": "2013", "actor_uai": RECEPTION,
-        "interview_id": interview["interview_id"], "attended": True, "report": "Projet d'apprentissage réfléchi.",
-        "opinions": [{"formation_code": FORMATION, "opinion": "favorable"}]})
+    reported = await send(
+        portal,
+        "submit_interview_report",
+        {
+            "command_id": str(uuid.uuid4()),
+            "campaign": "2013",
+            "actor_uai": RECEPTION,
+            "interview_id": interview["interview_id"],
+            "attended": True,
+            "report": "Projet d'apprentissage réfléchi.",
+            "opinions": [{"formation_code": FORMATION, "opinion": "favorable"}],
+        },
+    )
     [recap] = await mails(sink, about(pupil, "Fiche récapitulative Passpro"))
-    sent = await portal.wait_for(lambda e: e["_routing_key"] == "notifications.recap_sent"
-                                 and e["ine"] == pupil["pupil"]["ine"], timeout=60)
+    sent = await portal.wait_for(
+        lambda e: e["_routing_key"] == "notifications.recap_sent" and e["ine"] == pupil["pupil"]["ine"], timeout=60
+    )
 
     assert reported["_routing_key"].startswith("opinions.") and "rejected" not in reported["_routing_key"]
     assert CFA_MAILBOX in str(convocation["To"]) and "ce.0932045t@" not in str(convocation["To"])

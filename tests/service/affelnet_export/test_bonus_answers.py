@@ -54,22 +54,24 @@ async def bonus(pool: asyncpg.Pool) -> tuple[str, str]:
 
 
 async def deliver(pool: asyncpg.Pool, url: str, timeout: float = 10.0) -> int:
-    async with httpx.AsyncClient(base_url=url, timeout=httpx.Timeout(timeout),
-                                 headers={"Authorization": f"Bearer {TOKEN}"}) as client:
+    async with httpx.AsyncClient(
+        base_url=url, timeout=httpx.Timeout(timeout), headers={"Authorization": f"Bearer {TOKEN}"}
+    ) as client:
         return await deliver_due(worker_context(pool, CAMPAIGN, "affelnet_export"), client, 4)
 
 
 async def state(pool: asyncpg.Pool, ine: str) -> asyncpg.Record:
     row = await pool.fetchrow(
         "SELECT state, attempts, last_status, extract(epoch FROM next_attempt_at - clock_timestamp()) AS wait_s"
-        " FROM bonuses WHERE ine = $1", ine)
+        " FROM bonuses WHERE ine = $1",
+        ine,
+    )
     assert row is not None
     return row
 
 
 async def exported(pool: asyncpg.Pool) -> int:
-    return int(await pool.fetchval(
-        "SELECT count(*) FROM outbox WHERE routing_key = 'affelnet_export.bonus_exported'"))
+    return int(await pool.fetchval("SELECT count(*) FROM outbox WHERE routing_key = 'affelnet_export.bonus_exported'"))
 
 
 async def make_due(pool: asyncpg.Pool, ine: str) -> None:

@@ -39,8 +39,9 @@ async def connect() -> AsyncIterator[Connect]:
 
     async def _connect(name: str) -> AbstractConnection:
         if name not in opened or opened[name].is_closed:
-            opened[name] = await aio_pika.connect(account_url(name), client_properties={
-                "connection_name": f"permission-test-{name}"})
+            opened[name] = await aio_pika.connect(
+                account_url(name), client_properties={"connection_name": f"permission-test-{name}"}
+            )
         return opened[name]
 
     yield _connect

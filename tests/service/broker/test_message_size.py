@@ -40,8 +40,13 @@ def node() -> Iterator[cluster.Node]:
         yield own
     finally:
         pid = read_pid(own.pid_file)
-        subprocess.run(as_user("rabbitmq", [str(cluster.SBIN / "rabbitmqctl"), "-n", own.name, "stop"]),
-                       env=own.env(), capture_output=True, timeout=120, check=False)
+        subprocess.run(
+            as_user("rabbitmq", [str(cluster.SBIN / "rabbitmqctl"), "-n", own.name, "stop"]),
+            env=own.env(),
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
         if pid is not None:
             wait_for(lambda: not pid_alive(pid), 60, "the test's own broker node to stop")
         shutil.rmtree(home, ignore_errors=True)
@@ -62,19 +67,28 @@ async def test_a_portal_publishing_ten_megabytes_is_refused_and_told_why(node: c
         channel = await connection.channel(publisher_confirms=True)
         commands = await channel.get_exchange(routing.COMMANDS_EXCHANGE, ensure=False)
 
-        with pytest.raises(ChannelPreconditionFailed, match=(
+        with pytest.raises(
+            ChannelPreconditionFailed,
+            match=(
                 f"PRECONDITION_FAILED - message size {TEN_MB} is larger than configured max size "
-                f"{topology.MAX_MESSAGE_SIZE}")):
-            await commands.publish(aio_pika.Message(b"x" * TEN_MB, message_id=str(uuid.uuid4())),
-                                   routing_key=routing.scoped_command_key("register_candidacy", OWN))
+                f"{topology.MAX_MESSAGE_SIZE}"
+            ),
+        ):
+            await commands.publish(
+                aio_pika.Message(b"x" * TEN_MB, message_id=str(uuid.uuid4())),
+                routing_key=routing.scoped_command_key("register_candidacy", OWN),
+            )
 
         # Nothing else is disturbed: the same connection publishes a message of ordinary size, and the
         # refused one never reached the queue.
         channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
         commands = await channel.get_exchange(routing.COMMANDS_EXCHANGE, ensure=False)
         small = str(uuid.uuid4())
-        await commands.publish(aio_pika.Message(b"{}", message_id=small),
-                               routing_key=routing.scoped_command_key("register_candidacy", OWN), mandatory=True)
+        await commands.publish(
+            aio_pika.Message(b"{}", message_id=small),
+            routing_key=routing.scoped_command_key("register_candidacy", OWN),
+            mandatory=True,
+        )
 
     admin = await aio_pika.connect(_url(topology.ADMIN_USER))
     async with admin:

@@ -36,8 +36,10 @@ BUILT_IN_EXCHANGES = (DEFAULT_EXCHANGE, "amq.topic")
 MAY_WRITE: dict[str, set[str]] = {
     PORTAL: {routing.COMMANDS_EXCHANGE},
     **{name: {routing.COMMANDS_EXCHANGE} for name in SCOPED},
-    **{service: {routing.EVENTS_EXCHANGE, routing.SCHOOLS_EXCHANGE, routing.PARKING_EXCHANGE}
-       for service in routing.SERVICES},
+    **{
+        service: {routing.EVENTS_EXCHANGE, routing.SCHOOLS_EXCHANGE, routing.PARKING_EXCHANGE}
+        for service in routing.SERVICES
+    },
 }
 MAY_READ: dict[str, set[str]] = {
     PORTAL: set(),
@@ -88,8 +90,9 @@ async def test_an_account_cannot_publish_to_an_exchange_it_has_no_business_on(
     target = await _exchange(channel, exchange)
 
     with pytest.raises(ChannelAccessRefused, match=f"exchange '{re.escape(exchange or 'amq.default')}'"):
-        await target.publish(aio_pika.Message(b"{}", content_type="application/json"),
-                             routing_key=allowed_key(account, exchange))
+        await target.publish(
+            aio_pika.Message(b"{}", content_type="application/json"), routing_key=allowed_key(account, exchange)
+        )
 
 
 def allowed_key(account: str, exchange: str) -> str:
@@ -156,8 +159,10 @@ READABLE_EXCHANGE = {PORTAL: routing.EVENTS_EXCHANGE, **{name: routing.SCHOOLS_E
 """The académie's portal reads every event; a school's portal reads the copies about its schools only."""
 
 
-@pytest.mark.parametrize(("portal", "exchange"), [(portal, e) for portal, readable in READABLE_EXCHANGE.items()
-                                                  for e in EXCHANGES if e != readable])
+@pytest.mark.parametrize(
+    ("portal", "exchange"),
+    [(portal, e) for portal, readable in READABLE_EXCHANGE.items() for e in EXCHANGES if e != readable],
+)
 async def test_a_portal_cannot_bind_its_queue_to_an_exchange_it_does_not_read(
     connect: Connect, portal: str, exchange: str
 ) -> None:

@@ -38,8 +38,10 @@ def test_the_campaigns_portals_are_the_ones_these_tests_play() -> None:
 
 
 def _topic_refused(key: str, exchange: str, account: str) -> str:
-    return (f"ACCESS_REFUSED - access to topic '{re.escape(key)}' in exchange '{re.escape(exchange)}' "
-            f"in vhost '[^']+' refused for user '{re.escape(account)}'")
+    return (
+        f"ACCESS_REFUSED - access to topic '{re.escape(key)}' in exchange '{re.escape(exchange)}' "
+        f"in vhost '[^']+' refused for user '{re.escape(account)}'"
+    )
 
 
 async def _still_usable(connection: AbstractConnection) -> None:
@@ -178,8 +180,11 @@ async def test_a_portals_server_named_queue_is_bounded_by_the_broker(connect: Co
         details = await _queue_details(queue.name)
         assert details["policy"] == "passpro-portal-queues"
         assert details["effective_policy_definition"] == {
-            "max-length": 100_000, "max-length-bytes": 64 * 1024 * 1024, "overflow": "drop-head",
-            "expires": 30 * 60 * 1000}
+            "max-length": 100_000,
+            "max-length-bytes": 64 * 1024 * 1024,
+            "overflow": "drop-head",
+            "expires": 30 * 60 * 1000,
+        }
     finally:
         await queue.delete(if_unused=False, if_empty=False)
         await channel.close()

@@ -21,8 +21,10 @@ from services.runtime.relay import OutboxRelay, amqp_user
 from tests.conftest import TEST_DATABASE_URL
 from tests.service.broker.conftest import Connect, Listen, account_url, probe_key
 
-PUBLISHERS = {topology.PORTAL_USER: routing.COMMANDS_EXCHANGE,
-              **{service: routing.EVENTS_EXCHANGE for service in routing.SERVICES}}
+PUBLISHERS = {
+    topology.PORTAL_USER: routing.COMMANDS_EXCHANGE,
+    **{service: routing.EVENTS_EXCHANGE for service in routing.SERVICES},
+}
 """Each account that publishes, and an exchange it may publish to."""
 
 
@@ -49,8 +51,11 @@ async def test_the_broker_refuses_a_message_claiming_another_account(
     exchange = await channel.get_exchange(PUBLISHERS[account], ensure=False)
 
     # aiormq raises this class for the channel's close code 406 only.
-    with pytest.raises(ChannelPreconditionFailed, match=f"^PRECONDITION_FAILED - user_id property set to "
-                       f"'{re.escape(claimed)}' but authenticated user was '{re.escape(account)}'"):
+    with pytest.raises(
+        ChannelPreconditionFailed,
+        match=f"^PRECONDITION_FAILED - user_id property set to "
+        f"'{re.escape(claimed)}' but authenticated user was '{re.escape(account)}'",
+    ):
         await exchange.publish(aio_pika.Message(b"{}", user_id=claimed), routing_key=own_key(account))
 
 
@@ -85,9 +90,7 @@ async def pool() -> AsyncIterator[asyncpg.Pool]:
 
 
 @pytest.mark.parametrize("service", routing.SERVICES)
-async def test_the_outbox_relay_publishes_as_its_own_account(
-    pool: asyncpg.Pool, listen: Listen, service: str
-) -> None:
+async def test_the_outbox_relay_publishes_as_its_own_account(pool: asyncpg.Pool, listen: Listen, service: str) -> None:
     key = own_key(service)
     listener = await listen(routing.EVENTS_EXCHANGE, key)
     async with pool.acquire() as conn:

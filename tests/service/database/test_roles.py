@@ -57,7 +57,9 @@ async def test_a_service_logs_in_as_its_own_role_when_the_url_names_none(
 
 @pytest.mark.parametrize("reader,owner", list(itertools.permutations(routing.SERVICES, 2)))
 async def test_a_services_role_can_neither_read_nor_write_another_services_tables(
-    connections: dict[str, asyncpg.Connection], reader: str, owner: str,
+    connections: dict[str, asyncpg.Connection],
+    reader: str,
+    owner: str,
 ) -> None:
     conn = connections[reader]
 
@@ -86,9 +88,13 @@ async def test_the_migrations_ran_as_the_services_role_which_owns_its_schema_and
 
     assert {row["schema"] for row in rows} == set(routing.SERVICES)
     assert {(row["schema"], row["name"]) for row in rows} >= {
-        (service, "schema_migrations") for service in routing.SERVICES}
-    wrong = [(r["schema"], r["name"], r["owner"]) for r in rows
-             if r["owner"] != f"passpro_{r['schema']}" or r["schema_owner"] != f"passpro_{r['schema']}"]
+        (service, "schema_migrations") for service in routing.SERVICES
+    }
+    wrong = [
+        (r["schema"], r["name"], r["owner"])
+        for r in rows
+        if r["owner"] != f"passpro_{r['schema']}" or r["schema_owner"] != f"passpro_{r['schema']}"
+    ]
     assert wrong == []
 
 

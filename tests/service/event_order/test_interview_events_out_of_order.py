@@ -21,15 +21,27 @@ STARTS = datetime(2013, 3, 5, 8, 0, tzinfo=UTC)
 
 
 def booked(interview_id: uuid.UUID) -> dict[str, Any]:
-    return {**envelope(datetime(2013, 2, 12, 8, 3, 42, tzinfo=UTC)), "interview_id": str(interview_id), "ine": INE,
-            "domain_code": DOMAIN, "reception_uai": RECEPTION, "starts_at": STARTS.isoformat(),
-            "ends_at": (STARTS + timedelta(minutes=30)).isoformat(), "place": "Salle des entretiens, bâtiment B",
-            "formation_codes": ["2nde-pro-agri-service-personnes-territoires"]}
+    return {
+        **envelope(datetime(2013, 2, 12, 8, 3, 42, tzinfo=UTC)),
+        "interview_id": str(interview_id),
+        "ine": INE,
+        "domain_code": DOMAIN,
+        "reception_uai": RECEPTION,
+        "starts_at": STARTS.isoformat(),
+        "ends_at": (STARTS + timedelta(minutes=30)).isoformat(),
+        "place": "Salle des entretiens, bâtiment B",
+        "formation_codes": ["2nde-pro-agri-service-personnes-territoires"],
+    }
 
 
 def cancelled(interview_id: uuid.UUID) -> dict[str, Any]:
-    return {**envelope(datetime(2013, 2, 12, 8, 5, tzinfo=UTC)), "interview_id": str(interview_id), "ine": INE,
-            "domain_code": DOMAIN, "reason": "candidacies_withdrawn"}
+    return {
+        **envelope(datetime(2013, 2, 12, 8, 5, tzinfo=UTC)),
+        "interview_id": str(interview_id),
+        "ine": INE,
+        "domain_code": DOMAIN,
+        "reason": "candidacies_withdrawn",
+    }
 
 
 async def cancelled_then_booked(consumer: Consumer, interview_id: uuid.UUID) -> None:
@@ -43,8 +55,9 @@ async def test_r10_r19_notifications_mail_nothing_for_a_booking_whose_cancellati
     try:
         await cancelled_then_booked(events_consumer(pool, NOTIFICATIONS), interview_id)
 
-        row = await pool.fetchrow("SELECT cancelled, reminder_due, cancel_reason FROM interviews "
-                                  "WHERE interview_id = $1", interview_id)
+        row = await pool.fetchrow(
+            "SELECT cancelled, reminder_due, cancel_reason FROM interviews WHERE interview_id = $1", interview_id
+        )
         mails = await pool.fetch("SELECT key FROM mails WHERE interview_id = $1", interview_id)
     finally:
         await pool.close()
@@ -57,7 +70,8 @@ async def test_r19_notifications_still_convoke_for_a_booking_that_comes_first(sc
     interview_id = uuid.uuid4()
     try:
         await events_consumer(pool, NOTIFICATIONS).deliver(
-            await delivery("scheduling.interview_booked", booked(interview_id)))
+            await delivery("scheduling.interview_booked", booked(interview_id))
+        )
 
         mails = await pool.fetch("SELECT key, state FROM mails WHERE interview_id = $1", interview_id)
     finally:
@@ -96,15 +110,23 @@ async def test_r19_r20b_notifications_convoke_no_one_to_an_interview_reported_be
 ) -> None:
     pool = await service_pool(schema, NOTIFICATIONS)
     interview_id = uuid.uuid4()
-    report = {**envelope(datetime(2013, 3, 6, 9, 0, tzinfo=UTC)), "interview_id": str(interview_id), "ine": INE,
-              "domain_code": DOMAIN, "attended": False, "reception_uai": RECEPTION, "report": ""}
+    report = {
+        **envelope(datetime(2013, 3, 6, 9, 0, tzinfo=UTC)),
+        "interview_id": str(interview_id),
+        "ine": INE,
+        "domain_code": DOMAIN,
+        "attended": False,
+        "reception_uai": RECEPTION,
+        "report": "",
+    }
     try:
         consumer = events_consumer(pool, NOTIFICATIONS)
         await consumer.deliver(await delivery("opinions.interview_reported", report))
         await consumer.deliver(await delivery("scheduling.interview_booked", booked(interview_id)))
 
-        row = await pool.fetchrow("SELECT cancelled, reminder_due FROM interviews WHERE interview_id = $1",
-                                  interview_id)
+        row = await pool.fetchrow(
+            "SELECT cancelled, reminder_due FROM interviews WHERE interview_id = $1", interview_id
+        )
         mails = await pool.fetch("SELECT key FROM mails WHERE interview_id = $1", interview_id)
     finally:
         await pool.close()

@@ -45,8 +45,13 @@ def smtp() -> Iterator[tuple[ScriptedSmtp, int]]:
 
 
 def settings(port: int) -> ServiceSettings:
-    return ServiceSettings(smtp_host="127.0.0.1", smtp_port=port, smtp_tls="none", mail_domain="ac-creteil.fr",
-                           mail_from="passpro@ac-creteil.fr")
+    return ServiceSettings(
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        smtp_tls="none",
+        mail_domain="ac-creteil.fr",
+        mail_from="passpro@ac-creteil.fr",
+    )
 
 
 async def convocation(pool: asyncpg.Pool, referent: str) -> str:
@@ -54,22 +59,39 @@ async def convocation(pool: asyncpg.Pool, referent: str) -> str:
     ine, interview_id = f"{uuid.uuid4().int % 10**10:010d}A", uuid.uuid4()
     async with pool.acquire() as conn:
         repo = NotificationsRepository(conn, CAMPAIGN.campaign)
-        await repo.save_pupil(ine=ine, first_name="Inès", last_name="Lefèvre", origin_uai=ORIGIN_UAI,
-                              referent_email=referent, referent_name="Mme Durand", revision=1)
+        await repo.save_pupil(
+            ine=ine,
+            first_name="Inès",
+            last_name="Lefèvre",
+            origin_uai=ORIGIN_UAI,
+            referent_email=referent,
+            referent_name="Mme Durand",
+            revision=1,
+        )
         await repo.save_candidacy(ine, FORMATION.code, DOMAIN.code, "favorable", "Élève motivée.")
-        await repo.save_interview(interview_id=interview_id, ine=ine, domain_code=DOMAIN.code,
-                                  reception_uai=DOMAIN.reception_uais[0], place="Salle 12", starts_at=STARTS,
-                                  ends_at=STARTS + timedelta(minutes=30), formation_codes=[FORMATION.code])
+        await repo.save_interview(
+            interview_id=interview_id,
+            ine=ine,
+            domain_code=DOMAIN.code,
+            reception_uai=DOMAIN.reception_uais[0],
+            place="Salle 12",
+            starts_at=STARTS,
+            ends_at=STARTS + timedelta(minutes=30),
+            formation_codes=[FORMATION.code],
+        )
         key = domain.convocation_key(interview_id)
-        await repo.request_mail(key, "convocation", ine=ine, interview_id=interview_id,
-                                stamped_at=STARTS - timedelta(days=10))
+        await repo.request_mail(
+            key, "convocation", ine=ine, interview_id=interview_id, stamped_at=STARTS - timedelta(days=10)
+        )
     return key
 
 
 async def mail(pool: asyncpg.Pool, key: str) -> asyncpg.Record:
     row = await pool.fetchrow(
         "SELECT state, attempts, recipients, refusal, refused_roles, last_error,"
-        " extract(epoch FROM next_attempt_at - clock_timestamp()) AS wait_s FROM mails WHERE key = $1", key)
+        " extract(epoch FROM next_attempt_at - clock_timestamp()) AS wait_s FROM mails WHERE key = $1",
+        key,
+    )
     assert row is not None
     return row
 
@@ -153,8 +175,15 @@ async def test_r19_a_mail_every_recipient_refuses_with_550_is_parked_then_replay
     ine = await pool.fetchval("SELECT ine FROM mails WHERE key = $1", key)
     async with pool.acquire() as conn:
         await NotificationsRepository(conn, CAMPAIGN.campaign).save_pupil(
-            ine=ine, first_name="Inès", last_name="Lefèvre", origin_uai=ORIGIN_UAI, referent_email=fixed_referent,
-            referent_name="Mme Durand", revision=2, origin_mailbox=fixed_origin)
+            ine=ine,
+            first_name="Inès",
+            last_name="Lefèvre",
+            origin_uai=ORIGIN_UAI,
+            referent_email=fixed_referent,
+            referent_name="Mme Durand",
+            revision=2,
+            origin_mailbox=fixed_origin,
+        )
         replayed = await refusals.replay_refused(conn, CAMPAIGN, STARTS, {"key": key})
         unknown = await refusals.replay_refused(conn, CAMPAIGN, STARTS, {"key": "convocation:nothing"})
     await send_round(pool, port)
@@ -166,10 +195,13 @@ async def test_r19_a_mail_every_recipient_refuses_with_550_is_parked_then_replay
     assert len(await announced(pool)) == 1
 
 
-@pytest.mark.parametrize(("where", "answer"), [
-    ("sender", "553 5.7.1 <passpro@ac-creteil.fr>: Sender address rejected"),
-    ("data", "554 5.7.1 Message rejected as spam"),
-])
+@pytest.mark.parametrize(
+    ("where", "answer"),
+    [
+        ("sender", "553 5.7.1 <passpro@ac-creteil.fr>: Sender address rejected"),
+        ("data", "554 5.7.1 Message rejected as spam"),
+    ],
+)
 async def test_r19_a_5xx_to_mail_from_or_data_parks_the_mail_with_its_code(
     pool: asyncpg.Pool, smtp: tuple[ScriptedSmtp, int], where: str, answer: str
 ) -> None:

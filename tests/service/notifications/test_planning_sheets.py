@@ -28,9 +28,17 @@ async def pool() -> AsyncIterator[asyncpg.Pool]:
 
 def entry(interview: str, hour: int, last_name: str) -> PlanningEntry:
     starts = datetime(2013, 3, 12, hour, 0, tzinfo=CAMPAIGN.tz)
-    return PlanningEntry(interview_id=interview, starts_at=starts, ends_at=starts + timedelta(minutes=30),
-                         domain_code="ebenisterie", place="Atelier bois", first_name="Léa", last_name=last_name,
-                         origin_uai="0930122C", formations=(PlanningFormation("cap-ebeniste", "favorable", None),))
+    return PlanningEntry(
+        interview_id=interview,
+        starts_at=starts,
+        ends_at=starts + timedelta(minutes=30),
+        domain_code="ebenisterie",
+        place="Atelier bois",
+        first_name="Léa",
+        last_name=last_name,
+        origin_uai="0930122C",
+        formations=(PlanningFormation("cap-ebeniste", "favorable", None),),
+    )
 
 
 async def states(pool: asyncpg.Pool) -> dict[str, str]:
@@ -53,8 +61,10 @@ async def test_r19_a_pending_sheet_is_dropped_and_replaced_when_the_day_changes(
 
 async def test_r19_a_sheet_leased_meanwhile_goes_and_the_newer_version_follows_it(pool: asyncpg.Pool) -> None:
     first = await ask(pool, entry("a", 9, "Moreau"))
-    await pool.execute("UPDATE mails SET state = 'sending', lease_until = clock_timestamp() + interval '1 minute'"
-                       " WHERE key = $1", first)
+    await pool.execute(
+        "UPDATE mails SET state = 'sending', lease_until = clock_timestamp() + interval '1 minute' WHERE key = $1",
+        first,
+    )
 
     second = await ask(pool, entry("a", 9, "Moreau"), entry("b", 10, "Benali"))
 

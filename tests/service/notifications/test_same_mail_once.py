@@ -24,8 +24,10 @@ from tests.service.delivering import delivery, envelope, events_consumer, schema
 __all__ = ["schema"]  # the fixture
 
 INE, ORIGIN, RECEPTION = "0168000122F", "0944512U", "0940784S"
-DOMAINS = {"metallerie": "cap-constructeur-alu-verre",
-           "tapisserie-ameublement": "2nde-pro-artisanat-tapisserie-ameublement"}
+DOMAINS = {
+    "metallerie": "cap-constructeur-alu-verre",
+    "tapisserie-ameublement": "2nde-pro-artisanat-tapisserie-ameublement",
+}
 AT = datetime(2013, 2, 12, 8, 0, tzinfo=UTC)
 
 
@@ -53,33 +55,63 @@ def smtp() -> Any:
 
 
 def registered(domain_code: str, formation: str) -> dict[str, Any]:
-    return {**envelope(AT), "ine": INE, "formation_code": formation, "domain_code": domain_code,
-            "origin_uai": ORIGIN, "origin_opinion": "favorable",
-            "pupil": {"ine": INE, "first_name": "Inès", "last_name": "Martin"},
-            "referent": {"name": "Paul Durand", "email": "paul.durand@example.org"},
-            "origin_comment": "Motivée.", "channel": "portal", "registered_at": AT.isoformat(), "revision": 1}
+    return {
+        **envelope(AT),
+        "ine": INE,
+        "formation_code": formation,
+        "domain_code": domain_code,
+        "origin_uai": ORIGIN,
+        "origin_opinion": "favorable",
+        "pupil": {"ine": INE, "first_name": "Inès", "last_name": "Martin"},
+        "referent": {"name": "Paul Durand", "email": "paul.durand@example.org"},
+        "origin_comment": "Motivée.",
+        "channel": "portal",
+        "registered_at": AT.isoformat(),
+        "revision": 1,
+    }
 
 
 def booked(interview_id: uuid.UUID, domain_code: str, formation: str, day: int) -> dict[str, Any]:
     starts = datetime(2013, 3, day, 8, 0, tzinfo=UTC)
-    return {**envelope(AT), "interview_id": str(interview_id), "ine": INE, "domain_code": domain_code,
-            "reception_uai": RECEPTION, "starts_at": starts.isoformat(),
-            "ends_at": (starts + timedelta(minutes=30)).isoformat(), "place": "Salle 12",
-            "formation_codes": [formation]}
+    return {
+        **envelope(AT),
+        "interview_id": str(interview_id),
+        "ine": INE,
+        "domain_code": domain_code,
+        "reception_uai": RECEPTION,
+        "starts_at": starts.isoformat(),
+        "ends_at": (starts + timedelta(minutes=30)).isoformat(),
+        "place": "Salle 12",
+        "formation_codes": [formation],
+    }
 
 
 def reported(interview_id: uuid.UUID, domain_code: str) -> dict[str, Any]:
-    return {**envelope(AT + timedelta(days=30)), "interview_id": str(interview_id), "ine": INE,
-            "domain_code": domain_code, "attended": True, "reception_uai": RECEPTION, "report": "Projet réfléchi."}
+    return {
+        **envelope(AT + timedelta(days=30)),
+        "interview_id": str(interview_id),
+        "ine": INE,
+        "domain_code": domain_code,
+        "attended": True,
+        "reception_uai": RECEPTION,
+        "report": "Projet réfléchi.",
+    }
 
 
 def final(formation: str) -> dict[str, Any]:
-    return {**envelope(AT + timedelta(days=30)), "ine": INE, "formation_code": formation,
-            "origin_opinion": "favorable", "reception_opinion": "favorable", "final_opinion": "tres_favorable"}
+    return {
+        **envelope(AT + timedelta(days=30)),
+        "ine": INE,
+        "formation_code": formation,
+        "origin_opinion": "favorable",
+        "reception_opinion": "favorable",
+        "final_opinion": "tres_favorable",
+    }
 
 
 async def test_r26_two_identical_recap_sheets_of_a_pupil_reach_the_family_once(
-    schema: str, smtp: tuple[Sink, int],
+    schema: str,
+    smtp: tuple[Sink, int],
 ) -> None:
     sink, port = smtp
     pool = await service_pool(schema, NOTIFICATIONS)
@@ -88,8 +120,9 @@ async def test_r26_two_identical_recap_sheets_of_a_pupil_reach_the_family_once(
     try:
         for day, (code, formation) in enumerate(DOMAINS.items(), start=5):
             await consumer.deliver(await delivery("enrollment.candidacy_registered", registered(code, formation)))
-            await consumer.deliver(await delivery("scheduling.interview_booked",
-                                                  booked(interviews[code], code, formation, day)))
+            await consumer.deliver(
+                await delivery("scheduling.interview_booked", booked(interviews[code], code, formation, day))
+            )
         # Both domains' results arrive before either recap sheet goes (they settle for a moment first).
         for code, formation in DOMAINS.items():
             await consumer.deliver(await delivery("opinions.interview_reported", reported(interviews[code], code)))
@@ -110,7 +143,10 @@ async def test_r26_two_identical_recap_sheets_of_a_pupil_reach_the_family_once(
         await pool.close()
 
     assert [(r["state"], r["last_error"]) for r in recaps] == [
-        ("dropped", "same_content_as_the_last_one_sent"), ("sent", None)]
+        ("dropped", "same_content_as_the_last_one_sent"),
+        ("sent", None),
+    ]
     recap_mails = [m for m in sink.received if m["Message-ID"].startswith("<recap.")]
     assert [m["Message-ID"] for m in recap_mails] == [
-        f"<{next(r['key'] for r in recaps if r['state'] == 'sent').replace(':', '.')}@passpro.ac-creteil.fr>"]
+        f"<{next(r['key'] for r in recaps if r['state'] == 'sent').replace(':', '.')}@passpro.ac-creteil.fr>"
+    ]

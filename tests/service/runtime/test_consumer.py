@@ -36,8 +36,17 @@ async def withdraw(cmd: WithdrawCandidacy, ctx: Context) -> Sequence[Event]:
         raise Rejected("unknown_candidacy", "Aucune candidature active.", [("ine", "unknown")])
     if cmd.reason == "crash":
         raise RuntimeError("database went away")
-    return [ctx.event(CandidacyWithdrawn, ine=cmd.ine, formation_code=cmd.formation_code, domain_code="d",
-                      origin_uai=cmd.actor_uai, reason=cmd.reason, remaining_in_domain=0)]
+    return [
+        ctx.event(
+            CandidacyWithdrawn,
+            ine=cmd.ine,
+            formation_code=cmd.formation_code,
+            domain_code="d",
+            origin_uai=cmd.actor_uai,
+            reason=cmd.reason,
+            remaining_in_domain=0,
+        )
+    ]
 
 
 @pytest.fixture
@@ -64,10 +73,16 @@ async def purge(conn: asyncpg.Connection, campaign: str) -> int:
 
 
 def consumer(pool: asyncpg.Pool, *, virtual: bool = True) -> Consumer:
-    service = Service(name="enrollment", sql_dir=SQL, commands={"withdraw_candidacy": withdraw},
-                      answers_broadcast_rejections=True, purge=purge)
-    queue = routing.QueueSpec("enrollment.commands", "enrollment", routing.COMMANDS_EXCHANGE,
-                              ("withdraw_candidacy", routing.ADVANCE_CLOCK))
+    service = Service(
+        name="enrollment",
+        sql_dir=SQL,
+        commands={"withdraw_candidacy": withdraw},
+        answers_broadcast_rejections=True,
+        purge=purge,
+    )
+    queue = routing.QueueSpec(
+        "enrollment.commands", "enrollment", routing.COMMANDS_EXCHANGE, ("withdraw_candidacy", routing.ADVANCE_CLOCK)
+    )
     return Consumer(service=service, queue=queue, pool=pool, campaign=load_campaign(), virtual_clock=virtual)
 
 
@@ -82,16 +97,23 @@ async def delivery(
         queue = await channel.declare_queue(None, exclusive=True)
         direct = await channel.get_exchange("amq.direct", ensure=False)
         await queue.bind(direct, routing_key)
-        await direct.publish(aio_pika.Message(raw, message_id=str(uuid.uuid4()), headers={}, user_id=user_id),
-                             routing_key=routing_key)
+        await direct.publish(
+            aio_pika.Message(raw, message_id=str(uuid.uuid4()), headers={}, user_id=user_id), routing_key=routing_key
+        )
         message = await queue.get(timeout=5)
         await message.ack()
     return message
 
 
 def command(**fields: Any) -> dict[str, Any]:
-    return {"command_id": str(uuid.uuid4()), "campaign": "2013", "actor_uai": "0930122C",
-            "ine": "1234567890A", "formation_code": "cap-cuisine", **fields}
+    return {
+        "command_id": str(uuid.uuid4()),
+        "campaign": "2013",
+        "actor_uai": "0930122C",
+        "ine": "1234567890A",
+        "formation_code": "cap-cuisine",
+        **fields,
+    }
 
 
 def advance_clock(to: str) -> dict[str, Any]:
@@ -115,7 +137,9 @@ async def test_a_redelivered_command_has_no_second_effect_and_no_second_event(po
 
     assert await effects(pool) == 1
     assert [r["routing_key"] for r in await outbox(pool)] == [
-        "enrollment.candidacy_withdrawn", "0930122C.enrollment.candidacy_withdrawn"]
+        "enrollment.candidacy_withdrawn",
+        "0930122C.enrollment.candidacy_withdrawn",
+    ]
 
 
 async def test_a_rejection_undoes_what_the_handler_wrote_and_is_the_only_event(pool: asyncpg.Pool) -> None:
@@ -249,7 +273,10 @@ async def test_r12_a_command_whose_key_names_another_school_than_its_actor_is_un
     ]
     rejection = json.loads(bytes(rows[0]["body"]))
     assert (rejection["reason"], rejection["command"], rejection["errors"][0]["field"]) == (
-        "unauthorized", "withdraw_candidacy", "actor_uai")
+        "unauthorized",
+        "withdraw_candidacy",
+        "actor_uai",
+    )
     assert bytes(rows[1]["body"]) == bytes(rows[0]["body"])
     assert await effects(pool) == 0
 
@@ -276,12 +303,14 @@ async def test_an_event_whose_account_is_not_its_routing_keys_service_is_parked_
         raise AssertionError("a forged event must not be handled")
 
     service = Service(name="enrollment", sql_dir=SQL, events={"scheduling.interview_booked": booked})
-    queue = routing.QueueSpec("enrollment.events", "enrollment", routing.EVENTS_EXCHANGE,
-                              ("scheduling.interview_booked",))
+    queue = routing.QueueSpec(
+        "enrollment.events", "enrollment", routing.EVENTS_EXCHANGE, ("scheduling.interview_booked",)
+    )
     handler = Consumer(service=service, queue=queue, pool=pool, campaign=load_campaign(), virtual_clock=True)
 
-    await handler.deliver(await delivery("scheduling.interview_booked", {"event_id": str(uuid.uuid4())},
-                                         user_id="passpro-admin"))
+    await handler.deliver(
+        await delivery("scheduling.interview_booked", {"event_id": str(uuid.uuid4())}, user_id="passpro-admin")
+    )
     await handler.deliver(await delivery("scheduling.interview_booked", {"event_id": str(uuid.uuid4())}))
 
     rows = await pool.fetch("SELECT exchange, routing_key, headers FROM outbox ORDER BY id")
@@ -289,8 +318,9 @@ async def test_an_event_whose_account_is_not_its_routing_keys_service_is_parked_
     assert {r["routing_key"] for r in rows} == {"enrollment.events.parking"}
     # The operators' account is trusted (it replays parked events); a message vouched for by nobody is not.
     assert reasons[0].startswith("invalid event")
-    assert reasons[1].startswith("forged event: published by the account None, but its routing key names "
-                                 "the service 'scheduling'")
+    assert reasons[1].startswith(
+        "forged event: published by the account None, but its routing key names the service 'scheduling'"
+    )
 
 
 OPERATORS = "passpro-admin"
@@ -311,8 +341,9 @@ async def campaign_over(pool: asyncpg.Pool, handler: Consumer) -> None:
 
 
 async def rejections(pool: asyncpg.Pool) -> list[str]:
-    return [json.loads(r["body"])["reason"] for r in await outbox(pool)
-            if r["routing_key"] == "enrollment.command_rejected"]
+    return [
+        json.loads(r["body"])["reason"] for r in await outbox(pool) if r["routing_key"] == "enrollment.command_rejected"
+    ]
 
 
 async def test_a_purge_not_vouched_for_by_the_broker_as_the_operators_is_refused(pool: asyncpg.Pool) -> None:
@@ -394,7 +425,8 @@ async def test_rows_handed_over_after_the_commit_are_published_without_reading_t
 
 
 async def test_a_process_killed_between_commit_and_hand_off_has_its_row_published_once_by_recovery(
-    pool: asyncpg.Pool, schema: str,
+    pool: asyncpg.Pool,
+    schema: str,
 ) -> None:
     import asyncio
     import sys
@@ -406,10 +438,13 @@ async def test_a_process_killed_between_commit_and_hand_off_has_its_row_publishe
     async with connection:
         listener = await _listening(await connection.channel(), "enrollment.candidacy_withdrawn")
         crashed = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "tests.service.runtime.crash_after_commit", schema, json.dumps(body))
+            sys.executable, "-m", "tests.service.runtime.crash_after_commit", schema, json.dumps(body)
+        )
         assert await asyncio.wait_for(crashed.wait(), 30) == DIED
         assert [r["routing_key"] for r in await outbox(pool)] == [
-            "enrollment.candidacy_withdrawn", "0930122C.enrollment.candidacy_withdrawn"]
+            "enrollment.candidacy_withdrawn",
+            "0930122C.enrollment.candidacy_withdrawn",
+        ]
         relay = OutboxRelay(pool, ADMIN_URL, app_id="test", recovery_seconds=0.2, recovery_grace=0.5)
         await relay.start()
         try:
@@ -452,20 +487,24 @@ async def test_deliveries_that_arrive_together_are_committed_in_one_transaction(
 
 async def test_a_refusal_in_a_batch_gets_its_single_answer_and_the_others_their_effects(pool: asyncpg.Pool) -> None:
     refused = command(reason="refuse after writing")
-    messages = [await delivery("withdraw_candidacy", body) for body in
-                (command(ine="1234567801A"), refused, command(ine="1234567802A"))]
+    messages = [
+        await delivery("withdraw_candidacy", body)
+        for body in (command(ine="1234567801A"), refused, command(ine="1234567802A"))
+    ]
 
     await _together(batching(pool), messages)
 
     rows = [json.loads(r["body"]) for r in await outbox(pool) if r["exchange"] == routing.EVENTS_EXCHANGE]
     assert sorted(r.get("command_id", r.get("ine")) for r in rows) == sorted(
-        [refused["command_id"], "1234567801A", "1234567802A"])
+        [refused["command_id"], "1234567801A", "1234567802A"]
+    )
     assert [r["reason"] for r in rows if "reason" in r and "command_id" in r] == ["unknown_candidacy"]
     assert await effects(pool) == 2
 
 
 async def test_a_poison_message_in_a_batch_is_redelivered_alone_and_the_others_are_handled(
-    pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch,
+    pool: asyncpg.Pool,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr("services.runtime.consumer.MAX_RETRY_PAUSE", 0.0)
     poison = await delivery("withdraw_candidacy", command(reason="crash"))

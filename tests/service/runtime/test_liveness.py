@@ -46,8 +46,13 @@ async def process() -> AsyncIterator[ServiceProcess]:
     name = f"t_live_{uuid.uuid4().hex[:10]}"
     queue = f"{name}.commands"
     await declare(queue)
-    settings = ServiceSettings(amqp_url=ADMIN_URL, database_url=TEST_DATABASE_URL, health_port=free_port(),
-                               liveness_grace=GRACE, db_pool_size=2)
+    settings = ServiceSettings(
+        amqp_url=ADMIN_URL,
+        database_url=TEST_DATABASE_URL,
+        health_port=free_port(),
+        liveness_grace=GRACE,
+        db_pool_size=2,
+    )
     service_process = ServiceProcess(Service(name=name, sql_dir=SQL), settings, load_campaign(), None)
     service_process.queues = [routing.QueueSpec(queue, name, routing.COMMANDS_EXCHANGE, ())]
     await service_process.start()
@@ -76,7 +81,8 @@ async def delete(queue: str) -> None:
 
 
 async def test_a_consumer_cancelled_by_the_broker_and_not_restored_turns_liveness_503_within_the_bound(
-        process: ServiceProcess) -> None:
+    process: ServiceProcess,
+) -> None:
     queue = process.queues[0].name
     live, ready = await health(process, "live"), await health(process, "ready")
     assert (live.status_code, live.json()["own_consumers"]) == (200, {queue: 1})

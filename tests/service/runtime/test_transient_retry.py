@@ -55,8 +55,7 @@ class OwnPostgres:
 
     def start(self) -> None:
         options = f"-c port={self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.home}"
-        as_postgres(PG_BIN / "pg_ctl", "-D", self.data, "-o", options, "-l", self.home / "server.log", "-w",
-                    "start")
+        as_postgres(PG_BIN / "pg_ctl", "-D", self.data, "-o", options, "-l", self.home / "server.log", "-w", "start")
 
     def stop(self) -> None:
         as_postgres(PG_BIN / "pg_ctl", "-D", self.data, "-m", "fast", "-w", "stop")
@@ -105,7 +104,8 @@ async def _depth(channel: aio_pika.abc.AbstractChannel, queue: str) -> int:
 
 
 async def test_a_database_outage_retries_every_delivery_then_handles_each_once_and_parks_none(
-        postgres: OwnPostgres, pool: asyncpg.Pool) -> None:
+    postgres: OwnPostgres, pool: asyncpg.Pool
+) -> None:
     handled: list[dict[str, Any]] = []
     seen = 0
     service = await aio_pika.connect(SERVICE_URL, client_properties={"connection_name": "transient-retry-test"})
@@ -115,8 +115,9 @@ async def test_a_database_outage_retries_every_delivery_then_handles_each_once_a
         for name in (QUEUE, *routing.retry_queues(QUEUE)):
             await (await watch.declare_queue(name, passive=True)).purge()
         parked_before = await _depth(watch, routing.parking_queue(QUEUE))
-        retries = RecordingRetries(await service.channel(publisher_confirms=True, on_return_raises=True),
-                                   "enrollment", "enrollment")
+        retries = RecordingRetries(
+            await service.channel(publisher_confirms=True, on_return_raises=True), "enrollment", "enrollment"
+        )
         handler: Consumer = consumer(pool)
         handler.retries, handler.batches.size = retries, 8  # batches too: a failed batch sends each to wait
         channel = await service.channel()
@@ -141,9 +142,14 @@ async def test_a_database_outage_retries_every_delivery_then_handles_each_once_a
         commands = [command(ine=f"{n:010d}R", reason="outage") for n in range(MESSAGES)]
         exchange = await (await admin.channel()).get_exchange(routing.COMMANDS_EXCHANGE, ensure=False)
         for body in commands:
-            await exchange.publish(aio_pika.Message(
-                json.dumps(body).encode(), message_id=body["command_id"],
-                delivery_mode=aio_pika.DeliveryMode.PERSISTENT), routing_key="withdraw_candidacy")
+            await exchange.publish(
+                aio_pika.Message(
+                    json.dumps(body).encode(),
+                    message_id=body["command_id"],
+                    delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                ),
+                routing_key="withdraw_candidacy",
+            )
         while time.monotonic() - outage_began < OUTAGE_SECONDS:
             await asyncio.sleep(0.2)
         waiting = sum([await _depth(watch, name) for name in routing.retry_queues(QUEUE)])

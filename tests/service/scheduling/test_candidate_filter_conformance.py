@@ -26,8 +26,6 @@ INSERT_SLOT = (
 )
 
 
-
-
 @pytest.mark.parametrize("seed", range(30))
 async def test_r14_r17_the_candidate_filter_hides_no_seat_the_rule_would_take(pool: asyncpg.Pool, seed: int) -> None:
     rng = random.Random(seed)
@@ -36,20 +34,32 @@ async def test_r14_r17_the_candidate_filter_hides_no_seat_the_rule_would_take(po
     for n in range(rng.randint(1, 15)):
         start = (NOW + timedelta(days=rng.randint(0, 14))).replace(hour=rng.choice([8, 9, 11, 13, 14, 16]))
         school, code = rng.choice(SCHOOLS), DOMAINS[n % 2]
-        by_place[school, code, start] = domain.Slot(str(uuid.uuid4()), school, start, rng.randint(0, 2),
-                                                    cancelled=rng.random() < 0.25, domain_code=code)
+        by_place[school, code, start] = domain.Slot(
+            str(uuid.uuid4()), school, start, rng.randint(0, 2), cancelled=rng.random() < 0.25, domain_code=code
+        )
     slots = list(by_place.values())
     async with pool.acquire() as conn:
         for s in slots:
             capacity = max(s.free_seats, 1)
-            await conn.execute(INSERT_SLOT, uuid.UUID(s.slot_id), s.reception_uai, s.domain_code, s.starts_at,
-                               domain.half_day(s.starts_at, rules.tz), capacity, capacity - s.free_seats, s.cancelled)
+            await conn.execute(
+                INSERT_SLOT,
+                uuid.UUID(s.slot_id),
+                s.reception_uai,
+                s.domain_code,
+                s.starts_at,
+                domain.half_day(s.starts_at, rules.tz),
+                capacity,
+                capacity - s.free_seats,
+                s.cancelled,
+            )
         candidates = await SchedulingRepository(conn, "2013").candidate_slots(
-            DOMAINS, domain.earliest_start(NOW, rules))
+            DOMAINS, domain.earliest_start(NOW, rules)
+        )
 
     # What the rule accepts for a pupil with no interview yet: the filter may keep more, never less.
-    accepted = {(s.slot_id, s.domain_code, s.free_seats) for s in slots if domain.fits(s, taken=[], now=NOW,
-                                                                                        policy=rules)}
+    accepted = {
+        (s.slot_id, s.domain_code, s.free_seats) for s in slots if domain.fits(s, taken=[], now=NOW, policy=rules)
+    }
     offered = {(s.slot_id, s.domain_code, s.free_seats) for s in candidates}
     assert accepted <= offered
     assert all(domain.fits(s, taken=[], now=NOW, policy=rules) for s in candidates)
@@ -61,12 +71,17 @@ async def test_r15_two_connections_racing_for_seats_never_fill_a_slot_over_its_c
     start = NOW + timedelta(days=7)
     pupils = [f"{n:010d}A" for n in range(40)]
     async with pool.acquire() as conn:
-        await conn.execute(INSERT_SLOT, slot_id, SCHOOLS[0], DOMAINS[0], start, domain.half_day(start, rules.tz),
-                           7, 0, False)
+        await conn.execute(
+            INSERT_SLOT, slot_id, SCHOOLS[0], DOMAINS[0], start, domain.half_day(start, rules.tz), 7, 0, False
+        )
         for ine in pupils:
             await conn.execute(
                 "INSERT INTO needs (campaign, ine, domain_code, origin_uai, registered_at, formation_codes, state)"
-                " VALUES ('2013', $1, $2, '0930122C', $3, '{capa-travaux-paysagers}', 'waiting')", ine, DOMAINS[0], NOW)
+                " VALUES ('2013', $1, $2, '0930122C', $3, '{capa-travaux-paysagers}', 'waiting')",
+                ine,
+                DOMAINS[0],
+                NOW,
+            )
 
     async def book_all(share: list[str]) -> int:
         booked = 0
@@ -74,8 +89,9 @@ async def test_r15_two_connections_racing_for_seats_never_fill_a_slot_over_its_c
             for ine in share:
                 async with conn.transaction():
                     try:
-                        await SchedulingRepository(conn, "2013").book(ine, DOMAINS[0], str(slot_id),
-                                                                      half_day_rule=True, now=NOW)
+                        await SchedulingRepository(conn, "2013").book(
+                            ine, DOMAINS[0], str(slot_id), half_day_rule=True, now=NOW
+                        )
                     except SeatTaken:
                         continue
                     await asyncio.sleep(0)  # hold the row lock while the other connection waits for it

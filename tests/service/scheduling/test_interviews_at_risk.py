@@ -28,8 +28,6 @@ INSERT_NEED = (
 )
 
 
-
-
 @pytest.fixture
 async def waiting(pool: asyncpg.Pool) -> None:
     """Two pupils of DOMAIN registered in time who wait; others who must not count."""
@@ -46,8 +44,14 @@ async def waiting(pool: asyncpg.Pool) -> None:
 
 async def sweep(pool: asyncpg.Pool, now: str) -> list[InterviewsAtRisk]:
     async with pool.acquire() as conn, conn.transaction():
-        ctx = Context(conn=conn, now=datetime.fromisoformat(now), campaign=CAMPAIGN, service="scheduling",
-                      causation_id=None, virtual_clock=True)
+        ctx = Context(
+            conn=conn,
+            now=datetime.fromisoformat(now),
+            campaign=CAMPAIGN,
+            service="scheduling",
+            causation_id=None,
+            virtual_clock=True,
+        )
         events: Sequence[Event] = await handlers.sweep(ctx)
     return [e for e in events if isinstance(e, InterviewsAtRisk)]
 
@@ -68,8 +72,7 @@ async def test_r15_r17_the_alarm_is_raised_once_per_domain_and_campaign_day_whil
 
     assert [(e.domain_code, e.waiting_pupils, e.last_booking_day) for e in first] == [(DOMAIN, 2, date(2013, 4, 12))]
     assert same_day == [[], [], []]
-    assert [(e.domain_code, e.waiting_pupils, e.last_booking_day) for e in next_day] == [
-        (DOMAIN, 2, date(2013, 4, 12))]
+    assert [(e.domain_code, e.waiting_pupils, e.last_booking_day) for e in next_day] == [(DOMAIN, 2, date(2013, 4, 12))]
     assert next_day_again == []
 
 
@@ -96,5 +99,12 @@ async def test_r15_the_alarm_is_logged_as_a_warning_with_identifiers_and_counts_
         await sweep(pool, "2013-04-09T08:00:00+02:00")
 
     alarms = [line for line in logs if line["event"] == "interviews_at_risk"]
-    assert alarms == [{"event": "interviews_at_risk", "log_level": "warning", "domain_code": DOMAIN,
-                       "waiting_pupils": 2, "last_booking_day": "2013-04-12"}]
+    assert alarms == [
+        {
+            "event": "interviews_at_risk",
+            "log_level": "warning",
+            "domain_code": DOMAIN,
+            "waiting_pupils": 2,
+            "last_booking_day": "2013-04-12",
+        }
+    ]

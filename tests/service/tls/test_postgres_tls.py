@@ -35,8 +35,9 @@ ADMIN_PASSWORD = uuid.uuid4().hex
 
 def as_postgres(*command: str | Path) -> None:
     """initdb refuses to run as root; the server's files belong to ``postgres``."""
-    subprocess.run([str(part) for part in command], check=True, capture_output=True,
-                   user="postgres" if os.geteuid() == 0 else None)
+    subprocess.run(
+        [str(part) for part in command], check=True, capture_output=True, user="postgres" if os.geteuid() == 0 else None
+    )
 
 
 @pytest.fixture(scope="module")
@@ -50,18 +51,28 @@ def cluster() -> Iterator[tuple[int, Authority, Path]]:
             shutil.chown(path, "postgres")
     (authority.key_file).chmod(0o600)
     as_postgres(PG_BIN / "initdb", "-D", data, "-U", "postgres", "--auth-local=trust", "--auth-host=reject")
-    (data / "pg_hba.conf").write_text("local all postgres trust\n"
-                                      "hostssl all all 127.0.0.1/32 scram-sha-256\n")
-    options = (f"-c port={port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={home} -c ssl=on "
-               f"-c ssl_cert_file={authority.cert_file} -c ssl_key_file={authority.key_file}")
+    (data / "pg_hba.conf").write_text("local all postgres trust\nhostssl all all 127.0.0.1/32 scram-sha-256\n")
+    options = (
+        f"-c port={port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={home} -c ssl=on "
+        f"-c ssl_cert_file={authority.cert_file} -c ssl_key_file={authority.key_file}"
+    )
     as_postgres(PG_BIN / "pg_ctl", "-D", data, "-o", options, "-l", home / "server.log", "-w", "start")
     try:
         asyncio.run(_administrator(home, port))
-        job = subprocess.run([sys.executable, "-m", "deploy.provision"], capture_output=True, text=True, env={
-            **os.environ, "PASSPRO_DATABASE_URL": f"postgresql://127.0.0.1:{port}/passpro",
-            "PASSPRO_DATABASE_USER": "passpro", "PASSPRO_DATABASE_PASSWORD": ADMIN_PASSWORD,
-            "PASSPRO_DATABASE_TLS": "verify-full", "PASSPRO_DATABASE_CA_FILE": str(authority.ca_file),
-            **{role_password_variable(service): password for service, password in PASSWORDS.items()}})
+        job = subprocess.run(
+            [sys.executable, "-m", "deploy.provision"],
+            capture_output=True,
+            text=True,
+            env={
+                **os.environ,
+                "PASSPRO_DATABASE_URL": f"postgresql://127.0.0.1:{port}/passpro",
+                "PASSPRO_DATABASE_USER": "passpro",
+                "PASSPRO_DATABASE_PASSWORD": ADMIN_PASSWORD,
+                "PASSPRO_DATABASE_TLS": "verify-full",
+                "PASSPRO_DATABASE_CA_FILE": str(authority.ca_file),
+                **{role_password_variable(service): password for service, password in PASSWORDS.items()},
+            },
+        )
         assert job.returncode == 0, job.stderr
         assert ADMIN_PASSWORD not in job.stdout + job.stderr
         assert all(password not in job.stdout + job.stderr for password in PASSWORDS.values())
@@ -108,14 +119,22 @@ async def test_migrations_and_pool_run_over_verified_tls(verified: ServiceSettin
 
 
 async def test_the_job_made_one_role_per_service_each_owning_only_its_schema(
-        cluster: tuple[int, Authority, Path]) -> None:
+    cluster: tuple[int, Authority, Path],
+) -> None:
     port, authority, _ = cluster
-    conn = await asyncpg.connect(f"postgresql://127.0.0.1:{port}/passpro", user=role_of("scheduling"),
-                                 password=PASSWORDS["scheduling"],
-                                 ssl=settings(port, database_ca_file=authority.ca_file).database_tls_option())
+    conn = await asyncpg.connect(
+        f"postgresql://127.0.0.1:{port}/passpro",
+        user=role_of("scheduling"),
+        password=PASSWORDS["scheduling"],
+        ssl=settings(port, database_ca_file=authority.ca_file).database_tls_option(),
+    )
     try:
-        owners = dict(await conn.fetch("SELECT nspname, nspowner::regrole::text FROM pg_namespace"
-                                       " WHERE nspname = ANY($1::text[])", list(routing.SERVICES)))
+        owners = dict(
+            await conn.fetch(
+                "SELECT nspname, nspowner::regrole::text FROM pg_namespace WHERE nspname = ANY($1::text[])",
+                list(routing.SERVICES),
+            )
+        )
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
             await conn.execute("CREATE TABLE enrollment.intruder (id int)")
         superuser = await conn.fetchval("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
@@ -127,16 +146,25 @@ async def test_the_job_made_one_role_per_service_each_owning_only_its_schema(
 
 def test_the_job_refuses_to_run_without_every_roles_password() -> None:
     environment = {key: value for key, value in os.environ.items() if not key.startswith("PASSPRO_")}
-    job = subprocess.run([sys.executable, "-m", "deploy.provision"], capture_output=True, text=True, env={
-        **environment, "PASSPRO_DATABASE_URL": "postgresql://127.0.0.1:1/passpro",
-        "PASSPRO_DATABASE_USER": "passpro", "PASSPRO_DATABASE_PASSWORD": "x"})
+    job = subprocess.run(
+        [sys.executable, "-m", "deploy.provision"],
+        capture_output=True,
+        text=True,
+        env={
+            **environment,
+            "PASSPRO_DATABASE_URL": "postgresql://127.0.0.1:1/passpro",
+            "PASSPRO_DATABASE_USER": "passpro",
+            "PASSPRO_DATABASE_PASSWORD": "x",
+        },
+    )
 
     assert job.returncode != 0
     assert all(role_password_variable(service) in job.stderr for service in routing.SERVICES)
 
 
 async def test_a_server_certificate_from_another_authority_is_refused(
-        cluster: tuple[int, Authority, Path], tmp_path: Path) -> None:
+    cluster: tuple[int, Authority, Path], tmp_path: Path
+) -> None:
     port, _, _ = cluster
     stranger = make_authority(tmp_path, "stranger")
     login = settings(port, database_tls="verify-full", database_ca_file=stranger.ca_file).database_login(SERVICE)

@@ -53,9 +53,16 @@ def authority(tmp_path_factory: pytest.TempPathFactory) -> Authority:
 @pytest.fixture
 def relay(authority: Authority) -> Iterator[tuple[Relay, int]]:
     handler, port = Relay(), free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port, tls_context=authority.server_context(),
-                            require_starttls=True, auth_required=True, auth_require_tls=True,
-                            authenticator=authenticate)
+    controller = Controller(
+        handler,
+        hostname="127.0.0.1",
+        port=port,
+        tls_context=authority.server_context(),
+        require_starttls=True,
+        auth_required=True,
+        auth_require_tls=True,
+        authenticator=authenticate,
+    )
     controller.start()
     try:
         yield handler, port
@@ -76,25 +83,27 @@ def mail() -> EmailMessage:
 
 async def send(options: ServiceSettings) -> None:
     # The same call as the notifications sender's.
-    async with aiosmtplib.SMTP(hostname=options.smtp_host, port=options.smtp_port, timeout=20,
-                               **options.smtp_options()) as smtp:
+    async with aiosmtplib.SMTP(
+        hostname=options.smtp_host, port=options.smtp_port, timeout=20, **options.smtp_options()
+    ) as smtp:
         await smtp.send_message(mail())
 
 
 async def test_starttls_and_login_deliver_the_mail_encrypted(relay: tuple[Relay, int], authority: Authority) -> None:
     handler, port = relay
-    await send(settings(port, smtp_tls="starttls", smtp_ca_file=authority.ca_file, smtp_user=USER,
-                        smtp_password=PASSWORD))
+    await send(
+        settings(port, smtp_tls="starttls", smtp_ca_file=authority.ca_file, smtp_user=USER, smtp_password=PASSWORD)
+    )
     assert handler.received == [{"tls": True, "login": USER.encode(), "recipients": ["ce.0940001a@ac-creteil.fr"]}]
 
 
-async def test_a_relay_certificate_from_another_authority_is_refused(relay: tuple[Relay, int],
-                                                                     tmp_path: Path) -> None:
+async def test_a_relay_certificate_from_another_authority_is_refused(relay: tuple[Relay, int], tmp_path: Path) -> None:
     handler, port = relay
     stranger = make_authority(tmp_path, "stranger")
     with pytest.raises((aiosmtplib.SMTPException, ssl.SSLError)) as refused:
-        await send(settings(port, smtp_tls="starttls", smtp_ca_file=stranger.ca_file, smtp_user=USER,
-                            smtp_password=PASSWORD))
+        await send(
+            settings(port, smtp_tls="starttls", smtp_ca_file=stranger.ca_file, smtp_user=USER, smtp_password=PASSWORD)
+        )
     assert "certificate verify failed" in str(refused.value).lower()
     assert handler.received == []
 
@@ -110,8 +119,9 @@ async def test_without_tls_the_relay_refuses_the_mail(relay: tuple[Relay, int]) 
 async def test_a_wrong_password_is_refused_over_tls(relay: tuple[Relay, int], authority: Authority) -> None:
     handler, port = relay
     with pytest.raises(aiosmtplib.SMTPAuthenticationError):
-        await send(settings(port, smtp_tls="starttls", smtp_ca_file=authority.ca_file, smtp_user=USER,
-                            smtp_password="not-it"))
+        await send(
+            settings(port, smtp_tls="starttls", smtp_ca_file=authority.ca_file, smtp_user=USER, smtp_password="not-it")
+        )
     assert handler.received == []
 
 

@@ -16,9 +16,14 @@ ACTIVE = domain.Candidacy(origin_uai="0930122C", active=True)
 
 
 def confirmation(**overrides: object) -> dict[str, object]:
-    arguments: dict[str, object] = {"ine": "1234567890A", "formation_known": True, "candidacy": ACTIVE,
-                                    "actor_uai": "0930122C", "wish_entered_on": date(2013, 5, 20),
-                                    "wish_deadline": DEADLINE}
+    arguments: dict[str, object] = {
+        "ine": "1234567890A",
+        "formation_known": True,
+        "candidacy": ACTIVE,
+        "actor_uai": "0930122C",
+        "wish_entered_on": date(2013, 5, 20),
+        "wish_deadline": DEADLINE,
+    }
     arguments.update(overrides)
     return arguments
 
@@ -38,19 +43,34 @@ def test_r28_a_wish_entered_by_the_deadline_by_the_origin_school_counts() -> Non
         ({"wish_entered_on": DEADLINE + timedelta(days=1)}, "wish_deadline_passed"),
     ],
 )
-def test_r28_a_confirmation_that_cannot_count_is_refused_with_its_reason(overrides: dict[str, object],
-                                                                       reason: str) -> None:
+def test_r28_a_confirmation_that_cannot_count_is_refused_with_its_reason(
+    overrides: dict[str, object], reason: str
+) -> None:
     with pytest.raises(domain.ExportError) as refused:
         domain.check_confirmation(**confirmation(**overrides))  # type: ignore[arg-type]
 
     assert refused.value.reason == reason and refused.value.message
 
 
-@pytest.mark.parametrize(("status", "outcome"), [
-    (200, "delivered"), (201, "delivered"), (204, "delivered"), (409, "delivered"),
-    (None, "retry"), (408, "retry"), (429, "retry"), (500, "retry"), (503, "retry"),
-    (400, "park"), (401, "park"), (403, "park"), (404, "park"), (422, "park"),
-])
+@pytest.mark.parametrize(
+    ("status", "outcome"),
+    [
+        (200, "delivered"),
+        (201, "delivered"),
+        (204, "delivered"),
+        (409, "delivered"),
+        (None, "retry"),
+        (408, "retry"),
+        (429, "retry"),
+        (500, "retry"),
+        (503, "retry"),
+        (400, "park"),
+        (401, "park"),
+        (403, "park"),
+        (404, "park"),
+        (422, "park"),
+    ],
+)
 def test_r30_affelnets_answer_decides_delivered_retry_or_parked(status: int | None, outcome: str) -> None:
     assert domain.classify(status).value == outcome
 

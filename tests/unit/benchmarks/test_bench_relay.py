@@ -14,16 +14,19 @@ from contracts.routing import QueueSpec
 EVENTS, COMMANDS = routing.EVENTS_EXCHANGE, routing.COMMANDS_EXCHANGE
 
 
-@pytest.mark.parametrize(("pattern", "key", "matches"), [
-    ("register_candidacy", "register_candidacy", True),
-    ("register_candidacy.*", "register_candidacy", False),
-    ("register_candidacy.*", "register_candidacy.0930122C", True),
-    ("enrollment.candidacy_registered", "enrollment.candidacy_withdrawn", False),
-    ("#", "scheduling.interview_booked", True),
-    ("scheduling.#", "scheduling", True),
-    ("*.interview_booked", "scheduling.interview_booked", True),
-    ("*", "scheduling.interview_booked", False),
-])
+@pytest.mark.parametrize(
+    ("pattern", "key", "matches"),
+    [
+        ("register_candidacy", "register_candidacy", True),
+        ("register_candidacy.*", "register_candidacy", False),
+        ("register_candidacy.*", "register_candidacy.0930122C", True),
+        ("enrollment.candidacy_registered", "enrollment.candidacy_withdrawn", False),
+        ("#", "scheduling.interview_booked", True),
+        ("scheduling.#", "scheduling", True),
+        ("*.interview_booked", "scheduling.interview_booked", True),
+        ("*", "scheduling.interview_booked", False),
+    ],
+)
 def test_topic_bindings_match_as_the_broker_matches_them(pattern: str, key: str, matches: bool) -> None:
     assert topic_matches(pattern, key) is matches
 
@@ -41,8 +44,12 @@ def test_each_fan_out_of_a_small_table_is_one_traversal_per_bound_queue() -> Non
     traversals = plan(table, path)
 
     assert [(t.key, t.queue) for t in traversals] == [
-        ("start", "a.commands"), ("a.done", "b.events"), ("a.done", "c.events"), ("b.next", "c.events"),
-        ("b.next", DRIVER)]
+        ("start", "a.commands"),
+        ("a.done", "b.events"),
+        ("a.done", "c.events"),
+        ("b.next", "c.events"),
+        ("b.next", DRIVER),
+    ]
 
 
 def test_the_service_path_crosses_every_queue_bound_to_its_events() -> None:
@@ -67,4 +74,8 @@ def test_each_service_answers_only_the_key_it_answers_on_the_path() -> None:
         "scheduling.interview_booked": "notifications.convocation_sent",
     }
     assert [bench_relay.publisher_of(key) for _, key in bench_relay.PATH] == [
-        DRIVER, "enrollment", "scheduling", "notifications"]
+        DRIVER,
+        "enrollment",
+        "scheduling",
+        "notifications",
+    ]

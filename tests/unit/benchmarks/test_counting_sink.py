@@ -38,14 +38,14 @@ def _mail(message_id: str | None, body: str) -> EmailMessage:
     return message
 
 
-def test_it_counts_mails_bytes_and_message_ids_and_keeps_nothing(
-        counting: tuple[mail_sink.CountingSink, int]) -> None:
+def test_it_counts_mails_bytes_and_message_ids_and_keeps_nothing(counting: tuple[mail_sink.CountingSink, int]) -> None:
     sink, port = counting
     with smtplib.SMTP("127.0.0.1", port) as client:
         client.send_message(_mail("<convocation.1@passpro.ac-creteil.fr>", "Bonjour,\n" * 40))
         # As long as Passpro's: the header is folded, its value on a line of its own.
-        client.send_message(_mail("<convocation.fad6e437-1467-42d3-afe5-0d475684ca96@passpro.ac-creteil.fr>",
-                                  "Rappel.\n"))
+        client.send_message(
+            _mail("<convocation.fad6e437-1467-42d3-afe5-0d475684ca96@passpro.ac-creteil.fr>", "Rappel.\n")
+        )
         # A body line that looks like a header is not a Message-ID: only the header block counts.
         client.send_message(_mail(None, "Message-ID: <not.a.header@example.org>\n"))
 

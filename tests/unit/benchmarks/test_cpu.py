@@ -45,12 +45,19 @@ def test_the_benchmark_counts_its_own_time_and_its_reaped_children() -> None:
 
 def test_a_part_that_restarted_counts_from_zero_not_below() -> None:
     assert cpu.spent({"rabbitmq": 40.0, "enrollment": 3.0}, {"rabbitmq": 2.5, "enrollment": 5.0}) == {
-        "rabbitmq": 0.0, "enrollment": 2.0}
+        "rabbitmq": 0.0,
+        "enrollment": 2.0,
+    }
 
 
 def test_the_report_gives_each_part_per_unit_the_total_and_the_ceiling() -> None:
-    text = cpu.report("CPU per candidacy:", {"notifications": 20.0, "rabbitmq": 5.0, "idle part": 0.0},
-                      1000, "candidacy", elapsed=25.0)
+    text = cpu.report(
+        "CPU per candidacy:",
+        {"notifications": 20.0, "rabbitmq": 5.0, "idle part": 0.0},
+        1000,
+        "candidacy",
+        elapsed=25.0,
+    )
     lines = text.splitlines()
     assert lines[0] == "CPU per candidacy:"
     assert lines[1].split()[:2] == ["notifications", "20.00"]
@@ -84,14 +91,24 @@ def test_processes_named_apart_count_under_their_name_not_the_benchmarks() -> No
 
 
 def test_under_a_three_node_cluster_every_nodes_vm_is_found_by_its_pid_file(
-        var: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    var: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Three spinning processes stand in for the nodes' Erlang VMs, each behind the pid file its node writes
     # (var/rabbitmq/node-<k>/rabbit.pid, beside the rabbitmq.conf that records the cluster).
     monkeypatch.setenv("PASSPRO_CLUSTER", "3")
     settings.cache_clear()
-    vms = [subprocess.Popen([sys.executable, "-c", "import time\nend = time.process_time() + 0.3\n"
-                             "while time.process_time() < end: pass\nprint('spun', flush=True)\ntime.sleep(30)"],
-                            stdout=subprocess.PIPE) for _ in range(3)]
+    vms = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "import time\nend = time.process_time() + 0.3\n"
+                "while time.process_time() < end: pass\nprint('spun', flush=True)\ntime.sleep(30)",
+            ],
+            stdout=subprocess.PIPE,
+        )
+        for _ in range(3)
+    ]
     try:
         for k, vm in enumerate(vms, start=1):
             home = var / f"node-{k}"

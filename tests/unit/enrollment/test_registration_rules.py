@@ -97,9 +97,7 @@ def test_identifiers_an_ine_of_each_of_the_three_forms_is_accepted(ine: str) -> 
     assert decision.outcome is domain.Outcome.CREATED
 
 
-@pytest.mark.parametrize(
-    "ine", ["1234567890", "12345678901", "1234567890a", "12345678ABC", "1234B56789C", ""]
-)
+@pytest.mark.parametrize("ine", ["1234567890", "12345678901", "1234567890a", "12345678ABC", "1234B56789C", ""])
 def test_identifiers_a_malformed_ine_is_rejected_as_invalid_ine(ine: str) -> None:
     reg = a_registration(ine=ine)
 
@@ -283,9 +281,7 @@ def test_r6_the_registration_closed_message_names_the_deadline_in_french_date() 
 def test_r6_an_opinion_update_of_an_active_candidacy_after_the_deadline_is_accepted() -> None:
     reg = a_registration(origin_opinion=domain.Opinion.RESERVE)
 
-    decision = decide(
-        reg, today=DEADLINE + timedelta(days=1), existing=a_candidacy(), pupil_origin_uai=CRETEIL_SCHOOL
-    )
+    decision = decide(reg, today=DEADLINE + timedelta(days=1), existing=a_candidacy(), pupil_origin_uai=CRETEIL_SCHOOL)
 
     assert (decision.outcome, decision.revision) == (domain.Outcome.UPDATED, 4)
 
@@ -293,9 +289,7 @@ def test_r6_an_opinion_update_of_an_active_candidacy_after_the_deadline_is_accep
 def test_r6_an_unchanged_re_registration_of_an_active_candidacy_after_the_deadline_is_accepted() -> None:
     reg = a_registration()
 
-    decision = decide(
-        reg, today=DEADLINE + timedelta(days=1), existing=a_candidacy(), pupil_origin_uai=CRETEIL_SCHOOL
-    )
+    decision = decide(reg, today=DEADLINE + timedelta(days=1), existing=a_candidacy(), pupil_origin_uai=CRETEIL_SCHOOL)
 
     assert (decision.outcome, decision.revision) == (domain.Outcome.UNCHANGED, 3)
 
@@ -323,9 +317,7 @@ def test_r6_an_update_of_an_active_candidacy_before_the_opening_is_not_open() ->
     reg = a_registration(origin_opinion=domain.Opinion.RESERVE)
 
     with pytest.raises(domain.RegistrationNotOpenError):
-        decide(
-            reg, today=OPENS_ON - timedelta(days=1), existing=a_candidacy(), pupil_origin_uai=CRETEIL_SCHOOL
-        )
+        decide(reg, today=OPENS_ON - timedelta(days=1), existing=a_candidacy(), pupil_origin_uai=CRETEIL_SCHOOL)
 
 
 @given(
@@ -515,8 +507,9 @@ def test_r12_the_portal_refusal_of_a_school_outside_the_academie_points_to_the_s
 
 
 def test_r12_a_paris_school_registers_through_the_saio_form() -> None:
-    reg = a_registration(origin_uai=PARIS_SCHOOL, actor_uai=PARIS_SCHOOL, channel=domain.Channel.SAIO_FORM,
-                         origin_mailbox=PARIS_MAILBOX)
+    reg = a_registration(
+        origin_uai=PARIS_SCHOOL, actor_uai=PARIS_SCHOOL, channel=domain.Channel.SAIO_FORM, origin_mailbox=PARIS_MAILBOX
+    )
 
     decision = decide(reg)
 
@@ -558,8 +551,9 @@ def test_r19_a_school_the_directory_gives_a_mailbox_needs_no_origin_mailbox_on_t
     rules = replace(RULES, schools_with_mailbox=frozenset({CFA_WITH_MAILBOX}))
     reg = a_registration(origin_uai=CFA_WITH_MAILBOX, actor_uai=CFA_WITH_MAILBOX, channel=domain.Channel.SAIO_FORM)
 
-    decision = domain.decide_registration(reg, rules=rules, today=IN_WINDOW, existing=None, pupil_origin_uai=None,
-                                          interview_held=False)
+    decision = domain.decide_registration(
+        reg, rules=rules, today=IN_WINDOW, existing=None, pupil_origin_uai=None, interview_held=False
+    )
 
     assert decision.outcome is domain.Outcome.CREATED
 
@@ -569,16 +563,21 @@ def test_r19_the_portal_needs_no_origin_mailbox_but_may_carry_one() -> None:
     assert decide(a_registration(origin_mailbox=PARIS_MAILBOX)).outcome is domain.Outcome.CREATED
 
 
-@given(uai=st.sampled_from([CRETEIL_SCHOOL, OTHER_CRETEIL_SCHOOL, SEINE_ET_MARNE_SCHOOL, PARIS_SCHOOL]),
-       listed=st.booleans(), given_mailbox=st.booleans())
-def test_r19_the_saio_form_needs_a_mailbox_exactly_when_none_is_known(uai: str, listed: bool,
-                                                                       given_mailbox: bool) -> None:
+@given(
+    uai=st.sampled_from([CRETEIL_SCHOOL, OTHER_CRETEIL_SCHOOL, SEINE_ET_MARNE_SCHOOL, PARIS_SCHOOL]),
+    listed=st.booleans(),
+    given_mailbox=st.booleans(),
+)
+def test_r19_the_saio_form_needs_a_mailbox_exactly_when_none_is_known(
+    uai: str, listed: bool, given_mailbox: bool
+) -> None:
     rules = replace(RULES, schools_with_mailbox=frozenset({uai} if listed else set()))
     mailbox = PARIS_MAILBOX if given_mailbox else None
 
     try:
-        domain.check_origin_mailbox(channel=domain.Channel.SAIO_FORM, origin_uai=uai, origin_mailbox=mailbox,
-                                    rules=rules)
+        domain.check_origin_mailbox(
+            channel=domain.Channel.SAIO_FORM, origin_uai=uai, origin_mailbox=mailbox, rules=rules
+        )
         refused = False
     except domain.MissingOriginMailboxError:
         refused = True

@@ -9,8 +9,9 @@ from tools.faults.processes import messages_by_outcome
 
 def test_deliveries_are_summed_by_outcome_over_queues_and_routing_keys() -> None:
     registry = CollectorRegistry()
-    messages = Counter("passpro_messages_total", "Messages consumed", ["queue", "routing_key", "outcome"],
-                       registry=registry)
+    messages = Counter(
+        "passpro_messages_total", "Messages consumed", ["queue", "routing_key", "outcome"], registry=registry
+    )
     messages.labels("notifications.events", "scheduling.interview_booked", "duplicate").inc(3)
     messages.labels("opinions.events", "scheduling.interview_booked", "duplicate").inc(2)
     messages.labels("opinions.events", "scheduling.interview_booked", "handled").inc(40)

@@ -60,13 +60,20 @@ RECAP = Recap(
     origin=ORIGIN,
     domains=(
         RecapDomain(
-            domain_label="Céramique et staff", attended=True, report="Très bonne connaissance du métier.",
-            lines=(RecapLine("CAP Métiers de la céramique", "favorable", "favorable", "tres_favorable"),
-                   RecapLine("CAP Staffeur ornemaniste", "assez_favorable", None, None, withdrawn=True)),
-            reception=RECEPTION, interview_at=datetime(2013, 4, 2, 7, 0, tzinfo=UTC),
+            domain_label="Céramique et staff",
+            attended=True,
+            report="Très bonne connaissance du métier.",
+            lines=(
+                RecapLine("CAP Métiers de la céramique", "favorable", "favorable", "tres_favorable"),
+                RecapLine("CAP Staffeur ornemaniste", "assez_favorable", None, None, withdrawn=True),
+            ),
+            reception=RECEPTION,
+            interview_at=datetime(2013, 4, 2, 7, 0, tzinfo=UTC),
         ),
         RecapDomain(
-            domain_label="Ébénisterie", attended=None, report=None,
+            domain_label="Ébénisterie",
+            attended=None,
+            report=None,
             lines=(RecapLine("CAP Ébéniste", "favorable", None, None, withdrawn=True),),
             reception=School("0931024H", "Lycée professionnel Jean Jaurès", "1 rue X, 93000 Bobigny"),
             interview_at=datetime(2013, 3, 5, 13, 0, tzinfo=UTC),
@@ -105,8 +112,9 @@ def convocation(c: Convocation = CONVOCATION) -> EmailMessage:
 
 
 def cancellation(c: Convocation, reason: str) -> EmailMessage:
-    return parsed(cancellation_mail(c, reason, tz=PARIS, sender=SENDER, recipients=RECIPIENTS,
-                                    message_id="<a@passpro>"))
+    return parsed(
+        cancellation_mail(c, reason, tz=PARIS, sender=SENDER, recipients=RECIPIENTS, message_id="<a@passpro>")
+    )
 
 
 def recap() -> EmailMessage:
@@ -157,8 +165,13 @@ def test_r21_the_convocation_says_plainly_that_an_absence_means_no_opinion_and_n
 
 
 def test_r20b_the_reminder_also_says_what_to_do_when_the_pupil_cannot_come() -> None:
-    text = body(parsed(interview_reminder_mail(CONVOCATION, tz=PARIS, sender=SENDER, recipients=RECIPIENTS,
-                                               message_id="<m@passpro>")))
+    text = body(
+        parsed(
+            interview_reminder_mail(
+                CONVOCATION, tz=PARIS, sender=SENDER, recipients=RECIPIENTS, message_id="<m@passpro>"
+            )
+        )
+    )
 
     assert "prévenir au plus tôt son établissement d'origine, Collège Jean Jaurès (UAI 0930122C)" in text
 
@@ -193,8 +206,7 @@ def test_r19_the_cancellation_keeps_uid_organizer_and_attendee_with_a_higher_seq
     _, request = ics(convocation())
     cancelled_at = datetime(2013, 2, 15, 10, 0, tzinfo=UTC)
 
-    calendar, cancel = ics(cancellation(replace(CONVOCATION, sequence=1, stamped_at=cancelled_at),
-                                        "slot_cancelled"))
+    calendar, cancel = ics(cancellation(replace(CONVOCATION, sequence=1, stamped_at=cancelled_at), "slot_cancelled"))
 
     assert calendar["METHOD"] == "CANCEL"
     assert cancel["UID"] == request["UID"]
@@ -215,8 +227,13 @@ def test_r19_a_referent_without_a_name_is_still_invited_by_address() -> None:
 
 
 def test_r20_a_corrected_convocation_keeps_the_uid_raises_the_sequence_and_lists_the_remaining_formations() -> None:
-    corrected = replace(CONVOCATION, formation_labels=("CAP Métiers de la céramique",), sequence=1, corrected=True,
-                        stamped_at=datetime(2013, 2, 13, 9, 0, tzinfo=UTC))
+    corrected = replace(
+        CONVOCATION,
+        formation_labels=("CAP Métiers de la céramique",),
+        sequence=1,
+        corrected=True,
+        stamped_at=datetime(2013, 2, 13, 9, 0, tzinfo=UTC),
+    )
     _, first = ics(convocation())
 
     msg = convocation(corrected)
@@ -243,11 +260,14 @@ def test_r20_a_first_convocation_does_not_say_it_replaces_another() -> None:
 # --- cancellation: why, in French, for every reason scheduling gives ---------------------------------------------
 
 
-@pytest.mark.parametrize(("reason", "motive"), [
-    ("candidacies_withdrawn", "Motif : les candidatures de l'élève dans ce domaine ont été retirées."),
-    ("slot_cancelled", "Motif : le lycée d'accueil a annulé ce créneau d'entretien."),
-    ("rescheduled", "Motif : l'entretien a été déplacé"),
-])
+@pytest.mark.parametrize(
+    ("reason", "motive"),
+    [
+        ("candidacies_withdrawn", "Motif : les candidatures de l'élève dans ce domaine ont été retirées."),
+        ("slot_cancelled", "Motif : le lycée d'accueil a annulé ce créneau d'entretien."),
+        ("rescheduled", "Motif : l'entretien a été déplacé"),
+    ],
+)
 def test_r19_each_cancellation_reason_is_said_in_french_without_its_code(reason: str, motive: str) -> None:
     text = body(cancellation(replace(CONVOCATION, sequence=1), reason))
 
@@ -269,8 +289,10 @@ def test_r26_a_withdrawn_candidacy_stays_listed_as_withdrawn_with_no_final_opini
     text = body(recap())
     _, pdf = pdf_text(recap_pdf(RECAP, tz=PARIS))
 
-    assert ("- CAP Staffeur ornemaniste (candidature retirée) Avis du collège d'origine : Assez favorable "
-            "Avis du lycée d'accueil : - Avis final : Aucun, pas de bonus") in text
+    assert (
+        "- CAP Staffeur ornemaniste (candidature retirée) Avis du collège d'origine : Assez favorable "
+        "Avis du lycée d'accueil : - Avis final : Aucun, pas de bonus"
+    ) in text
     assert "CAP Staffeur ornemaniste (candidature retirée)" in pdf
     assert "Aucun, pas de bonus" in pdf
     assert "Aucun domaine" not in text and "Aucun domaine" not in pdf
@@ -312,8 +334,7 @@ def test_r27_r28_the_recap_says_what_comes_next_with_the_campaign_dates() -> Non
 def test_r28_the_dates_come_from_the_campaign_not_from_the_2013_calendar() -> None:
     other = replace(RECAP, affelnet=AffelnetDates(date(2014, 5, 12), date(2014, 5, 16), date(2014, 5, 30)))
 
-    text = body(parsed(recap_mail(other, tz=PARIS, sender=SENDER, recipients=RECIPIENTS[:1],
-                                  message_id="<r@passpro>")))
+    text = body(parsed(recap_mail(other, tz=PARIS, sender=SENDER, recipients=RECIPIENTS[:1], message_id="<r@passpro>")))
 
     assert "du 12/05/2014 au 30/05/2014 inclus" in text
     assert "au plus tard le 16/05/2014" in text

@@ -44,8 +44,9 @@ SENDER = "Passpro <passpro@ac-creteil.fr>"
 RECIPIENTS = ("ce.0941234a@ac-creteil.fr", "referent.passpro@ac-creteil.fr")
 
 INES = Pupil(ine="123456789AB", first_name="Inès", last_name="Lefèvre")
-RABELAIS = School(uai="0940001A", name="Lycée professionnel François Rabelais",
-                  address="12 rue de l'Égalité\n94000 Créteil")
+RABELAIS = School(
+    uai="0940001A", name="Lycée professionnel François Rabelais", address="12 rue de l'Égalité\n94000 Créteil"
+)
 FORMATIONS = ("CAP Cuisine", "Bac pro Commercialisation et services en restauration")
 CONVOCATION = Convocation(
     interview_id="7f1c2d3e-0000-4000-8000-000000000001",
@@ -79,8 +80,12 @@ RECAP = Recap(
             report="Élève motivée, connaît bien le métier de cuisinier.\nA posé des questions sur les stages.",
             lines=(
                 RecapLine("CAP Cuisine", "favorable", "favorable", "tres_favorable"),
-                RecapLine("Bac pro Commercialisation et services en restauration", "assez_favorable", "reserve",
-                          "peu_favorable"),
+                RecapLine(
+                    "Bac pro Commercialisation et services en restauration",
+                    "assez_favorable",
+                    "reserve",
+                    "peu_favorable",
+                ),
             ),
         ),
         RecapDomain(
@@ -134,13 +139,17 @@ def calendar_of(data: bytes | str) -> tuple[Calendar, Event]:
 
 
 def mail_convocation(c: Convocation = CONVOCATION) -> EmailMessage:
-    return parsed(convocation_mail(c, tz=PARIS, sender=SENDER, recipients=RECIPIENTS,
-                                   message_id="<convocation-7f1c@passpro>"))
+    return parsed(
+        convocation_mail(c, tz=PARIS, sender=SENDER, recipients=RECIPIENTS, message_id="<convocation-7f1c@passpro>")
+    )
 
 
 def mail_cancellation(c: Convocation, reason: str = "candidacies_withdrawn") -> EmailMessage:
-    return parsed(cancellation_mail(c, reason, tz=PARIS, sender=SENDER, recipients=RECIPIENTS,
-                                    message_id="<cancellation-7f1c@passpro>"))
+    return parsed(
+        cancellation_mail(
+            c, reason, tz=PARIS, sender=SENDER, recipients=RECIPIENTS, message_id="<cancellation-7f1c@passpro>"
+        )
+    )
 
 
 # --- convocation ------------------------------------------------------------------------------------------------
@@ -164,8 +173,17 @@ def test_r19_the_convocation_goes_to_the_origin_school_and_the_referent_with_the
 def test_r19_the_convocation_body_gives_the_pupil_the_domain_the_date_the_time_the_place_and_the_school() -> None:
     text = body(mail_convocation())
 
-    for expected in ("Inès", "Lefèvre", "Hôtellerie-restauration", "20/02/2013", "09h00", "09h30", "Salle B12",
-                     "Lycée professionnel François Rabelais", "12 rue de l'Égalité, 94000 Créteil"):
+    for expected in (
+        "Inès",
+        "Lefèvre",
+        "Hôtellerie-restauration",
+        "20/02/2013",
+        "09h00",
+        "09h30",
+        "Salle B12",
+        "Lycée professionnel François Rabelais",
+        "12 rue de l'Égalité, 94000 Créteil",
+    ):
         assert expected in text, expected
 
 
@@ -204,8 +222,11 @@ def test_r20c_an_interview_after_the_change_to_summer_time_shows_nine_o_clock_in
 
 def test_r20c_times_are_shown_in_the_campaign_timezone_whatever_offset_the_caller_used() -> None:
     elsewhere = timezone(timedelta(hours=5))
-    shifted = replace(CONVOCATION, starts_at=CONVOCATION.starts_at.astimezone(elsewhere),
-                      ends_at=CONVOCATION.ends_at.astimezone(elsewhere))
+    shifted = replace(
+        CONVOCATION,
+        starts_at=CONVOCATION.starts_at.astimezone(elsewhere),
+        ends_at=CONVOCATION.ends_at.astimezone(elsewhere),
+    )
 
     text = body(mail_convocation(shifted))
 
@@ -234,9 +255,19 @@ def test_r19_the_convocation_pdf_is_one_printable_page_with_the_facts_and_the_fo
     flat = single_line(text)
 
     assert pages == 1
-    for expected in ("Convocation à un entretien d'information Passpro", "Inès Lefèvre", "Hôtellerie-restauration",
-                     "20/02/2013", "09h00", "Salle B12", "Lycée professionnel François Rabelais",
-                     "94000 Créteil", *FORMATIONS, "une lettre de motivation par formation", "comportement"):
+    for expected in (
+        "Convocation à un entretien d'information Passpro",
+        "Inès Lefèvre",
+        "Hôtellerie-restauration",
+        "20/02/2013",
+        "09h00",
+        "Salle B12",
+        "Lycée professionnel François Rabelais",
+        "94000 Créteil",
+        *FORMATIONS,
+        "une lettre de motivation par formation",
+        "comportement",
+    ):
         assert expected in flat, expected
 
 
@@ -303,9 +334,14 @@ def test_r10_the_cancellation_says_which_interview_and_why() -> None:
 
     assert msg["Subject"].startswith("Annulation Passpro – Hôtellerie-restauration – Inès Lefèvre")
     assert msg["Message-ID"] == "<cancellation-7f1c@passpro>"
-    for expected in ("Inès Lefèvre", "Hôtellerie-restauration", "20/02/2013", "09h00",
-                     "Lycée professionnel François Rabelais",
-                     "les candidatures de l'élève dans ce domaine ont été retirées"):
+    for expected in (
+        "Inès Lefèvre",
+        "Hôtellerie-restauration",
+        "20/02/2013",
+        "09h00",
+        "Lycée professionnel François Rabelais",
+        "les candidatures de l'élève dans ce domaine ont été retirées",
+    ):
         assert expected in text, expected
 
 
@@ -335,14 +371,24 @@ def test_r19_the_cancellation_withdraws_the_calendar_entry_with_the_same_uid_and
 
 
 def test_r20_the_interview_reminder_gives_the_date_time_place_and_the_motivation_letters() -> None:
-    msg = parsed(interview_reminder_mail(AFTER_SUMMER_TIME, tz=PARIS, sender=SENDER, recipients=RECIPIENTS,
-                                         message_id="<reminder-7f1c@passpro>"))
+    msg = parsed(
+        interview_reminder_mail(
+            AFTER_SUMMER_TIME, tz=PARIS, sender=SENDER, recipients=RECIPIENTS, message_id="<reminder-7f1c@passpro>"
+        )
+    )
     text = body(msg)
 
     assert msg["Subject"].startswith("Rappel Passpro")
     assert msg["Subject"].endswith("02/04/2013 09h00")
-    for expected in ("Inès Lefèvre", "02/04/2013", "09h00", "Salle B12", "Lycée professionnel François Rabelais",
-                     *FORMATIONS, "une lettre de motivation par formation"):
+    for expected in (
+        "Inès Lefèvre",
+        "02/04/2013",
+        "09h00",
+        "Salle B12",
+        "Lycée professionnel François Rabelais",
+        *FORMATIONS,
+        "une lettre de motivation par formation",
+    ):
         assert expected in text, expected
     assert list(msg.iter_attachments()) == []
 
@@ -361,8 +407,9 @@ def test_r26_opinion_codes_have_french_labels() -> None:
 
 
 def test_r26_the_recap_mail_lists_per_domain_the_report_and_per_formation_the_three_opinions() -> None:
-    msg = parsed(recap_mail(RECAP, tz=PARIS, sender=SENDER, recipients=RECIPIENTS[:1],
-                            message_id="<recap-123456789AB@passpro>"))
+    msg = parsed(
+        recap_mail(RECAP, tz=PARIS, sender=SENDER, recipients=RECIPIENTS[:1], message_id="<recap-123456789AB@passpro>")
+    )
     text = body(msg)
 
     assert msg["Subject"] == "Fiche récapitulative Passpro – Inès Lefèvre"
@@ -379,8 +426,9 @@ def test_r26_the_recap_mail_lists_per_domain_the_report_and_per_formation_the_th
 
 
 def test_r26_the_recap_mail_keeps_each_domain_with_its_own_formations() -> None:
-    text = body(parsed(recap_mail(RECAP, tz=PARIS, sender=SENDER, recipients=RECIPIENTS[:1],
-                                  message_id="<recap@passpro>")))
+    text = body(
+        parsed(recap_mail(RECAP, tz=PARIS, sender=SENDER, recipients=RECIPIENTS[:1], message_id="<recap@passpro>"))
+    )
     hotellerie, relation, maintenance = (text.index(d.domain_label) for d in RECAP.domains)
 
     assert hotellerie < text.index("CAP Cuisine") < relation
@@ -389,8 +437,9 @@ def test_r26_the_recap_mail_keeps_each_domain_with_its_own_formations() -> None:
 
 
 def test_r26_the_recap_mail_attaches_the_recap_pdf() -> None:
-    parts = attachments(parsed(recap_mail(RECAP, tz=PARIS, sender=SENDER, recipients=RECIPIENTS[:1],
-                                          message_id="<recap@passpro>")))
+    parts = attachments(
+        parsed(recap_mail(RECAP, tz=PARIS, sender=SENDER, recipients=RECIPIENTS[:1], message_id="<recap@passpro>"))
+    )
 
     assert set(parts) == {"fiche-recapitulative.pdf"}
     assert parts["fiche-recapitulative.pdf"].get_content_type() == "application/pdf"
@@ -401,10 +450,22 @@ def test_r26_the_recap_pdf_shows_the_reports_and_the_french_opinion_labels() -> 
     _, text = pdf_of(recap_pdf(RECAP, tz=PARIS))
     flat = single_line(text)
 
-    for expected in ("Fiche récapitulative Passpro", "Lefèvre", "123456789AB", "Collège Louise Michel (UAI 0941234A)",
-                     "Hôtellerie-restauration", "connaît bien le métier de cuisinier", "Élève absent à l'entretien",
-                     "Compte rendu en attente", "Très favorable", "Peu favorable", "Assez favorable", "Réservé",
-                     "en attente", "CAP Maintenance des véhicules"):
+    for expected in (
+        "Fiche récapitulative Passpro",
+        "Lefèvre",
+        "123456789AB",
+        "Collège Louise Michel (UAI 0941234A)",
+        "Hôtellerie-restauration",
+        "connaît bien le métier de cuisinier",
+        "Élève absent à l'entretien",
+        "Compte rendu en attente",
+        "Très favorable",
+        "Peu favorable",
+        "Assez favorable",
+        "Réservé",
+        "en attente",
+        "CAP Maintenance des véhicules",
+    ):
         assert expected in flat, expected
 
 
@@ -422,15 +483,34 @@ def test_r26_a_recap_without_domain_is_refused_rather_than_sent_empty() -> None:
 
 def test_r22_the_overdue_reminder_groups_the_missing_reports_by_domain_and_asks_to_enter_them() -> None:
     overdue = [
-        OverdueInterview("i-3", INES, "Hôtellerie-restauration", datetime(2013, 4, 2, 7, 0, tzinfo=UTC),
-                         date(2013, 4, 9)),
-        OverdueInterview("i-1", Pupil("111", "Yanis", "Martin"), "Commerce", datetime(2013, 3, 12, 13, 0, tzinfo=UTC),
-                         date(2013, 3, 19)),
-        OverdueInterview("i-2", Pupil("222", "Chloé", "Durand"), "Hôtellerie-restauration",
-                         datetime(2013, 3, 12, 13, 0, tzinfo=UTC), date(2013, 3, 19)),
+        OverdueInterview(
+            "i-3", INES, "Hôtellerie-restauration", datetime(2013, 4, 2, 7, 0, tzinfo=UTC), date(2013, 4, 9)
+        ),
+        OverdueInterview(
+            "i-1",
+            Pupil("111", "Yanis", "Martin"),
+            "Commerce",
+            datetime(2013, 3, 12, 13, 0, tzinfo=UTC),
+            date(2013, 3, 19),
+        ),
+        OverdueInterview(
+            "i-2",
+            Pupil("222", "Chloé", "Durand"),
+            "Hôtellerie-restauration",
+            datetime(2013, 3, 12, 13, 0, tzinfo=UTC),
+            date(2013, 3, 19),
+        ),
     ]
-    msg = parsed(overdue_reminder_mail(RABELAIS, overdue, tz=PARIS, sender=SENDER, recipients=("ce.0940001a@x",),
-                                       message_id="<overdue-0940001A@passpro>"))
+    msg = parsed(
+        overdue_reminder_mail(
+            RABELAIS,
+            overdue,
+            tz=PARIS,
+            sender=SENDER,
+            recipients=("ce.0940001a@x",),
+            message_id="<overdue-0940001A@passpro>",
+        )
+    )
     text = body(msg)
 
     assert msg["Subject"] == "Relance Passpro – 3 comptes rendus d'entretien à saisir – " + RABELAIS.name
@@ -466,8 +546,9 @@ def test_pdf_text_keeps_latin1_and_simplifies_typographic_signs() -> None:
 
 
 def test_r19_a_name_outside_latin1_renders_in_every_document_without_error() -> None:
-    c = replace(CONVOCATION, pupil=FOREIGN, place="Salle “Ωmega” 2ᵉ étage",
-                formation_labels=("CAP Cuisine – œnologie",))
+    c = replace(
+        CONVOCATION, pupil=FOREIGN, place="Salle “Ωmega” 2ᵉ étage", formation_labels=("CAP Cuisine – œnologie",)
+    )
     recap = replace(RECAP, pupil=FOREIGN)
     kwargs = {"tz": PARIS, "sender": SENDER, "recipients": RECIPIENTS, "message_id": "<x@passpro>"}
 
@@ -476,8 +557,13 @@ def test_r19_a_name_outside_latin1_renders_in_every_document_without_error() -> 
         body(parsed(cancellation_mail(c, "candidacies_withdrawn", **kwargs))),
         body(parsed(interview_reminder_mail(c, **kwargs))),
         body(parsed(recap_mail(recap, **kwargs))),
-        body(parsed(overdue_reminder_mail(RABELAIS, [OverdueInterview("i", FOREIGN, "Commerce", c.starts_at,
-                                                                      date(2013, 2, 27))], **kwargs))),
+        body(
+            parsed(
+                overdue_reminder_mail(
+                    RABELAIS, [OverdueInterview("i", FOREIGN, "Commerce", c.starts_at, date(2013, 2, 27))], **kwargs
+                )
+            )
+        ),
     ]
     _, pdf = pdf_of(convocation_pdf(c, tz=PARIS))
     _, recap_text = pdf_of(recap_pdf(recap, tz=PARIS))
@@ -486,7 +572,7 @@ def test_r19_a_name_outside_latin1_renders_in_every_document_without_error() -> 
     assert all("Łukasz Nowak–Œuvre" in text for text in texts), "mails keep the name exactly"
     assert "Lukasz Nowak-OEuvre" in pdf
     assert "Lukasz Nowak-OEuvre" in recap_text
-    assert "Salle \"?mega\" 2e étage" in pdf
+    assert 'Salle "?mega" 2e étage' in pdf
     assert "Łukasz Nowak–Œuvre" in str(event["DESCRIPTION"])
 
 
@@ -513,28 +599,44 @@ def test_documents_are_the_same_bytes_for_the_same_facts() -> None:
 @pytest.mark.parametrize("module", sorted(Path(documents.__file__).parent.glob("*.py")), ids=lambda p: p.name)
 def test_the_rendering_modules_do_no_io_messaging_or_logging(module: Path) -> None:
     tree = ast.parse(module.read_text(encoding="utf-8"))
-    imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
-                for alias in node.names}
-    imported |= {node.module.split(".")[0] for node in ast.walk(tree)
-                 if isinstance(node, ast.ImportFrom) and node.module}
-    called = {node.func.attr for node in ast.walk(tree)
-              if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)}
+    imported = {
+        alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
+    }
+    imported |= {
+        node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module
+    }
+    called = {
+        node.func.attr for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+    }
 
     assert not imported & {"asyncpg", "faststream", "aio_pika", "httpx", "structlog", "logging"}
     assert not called & {"now", "utcnow", "today"}
 
 
-@pytest.mark.parametrize("domain_label", ["Hôtellerie-restauration", "Métiers de la relation client",
-                                          "Maintenance des matériels et des véhicules", "Commerce", "Bâtiment"])
-@pytest.mark.parametrize("policy", [email.policy.default, email.policy.SMTP, email.policy.SMTPUTF8],
-                         ids=["default", "smtp", "smtputf8"])
-def test_r19_long_french_subjects_keep_every_space_once_encoded(domain_label: str,
-                                                                 policy: email.policy.EmailPolicy) -> None:
+@pytest.mark.parametrize(
+    "domain_label",
+    [
+        "Hôtellerie-restauration",
+        "Métiers de la relation client",
+        "Maintenance des matériels et des véhicules",
+        "Commerce",
+        "Bâtiment",
+    ],
+)
+@pytest.mark.parametrize(
+    "policy", [email.policy.default, email.policy.SMTP, email.policy.SMTPUTF8], ids=["default", "smtp", "smtputf8"]
+)
+def test_r19_long_french_subjects_keep_every_space_once_encoded(
+    domain_label: str, policy: email.policy.EmailPolicy
+) -> None:
     c = replace(CONVOCATION, domain_label=domain_label)
     kwargs = {"tz": PARIS, "sender": SENDER, "recipients": RECIPIENTS, "message_id": "<x@passpro>"}
 
-    for msg in (convocation_mail(c, **kwargs), cancellation_mail(c, "candidacies_withdrawn", **kwargs),
-                interview_reminder_mail(c, **kwargs)):
+    for msg in (
+        convocation_mail(c, **kwargs),
+        cancellation_mail(c, "candidacies_withdrawn", **kwargs),
+        interview_reminder_mail(c, **kwargs),
+    ):
         subject = msg["Subject"]
         back = email.message_from_bytes(msg.as_bytes(policy=policy), policy=email.policy.default)
         assert back["Subject"] == subject

@@ -46,8 +46,13 @@ def test_r26_recap_sheets_are_compared_per_pupil_and_shortfall_mails_per_domain(
 
 
 def test_r19_other_mails_are_never_compared_by_content() -> None:
-    for kind in (MailKind.CONVOCATION, MailKind.CANCELLATION, MailKind.INTERVIEW_REMINDER, MailKind.PLANNING,
-                 MailKind.OVERDUE_REMINDER):
+    for kind in (
+        MailKind.CONVOCATION,
+        MailKind.CANCELLATION,
+        MailKind.INTERVIEW_REMINDER,
+        MailKind.PLANNING,
+        MailKind.OVERDUE_REMINDER,
+    ):
         assert content_subject(kind, "0168000122F", "metallerie") is None
 
 

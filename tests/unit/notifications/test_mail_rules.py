@@ -37,15 +37,23 @@ from services.notifications.domain import (
 
 INTERVIEW = uuid.UUID("7f1c2d3e-0000-4000-8000-000000000001")
 NOW = datetime(2013, 3, 1, 10, 0, tzinfo=UTC)
-BOXES = Mailboxes(origin="ce.0941234a@ac-creteil.fr", referent="referent@ac-creteil.fr",
-                  reception="ce.0940001a@ac-creteil.fr",
-                  domain_receptions=("ce.0931024h@ac-creteil.fr", "ce.0940348t@ac-creteil.fr"),
-                  operators="saio@ac-creteil.fr")
+BOXES = Mailboxes(
+    origin="ce.0941234a@ac-creteil.fr",
+    referent="referent@ac-creteil.fr",
+    reception="ce.0940001a@ac-creteil.fr",
+    domain_receptions=("ce.0931024h@ac-creteil.fr", "ce.0940348t@ac-creteil.fr"),
+    operators="saio@ac-creteil.fr",
+)
 
 
-def booked(day: int, *, state: str | None = "sent", cancelled: bool = False,
-           codes: tuple[str, ...] = ("cap-cuisine", "cap-service"), interview_id: uuid.UUID = INTERVIEW,
-           ) -> BookedInterview:
+def booked(
+    day: int,
+    *,
+    state: str | None = "sent",
+    cancelled: bool = False,
+    codes: tuple[str, ...] = ("cap-cuisine", "cap-service"),
+    interview_id: uuid.UUID = INTERVIEW,
+) -> BookedInterview:
     return BookedInterview(interview_id, datetime(2013, 3, day, 9, 0, tzinfo=UTC), cancelled, codes, state)
 
 
@@ -90,7 +98,10 @@ def test_r19_r22_reception_mails_go_to_the_reception_school(kind: MailKind) -> N
 
 def test_r15_a_shortfall_goes_to_every_reception_school_of_the_domain_and_the_operators() -> None:
     assert recipients(MailKind.SHORTFALL, BOXES) == (
-        "ce.0931024h@ac-creteil.fr", "ce.0940348t@ac-creteil.fr", "saio@ac-creteil.fr")
+        "ce.0931024h@ac-creteil.fr",
+        "ce.0940348t@ac-creteil.fr",
+        "saio@ac-creteil.fr",
+    )
 
 
 @pytest.mark.parametrize("operators", [None, ""])
@@ -121,12 +132,18 @@ def test_r19_corrections_and_later_interviews_raise_the_sequence() -> None:
 
 
 @given(others=st.integers(0, 20), corrections=st.integers(0, 20))
-def test_r19_an_interview_s_cancellation_comes_after_its_convocation_and_every_correction(others: int,
-                                                                                         corrections: int) -> None:
-    cancel = calendar_sequence(MailKind.CANCELLATION, other_interviews=others, mail_revision=0,
-                               interview_revision=corrections)
-    sent = [calendar_sequence(MailKind.CONVOCATION, other_interviews=others, mail_revision=revision,
-                              interview_revision=corrections) for revision in range(corrections + 1)]
+def test_r19_an_interview_s_cancellation_comes_after_its_convocation_and_every_correction(
+    others: int, corrections: int
+) -> None:
+    cancel = calendar_sequence(
+        MailKind.CANCELLATION, other_interviews=others, mail_revision=0, interview_revision=corrections
+    )
+    sent = [
+        calendar_sequence(
+            MailKind.CONVOCATION, other_interviews=others, mail_revision=revision, interview_revision=corrections
+        )
+        for revision in range(corrections + 1)
+    ]
 
     assert sent == sorted(set(sent))
     assert all(sequence < cancel for sequence in sent)
@@ -140,8 +157,11 @@ def test_r19_r20_only_a_later_revision_of_a_convocation_is_a_correction() -> Non
 
 
 def test_r20_a_convocation_lists_the_formations_still_applied_for_and_those_registered_after_booking() -> None:
-    listed = listed_formations(MailKind.CONVOCATION, ["cap-cuisine", "cap-service"],
-                               {"cap-cuisine": False, "cap-service": True, "bac-pro-crsr": False})
+    listed = listed_formations(
+        MailKind.CONVOCATION,
+        ["cap-cuisine", "cap-service"],
+        {"cap-cuisine": False, "cap-service": True, "bac-pro-crsr": False},
+    )
 
     assert listed == ("cap-cuisine", "bac-pro-crsr")
 
@@ -155,8 +175,9 @@ def test_r10_with_every_formation_withdrawn_no_convocation_goes_the_cancellation
 
 
 def test_r10_a_cancellation_shows_the_interview_as_it_was_booked() -> None:
-    assert listed_formations(MailKind.CANCELLATION, ["cap-cuisine", "cap-service"],
-                             {"cap-cuisine": True, "cap-service": True}) == ("cap-cuisine", "cap-service")
+    assert listed_formations(
+        MailKind.CANCELLATION, ["cap-cuisine", "cap-service"], {"cap-cuisine": True, "cap-service": True}
+    ) == ("cap-cuisine", "cap-service")
 
 
 def test_r10_a_cancellation_gives_scheduling_s_reason_or_none() -> None:
@@ -168,8 +189,13 @@ def test_r19_r26_only_a_first_convocation_and_a_recap_are_announced() -> None:
     assert sent_event(MailKind.CONVOCATION, 0) == "convocation_sent"
     assert sent_event(MailKind.CONVOCATION, 1) is None
     assert sent_event(MailKind.RECAP, 0) == "recap_sent"
-    for kind in (MailKind.CANCELLATION, MailKind.INTERVIEW_REMINDER, MailKind.OVERDUE_REMINDER, MailKind.PLANNING,
-                 MailKind.SHORTFALL):
+    for kind in (
+        MailKind.CANCELLATION,
+        MailKind.INTERVIEW_REMINDER,
+        MailKind.OVERDUE_REMINDER,
+        MailKind.PLANNING,
+        MailKind.SHORTFALL,
+    ):
         assert sent_event(kind, 0) is None
 
 
@@ -179,8 +205,13 @@ def test_r19_r26_only_a_first_convocation_and_a_recap_are_announced() -> None:
 def test_r22_r26_the_recap_and_the_overdue_reminder_wait_two_seconds_the_others_go_at_once() -> None:
     assert settle_seconds(MailKind.RECAP) == 2.0
     assert settle_seconds(MailKind.OVERDUE_REMINDER) == 2.0
-    for kind in (MailKind.CONVOCATION, MailKind.CANCELLATION, MailKind.INTERVIEW_REMINDER, MailKind.PLANNING,
-                 MailKind.SHORTFALL):
+    for kind in (
+        MailKind.CONVOCATION,
+        MailKind.CANCELLATION,
+        MailKind.INTERVIEW_REMINDER,
+        MailKind.PLANNING,
+        MailKind.SHORTFALL,
+    ):
         assert settle_seconds(kind) == 0.0
 
 

@@ -44,10 +44,11 @@ def test_r19_the_directory_mailbox_wins_over_the_pupils_given_one() -> None:
 def test_r22_a_reception_school_given_a_mailbox_in_the_directory_gets_its_mails_there(tmp_path: Path) -> None:
     text = BUNDLED_CAMPAIGN.read_text(encoding="utf-8").replace(
         'address = "4 rue des Potiers, 77500 Chelles"',
-        'address = "4 rue des Potiers, 77500 Chelles"\nmailbox = "passpro@lycee-claudel.example.org"', 1)
+        'address = "4 rue des Potiers, 77500 Chelles"\nmailbox = "passpro@lycee-claudel.example.org"',
+        1,
+    )
     path = tmp_path / "campaign.toml"
     path.write_text(text, encoding="utf-8")
     campaign: Campaign = load_campaign(path)
 
     assert school_mailbox("0771280Y", campaign=campaign, mail_domain=DOMAIN) == "passpro@lycee-claudel.example.org"
-

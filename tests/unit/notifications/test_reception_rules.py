@@ -27,8 +27,17 @@ PARIS = ZoneInfo("Europe/Paris")
 
 def entry(interview_id: str = "i1", hour: int = 9, last: str = "Martin", comment: str = "Motivée") -> PlanningEntry:
     start = datetime(2013, 4, 2, hour, 0, tzinfo=PARIS)
-    return PlanningEntry(interview_id, start, start + timedelta(minutes=30), "hotellerie-restauration", "Salle 12",
-                         "Inès", last, "0930122C", (PlanningFormation("cap-cuisine", "favorable", comment),))
+    return PlanningEntry(
+        interview_id,
+        start,
+        start + timedelta(minutes=30),
+        "hotellerie-restauration",
+        "Salle 12",
+        "Inès",
+        last,
+        "0930122C",
+        (PlanningFormation("cap-cuisine", "favorable", comment),),
+    )
 
 
 def test_r19_the_sheet_of_a_day_is_due_the_day_before_at_four_in_the_afternoon_campaign_time() -> None:
@@ -40,7 +49,9 @@ def test_r19_the_sheet_of_a_day_is_due_the_day_before_at_four_in_the_afternoon_c
 def test_r19_before_four_only_today_is_due_and_from_four_tomorrow_too() -> None:
     assert planning_days_due(datetime(2013, 3, 11, 15, 59, tzinfo=PARIS), 1, PARIS) == (date(2013, 3, 11),)
     assert planning_days_due(datetime(2013, 3, 11, 16, 0, tzinfo=PARIS), 1, PARIS) == (
-        date(2013, 3, 11), date(2013, 3, 12))
+        date(2013, 3, 11),
+        date(2013, 3, 12),
+    )
 
 
 def test_r20c_days_are_those_of_the_campaign_timezone_whatever_the_offset_of_now() -> None:
@@ -112,8 +123,9 @@ def test_r15_a_shortfall_is_told_again_only_when_it_grew_by_half() -> None:
 
 
 @given(st.integers(min_value=1, max_value=10_000), st.integers(min_value=0, max_value=20_000))
-def test_r15_told_again_exactly_when_the_count_reached_one_and_a_half_times_the_last_told(told: int,
-                                                                                         waiting: int) -> None:
+def test_r15_told_again_exactly_when_the_count_reached_one_and_a_half_times_the_last_told(
+    told: int, waiting: int
+) -> None:
     assert shortfall_mail_due(told, waiting) == (waiting > 0 and waiting / told >= 1.5)
 
 

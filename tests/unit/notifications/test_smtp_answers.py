@@ -32,13 +32,16 @@ def test_r19_a_transient_answer_or_none_at_all_is_tried_again(code: int | None) 
     assert whole_mail_verdict(code) is Verdict.RETRY
 
 
-@pytest.mark.parametrize(("codes", "verdict"), [
-    ([550, 550], Verdict.REFUSED),
-    ([550, 553], Verdict.REFUSED),
-    ([550, 451], Verdict.RETRY),
-    ([451, 451], Verdict.RETRY),
-    ([], Verdict.RETRY),
-])
+@pytest.mark.parametrize(
+    ("codes", "verdict"),
+    [
+        ([550, 550], Verdict.REFUSED),
+        ([550, 553], Verdict.REFUSED),
+        ([550, 451], Verdict.RETRY),
+        ([451, 451], Verdict.RETRY),
+        ([], Verdict.RETRY),
+    ],
+)
 def test_r19_every_recipient_refused_is_for_good_only_when_each_refusal_is_permanent(
     codes: list[int], verdict: Verdict
 ) -> None:
@@ -51,8 +54,9 @@ def test_r19_a_refusal_reason_keeps_the_code_and_text_but_not_the_address() -> N
     assert reason == "550 5.1.1 <adresse>: Recipient address rejected: User unknown"
 
 
-@given(st.emails(), st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="@"),
-                            max_size=80))
+@given(
+    st.emails(), st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="@"), max_size=80)
+)
 def test_r19_no_address_a_server_quotes_reaches_the_reason(address: str, around: str) -> None:
     reason = refusal_reason(550, f"{around} {address} {around}")
 
@@ -69,7 +73,8 @@ def test_r19_refused_recipients_of_a_convocation_are_named_by_role_never_by_addr
     assert refused_roles(known, [REFERENT.upper()]) == ("referent",)
     assert refused_roles(known, [REFERENT, ORIGIN]) == ("origin_school", "referent")
     assert partial_refusal(known, {REFERENT: (550, f"no such user {REFERENT}")}) == (
-        "referent: 550 no such user <adresse>")
+        "referent: 550 no such user <adresse>"
+    )
 
 
 def test_r19_one_address_for_two_roles_names_both() -> None:

@@ -33,8 +33,9 @@ def test_r24_the_matrix_is_symmetric(origin: Opinion, reception: Opinion) -> Non
 
 
 @given(opinions, opinions, opinions)
-def test_r24_a_better_opinion_never_gives_a_worse_final_opinion(origin: Opinion, worse: Opinion,
-                                                                 better: Opinion) -> None:
+def test_r24_a_better_opinion_never_gives_a_worse_final_opinion(
+    origin: Opinion, worse: Opinion, better: Opinion
+) -> None:
     if better < worse:
         worse, better = better, worse
 

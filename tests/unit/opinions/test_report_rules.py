@@ -17,8 +17,11 @@ ACTIVE = frozenset({"cap-mode-vetement-flou", "2nde-pro-mode-vetements"})
 
 def report(**overrides: object) -> dict[str, object]:
     arguments: dict[str, object] = {
-        "interview": INTERVIEW, "actor_uai": "0931311V", "now": datetime(2013, 3, 11, 10, 0, tzinfo=PARIS),
-        "attended": True, "report": "Élève bien renseignée sur les métiers de la mode.",
+        "interview": INTERVIEW,
+        "actor_uai": "0931311V",
+        "now": datetime(2013, 3, 11, 10, 0, tzinfo=PARIS),
+        "attended": True,
+        "report": "Élève bien renseignée sur les métiers de la mode.",
         "opinions": [("cap-mode-vetement-flou", "favorable"), ("2nde-pro-mode-vetements", "reserve")],
         "active_formations": ACTIVE,
     }
@@ -29,8 +32,10 @@ def report(**overrides: object) -> dict[str, object]:
 def test_r22_a_complete_report_gives_one_reception_opinion_per_formation() -> None:
     opinions = domain.check_report(**report())  # type: ignore[arg-type]
 
-    assert opinions == {"cap-mode-vetement-flou": domain.Opinion.FAVORABLE,
-                        "2nde-pro-mode-vetements": domain.Opinion.RESERVE}
+    assert opinions == {
+        "cap-mode-vetement-flou": domain.Opinion.FAVORABLE,
+        "2nde-pro-mode-vetements": domain.Opinion.RESERVE,
+    }
 
 
 def test_r21_an_absent_pupil_gets_no_opinion() -> None:
@@ -41,24 +46,32 @@ def test_r21_an_absent_pupil_gets_no_opinion() -> None:
     ("overrides", "reason"),
     [
         ({"interview": None}, "unknown_interview"),
-        ({"interview": domain.Interview("i-1", "0931311V", HELD, cancelled=True, reported=False)},
-         "unknown_interview"),
+        ({"interview": domain.Interview("i-1", "0931311V", HELD, cancelled=True, reported=False)}, "unknown_interview"),
         ({"actor_uai": "0940461R"}, "unauthorized"),
         ({"now": datetime(2013, 3, 11, 8, 59, tzinfo=PARIS)}, "interview_not_held"),
-        ({"interview": domain.Interview("i-1", "0931311V", HELD, cancelled=False, reported=True)},
-         "already_reported"),
+        ({"interview": domain.Interview("i-1", "0931311V", HELD, cancelled=False, reported=True)}, "already_reported"),
         ({"report": "   "}, "report_incomplete"),
         ({"opinions": [("cap-mode-vetement-flou", "favorable")]}, "report_incomplete"),
-        ({"opinions": [("cap-mode-vetement-flou", "favorable"), ("2nde-pro-mode-vetements", "reserve"),
-                       ("2nde-pro-cuir-maroquinerie", "favorable")]}, "report_incomplete"),
-        ({"opinions": [("cap-mode-vetement-flou", "favorable"), ("cap-mode-vetement-flou", "reserve")]},
-         "report_incomplete"),
-        ({"attended": False, "report": "", "opinions": [("cap-mode-vetement-flou", "favorable")]},
-         "report_incomplete"),
+        (
+            {
+                "opinions": [
+                    ("cap-mode-vetement-flou", "favorable"),
+                    ("2nde-pro-mode-vetements", "reserve"),
+                    ("2nde-pro-cuir-maroquinerie", "favorable"),
+                ]
+            },
+            "report_incomplete",
+        ),
+        (
+            {"opinions": [("cap-mode-vetement-flou", "favorable"), ("cap-mode-vetement-flou", "reserve")]},
+            "report_incomplete",
+        ),
+        ({"attended": False, "report": "", "opinions": [("cap-mode-vetement-flou", "favorable")]}, "report_incomplete"),
     ],
 )
-def test_r22_a_report_that_cannot_be_taken_is_refused_with_its_reason(overrides: dict[str, object],
-                                                                      reason: str) -> None:
+def test_r22_a_report_that_cannot_be_taken_is_refused_with_its_reason(
+    overrides: dict[str, object], reason: str
+) -> None:
     with pytest.raises(domain.OpinionsError) as refused:
         domain.check_report(**report(**overrides))  # type: ignore[arg-type]
 

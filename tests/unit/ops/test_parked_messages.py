@@ -24,13 +24,26 @@ PERSONAL = (INE, LAST_NAME, FIRST_NAME, EMAIL, REFERENT, COMMENT, BIRTH_DATE)
 
 
 def registration(command_id: str) -> bytes:
-    return json.dumps({
-        "command_id": command_id, "campaign": "2013", "actor_uai": "0930122C", "channel": "portal",
-        "pupil": {"ine": INE, "last_name": LAST_NAME, "first_name": FIRST_NAME, "birth_date": BIRTH_DATE,
-                  "class_level": "3eme"},
-        "origin_uai": "0930122C", "referent": {"name": REFERENT, "email": EMAIL},
-        "formation_code": "cap-cuisine", "origin_opinion": "favorable", "origin_comment": COMMENT,
-    }).encode()
+    return json.dumps(
+        {
+            "command_id": command_id,
+            "campaign": "2013",
+            "actor_uai": "0930122C",
+            "channel": "portal",
+            "pupil": {
+                "ine": INE,
+                "last_name": LAST_NAME,
+                "first_name": FIRST_NAME,
+                "birth_date": BIRTH_DATE,
+                "class_level": "3eme",
+            },
+            "origin_uai": "0930122C",
+            "referent": {"name": REFERENT, "email": EMAIL},
+            "formation_code": "cap-cuisine",
+            "origin_opinion": "favorable",
+            "origin_comment": COMMENT,
+        }
+    ).encode()
 
 
 def test_a_registration_preview_shows_its_identifiers_and_a_masked_ine_only() -> None:
@@ -56,8 +69,9 @@ def test_a_body_that_is_not_json_is_described_by_its_size_only() -> None:
 
 
 def test_an_identifier_field_holding_something_else_than_an_identifier_is_hidden() -> None:
-    body = json.dumps({"formation_code": f"{FIRST_NAME} {LAST_NAME}", "actor_uai": EMAIL, "ine": LAST_NAME,
-                       "command_id": COMMENT}).encode()
+    body = json.dumps(
+        {"formation_code": f"{FIRST_NAME} {LAST_NAME}", "actor_uai": EMAIL, "ine": LAST_NAME, "command_id": COMMENT}
+    ).encode()
 
     shown = preview(body, "register_candidacy")
 
@@ -84,7 +98,8 @@ FIELD_NAMES = st.sampled_from(
 # Accented letters appear in no field name, routing key or identifier: any of them in the preview was echoed.
 FREE_TEXT = st.text(alphabet="ÀÉÈÇàéèçÔôÏï ", min_size=1, max_size=30)
 JSON_VALUES = st.recursive(
-    FREE_TEXT, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(FIELD_NAMES, inner, max_size=3),
+    FREE_TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(FIELD_NAMES, inner, max_size=3),
     max_leaves=8,
 )
 
@@ -118,7 +133,10 @@ def test_a_message_the_service_parked_names_its_queue_routing_key_reason_and_ori
     assert parked.id == f"parked:enrollment.commands:{message_id}"
     assert parked.kind == PARKED_BY_SERVICE
     assert (parked.queue, parked.routing_key, parked.original_id) == (
-        "enrollment.commands", "register_candidacy", message_id)
+        "enrollment.commands",
+        "register_candidacy",
+        message_id,
+    )
     assert parked.reason == "the body is not a JSON object"
     assert parked.failed_at == datetime.fromisoformat("2013-02-01T08:00:03.512+01:00")
     assert parked.matches(message_id) and parked.matches(parked.id) and not parked.matches(str(uuid.uuid4()))
@@ -137,10 +155,22 @@ def dead_lettered(command_id: str, first: object, latest: object) -> dict[str, A
         "correlation_id": command_id,
         "headers": {
             "x-death": [
-                {"count": 2, "reason": "delivery_limit", "queue": "enrollment.commands", "time": latest,
-                 "exchange": "passpro.commands", "routing-keys": ["register_candidacy"]},
-                {"count": 1, "reason": "delivery_limit", "queue": "enrollment.commands", "time": first,
-                 "exchange": "passpro.commands", "routing-keys": ["register_candidacy"]},
+                {
+                    "count": 2,
+                    "reason": "delivery_limit",
+                    "queue": "enrollment.commands",
+                    "time": latest,
+                    "exchange": "passpro.commands",
+                    "routing-keys": ["register_candidacy"],
+                },
+                {
+                    "count": 1,
+                    "reason": "delivery_limit",
+                    "queue": "enrollment.commands",
+                    "time": first,
+                    "exchange": "passpro.commands",
+                    "routing-keys": ["register_candidacy"],
+                },
             ],
             "x-first-death-exchange": "passpro.commands",
             "x-first-death-queue": "enrollment.commands",
@@ -154,8 +184,9 @@ def test_a_dead_lettered_message_reads_the_same_from_the_management_api_and_from
     first, latest = datetime(2013, 2, 12, 8, 0, tzinfo=UTC), datetime(2013, 2, 12, 9, 0, tzinfo=UTC)
     body = registration(command_id)
 
-    from_api = describe(dead_lettered(command_id, int(first.timestamp()), int(latest.timestamp())), body,
-                        "enrollment.commands.parking")
+    from_api = describe(
+        dead_lettered(command_id, int(first.timestamp()), int(latest.timestamp())), body, "enrollment.commands.parking"
+    )
     from_amqp = describe(dead_lettered(command_id, first, latest), body, "enrollment.commands.parking")
 
     assert from_api == from_amqp
@@ -190,8 +221,15 @@ def test_a_message_without_failure_headers_is_not_replayed() -> None:
 
 
 def test_a_replay_drops_the_parking_bookkeeping_keeps_the_rest_and_names_the_target_queue() -> None:
-    headers = {**dead_lettered("c", 0, 0)["headers"], **parked_by_service("m")["headers"],
-               "x-delivery-count": 3, "x-last-death-queue": "enrollment.commands", "traceparent": "00-abc-01"}
+    headers = {
+        **dead_lettered("c", 0, 0)["headers"],
+        **parked_by_service("m")["headers"],
+        "x-delivery-count": 3,
+        "x-last-death-queue": "enrollment.commands",
+        "traceparent": "00-abc-01",
+    }
 
     assert replay_headers(headers, "enrollment.commands") == {
-        "traceparent": "00-abc-01", routing.REPLAY_HEADER: "enrollment.commands"}
+        "traceparent": "00-abc-01",
+        routing.REPLAY_HEADER: "enrollment.commands",
+    }

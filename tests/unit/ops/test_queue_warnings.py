@@ -22,8 +22,9 @@ from ops.queues import (
 )
 
 
-def stats(name: str, *, ready: int = 0, unacked: int = 0, consumers: int = 1, publish: float = 0.0,
-          deliver: float = 0.0) -> QueueStats:
+def stats(
+    name: str, *, ready: int = 0, unacked: int = 0, consumers: int = 1, publish: float = 0.0, deliver: float = 0.0
+) -> QueueStats:
     return QueueStats(name, ready, unacked, consumers, publish, deliver)
 
 
@@ -62,10 +63,13 @@ def test_a_healthy_service_queue_has_no_warning() -> None:
     assert warnings(current, stats("opinions.commands", ready=1)) == ()
 
 
-def test_queues_are_listed_each_followed_by_its_retries_and_parking_queue_then_the_others_and_missing_ones_flagged(
-) -> None:
-    present = [stats(name, consumers=0 if name != spec.name else 1) for spec in routing.QUEUES
-               for name in (spec.name, *spec.retries, spec.parking) if name != "enrollment.commands"]
+def test_queues_are_listed_each_with_its_retries_and_parking_queue_then_the_others_and_missing_ones_flagged() -> None:
+    present = [
+        stats(name, consumers=0 if name != spec.name else 1)
+        for spec in routing.QUEUES
+        for name in (spec.name, *spec.retries, spec.parking)
+        if name != "enrollment.commands"
+    ]
     present += [stats("amq.gen-b", consumers=1), stats("amq.gen-a", consumers=1)]
 
     listed = rows(present, {})

@@ -139,8 +139,11 @@ def test_r28_some_wishes_are_entered_after_the_deadline_none_for_withdrawn_candi
 def test_r10_withdrawals_come_after_registration_and_before_the_end_of_interviews(scenario: Scenario) -> None:
     withdrawn = [(p, c) for p, c in scenario.candidacies() if c.withdrawn_on is not None]
     assert withdrawn
-    assert all(p.registered_on < c.withdrawn_on <= CAMPAIGN.calendar.interviews_end_on  # type: ignore[operator]
-               and c.withdrawal_reason for p, c in withdrawn)
+    assert all(
+        p.registered_on < c.withdrawn_on <= CAMPAIGN.calendar.interviews_end_on  # type: ignore[operator]
+        and c.withdrawal_reason
+        for p, c in withdrawn
+    )
 
 
 def test_the_mistakes_real_portals_send_are_all_there(scenario: Scenario) -> None:
@@ -160,8 +163,12 @@ def test_r14_r15_a_sick_teacher_closes_one_days_slots_a_few_days_ahead_in_the_pl
 ) -> None:
     [sick] = scenario.cancellations
     tz, cal = CAMPAIGN.tz, CAMPAIGN.calendar
-    declared = {start for d in scenario.declarations
-                if (d.reception_uai, d.domain_code) == (sick.reception_uai, sick.domain_code) for start, _ in d.slots}
+    declared = {
+        start
+        for d in scenario.declarations
+        if (d.reception_uai, d.domain_code) == (sick.reception_uai, sick.domain_code)
+        for start, _ in d.slots
+    }
     days = {start.astimezone(tz).date() for start in sick.starts_at}
 
     assert len(days) == 1

@@ -35,8 +35,16 @@ def test_a_misspelt_point_is_refused_at_start(value: str) -> None:
         crash.parse(value)
 
 
-@pytest.mark.parametrize("value", ["relay.after_confirm@", "relay.after_confirm@0", "relay.after_confirm@-1",
-                                   "relay.after_confirm@two", "relay.after_confirm@1@2"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "relay.after_confirm@",
+        "relay.after_confirm@0",
+        "relay.after_confirm@-1",
+        "relay.after_confirm@two",
+        "relay.after_confirm@1@2",
+    ],
+)
 def test_a_count_that_is_not_a_positive_whole_number_is_refused(value: str) -> None:
     with pytest.raises(ValueError, match="after '@'"):
         crash.parse(value)
@@ -63,8 +71,9 @@ def _run(code: str, switch: str | None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in (crash.ENV, "PYTHONUNBUFFERED")}
     if switch is not None:
         env[crash.ENV] = switch
-    return subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True,
-                          timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
+    )
 
 
 REACH_THREE_TIMES = (

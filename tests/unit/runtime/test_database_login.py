@@ -19,7 +19,10 @@ def test_a_url_naming_no_user_gives_the_services_own_role_with_its_name_as_local
     login = settings.database_login("scheduling")
 
     assert (login.url, login.user, login.password) == (
-        "postgresql://127.0.0.1:5432/passpro", "passpro_scheduling", "passpro_scheduling")
+        "postgresql://127.0.0.1:5432/passpro",
+        "passpro_scheduling",
+        "passpro_scheduling",
+    )
 
 
 def test_the_services_password_variable_is_read_and_never_shown(monkeypatch: pytest.MonkeyPatch) -> None:

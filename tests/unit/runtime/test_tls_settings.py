@@ -12,23 +12,37 @@ from services.runtime.settings import ServiceSettings
 
 
 def test_amqps_gets_the_tls_files_in_the_query_and_the_tls_port() -> None:
-    settings = ServiceSettings(amqp_url="amqps://rabbit.example/passpro", amqp_password="pw",
-                               amqp_ca_file=Path("/etc/passpro/tls/ca.pem"),
-                               amqp_cert_file=Path("/etc/passpro/tls/scheduling.pem"),
-                               amqp_key_file=Path("/etc/passpro/tls/scheduling.key"))
+    settings = ServiceSettings(
+        amqp_url="amqps://rabbit.example/passpro",
+        amqp_password="pw",
+        amqp_ca_file=Path("/etc/passpro/tls/ca.pem"),
+        amqp_cert_file=Path("/etc/passpro/tls/scheduling.pem"),
+        amqp_key_file=Path("/etc/passpro/tls/scheduling.key"),
+    )
 
     url = urlsplit(settings.broker_url("scheduling"))
 
     assert (url.scheme, url.username, url.password, url.hostname, url.port) == (
-        "amqps", "scheduling", "pw", "rabbit.example", 5671)
-    assert parse_qs(url.query) == {"cafile": ["/etc/passpro/tls/ca.pem"],
-                                   "certfile": ["/etc/passpro/tls/scheduling.pem"],
-                                   "keyfile": ["/etc/passpro/tls/scheduling.key"]}
+        "amqps",
+        "scheduling",
+        "pw",
+        "rabbit.example",
+        5671,
+    )
+    assert parse_qs(url.query) == {
+        "cafile": ["/etc/passpro/tls/ca.pem"],
+        "certfile": ["/etc/passpro/tls/scheduling.pem"],
+        "keyfile": ["/etc/passpro/tls/scheduling.key"],
+    }
 
 
 def test_external_authentication_puts_no_account_in_the_url_on_any_node() -> None:
-    settings = ServiceSettings(amqp_url="amqps://a:5671/passpro,amqps://b:5671/passpro", amqp_auth="external",
-                               amqp_cert_file=Path("/c.pem"), amqp_key_file=Path("/c.key"))
+    settings = ServiceSettings(
+        amqp_url="amqps://a:5671/passpro,amqps://b:5671/passpro",
+        amqp_auth="external",
+        amqp_cert_file=Path("/c.pem"),
+        amqp_key_file=Path("/c.key"),
+    )
 
     urls = [urlsplit(url) for url in settings.broker_url("opinions").split(",")]
 
@@ -48,10 +62,14 @@ def test_database_tls_unset_leaves_the_url_in_charge() -> None:
     assert "ssl" not in login.arguments()
 
 
-@pytest.mark.parametrize(("mode", "hostname", "verify"), [
-    ("verify-full", True, ssl.CERT_REQUIRED), ("verify-ca", False, ssl.CERT_REQUIRED),
-    ("require", False, ssl.CERT_NONE),
-])
+@pytest.mark.parametrize(
+    ("mode", "hostname", "verify"),
+    [
+        ("verify-full", True, ssl.CERT_REQUIRED),
+        ("verify-ca", False, ssl.CERT_REQUIRED),
+        ("require", False, ssl.CERT_NONE),
+    ],
+)
 def test_database_tls_modes_become_a_context_that_never_falls_back(mode: str, hostname: bool, verify: int) -> None:
     settings = ServiceSettings(database_tls=mode)  # type: ignore[arg-type]
 
@@ -77,6 +95,10 @@ def test_smtp_modes() -> None:
 
     assert none == {"use_tls": False, "start_tls": False}
     assert (starttls["use_tls"], starttls["start_tls"], starttls["username"], starttls["password"]) == (
-        False, True, "u", "p")
+        False,
+        True,
+        "u",
+        "p",
+    )
     assert (implicit["use_tls"], implicit["start_tls"], "username" in implicit) == (True, False, False)
     assert isinstance(implicit["tls_context"], ssl.SSLContext)

@@ -19,43 +19,51 @@ from services.runtime.transient import is_transient, retry_delay
 DELAYS = (1, 5, 30, 120, 300)
 
 
-@pytest.mark.parametrize("error", [
-    ConnectionRefusedError(errno.ECONNREFUSED, "Connect call failed ('127.0.0.1', 5432)"),
-    ConnectionResetError(errno.ECONNRESET, "Connection reset by peer"),
-    OSError(errno.EHOSTUNREACH, "No route to host"),
-    TimeoutError(),  # what asyncpg's pool acquire raises when no connection comes in time
-    asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation"),
-    asyncpg.TooManyConnectionsError("sorry, too many clients already"),
-    asyncpg.CannotConnectNowError("the database system is starting up"),
-    asyncpg.AdminShutdownError("terminating connection due to administrator command"),
-    asyncpg.CrashShutdownError("terminating connection because of crash of another server process"),
-    asyncpg.SerializationError("could not serialize access due to concurrent update"),
-    asyncpg.DeadlockDetectedError("deadlock detected"),
-    asyncpg.InterfaceError("cannot call Connection.fetch(): connection is closed"),
-    # A pooled connection the stopping server sent its last error to (the fault run's PostgreSQL restart).
-    InternalClientError("cannot switch to state 15; another operation (2) is in progress"),
-    InternalClientError('cannot switch to state 15; protocol is in the "failed" state'),
-    AMQPConnectionError("Connection refused"),
-    ChannelInvalidStateError("channel closed"),
-], ids=lambda e: type(e).__name__)
+@pytest.mark.parametrize(
+    "error",
+    [
+        ConnectionRefusedError(errno.ECONNREFUSED, "Connect call failed ('127.0.0.1', 5432)"),
+        ConnectionResetError(errno.ECONNRESET, "Connection reset by peer"),
+        OSError(errno.EHOSTUNREACH, "No route to host"),
+        TimeoutError(),  # what asyncpg's pool acquire raises when no connection comes in time
+        asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation"),
+        asyncpg.TooManyConnectionsError("sorry, too many clients already"),
+        asyncpg.CannotConnectNowError("the database system is starting up"),
+        asyncpg.AdminShutdownError("terminating connection due to administrator command"),
+        asyncpg.CrashShutdownError("terminating connection because of crash of another server process"),
+        asyncpg.SerializationError("could not serialize access due to concurrent update"),
+        asyncpg.DeadlockDetectedError("deadlock detected"),
+        asyncpg.InterfaceError("cannot call Connection.fetch(): connection is closed"),
+        # A pooled connection the stopping server sent its last error to (the fault run's PostgreSQL restart).
+        InternalClientError("cannot switch to state 15; another operation (2) is in progress"),
+        InternalClientError('cannot switch to state 15; protocol is in the "failed" state'),
+        AMQPConnectionError("Connection refused"),
+        ChannelInvalidStateError("channel closed"),
+    ],
+    ids=lambda e: type(e).__name__,
+)
 def test_a_server_away_is_transient(error: BaseException) -> None:
     assert is_transient(error)
 
 
-@pytest.mark.parametrize("error", [
-    ValueError("bad value"),
-    KeyError("missing"),
-    AssertionError(),
-    RuntimeError("a bug"),
-    asyncpg.UniqueViolationError("duplicate key value violates unique constraint"),
-    asyncpg.UndefinedTableError('relation "effects" does not exist'),
-    asyncpg.DataError("invalid input syntax"),
-    asyncpg.InterfaceError("the server expects 2 arguments for this query, 1 was passed"),
-    # Two operations at once on one connection: a handler's bug, never the database's absence.
-    asyncpg.InterfaceError("cannot perform operation: another operation is in progress"),
-    InternalClientError("cannot switch to state 12; another operation (15) is in progress"),
-    FileNotFoundError(errno.ENOENT, "No such file or directory"),
-], ids=lambda e: type(e).__name__)
+@pytest.mark.parametrize(
+    "error",
+    [
+        ValueError("bad value"),
+        KeyError("missing"),
+        AssertionError(),
+        RuntimeError("a bug"),
+        asyncpg.UniqueViolationError("duplicate key value violates unique constraint"),
+        asyncpg.UndefinedTableError('relation "effects" does not exist'),
+        asyncpg.DataError("invalid input syntax"),
+        asyncpg.InterfaceError("the server expects 2 arguments for this query, 1 was passed"),
+        # Two operations at once on one connection: a handler's bug, never the database's absence.
+        asyncpg.InterfaceError("cannot perform operation: another operation is in progress"),
+        InternalClientError("cannot switch to state 12; another operation (15) is in progress"),
+        FileNotFoundError(errno.ENOENT, "No such file or directory"),
+    ],
+    ids=lambda e: type(e).__name__,
+)
 def test_a_failure_that_a_healthy_system_repeats_is_not_transient(error: BaseException) -> None:
     assert not is_transient(error)
 
@@ -88,14 +96,22 @@ def test_a_delay_is_always_one_of_the_tiers_and_never_shrinks(retries: int) -> N
 
 
 def test_the_copy_keeps_the_headers_drops_the_brokers_and_names_the_next_retry_queue() -> None:
-    original = {"trace": "abc", "x-delivery-count": 9, "x-death": [{"count": 1}], "x-first-death-queue": "q",
-                routing.RETRY_COUNT_HEADER: 2}
+    original = {
+        "trace": "abc",
+        "x-delivery-count": 9,
+        "x-death": [{"count": 1}],
+        "x-first-death-queue": "q",
+        routing.RETRY_COUNT_HEADER: 2,
+    }
 
     headers, waiting = copy_headers(original, queue="scheduling.events", publisher="enrollment")
 
-    assert headers == {"trace": "abc", routing.RETRY_COUNT_HEADER: 3,
-                       routing.RETRY_TO_HEADER: "scheduling.events.retry.30s",
-                       routing.RETRY_USER_HEADER: "enrollment"}
+    assert headers == {
+        "trace": "abc",
+        routing.RETRY_COUNT_HEADER: 3,
+        routing.RETRY_TO_HEADER: "scheduling.events.retry.30s",
+        routing.RETRY_USER_HEADER: "enrollment",
+    }
     assert (waiting.retries, waiting.delay, waiting.queue) == (3, 30, "scheduling.events.retry.30s")
 
 

@@ -16,10 +16,19 @@ def choose_slot(
 ) -> domain.Slot | None:
     """The planner on one waiting domain, beside interviews that cannot move: the slot it books, or None."""
     by_id = {s.slot_id: s for s in slots}
-    fixed = [domain.Held(f"i{n}", f"other-{n}", now, domain.Slot(f"t{n}", origin_uai, t, 1, domain_code=f"other-{n}"),
-                         attended=True) for n, t in enumerate(taken)]
-    plan = domain.plan_pupil([domain.WaitingNeed(DOMAIN, now)], fixed,
-                             [replace(s, domain_code=DOMAIN) for s in by_id.values()],
-                             origin_uai=origin_uai, now=now, policy=policy)
+    fixed = [
+        domain.Held(
+            f"i{n}", f"other-{n}", now, domain.Slot(f"t{n}", origin_uai, t, 1, domain_code=f"other-{n}"), attended=True
+        )
+        for n, t in enumerate(taken)
+    ]
+    plan = domain.plan_pupil(
+        [domain.WaitingNeed(DOMAIN, now)],
+        fixed,
+        [replace(s, domain_code=DOMAIN) for s in by_id.values()],
+        origin_uai=origin_uai,
+        now=now,
+        policy=policy,
+    )
     booked = plan.bookings.get(DOMAIN)
     return None if booked is None else by_id[booked.slot_id]

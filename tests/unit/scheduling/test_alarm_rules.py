@@ -73,8 +73,7 @@ def test_r15_the_alarm_holds_from_alarm_days_before_the_last_booking_day() -> No
 
 
 def test_r15_r17_once_no_day_remains_the_alarm_says_the_pupils_can_no_longer_be_received() -> None:
-    alarms = domain.interviews_at_risk({"hotellerie-restauration": 2}, now=paris(4, 13), policy=POLICY,
-                                       alarm_days=3)
+    alarms = domain.interviews_at_risk({"hotellerie-restauration": 2}, now=paris(4, 13), policy=POLICY, alarm_days=3)
 
     assert alarms == [domain.InterviewsAtRisk("hotellerie-restauration", 2, None)]
 
@@ -82,15 +81,19 @@ def test_r15_r17_once_no_day_remains_the_alarm_says_the_pupils_can_no_longer_be_
 def test_r15_with_alarm_days_0_the_alarm_holds_on_the_last_booking_day_only_then_after_it() -> None:
     waiting = {"hotellerie-restauration": 1}
 
-    held = [day for day in range(8, 15)
-            if domain.interviews_at_risk(waiting, now=paris(4, day, 12), policy=POLICY, alarm_days=0)]
+    held = [
+        day
+        for day in range(8, 15)
+        if domain.interviews_at_risk(waiting, now=paris(4, day, 12), policy=POLICY, alarm_days=0)
+    ]
 
     assert held == [12, 13, 14]
 
 
 def test_r15_a_domain_where_nobody_waits_raises_no_alarm() -> None:
-    alarms = domain.interviews_at_risk({"ebenisterie": 0, "hotellerie-restauration": 3}, now=paris(4, 10),
-                                       policy=POLICY, alarm_days=3)
+    alarms = domain.interviews_at_risk(
+        {"ebenisterie": 0, "hotellerie-restauration": 3}, now=paris(4, 10), policy=POLICY, alarm_days=3
+    )
 
     assert [a.domain_code for a in alarms] == ["hotellerie-restauration"]
 

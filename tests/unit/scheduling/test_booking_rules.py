@@ -40,8 +40,6 @@ NO_HALF_DAY_RULE = replace(POLICY, one_interview_per_half_day=False)
 NOW = datetime(2013, 2, 20, 10, 0, tzinfo=PARIS)
 
 
-
-
 def paris(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(year, month, day, hour, minute, tzinfo=PARIS)
 

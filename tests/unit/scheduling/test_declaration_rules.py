@@ -41,11 +41,15 @@ def a_slot(starts_at: datetime, duration_minutes: int = 60, capacity: int = 2) -
 
 
 def declare(
-    *slots: domain.NewSlot, actor_uai: str = CAREME, domain_code: str = HOTELLERIE, policy: domain.Policy = POLICY,
+    *slots: domain.NewSlot,
+    actor_uai: str = CAREME,
+    domain_code: str = HOTELLERIE,
+    policy: domain.Policy = POLICY,
     today: date = date(2013, 2, 4),
 ) -> None:
-    domain.check_declaration(actor_uai=actor_uai, domain_code=domain_code, slots=list(slots), today=today,
-                             policy=policy)
+    domain.check_declaration(
+        actor_uai=actor_uai, domain_code=domain_code, slots=list(slots), today=today, policy=policy
+    )
 
 
 def request_new_interview(

@@ -20,9 +20,14 @@ ORIGIN_094 = "0941234F"  # a collège (094): 941234 % 23 == 5
 SCHOOLS = (CAREME, ESCOFFIER, PAGNOL)
 NOW = datetime(2013, 3, 1, 10, 0, tzinfo=PARIS)
 POLICY = domain.Policy(
-    tz=PARIS, planning_ends_on=date(2013, 4, 3), interviews_start_on=date(2013, 2, 11),
-    interviews_end_on=date(2013, 4, 17), convocation_notice_days=5, one_interview_per_half_day=True,
-    min_gap_hours=0, reception_uais={},
+    tz=PARIS,
+    planning_ends_on=date(2013, 4, 3),
+    interviews_start_on=date(2013, 2, 11),
+    interviews_end_on=date(2013, 4, 17),
+    convocation_notice_days=5,
+    one_interview_per_half_day=True,
+    min_gap_hours=0,
+    reception_uais={},
 )
 
 
@@ -39,12 +44,17 @@ def need(domain_code: str, minute: int = 0) -> domain.WaitingNeed:
 
 
 def held(domain_code: str, where: domain.Slot, *, minute: int = 0, attended: bool = False) -> domain.Held:
-    return domain.Held(f"i-{domain_code}", domain_code, NOW - timedelta(days=1) + timedelta(minutes=minute), where,
-                       attended=attended)
+    return domain.Held(
+        f"i-{domain_code}", domain_code, NOW - timedelta(days=1) + timedelta(minutes=minute), where, attended=attended
+    )
 
 
-def plan(needs: Sequence[domain.WaitingNeed], interviews: Sequence[domain.Held] = (),
-         candidates: Sequence[domain.Slot] = (), now: datetime = NOW) -> domain.Plan:
+def plan(
+    needs: Sequence[domain.WaitingNeed],
+    interviews: Sequence[domain.Held] = (),
+    candidates: Sequence[domain.Slot] = (),
+    now: datetime = NOW,
+) -> domain.Plan:
     return domain.plan_pupil(needs, interviews, candidates, origin_uai=ORIGIN_094, now=now, policy=POLICY)
 
 
@@ -132,8 +142,9 @@ def oracle_half_day(instant: datetime) -> tuple[date, bool]:
 def oracle_spaced(a: datetime, b: datetime, policy: domain.Policy) -> bool:
     if policy.one_interview_per_half_day and oracle_half_day(a) == oracle_half_day(b):
         return False
-    return abs(a.astimezone(UTC) - b.astimezone(UTC)) >= max(timedelta(hours=policy.min_gap_hours),
-                                                              timedelta(minutes=1))
+    return abs(a.astimezone(UTC) - b.astimezone(UTC)) >= max(
+        timedelta(hours=policy.min_gap_hours), timedelta(minutes=1)
+    )
 
 
 def oracle_earliest(now: datetime, policy: domain.Policy) -> datetime:
@@ -160,9 +171,16 @@ def instances(draw: st.DrawFn) -> Instance:
     interviews: list[domain.Held] = []
     for index, code in enumerate(codes):
         for n in range(draw(st.integers(0, 8))):
-            slots.append(domain.Slot(f"{code}-{n}", draw(st.sampled_from(SCHOOLS)), draw(starts),
-                                     draw(st.sampled_from([0, 1, 1, 2])), cancelled=draw(st.integers(0, 7)) == 0,
-                                     domain_code=code))
+            slots.append(
+                domain.Slot(
+                    f"{code}-{n}",
+                    draw(st.sampled_from(SCHOOLS)),
+                    draw(starts),
+                    draw(st.sampled_from([0, 1, 1, 2])),
+                    cancelled=draw(st.integers(0, 7)) == 0,
+                    domain_code=code,
+                )
+            )
         registered = NOW - timedelta(days=3) + timedelta(minutes=index)
         kind = draw(st.sampled_from(["waiting", "waiting", "movable", "movable", "attended"]))
         if kind == "waiting":
@@ -172,7 +190,7 @@ def instances(draw: st.DrawFn) -> Instance:
             where = domain.Slot(f"{code}-held", draw(st.sampled_from(SCHOOLS)), when, 0, domain_code=code)
             interviews.append(domain.Held(f"i-{code}", code, registered, where, attended=kind == "attended"))
     kept = [i.slot.starts_at for i in interviews]
-    assume(all(oracle_spaced(a, b, policy) for n, a in enumerate(kept) for b in kept[n + 1:]))
+    assume(all(oracle_spaced(a, b, policy) for n, a in enumerate(kept) for b in kept[n + 1 :]))
     return Instance(tuple(needs), tuple(interviews), tuple(slots), policy)
 
 
@@ -183,15 +201,21 @@ def oracle_plans(instance: Instance) -> list[dict[str, domain.Slot | None]]:
     movable = [i for i in instance.interviews if i not in fixed]
 
     def open_seats(code: str) -> list[domain.Slot]:
-        return [s for s in instance.slots if s.domain_code == code and s.free_seats > 0 and not s.cancelled
-                and s.starts_at.astimezone(UTC) >= earliest.astimezone(UTC)]
+        return [
+            s
+            for s in instance.slots
+            if s.domain_code == code
+            and s.free_seats > 0
+            and not s.cancelled
+            and s.starts_at.astimezone(UTC) >= earliest.astimezone(UTC)
+        ]
 
     domains = [(n.domain_code, [None, *open_seats(n.domain_code)]) for n in instance.needs]
     domains += [(i.domain_code, [i.slot, *open_seats(i.domain_code)]) for i in movable]
     plans = []
     for choice in product(*(options for _, options in domains)):
         starts = [s.starts_at for s in choice if s is not None] + [i.slot.starts_at for i in fixed]
-        if all(oracle_spaced(a, b, instance.policy) for n, a in enumerate(starts) for b in starts[n + 1:]):
+        if all(oracle_spaced(a, b, instance.policy) for n, a in enumerate(starts) for b in starts[n + 1 :]):
             plans.append({code: s for (code, _), s in zip(domains, choice, strict=True)})
     return plans
 
@@ -207,15 +231,25 @@ def oracle_rank(instance: Instance, plan: dict[str, domain.Slot | None]) -> tupl
     prefs = []
     for code in in_order:
         s = plan[code]
-        prefs.append((1,) if s is None else (0, s.reception_uai[:3] != ORIGIN_094[:3], s.starts_at.astimezone(UTC),
-                                              s.slot_id))
-    return (len(waiting), tuple(plan[code] is None for code in in_order if code in registered and
-                                code in {n.domain_code for n in instance.needs}), moves, tuple(prefs))
+        prefs.append(
+            (1,) if s is None else (0, s.reception_uai[:3] != ORIGIN_094[:3], s.starts_at.astimezone(UTC), s.slot_id)
+        )
+    return (
+        len(waiting),
+        tuple(
+            plan[code] is None
+            for code in in_order
+            if code in registered and code in {n.domain_code for n in instance.needs}
+        ),
+        moves,
+        tuple(prefs),
+    )
 
 
 def planner_plan(instance: Instance) -> tuple[domain.Plan, dict[str, domain.Slot | None]]:
-    decided = domain.plan_pupil(instance.needs, instance.interviews, instance.slots, origin_uai=ORIGIN_094,
-                                now=NOW, policy=instance.policy)
+    decided = domain.plan_pupil(
+        instance.needs, instance.interviews, instance.slots, origin_uai=ORIGIN_094, now=NOW, policy=instance.policy
+    )
     earliest = oracle_earliest(NOW, instance.policy)
     as_dict: dict[str, domain.Slot | None] = {n.domain_code: None for n in instance.needs}
     as_dict |= {i.domain_code: i.slot for i in instance.interviews if not i.attended and i.slot.starts_at >= earliest}
@@ -256,8 +290,11 @@ def test_r15_the_planner_never_moves_an_interview_when_a_complete_plan_without_m
 ) -> None:
     decided, _ = planner_plan(instance)
     current = {i.domain_code: i.slot for i in instance.interviews}
-    still = [p for p in oracle_plans(instance)
-             if all(p[n.domain_code] is not None for n in instance.needs)
-             and all(p[code] == current[code] for code in p if code in current)]
+    still = [
+        p
+        for p in oracle_plans(instance)
+        if all(p[n.domain_code] is not None for n in instance.needs)
+        and all(p[code] == current[code] for code in p if code in current)
+    ]
 
     assert not still or decided.moves == ()

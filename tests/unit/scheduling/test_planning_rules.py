@@ -33,8 +33,6 @@ POLICY = domain.Policy(
 SLOT = domain.NewSlot(starts_at=datetime(2013, 4, 10, 9, 0, tzinfo=PARIS), duration_minutes=30, capacity=2)
 
 
-
-
 def declare(today: date, *, actor_uai: str = CAREME, domain_code: str = HOTELLERIE) -> None:
     domain.check_declaration(actor_uai=actor_uai, domain_code=domain_code, slots=[SLOT], today=today, policy=POLICY)
 
@@ -45,8 +43,14 @@ def cancel(today: date, *, actor_uai: str = CAREME, domain_code: str = HOTELLERI
 
 def request_at(now: datetime, *, missed: bool = True) -> None:
     domain.check_new_interview_request(
-        ine="1234567890A", domain_code=HOTELLERIE, actor_uai=ORIGIN_SCHOOL, origin_uai=ORIGIN_SCHOOL,
-        active_formations=1, missed=missed, now=now, policy=POLICY,
+        ine="1234567890A",
+        domain_code=HOTELLERIE,
+        actor_uai=ORIGIN_SCHOOL,
+        origin_uai=ORIGIN_SCHOOL,
+        active_formations=1,
+        missed=missed,
+        now=now,
+        policy=POLICY,
     )
 
 
