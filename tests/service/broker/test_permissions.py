@@ -37,7 +37,12 @@ MAY_WRITE: dict[str, set[str]] = {
     PORTAL: {routing.COMMANDS_EXCHANGE},
     **{name: {routing.COMMANDS_EXCHANGE} for name in SCOPED},
     **{
-        service: {routing.EVENTS_EXCHANGE, routing.SCHOOLS_EXCHANGE, routing.PARKING_EXCHANGE}
+        service: {
+            routing.EVENTS_EXCHANGE,
+            routing.SCHOOLS_EXCHANGE,
+            routing.PARKING_EXCHANGE,
+            routing.retry_exchange(service),
+        }
         for service in routing.SERVICES
     },
 }
