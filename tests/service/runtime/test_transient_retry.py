@@ -3,6 +3,9 @@ handled once when the database is back, with a fresh delivery count.
 
 The consumer's pool points at a PostgreSQL this test starts (and stops) for itself, so the shared one is never
 disturbed; the broker is the test vhost's, with the topology ``deploy.local infra-up`` loaded.
+
+Run in a pytest session of its own (`make test` does): it consumes ``enrollment.commands`` of the test vhost
+itself, which the end-to-end session's enrollment process would otherwise share with it.
 """
 
 from __future__ import annotations
