@@ -148,7 +148,7 @@ class Sink(Mailbox):
     def __init__(self, port: int) -> None:
         super().__init__(port)
         self.accepted_at: dict[str, list[float]] = defaultdict(list)
-        self.contents: Counter[tuple[str, str, str]] = Counter()
+        self.content_counts: Counter[tuple[str, str, str]] = Counter()
         self.ids_of: dict[tuple[str, str, str], set[str]] = defaultdict(set)
         self.contents_of: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
 
@@ -164,7 +164,7 @@ class Sink(Mailbox):
         answer = await super().handle_DATA(server, session, envelope)
         with self._count_lock:
             self.accepted_at[str(mail.get("Message-ID", "")).strip()].append(time.time())
-            self.contents[key] += 1
+            self.content_counts[key] += 1
             self.ids_of[key].add(str(mail.get("Message-ID", "")).strip())
             self.contents_of[str(mail.get("Message-ID", "")).strip()].append(key)
         return answer
@@ -346,7 +346,9 @@ class CrashRun:
                 r.infra,
             )
             outcome = await check(evidence)
-            figures = r.figures(outcome, await asyncio.to_thread(count_logs, r.infra.log))
+            figures = r.figures(
+                outcome, await asyncio.to_thread(count_logs, r.infra.log), await r.services.outcomes_counted()
+            )
             return await self._figures(figures, outcome)
         finally:
             r.faults.cancel()
