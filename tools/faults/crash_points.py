@@ -29,8 +29,8 @@ from typing import Any
 from aio_pika.abc import AbstractIncomingMessage
 
 from contracts import routing
-from tools.faults.checks import Evidence, Outcome, check, message_id
-from tools.faults.figures import Figures, count_logs
+from tools.faults.checks import Outcome, message_id
+from tools.faults.figures import Figures
 from tools.faults.infra import ROOT, VHOST
 from tools.faults.injector import Injector
 from tools.faults.outside import Mailbox, Observer
@@ -334,21 +334,7 @@ class CrashRun:
                 raise RuntimeError(f"services not ready at start: {not_ready}; see {r.infra.log}")
             await r.observer.start()
             await r.play()
-            evidence = Evidence(
-                r.script,
-                list(r.sent.values()),
-                r.reports,
-                r.unreported,
-                [c for c in r.script.refused if isinstance(c.body, bytes)],
-                r.observer,
-                r.mailbox.snapshot(),
-                r.affelnet,
-                r.infra,
-            )
-            outcome = await check(evidence)
-            figures = r.figures(
-                outcome, await asyncio.to_thread(count_logs, r.infra.log), await r.services.outcomes_counted()
-            )
+            outcome, figures = await r.checked(by_content=False)
             return await self._figures(figures, outcome)
         finally:
             r.faults.cancel()

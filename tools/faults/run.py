@@ -222,6 +222,26 @@ class Run:
         while await remaining() != 0 and time.monotonic() < deadline:
             await asyncio.sleep(1)
 
+    async def checked(self, *, by_content: bool = True) -> tuple[Outcome, Figures]:
+        """Once the campaign is played: what the outside saw, checked, and the run's figures (every runner's).
+
+        ``by_content``: mails compared by content too; the crash points count their resent mails themselves."""
+        evidence = Evidence(
+            self.script,
+            list(self.sent.values()),
+            self.reports,
+            self.unreported,
+            [c for c in self.script.refused if isinstance(c.body, bytes)],
+            self.observer,
+            self.mailbox.snapshot(),
+            self.affelnet,
+            self.infra,
+            self.mailbox.contents_snapshot() if by_content else {},
+        )
+        outcome = await check(evidence)
+        logs = await asyncio.to_thread(count_logs, self.infra.log)
+        return outcome, self.figures(outcome, logs, await self.services.outcomes_counted())
+
     def figures(self, outcome: Outcome, logs: Counter[str], handled: Counter[str]) -> Figures:
         """``handled``: the services' own count of deliveries by outcome (their metrics, read before each kill
         and at the end)."""
@@ -367,22 +387,7 @@ async def run(plan: Plan, say: Callable[[str], None] = print) -> Figures:
             raise RuntimeError(f"services not ready at start: {not_ready}; see {r.infra.log}")
         await r.observer.start()
         await r.play()
-        evidence = Evidence(
-            r.script,
-            list(r.sent.values()),
-            r.reports,
-            r.unreported,
-            [c for c in r.script.refused if isinstance(c.body, bytes)],
-            r.observer,
-            r.mailbox.snapshot(),
-            r.affelnet,
-            r.infra,
-            r.mailbox.contents_snapshot(),
-        )
-        outcome = await check(evidence)
-        figures = r.figures(
-            outcome, await asyncio.to_thread(count_logs, r.infra.log), await r.services.outcomes_counted()
-        )
+        _, figures = await r.checked()
     finally:
         r.faults.cancel()
         for closing in (r.observer.stop, r.portal.close):
