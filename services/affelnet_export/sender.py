@@ -27,6 +27,7 @@ from services.runtime.outbox import outbox_row, write_outbox
 from services.runtime.retry import retry_delay
 from services.runtime.service import WorkerContext
 from services.runtime.settings import ServiceSettings
+from services.runtime.transient import until_recorded
 
 log = structlog.get_logger()
 LEASE_SECONDS = 60
@@ -103,6 +104,19 @@ async def _post(
         outcome=outcome.value,
         attempt=row.attempts + 1,
     )
+    # Affelnet answered: while the database is away the answer is kept and recorded once it is back (a post
+    # given up would be made again after the lease, which Affelnet's Idempotency-Key absorbs, but needlessly).
+    recorded = await until_recorded("bonus", lambda: _record(ctx, row, outcome, status, answer, correlation))
+    if not recorded:
+        # The lease ran out and another sender took it over: its answer is the one recorded.
+        LEASE_LOST.labels(work="bonus", result=outcome.value).inc()
+        log.warning("lease_lost", ine_key=logs.pseudonym(row.idempotency_key), result=outcome.value)
+
+
+async def _record(
+    ctx: WorkerContext, row: LeasedBonus, outcome: domain.Outcome, status: int | None, answer: str, correlation: str
+) -> bool:
+    """Affelnet's answer recorded under the sender's lease; False: the lease was taken over meanwhile."""
     token = row.lease_token
     async with ctx.pool.acquire() as conn, conn.transaction():
         repo = ExportRepository(conn, ctx.campaign.campaign)
@@ -130,7 +144,4 @@ async def _post(
             )
         else:
             recorded = await repo.park(row.ine, row.formation_code, token, status or 0, answer)
-    if not recorded:
-        # The lease ran out and another sender took it over: its answer is the one recorded.
-        LEASE_LOST.labels(work="bonus", result=outcome.value).inc()
-        log.warning("lease_lost", ine_key=logs.pseudonym(row.idempotency_key), result=outcome.value)
+    return recorded

@@ -40,6 +40,7 @@ from services.runtime.outbox import outbox_row, write_outbox
 from services.runtime.retry import retry_delay
 from services.runtime.service import WorkerContext
 from services.runtime.settings import ServiceSettings
+from services.runtime.transient import until_recorded
 
 log = structlog.get_logger()
 LEASE_SECONDS = 120
@@ -231,7 +232,22 @@ def _accepted(
 
 async def _sent(ctx: WorkerContext, accepted: list[tuple[LeasedMail, SentMail]]) -> None:
     """R19, R26: the mails SMTP accepted, recorded as sent with their announcements, in one transaction; a mail
-    whose lease was taken over meanwhile is left to the sender that holds it now."""
+    whose lease was taken over meanwhile is left to the sender that holds it now.
+
+    SMTP took them: while the database is away the sender holds on (sending nothing else) until the record
+    is made, or the lease would run out and the mails go a second time.
+    """
+    recorded = await until_recorded("mail", lambda: _record_sent(ctx, accepted))
+    for row, sent in accepted:
+        if sent.key not in recorded:
+            _lease_lost(row, "sent")
+        elif sent.refused_roles:
+            log.warning("mail_partly_refused", mail_key=row.key, kind=row.kind, refused=sent.refused_roles)
+        else:
+            log.debug("mail_sent", mail_key=row.key, kind=row.kind)
+
+
+async def _record_sent(ctx: WorkerContext, accepted: list[tuple[LeasedMail, SentMail]]) -> set[str]:
     async with ctx.pool.acquire() as conn, conn.transaction():
         repo = NotificationsRepository(conn, ctx.campaign.campaign)
         now = await runtime_queries.current_instant(conn)
@@ -242,13 +258,7 @@ async def _sent(ctx: WorkerContext, accepted: list[tuple[LeasedMail, SentMail]])
             if event is not None:
                 outbox.append(outbox_row(event, ctx.service, row.key))
         await write_outbox(conn, outbox)
-    for row, sent in accepted:
-        if sent.key not in recorded:
-            _lease_lost(row, "sent")
-        elif sent.refused_roles:
-            log.warning("mail_partly_refused", mail_key=row.key, kind=row.kind, refused=sent.refused_roles)
-        else:
-            log.debug("mail_sent", mail_key=row.key, kind=row.kind)
+    return recorded
 
 
 async def _failed(ctx: WorkerContext, row: LeasedMail, verdict: Verdict, reason: str, error: str) -> None:

@@ -30,3 +30,9 @@ LEASE_LOST = Counter(
     "out and another sender took it over, by work and result",
     ["work", "result"],
 )
+RECORD_WAITS = Counter(
+    "passpro_record_waits_total",
+    "Tries to record a result the outside world already gave (a mail SMTP accepted, a bonus Affelnet took) that "
+    "found the database away and waited to try again, by work",
+    ["work"],
+)

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import errno
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import asyncpg
+import structlog
 from aiormq.exceptions import AMQPConnectionError, ChannelInvalidStateError, ConnectionClosed
 from asyncpg.exceptions import InternalClientError
+
+from services.runtime.metrics import RECORD_WAITS
+
+T = TypeVar("T")
+log = structlog.get_logger()
+RECORD_WAIT_FIRST, RECORD_WAIT_CAP = 0.2, 5.0
+"""Seconds between two tries to record an outside result while the database is away: growing, then capped."""
 
 _DATABASE_AWAY: tuple[type[BaseException], ...] = (
     asyncpg.PostgresConnectionError,  # class 08: cannot connect, connection lost or rejected
@@ -65,3 +76,24 @@ def is_transient(error: BaseException) -> bool:
 def retry_delay(retries_before: int, delays: tuple[int, ...]) -> int:
     """Seconds the next wait lasts after ``retries_before`` earlier waits: growing, then capped at the last."""
     return delays[min(max(retries_before, 0), len(delays) - 1)]
+
+
+async def until_recorded(work: str, record: Callable[[], Awaitable[T]]) -> T:
+    """Records what the outside world already did (SMTP took a mail, Affelnet a bonus), whatever the database
+    does meanwhile: while it is away, holds on and tries again until it is back.
+
+    Given up, the sender's lease would run out and the work be done a second time. The lease token fences the
+    late record: a sender that took the lease over in between wins, and this record changes nothing. A failure
+    that is not transient (a bug) is raised as before.
+    """
+    wait = RECORD_WAIT_FIRST
+    while True:
+        try:
+            return await record()
+        except Exception as error:
+            if not is_transient(error):
+                raise
+            RECORD_WAITS.labels(work=work).inc()
+            log.warning("record_waiting", work=work, error=type(error).__name__, retry_in_s=wait)
+            await asyncio.sleep(wait)
+            wait = min(wait * 2, RECORD_WAIT_CAP)

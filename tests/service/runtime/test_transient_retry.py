@@ -11,15 +11,10 @@ itself, which the end-to-end session's enrollment process would otherwise share 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import os
-import shutil
-import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aio_pika
@@ -32,39 +27,14 @@ from services.runtime.consumer import Consumer
 from services.runtime.database import RUNTIME_SQL, create_pool, migrate
 from services.runtime.retries import Retries
 from tests.conftest import ADMIN_URL, AMQP_HOST, TEST_VHOST
+from tests.service.own_postgres import OwnPostgres, postgres
 from tests.service.runtime.test_consumer import SQL, command, consumer
-from tests.service.tls.test_postgres_tls import PG_BIN, as_postgres
-from tests.service.tls.test_smtp_tls import free_port
 
 QUEUE = "enrollment.commands"
 SERVICE_URL = f"amqp://enrollment:enrollment@{AMQP_HOST.split('://', 1)[1]}/{TEST_VHOST}"
 MESSAGES = 20
 OUTAGE_SECONDS = 5.0
-
-
-class OwnPostgres:
-    """A throwaway PostgreSQL on a free port, trusting local TCP logins: stopped and started by the test."""
-
-    def __init__(self) -> None:
-        self.home = Path(tempfile.mkdtemp(prefix="passpro-pg-outage-"))
-        self.data, self.port = self.home / "data", free_port()
-        if os.geteuid() == 0:  # initdb refuses to run as root
-            shutil.chown(self.home, "postgres")
-        as_postgres(PG_BIN / "initdb", "-D", self.data, "-U", "passpro", "--auth=trust")
-
-    @property
-    def url(self) -> str:
-        return f"postgresql://passpro@127.0.0.1:{self.port}/postgres"
-
-    def start(self) -> None:
-        options = f"-c port={self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.home}"
-        as_postgres(PG_BIN / "pg_ctl", "-D", self.data, "-o", options, "-l", self.home / "server.log", "-w", "start")
-
-    def stop(self) -> None:
-        as_postgres(PG_BIN / "pg_ctl", "-D", self.data, "-m", "fast", "-w", "stop")
-
-    def remove(self) -> None:
-        shutil.rmtree(self.home, ignore_errors=True)
+__all__ = ["postgres"]  # the fixture
 
 
 class RecordingRetries(Retries):
@@ -78,18 +48,6 @@ class RecordingRetries(Retries):
         waiting = await super().wait(message, queue)
         self.sent.add(id(message))
         return waiting
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[OwnPostgres]:
-    server = OwnPostgres()
-    server.start()
-    try:
-        yield server
-    finally:
-        with contextlib.suppress(Exception):  # already stopped by a failing test
-            server.stop()
-        server.remove()
 
 
 @pytest.fixture
