@@ -43,7 +43,7 @@ async def send_bonuses(ctx: WorkerContext) -> None:
         limits=limits,
         headers={"Authorization": f"Bearer {settings.affelnet_token}"},
     ) as client:
-        while True:
+        while ctx.running:
             try:
                 sent = await deliver_due(ctx, client, settings.affelnet_concurrency)
             except asyncio.CancelledError:
@@ -52,7 +52,7 @@ async def send_bonuses(ctx: WorkerContext) -> None:
                 log.exception("bonus_delivery_round_failed")
                 sent = 0
             if sent == 0:
-                await asyncio.sleep(IDLE_SECONDS)
+                await ctx.idle(IDLE_SECONDS)
 
 
 async def deliver_due(ctx: WorkerContext, client: httpx.AsyncClient, concurrency: int) -> int:

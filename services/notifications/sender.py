@@ -105,7 +105,7 @@ async def send_mails(ctx: WorkerContext) -> None:
     settings = ServiceSettings()
     mailer = Mailer(settings)
     try:
-        while True:
+        while ctx.running:
             try:
                 sent = await send_due(ctx, settings, mailer)
             except asyncio.CancelledError:
@@ -115,7 +115,7 @@ async def send_mails(ctx: WorkerContext) -> None:
                 await mailer.close()
                 sent = 0
             if sent == 0:
-                await asyncio.sleep(0.5)
+                await ctx.idle(0.5)
     finally:
         await mailer.close()
 

@@ -87,6 +87,8 @@ class ServiceProcess:
         self.server: _QuietServer | None = None
         self._server_task: asyncio.Task[None] | None = None
         self._periodic_tasks: list[asyncio.Task[None]] = []
+        self._workers: list[asyncio.Task[None]] = []
+        self._workers_context: WorkerContext | None = None
         self._clock_moved: list[asyncio.Event] = []
         """One per periodic routine: set when the virtual clock moved, so time-driven work is looked at now."""
         self.subscribers: dict[str, RabbitSubscriber] = {}
@@ -127,9 +129,9 @@ class ServiceProcess:
         await self.broker.start()
         for periodic in self.service.periodic:
             self._periodic_tasks.append(asyncio.create_task(self._run_periodic(periodic), name=periodic.name))
-        context = WorkerContext(self.pool, self.campaign, self.service.name, self.relay.notify)
+        self._workers_context = WorkerContext(self.pool, self.campaign, self.service.name, self.relay.notify)
         for worker in self.service.workers:
-            self._periodic_tasks.append(asyncio.create_task(worker(context), name=worker.__name__))
+            self._workers.append(asyncio.create_task(worker(self._workers_context), name=worker.__name__))
         await self._start_health()
         log.info(
             "service_started",
@@ -375,8 +377,16 @@ class ServiceProcess:
         log.info("service_stopping")
         for task in self._periodic_tasks:
             task.cancel()
+        if self._workers_context is not None:
+            self._workers_context.stopping.set()  # each finishes its round: what the outside took gets recorded
         if self.broker is not None:
             await self.broker.stop()  # drains in-flight handlers up to graceful_timeout
+        if self._workers:
+            _, busy = await asyncio.wait(self._workers, timeout=self.settings.graceful_timeout)
+            for task in busy:
+                log.warning("worker_cancelled_after_grace", worker=task.get_name())
+                task.cancel()
+            await asyncio.gather(*self._workers, return_exceptions=True)
         if self.relay is not None:
             await self.relay.stop()
         if self.server is not None:

@@ -5,6 +5,8 @@ Nothing here knows the broker: handlers, routines and workers see a transaction,
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -86,12 +88,27 @@ class Periodic:
 
 @dataclass(frozen=True)
 class WorkerContext:
-    """What a long-running worker gets: the pool, the campaign, and a way to wake the outbox relay."""
+    """What a long-running worker gets: the pool, the campaign, a way to wake the outbox relay, and the signal
+    to stop.
+
+    A worker is not cancelled when its process stops: it is asked to, finishes the round it is in (a mail SMTP
+    accepted gets recorded) and returns; only one still busy after the grace is cancelled.
+    """
 
     pool: asyncpg.Pool
     campaign: Campaign
     service: str
     wake_relay: Callable[[], None]
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def running(self) -> bool:
+        return not self.stopping.is_set()
+
+    async def idle(self, seconds: float) -> None:
+        """Waits ``seconds`` between two rounds, or less when the process is stopping."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.stopping.wait(), seconds)
 
 
 Worker = Callable[[WorkerContext], Awaitable[None]]

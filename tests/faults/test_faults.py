@@ -1,6 +1,6 @@
-"""The short fault run: a campaign played while services are killed and the broker, the database, SMTP and
-Affelnet fail, and PostgreSQL stays stopped longer than the delivery limit once allowed; nothing may be lost,
-parked (but the poison) or done twice, and each fault must be seen to have fired.
+"""The short fault run: a campaign played while services are killed or stopped (SIGTERM) and the broker, the
+database, SMTP and Affelnet fail, and PostgreSQL stays stopped longer than the delivery limit once allowed;
+nothing may be lost, parked (but the poison) or done twice, and each fault must be seen to have fired.
 
 It brings up its own RabbitMQ and PostgreSQL (ports 5683, 15683, 5443) and services (29181–29185), so it
 disturbs neither the local stack (RabbitMQ 5672, PostgreSQL 5432) nor the end-to-end tests. Replay a run with
@@ -40,8 +40,10 @@ async def figures() -> AsyncIterator[Figures]:
 
 def test_every_planned_fault_was_injected(figures: Figures) -> None:
     kills = sum(n for kind, n in figures.faults.items() if kind.startswith("kill -9"))
+    terms = sum(n for kind, n in figures.faults.items() if kind.startswith("SIGTERM"))
 
     assert kills == PLAN.kills
+    assert terms == PLAN.terms
     assert figures.faults["RabbitMQ restart"] == PLAN.broker_restarts
     assert figures.faults["PostgreSQL restart"] == PLAN.database_restarts
     assert figures.faults["PostgreSQL outage"] == 1
@@ -82,7 +84,11 @@ def test_nothing_is_done_twice(figures: Figures) -> None:
 
 def test_no_mail_was_received_twice_whatever_its_message_id(figures: Figures) -> None:
     assert figures.effects["mails received"] > 0
-    assert figures.effects["mails received"] == figures.effects["mails received, distinct by content"], render(figures)
+    # The one exception, counted and said: a sender killed after SMTP's 250, before its record (docs/reliability).
+    window = figures.effects.get("mails resent: their sender killed after SMTP's 250, before the record", 0)
+    assert figures.effects["mails received"] == figures.effects["mails received, distinct by content"] + window, render(
+        figures
+    )
     assert not figures.mails_resent, render(figures)
 
 

@@ -66,6 +66,16 @@ class Evidence:
     infra: Infra
     mail_contents: dict[str, list[str]] = field(default_factory=dict)
     """Content digest (recipients, subject, body; no Message-ID or Date) -> Message-IDs received with it."""
+    mail_times: dict[str, list[float]] = field(default_factory=dict)
+    """Content digest -> when each copy was received (``time.monotonic()``)."""
+    sender_kills: list[float] = field(default_factory=list)
+    """When notifications was killed (``kill -9``), on the same clock."""
+
+
+RESEND_WINDOW = 10.0
+"""Seconds between a mail's first reception and a kill of its sender within which a second copy is the one window
+SMTP cannot close (accepted, then the sender killed before the record): a mailed batch is sent and recorded well
+within it (the crash points measure 65 ms median, 286 ms at most)."""
 
 
 async def check(ev: Evidence) -> Outcome:
@@ -297,7 +307,15 @@ async def _mails(ev: Evidence, f: Findings, effects: Counter[str], cancelled: se
     for mid in received.keys() - keys:
         f.add("wrong", f"mail {mid}", "received, but notifications has no record of it")
     # A mail received twice is a duplicate to its reader, under the same Message-ID or under two.
-    for ids in ev.mail_contents.values():
+    in_window: set[str] = set()
+    for content, ids in ev.mail_contents.items():
+        window = killed_after_250(sorted(ev.mail_times.get(content, ())), ev.sender_kills)
+        if len(ids) == 2 and window is not None:
+            in_window.update(ids)
+            # Counted, and said apart: the protocol's window, which the design cannot close (docs/reliability).
+            effects["mails resent: their sender killed after SMTP's 250, before the record"] += 1
+            effects[f"mail resent after a kill, {window * 1000:.0f} ms after its first copy"] += 1
+            continue
         if len(ids) > 1:
             same = "the same Message-ID" if len(set(ids)) == 1 else f"{len(set(ids))} Message-IDs"
             f.add(
@@ -307,7 +325,16 @@ async def _mails(ev: Evidence, f: Findings, effects: Counter[str], cancelled: se
             )
     effects["mails received"] = sum(received.values())
     effects["mails received, distinct by content"] = len(ev.mail_contents)
-    return {mid: n for mid, n in received.items() if n > 1}
+    return {mid: n for mid, n in received.items() if n > 1 and mid not in in_window}
+
+
+def killed_after_250(times: list[float], kills: list[float]) -> float | None:
+    """Seconds from a mail's first copy to a kill of its sender before its second copy, when the kill came within
+    ``RESEND_WINDOW``; None when no kill explains the second copy."""
+    if len(times) != 2:
+        return None
+    first, second = times
+    return next((kill - first for kill in sorted(kills) if first <= kill <= min(second, first + RESEND_WINDOW)), None)
 
 
 async def _bonuses(

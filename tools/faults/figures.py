@@ -68,6 +68,8 @@ def count_logs(log: Path) -> Counter[str]:
                     counts["bonus_attempt without an answer"] += 1
                 if '"event": "service_started"' in line:
                     counts[f"service_started {service}"] += 1
+                if '"event": "service_stopped"' in line:
+                    counts[f"service_stopped {service}"] += 1
                 if '"event": "message_retry_later"' in line:
                     # Which failure sent it to wait: e.g. ConnectionRefusedError while PostgreSQL is stopped.
                     error = line.partition('"error": "')[2].partition('"')[0] or "?"

@@ -1,5 +1,5 @@
-"""The faults of a run: kill -9 of services, RabbitMQ and PostgreSQL restarts, a PostgreSQL outage, SMTP and
-Affelnet outages.
+"""The faults of a run: kill -9 of services, services stopped by SIGTERM under load, RabbitMQ and PostgreSQL
+restarts, a PostgreSQL outage, SMTP and Affelnet outages.
 
 Faults are serialised, one at a time, so that none masks another (a database restart during an SMTP
 outage would keep the sender from trying) and a killed service is never started again while the broker
@@ -21,7 +21,7 @@ from harness.affelnet_receiver import Scripted
 from tools.faults.infra import Infra
 from tools.faults.outside import Affelnet, Mailbox
 from tools.faults.plan import Plan
-from tools.faults.processes import Services
+from tools.faults.processes import Services, Stop
 
 Fault = Callable[[], Coroutine[Any, Any, None]]
 
@@ -46,6 +46,7 @@ class Injector:
         self.note = note
         self.injected: Counter[str] = Counter()
         self.stuck: list[str] = []
+        self.stops: list[Stop] = []
         self._lock = asyncio.Lock()
         self._tasks: list[asyncio.Task[None]] = []
         self._moments: dict[str, list[Fault]] = {}
@@ -66,6 +67,7 @@ class Injector:
 
     def start_kills(self) -> None:
         self._tasks.append(asyncio.create_task(self._kills(), name="kills"))
+        self._tasks.append(asyncio.create_task(self._terms(), name="terms"))
 
     def fire(self, moment: str) -> None:
         """Starts the faults planned for ``moment`` (once: a moment fires only the first time)."""
@@ -129,6 +131,24 @@ class Injector:
                 self.injected[f"kill -9 {service}"] += 1
                 self.note(f"fault: kill -9 {service} (pid {pid}), started again")
                 await self._back_ready(f"after kill -9 of {service}", (service,))
+
+    async def _terms(self) -> None:
+        """A service asked to stop while messages flow: it drains within its grace, exits 0 and is started again;
+        what it had done is not done again (the run's duplicate checks)."""
+        for _ in range(self.plan.terms):
+            await asyncio.sleep(self.rng.uniform(0.5, 1.5) * self.plan.kill_every)
+            async with self._lock:
+                service = self.rng.choice(routing.SERVICES)
+                stop = await self.services.term(service, self.plan.term_grace)
+                self.stops.append(stop)
+                self.injected[f"SIGTERM {service}"] += 1
+                self.note(f"fault: SIGTERM {service} (pid {stop.pid}): exit {stop.code} after {stop.seconds} s")
+                if stop.killed or stop.code != 0:
+                    self.stuck.append(
+                        f"{service} asked to stop (SIGTERM): exit {stop.code} after {stop.seconds} s"
+                        + (f", killed after the {self.plan.term_grace:.0f} s grace" if stop.killed else "")
+                    )
+                await self._back_ready(f"after SIGTERM to {service}", (service,))
 
     async def _smtp_outage(self) -> None:
         if self.plan.smtp_outage <= 0:

@@ -226,6 +226,8 @@ class Mailbox(MailSink):
         self.message_ids: Counter[str] = Counter()
         self.contents: dict[str, list[str]] = defaultdict(list)
         """Content digest -> the Message-ID of each mail received with that content."""
+        self.received_at: dict[str, list[float]] = defaultdict(list)
+        """Content digest -> when (``time.monotonic()``) each mail with that content was received."""
         self._count_lock = threading.Lock()
         self._controller: Any = None
 
@@ -237,6 +239,7 @@ class Mailbox(MailSink):
         with self._count_lock:
             self.message_ids[message_id] += 1
             self.contents[content].append(message_id)
+            self.received_at[content].append(time.monotonic())
         return "250 Message accepted for delivery"
 
     async def up(self) -> None:
@@ -254,6 +257,10 @@ class Mailbox(MailSink):
     def contents_snapshot(self) -> dict[str, list[str]]:
         with self._count_lock:
             return {content: list(ids) for content, ids in self.contents.items()}
+
+    def times_snapshot(self) -> dict[str, list[float]]:
+        with self._count_lock:
+            return {content: list(times) for content, times in self.received_at.items()}
 
 
 class Affelnet(AffelnetReceiver):

@@ -17,6 +17,10 @@ class Plan:
     kills: int = 10
     kill_every: float = 60.0
     """Mean seconds between two kills."""
+    terms: int = 3
+    """Services stopped by SIGTERM while they work (as an orchestrator's rolling update does), then started."""
+    term_grace: float = 45.0
+    """Seconds a stopped service may take to drain before that counts as stuck (its own grace is 30 s per part)."""
     broker_restarts: int = 1
     database_restarts: int = 1
     broker_moments: tuple[str, ...] = ("registrations", "reports", "late wishes")
@@ -58,6 +62,7 @@ SHORT: dict[str, Any] = {
     "pupils": 200,
     "kills": 3,
     "kill_every": 10.0,
+    "terms": 2,
     "smtp_outage": 12.0,
     "affelnet_outage": 10.0,
     "affelnet_503": 20,
@@ -76,6 +81,7 @@ while most of the registrations are still to be handled."""
 OUTAGE: dict[str, Any] = {
     **SHORT,
     "kills": 0,
+    "terms": 0,
     "broker_restarts": 0,
     "database_restarts": 0,
     "smtp_outage": 0.0,

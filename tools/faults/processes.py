@@ -31,6 +31,18 @@ class Exit:
     """Seconds since the run started."""
 
 
+@dataclass(frozen=True)
+class Stop:
+    """A service asked to stop (SIGTERM): how long it took and how it ended."""
+
+    service: str
+    pid: int
+    code: int | None
+    seconds: float
+    killed: bool
+    """It did not stop within the grace and was killed."""
+
+
 class Services:
     def __init__(self, env: dict[str, str], base_port: int, log: Path, started: float) -> None:
         self.env = env
@@ -41,6 +53,8 @@ class Services:
         self.exits: list[Exit] = []
         self._busy: set[str] = set()
         self._task: asyncio.Task[None] | None = None
+        self.kills: list[tuple[str, float]] = []
+        """Each ``kill -9``: the service and when (``time.monotonic()``)."""
         self._outcomes: Counter[str] = Counter()
         """Deliveries by outcome, counted by the processes stopped or killed so far (their counters go with them)."""
 
@@ -111,12 +125,37 @@ class Services:
             proc = self.procs[service]
             # Its counters die with it: read them just before (what it counts in the last instant is missed).
             self._outcomes += await self.message_outcomes(service)
+            self.kills.append((service, time.monotonic()))
             with contextlib.suppress(ProcessLookupError):
                 os.kill(proc.pid, signal.SIGKILL)
             await proc.wait()
             await asyncio.sleep(down_for)
             await self.start(service)
             return proc.pid
+        finally:
+            self._busy.discard(service)
+
+    async def term(self, service: str, grace: float) -> Stop:
+        """SIGTERM to the service, as an orchestrator stopping it: it drains and exits; ``kill -9`` only if it
+        is still running after ``grace`` seconds. Started again at once."""
+        self._busy.add(service)
+        try:
+            proc = self.procs[service]
+            self._outcomes += await self.message_outcomes(service)
+            asked = time.monotonic()
+            with contextlib.suppress(ProcessLookupError):
+                proc.terminate()
+            killed = False
+            try:
+                await asyncio.wait_for(proc.wait(), grace)
+            except TimeoutError:
+                killed = True
+                with contextlib.suppress(ProcessLookupError):
+                    proc.kill()
+                await proc.wait()
+            seconds = round(time.monotonic() - asked, 1)
+            await self.start(service)
+            return Stop(service, proc.pid, proc.returncode, seconds, killed)
         finally:
             self._busy.discard(service)
 

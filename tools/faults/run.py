@@ -237,6 +237,8 @@ class Run:
             self.affelnet,
             self.infra,
             self.mailbox.contents_snapshot() if by_content else {},
+            self.mailbox.times_snapshot(),
+            [at for service, at in self.services.kills if service == "notifications"],
         )
         outcome = await check(evidence)
         logs = await asyncio.to_thread(count_logs, self.infra.log)
@@ -327,8 +329,17 @@ class Run:
             ),
         }
         for service in routing.SERVICES:
-            again = max(0, logs[f"service_started {service}"] - 1)
-            seen[f"kill -9 {service}"] = (again, f"{service} started again {again} times (its log)")
+            stopped = logs[f"service_stopped {service}"]
+            # Started again after a kill: the starts its log shows, less the first and those after a clean stop.
+            again = max(0, logs[f"service_started {service}"] - 1 - stopped)
+            seen[f"kill -9 {service}"] = (again, f"{service} started again {again} times without stopping (its log)")
+            stops = [s for s in self.faults.stops if s.service == service]
+            seen[f"SIGTERM {service}"] = (
+                stopped,
+                f"{service} drained and stopped {stopped} times (its log: service_stopped); exit "
+                f"{', '.join(str(s.code) for s in stops) or '-'} after "
+                f"{', '.join(f'{s.seconds} s' for s in stops) or '-'}",
+            )
         result = {}
         for kind in self.faults.injected:
             n, evidence = seen.get(kind, (0, "no evidence gathered for this kind"))
