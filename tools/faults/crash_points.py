@@ -326,8 +326,7 @@ class CrashRun:
             await r.infra.down()
             _free(plan)
             await r.infra.fresh()
-            await r.mailbox.up()
-            await r.affelnet.up()
+            await r.outside_up()
             await self.services.start_all()
             not_ready = await self.services.wait_ready(120 * plan.patience)
             if not_ready:
@@ -342,8 +341,7 @@ class CrashRun:
                 with contextlib.suppress(Exception):
                     await closing()
             await self.services.stop_all()
-            await r.mailbox.down()
-            await r.affelnet.down()
+            await r.outside_down()
             await r.infra.down()
             lock.close()
 

@@ -46,6 +46,8 @@ class Figures:
     timeline: list[str] = field(default_factory=list)
     fired: dict[str, str] = field(default_factory=dict)
     """Per fault kind, the evidence that it fired (what the services or the outside saw), or "NOT SEEN"."""
+    scripted: dict[str, int] = field(default_factory=dict)
+    """Answers scripted at a stand-in (Affelnet's 503s): they exercise the senders, they are not faults."""
 
     @property
     def passed(self) -> bool:
@@ -93,6 +95,8 @@ def render(figures: Figures, findings_shown: int = 15) -> str:
             f"fault {kind}: injected {figures.faults.get(kind, 0)}, fired: {evidence}"
             for kind, evidence in figures.fired.items()
         ),
+        "answers scripted at a stand-in (not faults): "
+        + (", ".join(f"{kind} {n}" for kind, n in figures.scripted.items()) or "none"),
         "redeliveries seen: " + ", ".join(f"{kind} {n}" for kind, n in figures.redelivered.items()),
         "effects: " + ", ".join(f"{kind} {n}" for kind, n in figures.effects.items()),
     ]

@@ -1,5 +1,9 @@
 """The faults of a run: kill -9 of services, services stopped by SIGTERM under load, RabbitMQ and PostgreSQL
-restarts, a PostgreSQL outage, SMTP and Affelnet outages.
+restarts, a PostgreSQL outage, SMTP and Affelnet outages, a slow link to SMTP, and Affelnet's answers lost on
+the network after it applied the bonus (the sender's time-out).
+
+Affelnet's 503 answers after its outage are scripted at the stand-in: they exercise how the sender reads an
+answer and are reported apart (``scripted``), never as faults.
 
 Faults are serialised, one at a time, so that none masks another (a database restart during an SMTP
 outage would keep the sender from trying) and a killed service is never started again while the broker
@@ -12,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
@@ -19,9 +24,10 @@ from typing import Any
 from contracts import routing
 from harness.affelnet_receiver import Scripted
 from tools.faults.infra import Infra
-from tools.faults.outside import Affelnet, Mailbox
+from tools.faults.outside import Affelnet, Mailbox, until
 from tools.faults.plan import Plan
 from tools.faults.processes import Services, Stop
+from tools.faults.wire import Wire
 
 Fault = Callable[[], Coroutine[Any, Any, None]]
 
@@ -36,6 +42,8 @@ class Injector:
         mailbox: Mailbox,
         affelnet: Affelnet,
         note: Callable[[str], None],
+        smtp_wire: Wire,
+        affelnet_wire: Wire,
     ) -> None:
         self.plan = plan
         self.rng = rng
@@ -44,9 +52,15 @@ class Injector:
         self.mailbox = mailbox
         self.affelnet = affelnet
         self.note = note
+        self.smtp_wire = smtp_wire
+        self.affelnet_wire = affelnet_wire
         self.injected: Counter[str] = Counter()
+        self.scripted: Counter[str] = Counter()
+        """Answers scripted at a stand-in: exercised, not faults."""
         self.stuck: list[str] = []
         self.stops: list[Stop] = []
+        self.slow_smtp: list[tuple[float, float]] = []
+        """When the link to SMTP was slow (``time.monotonic()``)."""
         self._lock = asyncio.Lock()
         self._tasks: list[asyncio.Task[None]] = []
         self._moments: dict[str, list[Fault]] = {}
@@ -58,8 +72,11 @@ class Injector:
             self._moments.setdefault(plan.db_outage_moment, []).append(self._database_outage)
         # While convocations are being sent, so that the outage refuses some.
         self._moments.setdefault("bookings", []).append(self._smtp_outage)
+        # Once the outage is over, while convocations are still being sent.
+        self._moments.setdefault("bookings", []).append(self._smtp_slow)
         # As the reports come in, with the final opinions that make bonuses due.
         self._moments.setdefault("report phase", []).append(self._affelnet_outage)
+        self._moments.setdefault("reports", []).append(self._affelnet_answers_lost)
 
     @property
     def busy(self) -> bool:
@@ -154,10 +171,12 @@ class Injector:
         if self.plan.smtp_outage <= 0:
             return
         async with self._lock:
+            await self.smtp_wire.down()
             await self.mailbox.down()
             self.note(f"fault: SMTP server down for {self.plan.smtp_outage:.0f} s")
             await asyncio.sleep(self.plan.smtp_outage)
             await self.mailbox.up()
+            await self.smtp_wire.up()
             self.injected["SMTP outage"] += 1
             self.note("fault: SMTP server back")
 
@@ -165,12 +184,41 @@ class Injector:
         if self.plan.affelnet_outage <= 0 and self.plan.affelnet_503 <= 0:
             return
         async with self._lock:
+            await self.affelnet_wire.down()
             await self.affelnet.down()
             self.note(f"fault: Affelnet down for {self.plan.affelnet_outage:.0f} s")
             await asyncio.sleep(self.plan.affelnet_outage)
             await self.affelnet.up()
+            await self.affelnet_wire.up()
             self.affelnet.answer("*", *[Scripted(503)] * self.plan.affelnet_503)
             self.injected["Affelnet outage"] += 1
-            if self.plan.affelnet_503:  # one episode; the 503 answers it gave are its evidence
-                self.injected["Affelnet 503 episode"] += 1
-            self.note(f"fault: Affelnet back, answering its next {self.plan.affelnet_503} posts 503")
+            self.scripted["Affelnet answers 503 after its outage"] += self.plan.affelnet_503
+            self.note(f"fault: Affelnet back (its next {self.plan.affelnet_503} posts answered 503, scripted)")
+
+    async def _smtp_slow(self) -> None:
+        """The link to SMTP holds every chunk back: sending goes on, slowly; nothing is sent twice."""
+        if self.plan.smtp_slow <= 0:
+            return
+        async with self._lock:
+            self.smtp_wire.delay = self.plan.smtp_delay
+            began = time.monotonic()
+            self.note(f"fault: SMTP link slow ({self.plan.smtp_delay:.1f} s per chunk) for {self.plan.smtp_slow:.0f} s")
+            await asyncio.sleep(self.plan.smtp_slow)
+            self.smtp_wire.delay = 0.0
+            self.slow_smtp.append((began, time.monotonic()))
+            self.injected["SMTP slow"] += 1
+            self.note(f"fault: SMTP link normal again ({self.smtp_wire.delayed} chunks held back)")
+
+    async def _affelnet_answers_lost(self) -> None:
+        """Affelnet applies the next posts, but their answers are lost on the network: each sender times out and
+        posts again under the same Idempotency-Key; Affelnet's 409 then counts as delivered, once."""
+        if self.plan.affelnet_swallowed <= 0:
+            return
+        async with self._lock:
+            self.affelnet_wire.swallow_next = self.plan.affelnet_swallowed
+            self.injected["Affelnet answers lost"] += 1
+            self.note(f"fault: the answers to the next {self.plan.affelnet_swallowed} Affelnet posts get lost")
+        # Not under the lock: the posts come as final opinions and confirmations do, while other faults go on.
+        await until(lambda: self.affelnet_wire.swallow_next == 0, 300 * self.plan.patience)
+        self.affelnet_wire.swallow_next = 0
+        self.note(f"fault: Affelnet answers lost: {self.affelnet_wire.swallowed}")

@@ -36,9 +36,14 @@ class Plan:
     db_outage_moment: str = "registrations"
     """When it starts: a moment of ``database_moments`` (here 40 % of the registrations published)."""
     smtp_outage: float = 60.0
-    affelnet_outage: float = 45.0
+    affelnet_outage: float = 120.0
     affelnet_503: int = 200
     """Posts Affelnet answers 503 once it is back."""
+    affelnet_swallowed: int = 20
+    """Bonus posts whose answer the network loses after Affelnet applied them (the sender's time-out)."""
+    smtp_slow: float = 60.0
+    """Seconds the link to SMTP is slow (each chunk held ``smtp_delay`` seconds), while convocations are sent."""
+    smtp_delay: float = 0.2
     resend: float = 0.05
     """Share of the commands a portal publishes twice (same ``command_id``)."""
     seed: int | None = None
@@ -53,6 +58,15 @@ class Plan:
     patience: float = 1.0
     """Multiplies every deadline (a slower machine needs more)."""
 
+    @property
+    def smtp_wire_port(self) -> int:
+        """Where the services reach SMTP: the run's network relay (``tools.faults.wire``) in front of it."""
+        return self.smtp_port + 1
+
+    @property
+    def affelnet_wire_port(self) -> int:
+        return self.affelnet_port + 1
+
     def deadline(self, items: int) -> float:
         """Seconds a phase of ``items`` messages may take before what is missing counts as lost."""
         return self.patience * (600 + 0.25 * items)
@@ -66,6 +80,8 @@ SHORT: dict[str, Any] = {
     "smtp_outage": 12.0,
     "affelnet_outage": 10.0,
     "affelnet_503": 20,
+    "affelnet_swallowed": 5,
+    "smtp_slow": 15.0,
     "broker_down": 2.0,
     "database_down": 2.0,
     "broker_moments": ("reports", "registrations", "late wishes"),
@@ -87,6 +103,8 @@ OUTAGE: dict[str, Any] = {
     "smtp_outage": 0.0,
     "affelnet_outage": 0.0,
     "affelnet_503": 0,
+    "affelnet_swallowed": 0,
+    "smtp_slow": 0.0,
     "db_outage_seconds": 600.0,
 }
 """``make faults-outage``: the short campaign with one 10-minute PostgreSQL outage and no other fault, so that what

@@ -32,6 +32,7 @@ from tools.faults.injector import Injector
 from tools.faults.outside import Affelnet, Mailbox, Observer, Portal, until
 from tools.faults.plan import Plan
 from tools.faults.processes import Services
+from tools.faults.wire import Wire
 
 AFFELNET_TOKEN = "faults-affelnet-token"
 WORK_QUEUES = [name for spec in routing.QUEUES for name in (spec.name, *spec.retries)]
@@ -54,8 +55,8 @@ class Run:
             "PASSPRO_CLOCK": s.START,
             "PASSPRO_DATABASE_URL": self.infra.services_database_url,
             "PASSPRO_SMTP_HOST": "127.0.0.1",
-            "PASSPRO_SMTP_PORT": str(plan.smtp_port),
-            "PASSPRO_AFFELNET_URL": f"http://127.0.0.1:{plan.affelnet_port}",
+            "PASSPRO_SMTP_PORT": str(plan.smtp_wire_port),
+            "PASSPRO_AFFELNET_URL": f"http://127.0.0.1:{plan.affelnet_wire_port}",
             "PASSPRO_AFFELNET_TOKEN": AFFELNET_TOKEN,
         }
         self.services = Services(env, plan.health_port, self.infra.log, self.started)
@@ -63,12 +64,38 @@ class Run:
         self.observer = Observer(self.infra.amqp_url("portal"))
         self.mailbox = Mailbox(plan.smtp_port)
         self.affelnet = Affelnet(AFFELNET_TOKEN, plan.affelnet_port)
-        self.faults = Injector(plan, self.rng, self.infra, self.services, self.mailbox, self.affelnet, self.note)
+        # The services reach SMTP and Affelnet through the run's network, which the injector can spoil.
+        self.smtp_wire = Wire(plan.smtp_wire_port, plan.smtp_port)
+        self.affelnet_wire = Wire(plan.affelnet_wire_port, plan.affelnet_port)
+        self.faults = Injector(
+            plan,
+            self.rng,
+            self.infra,
+            self.services,
+            self.mailbox,
+            self.affelnet,
+            self.note,
+            self.smtp_wire,
+            self.affelnet_wire,
+        )
         self.timeline: list[str] = []
         self.sent: dict[str, s.Command] = {}
         self.resent = 0
         self.reports: list[s.Report] = []
         self.unreported: list[str] = []
+
+    async def outside_up(self) -> None:
+        """The SMTP server, the Affelnet stand-in, and the network relays in front of them."""
+        await self.mailbox.up()
+        await self.affelnet.up()
+        await self.smtp_wire.up()
+        await self.affelnet_wire.up()
+
+    async def outside_down(self) -> None:
+        await self.smtp_wire.down()
+        await self.affelnet_wire.down()
+        await self.mailbox.down()
+        await self.affelnet.down()
 
     def note(self, text: str) -> None:
         line = f"[faults {time.monotonic() - self.started:7.1f}s] {text}"
@@ -270,6 +297,7 @@ class Run:
             republished_unconfirmed=self.portal.unconfirmed,
             events=len(self.observer.events),
             faults=dict(sorted(self.faults.injected.items())),
+            scripted=dict(self.faults.scripted),
             lost=len(f.lost),
             duplicated=len(f.duplicated),
             wrong=len(wrong),
@@ -323,9 +351,15 @@ class Run:
                 logs["bonus_attempt without an answer"],
                 f"bonus posts without an answer {logs['bonus_attempt without an answer']}",
             ),
-            "Affelnet 503 episode": (
-                outcome.affelnet_retries.get("503", 0),
-                f"posts answered 503 {outcome.affelnet_retries.get('503', 0)}",
+            "SMTP slow": (
+                self.smtp_wire.delayed,
+                f"chunks held back on the link {self.smtp_wire.delayed}, mails received meanwhile "
+                f"{self._received_while_slow()}",
+            ),
+            "Affelnet answers lost": (
+                self.affelnet_wire.swallowed,
+                f"answers Affelnet gave that never reached the sender {self.affelnet_wire.swallowed}, posts "
+                f"answered 409 (already applied) {outcome.affelnet_retries.get('409', 0)}",
             ),
         }
         for service in routing.SERVICES:
@@ -346,6 +380,15 @@ class Run:
             result[kind] = evidence if n > 0 else f"NOT SEEN ({evidence})"
         return result
 
+    def _received_while_slow(self) -> int:
+        windows = self.faults.slow_smtp
+        return sum(
+            1
+            for times in self.mailbox.times_snapshot().values()
+            for at in times
+            if any(began <= at <= ended for began, ended in windows)
+        )
+
 
 def _free(plan: Plan) -> None:
     """Every port of the run is free: another engineer's stack on one of them would be killed or mixed in."""
@@ -356,6 +399,8 @@ def _free(plan: Plan) -> None:
         plan.pg_port,
         plan.smtp_port,
         plan.affelnet_port,
+        plan.smtp_wire_port,
+        plan.affelnet_wire_port,
         *(plan.health_port + i for i in range(len(routing.SERVICES))),
     ]
     taken = []
@@ -390,8 +435,7 @@ async def run(plan: Plan, say: Callable[[str], None] = print) -> Figures:
         await r.infra.down()
         _free(plan)
         await r.infra.fresh()
-        await r.mailbox.up()
-        await r.affelnet.up()
+        await r.outside_up()
         await r.services.start_all()
         not_ready = await r.services.wait_ready(120 * plan.patience)
         if not_ready:
@@ -405,8 +449,7 @@ async def run(plan: Plan, say: Callable[[str], None] = print) -> Figures:
             with contextlib.suppress(Exception):  # the broker may be the thing that failed
                 await closing()
         await r.services.stop_all()
-        await r.mailbox.down()
-        await r.affelnet.down()
+        await r.outside_down()
         await r.infra.down()
         lock.close()
     report = plan.var / "report" / "faults.json"
