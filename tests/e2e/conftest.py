@@ -5,7 +5,10 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
+from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,21 +18,58 @@ from harness.mail_sink import MailSink
 from harness.mail_sink import start as start_sink
 from harness.portal import PortalClient
 from tests.conftest import PORTAL_URL
-from tests.stack import ServiceStack, reset_state
+from tests.stack import LOGS, ServiceStack, infrastructure_logs, log_size, reset_state
 
 CAMPAIGN = "2013"
 START = "2013-02-01T08:00:00+01:00"
-"""The run starts before registrations open; tests move the virtual clock forward only."""
+"""Each file's campaign starts before registrations open; its tests move the virtual clock forward only."""
 OPEN = "2013-02-11T08:00:00+01:00"
-
 
 AFFELNET_PORT = 18090
 AFFELNET_TOKEN = "test-affelnet-token"
+SMTP_PORT = 18025
+OPERATORS_MAILBOX = "saio-passpro@ac-creteil.fr"
+
+
+@dataclass
+class Session:
+    """What the whole session did across the files' own campaigns, for the scans that look at all of it.
+
+    Each file plays a campaign of its own (its own stack, clock, SMTP server and Affelnet): no file depends on
+    another having run first. The personal-data scans still look at everything the session sent and wrote.
+    """
+
+    log_starts: dict[str, int]
+    """Size of each log of ``var/log/tests`` when the session started: the session's lines come after."""
+    infrastructure_log_starts: dict[str, int]
+    sent: list[tuple[str, dict[str, Any] | bytes]] = field(default_factory=list)
+    """Every command the files' portals published."""
+    mails: list[EmailMessage] = field(default_factory=list)
+    """Every mail the files' SMTP servers received."""
+
+    def logs(self) -> dict[str, str]:
+        """The session's lines of every log the test stacks wrote, by file name."""
+        return {path.name: tail(path, self.log_starts.get(path.name, 0)) for path in sorted(LOGS.glob("*.log"))}
+
+
+def tail(path: Path, start: int) -> str:
+    with path.open("rb") as log:
+        log.seek(start)
+        return log.read().decode("utf-8", "replace")
 
 
 @pytest.fixture(scope="session")
+def session() -> Session:
+    LOGS.mkdir(parents=True, exist_ok=True)
+    return Session(
+        log_starts={path.name: log_size(path) for path in LOGS.glob("*.log")},
+        infrastructure_log_starts={name: log_size(path) for name, path in infrastructure_logs().items()},
+    )
+
+
+@pytest.fixture(scope="module")
 async def affelnet() -> AsyncIterator[AffelnetReceiver]:
-    """The real local HTTP server standing in for Affelnet during the run."""
+    """The real local HTTP server standing in for Affelnet during the file."""
     receiver = AffelnetReceiver(AFFELNET_TOKEN)
     server, task = await serve(receiver, AFFELNET_PORT)
     yield receiver
@@ -37,12 +77,8 @@ async def affelnet() -> AsyncIterator[AffelnetReceiver]:
     await task
 
 
-SMTP_PORT = 18025
-OPERATORS_MAILBOX = "saio-passpro@ac-creteil.fr"
-
-
 class SmtpServer:
-    """The real SMTP server of the run (aiosmtpd); tests can take it down and bring it back."""
+    """The real SMTP server of the file (aiosmtpd); tests can take it down and bring it back."""
 
     def __init__(self) -> None:
         self.sink = MailSink()
@@ -55,16 +91,18 @@ class SmtpServer:
         self.controller = start_sink(self.sink, SMTP_PORT)
 
 
-@pytest.fixture(scope="session")
-def smtp() -> Iterator[SmtpServer]:
+@pytest.fixture(scope="module")
+def smtp(session: Session) -> Iterator[SmtpServer]:
     server = SmtpServer()
     yield server
-    server.down()
+    session.mails += server.sink.received()
+    with contextlib.suppress(Exception):  # already down when a test left it so
+        server.down()
 
 
 @contextlib.asynccontextmanager
 async def fresh_stack(clock: str) -> AsyncIterator[ServiceStack]:
-    """A fresh campaign on the test vhost and database, the five services on ``clock``, talking to the run's
+    """A fresh campaign on the test vhost and database, the five services on ``clock``, talking to the file's
     Affelnet receiver and SMTP server; stopped on leaving."""
     await reset_state()
     services = ServiceStack(
@@ -84,16 +122,18 @@ async def fresh_stack(clock: str) -> AsyncIterator[ServiceStack]:
         services.stop_all()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def stack(affelnet: AffelnetReceiver, smtp: SmtpServer) -> AsyncIterator[ServiceStack]:
+    """The file's own campaign: emptied schemas and queues, the five services on a clock at ``START``."""
     async with fresh_stack(START) as services:
         yield services
 
 
-@pytest.fixture(scope="session")
-async def portal(stack: ServiceStack) -> AsyncIterator[PortalClient]:
+@pytest.fixture(scope="module")
+async def portal(stack: ServiceStack, session: Session) -> AsyncIterator[PortalClient]:
     async with PortalClient(PORTAL_URL) as client:
         yield client
+        session.sent += client.sent
 
 
 class Clock:
@@ -119,7 +159,7 @@ class Clock:
         self.at = target
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def clock(portal: PortalClient) -> Clock:
     return Clock(portal)
 

@@ -1,9 +1,10 @@
-"""A small campaign an e2e file plays itself when it runs alone: the session's campaign is then empty.
+"""A small campaign an e2e file plays on its own stack before it checks a campaign's figures, purges it or
+scans its logs.
 
 One pupil of 0930122C registered in animal production (R2–R8), booked at a reception school (R13–R18),
 convoked (R19), reported on (R21, R24), recapped (R26), the wish confirmed (R27–R28) and the bonus
-delivered to Affelnet (R29–R30): every service has its part, so the files that check a campaign's
-figures, purge it or scan its logs have something to work on without depending on another file's data.
+delivered to Affelnet (R29–R30): every service has its part, so those files have something to work on
+without depending on another file's data.
 """
 
 from __future__ import annotations
@@ -31,13 +32,11 @@ def registrations_open(clock: Clock) -> bool:
 async def play_one_pupil(portal: PortalClient, clock: Clock, *, bonus: bool = True) -> str:
     """Plays one pupil from registration to the recap sheet (and the bonus); returns the pupil's INE.
 
-    The session's clock only moves forward: this needs registrations still open, which they are when the
-    file runs alone (the clock starts at the opening).
+    The file's clock only moves forward: this needs registrations still open, so a file plays it first.
     """
     await clock.at_least(OPEN)
     assert registrations_open(clock), (
-        "registrations are closed on this session's clock and nothing was played: run this file alone, "
-        "or with the files before it (`pytest tests/e2e`)"
+        "registrations are closed on this file's clock: play the pupil before moving the clock past 29 March"
     )
     start = (clock.at + timedelta(days=6)).replace(hour=10, minute=0, second=0, microsecond=0)
     declared = await answer_of(

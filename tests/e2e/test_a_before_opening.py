@@ -1,4 +1,5 @@
-"""R6: before the campaign opens, registrations are refused, naming the window (runs first: time only moves on)."""
+"""R6: before the campaign opens, registrations are refused, naming the window (the file's campaign starts on
+1 February, before the opening)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
 """Operators' queues and parked messages on the real stack: listed without personal data, replayed once, purged.
 
-Runs right after test_a_before_opening (name order); it moves the clock to the opening only where a
-registration must be accepted.
+On a campaign of its own; it moves the clock to the opening only where a registration must be accepted.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 ``PASSPRO_FUZZ_COMMANDS`` hostile commands (2,000 by default, ``make fuzz`` sends 10,000) over every command
 routing key, drawn from ``PASSPRO_FUZZ_SEED``, interleaved with registrations and withdrawals of fresh
 pupils, some of them published twice. Checked from the outside only: the answers on ``passpro.events``, the
-service processes, their logs, their metrics and the parking queues. Runs once registrations are open and
-never moves the clock past the opening (later files depend on it).
+service processes, their logs, their metrics and the parking queues. Runs on a campaign of its own, once
+registrations are open.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """A pupil's domains planned together, end to end (R13, R15–R19): seats on one day only, morning and afternoon
 in a first domain, the morning only in a second.
 
-Each scenario has its own pair of domains, used before this file by no other; what it leaves free it cancels,
-and a pupil left waiting is withdrawn, so later files find these domains as they expect.
+Each scenario has its own pair of domains in the file's own campaign; what it leaves free it cancels, and a
+pupil left waiting is withdrawn, so the next scenario finds the domains as it expects.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """R14, R15, R18: a reception school cancels slots it declared; their pupils are booked again or wait.
 
-Runs early (name order) while registrations are open, and works in the domain traitement-surface
-through the school 0931649M, whose slots no other file declares; run alone it needs nothing else.
+Works on a campaign of its own while registrations are open, in the domain traitement-surface through the
+school 0931649M.
 """
 
 from __future__ import annotations

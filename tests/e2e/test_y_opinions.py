@@ -1,6 +1,6 @@
 """opinions end to end: reports through passpro.commands, final opinions and overdue reports read from events.
 
-Runs after the scheduling tests: each test moves the virtual clock past its own interview.
+On a campaign of its own: each test moves the virtual clock past its own interview.
 """
 
 from __future__ import annotations

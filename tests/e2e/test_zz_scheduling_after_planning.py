@@ -1,10 +1,8 @@
 """R14, R15, R17, R21 at the end of the campaign: planning closes after 3 April, new interviews after 12 April,
 and pupils still waiting raise the alarm from 9 April (3 days before the last booking day) on.
 
-Runs after the files that need earlier days (name order: the clock only moves forward) and before the
-purge. Its pupil was registered in time by test_scheduling_slot_cancellation; run alone, this file
-registers it itself (an identical registration after the deadline is an accepted no-op, R9). Nobody
-declares slots in ébénisterie: its pupils wait, and are the alarm's.
+On a campaign of its own: its pupil is registered on the opening day, then the clock moves to the end of the
+campaign. Nobody declares slots in ébénisterie: its pupils wait, and are the alarm's.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Once the campaign is over, operators delete its personal data from every service (pupils are minors).
 
-Runs after the campaign files (name order): it moves the clock past the campaign's last day.
+On a small campaign of its own, played first; it moves the clock past the campaign's last day.
 """
 
 from __future__ import annotations
@@ -49,9 +49,8 @@ async def _rows(table: str) -> int:
 
 @pytest.fixture(scope="module")
 async def campaign_played(portal: PortalClient, clock: Clock) -> None:
-    """The campaign the session played, or a small one played here first when this file runs alone."""
-    if not await _rows("enrollment.candidacies"):
-        await play_one_pupil(portal, clock)
+    """A small campaign of the file's own, played first: every service holds a pupil's data to purge."""
+    await play_one_pupil(portal, clock)
 
 
 async def test_a_portal_cannot_purge_a_campaign(

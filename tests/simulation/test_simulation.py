@@ -58,7 +58,7 @@ class Run:
         return next(int(row["valeur"]) for row in self.csv("chiffres_cles") if row["indicateur"] == key)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def run(stack: ServiceStack, mail_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Run:
     scenario = generate(CAMPAIGN, seed=150, pupils=150, origin_schools=8)
     out = tmp_path_factory.mktemp("report")
