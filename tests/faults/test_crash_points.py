@@ -86,7 +86,8 @@ def test_the_mails_accepted_before_the_crash_are_sent_again_once_and_only_they(r
 
     assert len(unmarked) >= 1, result.table()
     assert result.mails_twice == unmarked, result.table()
-    assert result.resent_identical == len(unmarked), result.table()
+    # Each copy went again as it went first, or updated by a withdrawal that came in between.
+    assert result.resent_identical + result.resent_updated == len(unmarked), result.table()
     assert result.crashed_window_s and result.window_ms, result.table()
 
 

@@ -181,10 +181,13 @@ class CountingObserver(Observer):
         super().__init__(url)
         self.deliveries: Counter[str] = Counter()
         self.key_of: dict[str, str] = {}
+        self.arrived_at: dict[str, float] = {}
+        """When each event first arrived (``time.time()``, the SMTP server's clock)."""
 
     async def _on_event(self, message: AbstractIncomingMessage) -> None:
         event_id = str(json.loads(message.body).get("event_id"))
         self.deliveries[event_id] += 1
+        self.arrived_at.setdefault(event_id, time.time())
         self.key_of[event_id] = message.routing_key or ""
         await super()._on_event(message)
 
@@ -211,6 +214,9 @@ class CrashFigures:
     mails_twice: set[str]
     resent_identical: int
     """Of the Message-IDs received twice, those whose two copies had the very same content."""
+    resent_updated: int
+    """Those whose second copy differs because the pupil's candidacies changed between the two (a withdrawal):
+    the copy sent again after the lease is built from what is true then."""
     shared_contents: list[list[str]]
     """Message-IDs that came with the very same content (recipients, subject, every part): two mails, one text."""
     events_twice: dict[str, int]
@@ -248,7 +254,8 @@ class CrashFigures:
             )
         out.append(
             f"mails received twice under their Message-ID: {len(self.mails_twice)}, of which with the very "
-            f"same content (recipients, subject, every part) {self.resent_identical}; contents received under "
+            f"same content (recipients, subject, every part) {self.resent_identical}, updated in between (the "
+            f"pupil's candidacies changed before the copy went again) {self.resent_updated}; contents received under "
             f"several Message-IDs: {len(self.shared_contents)}"
         )
         out += [f"same content under several Message-IDs: {' '.join(ids)}" for ids in self.shared_contents]
@@ -410,6 +417,7 @@ class CrashRun:
             rows,
             mails_twice,
             sum(1 for mid in mails_twice if len(set(sink.contents_of[mid])) == 1),
+            sum(1 for mid in mails_twice if len(set(sink.contents_of[mid])) > 1 and self._changed_between(mid)),
             [sorted(ids) for ids in sink.ids_of.values() if len(ids) > 1],
             dict(twice),
             set(observer.events),
@@ -417,6 +425,23 @@ class CrashRun:
             redeliveries,
             window,
             crashed,
+        )
+
+    def _changed_between(self, mid: str) -> bool:
+        """Whether an enrollment event about the convocation's pupil arrived between its two copies."""
+        times = sorted(self.sink.accepted_at.get(mid, []))
+        interview = mid.strip("<>").partition("@")[0].partition(".")[2]
+        booked = [
+            e for e in self.observer.by_key.get("scheduling.interview_booked", ()) if e["interview_id"] == interview
+        ]
+        if len(times) < 2 or not booked:
+            return False
+        ine = booked[0]["ine"]
+        return any(
+            times[0] <= self.observer.arrived_at.get(str(e["event_id"]), 0.0) <= times[1]
+            for key in ("enrollment.candidacy_withdrawn", "enrollment.candidacy_registered")
+            for e in self.observer.by_key.get(key, ())
+            if e.get("ine") == ine
         )
 
 
