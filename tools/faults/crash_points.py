@@ -296,7 +296,9 @@ class CrashRun:
         r.services = self.services = CrashServices(
             r.services.env, plan.health_port, r.infra.log, r.started, armed, self._on_crash
         )
-        r.faults = OnlyCrashes(plan, r.rng, r.infra, self.services, r.mailbox, r.affelnet, r.note)
+        r.faults = OnlyCrashes(
+            plan, r.rng, r.infra, self.services, r.mailbox, r.affelnet, r.note, r.smtp_wire, r.affelnet_wire
+        )
         self.r = r
 
     async def _on_crash(self, crash: Crash) -> None:
