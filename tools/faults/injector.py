@@ -74,9 +74,10 @@ class Injector:
         self._moments.setdefault("bookings", []).append(self._smtp_outage)
         # Once the outage is over, while convocations are still being sent.
         self._moments.setdefault("bookings", []).append(self._smtp_slow)
-        # As the reports come in, with the final opinions that make bonuses due.
-        self._moments.setdefault("report phase", []).append(self._affelnet_outage)
-        self._moments.setdefault("reports", []).append(self._affelnet_answers_lost)
+        # The first bonuses, made due by the first reports' final opinions, have their answers lost; then, half the
+        # reports in, Affelnet goes down while bonuses flow.
+        self._moments.setdefault("report phase", []).append(self._affelnet_answers_lost)
+        self._moments.setdefault("reports", []).append(self._affelnet_outage)
 
     @property
     def busy(self) -> bool:
