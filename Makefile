@@ -62,9 +62,10 @@ unit: install
 test: install lint
 	$(PY) -m deploy.local infra-up
 	$(PY) -m pytest -q -p no:cacheprovider tests --ignore=tests/cluster --ignore=tests/faults --ignore=tests/simulation \
-		--ignore=tests/service/runtime/test_transient_retry.py --ignore=tests/service/runtime/test_delivery_limit.py
+		--ignore=tests/service/runtime/test_transient_retry.py --ignore=tests/service/runtime/test_delivery_limit.py \
+		--ignore=tests/service/runtime/test_not_yet.py
 	$(PY) -m pytest -q -p no:cacheprovider tests/service/runtime/test_transient_retry.py \
-		tests/service/runtime/test_delivery_limit.py
+		tests/service/runtime/test_delivery_limit.py tests/service/runtime/test_not_yet.py
 	$(PY) -m pytest -q -p no:cacheprovider tests/simulation
 	$(PY) -m pytest -q -p no:cacheprovider tests/faults
 	$(PY) -m pytest -q -p no:cacheprovider tests/cluster

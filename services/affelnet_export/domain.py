@@ -27,6 +27,7 @@ class UnknownFormationError(ExportError):
 
 class UnknownCandidacyError(ExportError):
     reason = "unknown_candidacy"
+    maybe_not_yet = True  # learnt from another service's events
 
 
 class UnauthorizedError(ExportError):

@@ -60,6 +60,7 @@ class OpinionsError(Refused):
 
 class UnknownInterviewError(OpinionsError):
     reason = "unknown_interview"
+    maybe_not_yet = True  # learnt from another service's events
 
 
 class UnauthorizedError(OpinionsError):

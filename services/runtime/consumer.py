@@ -10,6 +10,7 @@ delivery limit.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import hashlib
 import json
@@ -39,6 +40,15 @@ from services.runtime.transient import is_transient
 
 log = structlog.get_logger()
 MAX_RETRY_PAUSE = 30.0
+_DELIVERY: contextvars.ContextVar[AbstractIncomingMessage | None] = contextvars.ContextVar("delivery", default=None)
+"""The delivery being handled, for the decision to make a command wait for events (deliveries run concurrently)."""
+
+
+class NotYet(Exception):
+    """A command refused for something another service's events bring, while some of those events wait in this
+    service's retry queues: it waits in its own retry queue and is tried again, then answered."""
+
+
 ALONE = frozenset({routing.ADVANCE_CLOCK, routing.PURGE_CAMPAIGN})
 """The runtime's own commands: each in a transaction of its own (moving the clock changes the batch's now)."""
 
@@ -97,11 +107,15 @@ class Consumer:
         structlog.contextvars.bind_contextvars(
             message_id=amqp_id, correlation_id=correlation, routing_key=key, queue=self.queue.name
         )
+        delivering = _DELIVERY.set(message)
         try:
             outcome = await self._deliver(message, key, amqp_id, correlation)
         except Exception as error:
             if self.retries is not None and is_transient(error) and await self._wait(message, error):
                 metrics.MESSAGES.labels(self.queue.name, key, "retried").inc()
+                return
+            if isinstance(error, NotYet) and await self._wait(message, error):
+                metrics.MESSAGES.labels(self.queue.name, key, "waiting_for_events").inc()
                 return
             metrics.MESSAGES.labels(self.queue.name, key, "failed").inc()
             count = int((message.headers or {}).get("x-delivery-count") or 0)
@@ -110,6 +124,7 @@ class Consumer:
             await asyncio.sleep(pause)
             raise
         finally:
+            _DELIVERY.reset(delivering)
             structlog.contextvars.unbind_contextvars("message_id", "correlation_id", "routing_key", "queue")
         metrics.MESSAGES.labels(self.queue.name, key, outcome).inc()
         metrics.LATENCY.labels(self.queue.name, key).observe(time.perf_counter() - started)
@@ -130,6 +145,31 @@ class Consumer:
             "message_retry_later", error=type(error).__name__, retries=waiting.retries, retry_in_s=waiting.delay
         )
         return True
+
+    async def _events_delayed(self) -> bool:
+        """Whether a command refused for something another service's events bring should wait rather than be
+        answered: some of this service's events wait in its retry queues (a failure delayed them, so a command
+        may have overtaken the one it names), and the command has not yet waited through the whole ladder.
+
+        Only the retry queues count: a backlog in the work queue is normal order, and a command naming what never
+        existed must keep its prompt answer.
+        """
+        message = _DELIVERY.get()
+        if self.retries is None or message is None or not self.is_commands:
+            return False
+        if int((message.headers or {}).get(routing.RETRY_COUNT_HEADER) or 0) >= len(routing.RETRY_DELAYS):
+            return False
+        try:
+            for spec in routing.queues_of(self.service.name):
+                if spec.exchange != routing.EVENTS_EXCHANGE:
+                    continue
+                for name in spec.retries:
+                    declared = await self.retries.channel.declare_queue(name, passive=True)
+                    if declared.declaration_result.message_count:
+                        return True
+        except Exception as error:  # the broker cannot tell: answer now, as before
+            log.warning("events_delay_unknown", error=type(error).__name__)
+        return False
 
     def _publisher(self, message: AbstractIncomingMessage) -> str | None:
         return publisher(message, self.retries.account if self.retries is not None else None)
@@ -378,7 +418,14 @@ class Consumer:
                 except Rejected as refused:
                     rejection = refused
                 except Refused as refused:  # a domain rule's refusal
-                    rejection = Rejected(refused.reason, refused.message, [(refused.field, refused.reason)])
+                    rejection = Rejected(
+                        refused.reason,
+                        refused.message,
+                        [(refused.field, refused.reason)],
+                        maybe_not_yet=refused.maybe_not_yet,
+                    )
+                if rejection.maybe_not_yet and await self._events_delayed():
+                    raise NotYet(rejection.reason.value)
             if key in routing.BROADCAST_COMMANDS and not self.service.answers_broadcast_rejections:
                 # Another service answers; this one still records the id, so that reusing it has no effect here.
                 async with conn.transaction():

@@ -27,11 +27,20 @@ T = TypeVar("T")
 class Rejected(Exception):
     """A command that is not carried out: a stable reason code and a message a secretary understands."""
 
-    def __init__(self, reason: str | RejectionReason, message: str, errors: Sequence[tuple[str, str]] = ()):
+    def __init__(
+        self,
+        reason: str | RejectionReason,
+        message: str,
+        errors: Sequence[tuple[str, str]] = (),
+        *,
+        maybe_not_yet: bool = False,
+    ):
         super().__init__(message)
         self.reason = RejectionReason(reason)
         self.message = message
         self.errors = list(errors)
+        self.maybe_not_yet = maybe_not_yet
+        """What is missing comes from another service's events, which may still be on their way."""
 
 
 @dataclass

@@ -34,6 +34,7 @@ class OutsideInterviewWindowError(SchedulingError):
 
 class UnknownCandidacyError(SchedulingError):
     reason = "unknown_candidacy"
+    maybe_not_yet = True  # learnt from another service's events
 
 
 class UnknownInterviewError(SchedulingError):
