@@ -70,6 +70,8 @@ class Evidence:
     """Content digest -> when each copy was received (``time.monotonic()``)."""
     sender_kills: list[float] = field(default_factory=list)
     """When notifications was killed (``kill -9``), on the same clock."""
+    unsure_mails: set[str] = field(default_factory=set)
+    """Message-IDs of the mails still ``sending`` when notifications died: whether SMTP took them died with it."""
 
 
 RESEND_WINDOW = 10.0
@@ -263,7 +265,12 @@ async def _mails(ev: Evidence, f: Findings, effects: Counter[str], cancelled: se
         elif interview in cancelled and convocation and not cancellation:
             f.add("lost", f"cancellation of interview {interview}", "the convocation went out, its cancellation not")
         elif interview in cancelled and cancellation and not convocation:
-            f.add("wrong", f"cancellation of interview {interview}", "received without its convocation")
+            if message_id(f"convocation:{interview}") in ev.unsure_mails:
+                # Its sender died with the convocation in hand: whether SMTP took it is unknown, so the family is
+                # told of the cancellation rather than risk a pupil going to a cancelled interview.
+                effects["cancellations sent as their convocation's fate died with its sender"] += 1
+            else:
+                f.add("wrong", f"cancellation of interview {interview}", "received without its convocation")
     sent_events = Counter(e["interview_id"] for e in ev.observer.by_key.get("notifications.convocation_sent", ()))
     for interview, n in sent_events.items():
         if n > 1:

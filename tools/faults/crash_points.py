@@ -316,6 +316,7 @@ class CrashRun:
                     for row in await r.infra.fetch("SELECT key FROM notifications.mails WHERE state = 'sending'")
                 }
                 crash.unmarked_mails = sending & self.sink.received_by(now)
+                r.unsure_mails |= sending
             if crash.service == "affelnet_export":
                 sending = {
                     row["idempotency_key"]

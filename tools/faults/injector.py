@@ -23,6 +23,7 @@ from typing import Any
 
 from contracts import routing
 from harness.affelnet_receiver import Scripted
+from tools.faults.checks import message_id
 from tools.faults.infra import Infra
 from tools.faults.outside import Affelnet, Mailbox, until
 from tools.faults.plan import Plan
@@ -59,6 +60,8 @@ class Injector:
         """Answers scripted at a stand-in: exercised, not faults."""
         self.stuck: list[str] = []
         self.stops: list[Stop] = []
+        self.unsure_mails: set[str] = set()
+        """Message-IDs of the mails a killed notifications held (``sending``) when it died."""
         self.slow_smtp: list[tuple[float, float]] = []
         """When the link to SMTP was slow (``time.monotonic()``)."""
         self._lock = asyncio.Lock()
@@ -145,10 +148,21 @@ class Injector:
             await asyncio.sleep(self.rng.uniform(0.5, 1.5) * self.plan.kill_every)
             async with self._lock:
                 service = self.rng.choice(routing.SERVICES)
-                pid = await self.services.kill(service, self.rng.uniform(0.2, 2.0))
+                pid = await self.services.kill(service, self.rng.uniform(0.2, 2.0), self._left_by)
                 self.injected[f"kill -9 {service}"] += 1
                 self.note(f"fault: kill -9 {service} (pid {pid}), started again")
                 await self._back_ready(f"after kill -9 of {service}", (service,))
+
+    async def _left_by(self, service: str) -> None:
+        """The mails a killed notifications held (``sending``): whether SMTP took them died with it."""
+        if service != "notifications":
+            return
+        try:
+            rows = await self.infra.fetch("SELECT key FROM notifications.mails WHERE state = 'sending'")
+        except Exception as error:  # the database may be the thing that failed: say so in the timeline
+            self.note(f"the mails notifications held when killed could not be read: {type(error).__name__}")
+            return
+        self.unsure_mails |= {message_id(row["key"]) for row in rows}
 
     async def _terms(self) -> None:
         """A service asked to stop while messages flow: it drains within its grace, exits 0 and is started again;

@@ -13,6 +13,7 @@ import signal
 import sys
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -118,8 +119,9 @@ class Services:
             total += await self.message_outcomes(service)
         return total
 
-    async def kill(self, service: str, down_for: float) -> int:
-        """``kill -9`` the service, then start it again after ``down_for`` seconds; returns the killed PID."""
+    async def kill(self, service: str, down_for: float, dead: Callable[[str], Awaitable[None]] | None = None) -> int:
+        """``kill -9`` the service, then start it again after ``down_for`` seconds; returns the killed PID.
+        ``dead`` is awaited once it is dead, before it starts again: to read what it left."""
         self._busy.add(service)
         try:
             proc = self.procs[service]
@@ -129,6 +131,8 @@ class Services:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(proc.pid, signal.SIGKILL)
             await proc.wait()
+            if dead is not None:
+                await dead(service)
             await asyncio.sleep(down_for)
             await self.start(service)
             return proc.pid

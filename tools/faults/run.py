@@ -79,6 +79,8 @@ class Run:
             self.affelnet_wire,
         )
         self.timeline: list[str] = []
+        self.unsure_mails: set[str] = set()
+        """Message-IDs of the mails still ``sending`` when notifications died (read once it was dead)."""
         self.sent: dict[str, s.Command] = {}
         self.resent = 0
         self.reports: list[s.Report] = []
@@ -266,6 +268,7 @@ class Run:
             self.mailbox.contents_snapshot() if by_content else {},
             self.mailbox.times_snapshot(),
             [at for service, at in self.services.kills if service == "notifications"],
+            self.unsure_mails | self.faults.unsure_mails,
         )
         outcome = await check(evidence)
         logs = await asyncio.to_thread(count_logs, self.infra.log)
