@@ -15,6 +15,7 @@ import asyncio
 import functools
 import json
 import random
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
@@ -46,6 +47,9 @@ log = structlog.get_logger()
 LEASE_SECONDS = 120
 BATCH = 32
 """Mails leased at once: read from the database, built in a worker thread, sent over one SMTP connection."""
+RECORD_AFTER = 0.2
+"""Seconds a mail SMTP accepted may wait to be recorded with the next ones: the width of the window a crash
+leaves (the mail sent again) beyond the record's own commit."""
 RETRY_BASE = timedelta(seconds=2)
 RETRY_CAP = timedelta(minutes=15)
 
@@ -166,16 +170,21 @@ def _built(build: Build) -> EmailMessage | Exception:
 async def _send(
     ctx: WorkerContext, mailer: Mailer, messages: list[tuple[LeasedMail, EmailMessage, dict[str, str]]]
 ) -> None:
-    """Hands the mails to SMTP over the kept connection, then records those accepted as sent in one transaction.
+    """Hands the mails to SMTP over the kept connection and records those accepted as sent, a few at a time.
 
-    A crash before that transaction commits sends the batch's accepted mails again, with the same Message-IDs,
-    which mail systems recognise (the window ``BATCH`` mails wide instead of one, for one commit per batch).
+    A crash before a record commits sends the mails it held again, with the same Message-IDs, which mail systems
+    recognise. The record waits for more mails (one transaction for several) only while that window stays short:
+    it is made once the oldest mail not yet recorded was accepted ``RECORD_AFTER`` seconds ago, or at once after a
+    mail SMTP was slow to take (a slow link would otherwise hold a whole round's mails unrecorded for minutes).
     """
-    pending, accepted = list(messages), []
+    pending: list[tuple[LeasedMail, EmailMessage, dict[str, str]]] = list(messages)
+    accepted: list[tuple[LeasedMail, SentMail]] = []
+    oldest = 0.0
     try:
         while pending:
             row, message, roles = pending[0]
             message["Date"] = format_datetime(datetime.now(UTC))  # the real sending time, not the campaign's
+            started = time.monotonic()
             try:
                 refused = await mailer.send(message)
             except aiosmtplib.SMTPRecipientsRefused as everyone:
@@ -204,8 +213,13 @@ async def _send(
                 await _not_sent(ctx, row, type(other).__name__)
                 continue
             pending.pop(0)
+            now = time.monotonic()
+            oldest = oldest if accepted else now
             accepted.append((row, _accepted(row, message, roles, refused)))
             crash.point("notifications.after_250")
+            if now - oldest >= RECORD_AFTER or now - started >= RECORD_AFTER:
+                recording, accepted = accepted, []
+                await _sent(ctx, recording)
     except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
         await mailer.close()
         for row, _, _ in pending:  # the connection is gone: what it did not take waits for the next attempt
