@@ -84,10 +84,13 @@ def test_the_events_a_relay_died_before_deleting_were_published_again(result: Cr
 def test_the_mails_accepted_before_the_crash_are_sent_again_once_and_only_they(result: CrashFigures) -> None:
     unmarked = result.crashes["notifications"].unmarked_mails
 
+    # Sent again, but for a convocation whose interview was cancelled before its lease ran out (dropped then).
+    again = unmarked - result.dropped_after
+
     assert len(unmarked) >= 1, result.table()
-    assert result.mails_twice == unmarked, result.table()
+    assert result.mails_twice == again, result.table()
     # Each copy went again as it went first, or updated by a withdrawal that came in between.
-    assert result.resent_identical + result.resent_updated == len(unmarked), result.table()
+    assert result.resent_identical + result.resent_updated == len(again), result.table()
     assert result.crashed_window_s and result.window_ms, result.table()
 
 

@@ -214,6 +214,9 @@ class CrashFigures:
     mails_twice: set[str]
     resent_identical: int
     """Of the Message-IDs received twice, those whose two copies had the very same content."""
+    dropped_after: set[str]
+    """Mails unmarked at the crash that were dropped when their lease ran out (their interview cancelled meanwhile):
+    not sent again."""
     resent_updated: int
     """Those whose second copy differs because the pupil's candidacies changed between the two (a withdrawal):
     the copy sent again after the lease is built from what is true then."""
@@ -420,6 +423,12 @@ class CrashRun:
             rows,
             mails_twice,
             sum(1 for mid in mails_twice if len(set(sink.contents_of[mid])) == 1),
+            {
+                message_id(row["key"])
+                for row in await r.infra.fetch(
+                    "SELECT key FROM notifications.mails WHERE state = 'dropped' AND last_error = 'interview_cancelled'"
+                )
+            },
             sum(1 for mid in mails_twice if len(set(sink.contents_of[mid])) > 1 and self._changed_between(mid)),
             [sorted(ids) for ids in sink.ids_of.values() if len(ids) > 1],
             dict(twice),

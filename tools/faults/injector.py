@@ -186,12 +186,11 @@ class Injector:
         if self.plan.smtp_outage <= 0:
             return
         async with self._lock:
-            await self.smtp_wire.down()
+            # The server stops; the network stays (the relay finds no server behind it and closes what comes).
             await self.mailbox.down()
             self.note(f"fault: SMTP server down for {self.plan.smtp_outage:.0f} s")
             await asyncio.sleep(self.plan.smtp_outage)
             await self.mailbox.up()
-            await self.smtp_wire.up()
             self.injected["SMTP outage"] += 1
             self.note("fault: SMTP server back")
 
@@ -199,12 +198,10 @@ class Injector:
         if self.plan.affelnet_outage <= 0 and self.plan.affelnet_503 <= 0:
             return
         async with self._lock:
-            await self.affelnet_wire.down()
             await self.affelnet.down()
             self.note(f"fault: Affelnet down for {self.plan.affelnet_outage:.0f} s")
             await asyncio.sleep(self.plan.affelnet_outage)
             await self.affelnet.up()
-            await self.affelnet_wire.up()
             self.affelnet.answer("*", *[Scripted(503)] * self.plan.affelnet_503)
             self.injected["Affelnet outage"] += 1
             self.scripted["Affelnet answers 503 after its outage"] += self.plan.affelnet_503
