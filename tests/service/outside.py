@@ -102,12 +102,22 @@ class ScriptedSmtp:
 
 
 @contextmanager
-def smtp_server() -> Iterator[tuple[ScriptedSmtp, int]]:
-    handler, port = ScriptedSmtp(), free_port()
+def serving(handler: Any) -> Iterator[int]:
+    """A real SMTP server (aiosmtpd) on a free port, answering with ``handler``; its port."""
+    port = free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        yield handler, port
+        yield port
     finally:
-        handler.release.set()
         controller.stop()
+
+
+@contextmanager
+def smtp_server() -> Iterator[tuple[ScriptedSmtp, int]]:
+    handler = ScriptedSmtp()
+    with serving(handler) as port:
+        try:
+            yield handler, port
+        finally:
+            handler.release.set()

@@ -18,7 +18,6 @@ from typing import Any
 
 import asyncpg
 import pytest
-from aiosmtpd.controller import Controller
 from prometheus_client import REGISTRY
 
 from contracts.campaign import load_campaign
@@ -29,8 +28,8 @@ from services.runtime.service import WorkerContext
 from services.runtime.settings import ServiceSettings
 from tests.service.delivering import delivery, events_consumer
 from tests.service.notifications.test_same_mail_once import booked, registered
+from tests.service.outside import serving
 from tests.service.own_postgres import OwnPostgres, postgres
-from tests.service.tls.test_smtp_tls import free_port
 
 __all__ = ["postgres"]  # the fixture
 DOMAIN, FORMATION = "metallerie", "cap-constructeur-alu-verre"
@@ -79,25 +78,23 @@ async def test_r19_a_mail_smtp_accepted_while_the_database_went_away_is_recorded
     interview = uuid.uuid4()
     await consumer.deliver(await delivery("enrollment.candidacy_registered", registered(DOMAIN, FORMATION)))
     await consumer.deliver(await delivery("scheduling.interview_booked", booked(interview, DOMAIN, FORMATION, 5)))
-    sink, port = StoppingSink(postgres), free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings = ServiceSettings(smtp_host="127.0.0.1", smtp_port=port)
-    mailer = Mailer(settings)
-    waits_before = _waits()
-    try:
-        ctx = WorkerContext(pool, load_campaign(), "notifications", lambda: None)
-        deadline, state = time.monotonic() + 60, None
-        while time.monotonic() < deadline and state != "sent":
+    sink = StoppingSink(postgres)
+    with serving(sink) as port:
+        settings = ServiceSettings(smtp_host="127.0.0.1", smtp_port=port)
+        mailer = Mailer(settings)
+        waits_before = _waits()
+        try:
+            ctx = WorkerContext(pool, load_campaign(), "notifications", lambda: None)
+            deadline, state = time.monotonic() + 60, None
+            while time.monotonic() < deadline and state != "sent":
+                await send_due(ctx, settings, mailer)
+                state = await pool.fetchval("SELECT state FROM mails WHERE kind = 'convocation'")
+                await asyncio.sleep(0.2)
+            # The lease has not run out yet: one more round shows nothing is left to send again.
             await send_due(ctx, settings, mailer)
-            state = await pool.fetchval("SELECT state FROM mails WHERE kind = 'convocation'")
-            await asyncio.sleep(0.2)
-        # The lease has not run out yet: one more round shows nothing is left to send again.
-        await send_due(ctx, settings, mailer)
-    finally:
-        await mailer.close()
-        controller.stop()
-        sink.restarted.wait(AWAY_SECONDS + 30)
+        finally:
+            await mailer.close()
+    sink.restarted.wait(AWAY_SECONDS + 30)
 
     assert sink.restarted.is_set(), "the database was never stopped and started: no outage happened"
     assert _waits() > waits_before, "the record never found the database away"

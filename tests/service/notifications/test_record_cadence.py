@@ -5,7 +5,6 @@ unrecorded until its end: a slow link made that seconds, and a kill sent them al
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 import uuid
 from datetime import UTC, datetime
@@ -13,7 +12,6 @@ from email import message_from_bytes
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from contracts.campaign import load_campaign
 from services.notifications.app import SERVICE as NOTIFICATIONS
@@ -22,6 +20,7 @@ from services.runtime.service import WorkerContext
 from services.runtime.settings import ServiceSettings
 from tests.service.delivering import delivery, events_consumer, schema, service_pool
 from tests.service.notifications.test_same_mail_once import DOMAINS, booked, registered
+from tests.service.outside import serving
 
 __all__ = ["schema"]  # the fixture
 
@@ -42,15 +41,8 @@ class SlowSink:
 @pytest.fixture
 def slow_smtp() -> Any:
     sink = SlowSink()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with serving(sink) as port:
         yield sink, port
-    finally:
-        controller.stop()
 
 
 async def test_r19_on_a_slow_server_each_mail_is_recorded_before_the_next_one_goes(

@@ -4,7 +4,6 @@ results that arrived together say the same thing; the family receives it once, t
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -12,7 +11,6 @@ from email import message_from_bytes
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from contracts.campaign import load_campaign
 from services.notifications.app import SERVICE as NOTIFICATIONS
@@ -20,6 +18,7 @@ from services.notifications.sender import Mailer, send_due
 from services.runtime.service import WorkerContext
 from services.runtime.settings import ServiceSettings
 from tests.service.delivering import delivery, envelope, events_consumer, schema, service_pool
+from tests.service.outside import serving
 
 __all__ = ["schema"]  # the fixture
 
@@ -43,15 +42,8 @@ class Sink:
 @pytest.fixture
 def smtp() -> Any:
     sink = Sink()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with serving(sink) as port:
         yield sink, port
-    finally:
-        controller.stop()
 
 
 def registered(domain_code: str, formation: str) -> dict[str, Any]:
