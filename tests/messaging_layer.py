@@ -1,9 +1,12 @@
-"""FastStream against plain aio-pika as the consumer loop the runtime needs: deliveries/s and CPU per delivery.
+"""The runtime's consumer loop against a bare aio-pika consumer: deliveries/s and CPU per delivery.
 
-Both consume the same N persistent messages from a quorum queue of the test vhost with the runtime's
-settings (prefetch 32, ack after the handler, uvloop), the handler doing nothing: what is measured is
-the layer's own cost per delivery, which every message of every service pays. Each runs in a process
-of its own, whose CPU time is read with getrusage. Run under the suite's lock:
+Decision 0003 measured FastStream, the loop the services had, this way against plain aio-pika, and the
+services switched to the latter (``services.runtime.subscriptions``); this keeps measuring what the
+runtime's loop adds to the bare client. Both consume the same N persistent messages from a quorum queue
+of the test vhost with the runtime's settings (prefetch 32, ack after the handler, uvloop), the handler
+doing nothing: what is measured is the layer's own cost per delivery, which every message of every
+service pays. Each runs in a process of its own, whose CPU time is read with getrusage. Run under the
+suite's lock:
 
     flock /tmp/passpro-e2e.lock .venv/bin/python -m tests.messaging_layer 20000
 """
@@ -31,34 +34,25 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-async def _faststream(queue: str, n: int) -> tuple[float, float]:
-    from faststream.middlewares import AckPolicy
-    from faststream.rabbit import Channel, QueueType, RabbitBroker, RabbitQueue
+async def _runtime(queue: str, n: int) -> tuple[float, float]:
+    """The services' consumer loop (``services.runtime.subscriptions``), the handler doing nothing."""
+    from services.runtime.subscriptions import Subscriptions
 
     done = asyncio.Event()
     seen = 0
 
-    async def raw(message: Any) -> Any:
-        return message.raw_message
-
-    broker = RabbitBroker(
-        ADMIN_URL, logger=None, apply_types=False, graceful_timeout=5, default_channel=Channel(prefetch_count=PREFETCH)
-    )
-
-    @broker.subscriber(
-        RabbitQueue(queue, queue_type=QueueType.QUORUM, declare=False), ack_policy=AckPolicy.NACK_ON_ERROR, decoder=raw
-    )
     async def handle(message: Any) -> None:
         nonlocal seen
         seen += 1
         if seen >= n:
             done.set()
 
+    subscriptions = Subscriptions([ADMIN_URL], prefetch=PREFETCH, connection_name="bench-layer")
     cpu, started = _cpu(), time.perf_counter()
-    await broker.start()
+    await subscriptions.start({queue: handle})
     await done.wait()
     elapsed, used = time.perf_counter() - started, _cpu() - cpu
-    await broker.stop()
+    await subscriptions.stop(5)
     return elapsed, used
 
 
@@ -92,7 +86,7 @@ async def _aio_pika(queue: str, n: int) -> tuple[float, float]:
 def _consume(layer: str, queue: str, n: int, out: Any) -> None:
     import uvloop
 
-    run = _faststream if layer == "faststream" else _aio_pika
+    run = _runtime if layer == "runtime" else _aio_pika
     out.send(uvloop.run(run(queue, n)))
 
 
@@ -140,5 +134,5 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
     for _ in range(args.rounds):
-        for layer in ("faststream", "aio-pika"):
+        for layer in ("runtime", "aio-pika"):
             print(json.dumps(measure(layer, args.n)), flush=True)

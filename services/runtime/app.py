@@ -16,9 +16,6 @@ import asyncpg
 import structlog
 import uvicorn
 from aio_pika.abc import AbstractIncomingMessage
-from faststream.middlewares import AckPolicy
-from faststream.rabbit import Channel, QueueType, RabbitBroker, RabbitQueue
-from faststream.rabbit.subscriber import RabbitSubscriber
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -36,6 +33,7 @@ from services.runtime.relay import OutboxRelay
 from services.runtime.retries import Retries
 from services.runtime.service import Periodic, ReadRefused, Service, WorkerContext
 from services.runtime.settings import ServiceSettings
+from services.runtime.subscriptions import Handle, Subscriptions
 
 log = structlog.get_logger()
 AGAIN_AFTER_WORK = 0.05
@@ -50,15 +48,6 @@ def parse_clock(value: str) -> datetime | None:
     if instant.tzinfo is None:
         raise ValueError(f"PASSPRO_CLOCK={value!r}: the instant needs an offset, e.g. 2013-02-04T08:00:00+01:00")
     return instant
-
-
-async def _raw_message(message: Any) -> Any:
-    """Hands the AMQP message itself to the consumer: it decodes, so an unreadable body is answered.
-
-    With ``apply_types=False`` there is no dependency injection per message (FastStream resolves
-    context fields in a thread pool, which costs more than the handling itself).
-    """
-    return message.raw_message
 
 
 class _QuietServer(uvicorn.Server):
@@ -83,7 +72,7 @@ class ServiceProcess:
         self.pool: asyncpg.Pool | None = None
         self.relay: OutboxRelay | None = None
         self.retries: Retries | None = None
-        self.broker: RabbitBroker | None = None
+        self.subscriptions: Subscriptions | None = None
         self.server: _QuietServer | None = None
         self._server_task: asyncio.Task[None] | None = None
         self._periodic_tasks: list[asyncio.Task[None]] = []
@@ -91,7 +80,6 @@ class ServiceProcess:
         self._workers_context: WorkerContext | None = None
         self._clock_moved: list[asyncio.Event] = []
         """One per periodic routine: set when the virtual clock moved, so time-driven work is looked at now."""
-        self.subscribers: dict[str, RabbitSubscriber] = {}
         self._consumers_missing_since: float | None = None
 
     async def start(self) -> None:
@@ -114,19 +102,8 @@ class ServiceProcess:
         self.retries = Retries(retry_channel, self.service.name, self.relay.user_id)
         # The consumer connection goes to the node the relay reached, then follows the cluster the same way.
         nodes = failover.starting_at(failover.nodes(self.broker_url), self.relay.connection)
-        self.broker = RabbitBroker(
-            nodes[0],
-            on_close=[failover.next_node(nodes)],
-            graceful_timeout=s.graceful_timeout,
-            logger=None,
-            apply_types=False,
-            app_id=self.service.name,
-            default_channel=Channel(prefetch_count=s.prefetch),
-            client_properties={"connection_name": f"{self.service.name}-consumer"},
-        )
-        for spec in self.queues:
-            self._subscribe(spec)
-        await self.broker.start()
+        self.subscriptions = Subscriptions(nodes, prefetch=s.prefetch, connection_name=f"{self.service.name}-consumer")
+        await self.subscriptions.start({spec.name: self._handler(spec) for spec in self.queues})
         for periodic in self.service.periodic:
             self._periodic_tasks.append(asyncio.create_task(self._run_periodic(periodic), name=periodic.name))
         self._workers_context = WorkerContext(self.pool, self.campaign, self.service.name, self.relay.notify)
@@ -139,8 +116,8 @@ class ServiceProcess:
             clock="virtual" if self.start_clock else "wall",
         )
 
-    def _subscribe(self, spec: routing.QueueSpec) -> None:
-        assert self.broker is not None and self.pool is not None and self.relay is not None
+    def _handler(self, spec: routing.QueueSpec) -> Handle:
+        assert self.pool is not None and self.relay is not None
         consumer = Consumer(
             service=self.service,
             queue=spec,
@@ -157,14 +134,7 @@ class ServiceProcess:
         async def handle(message: AbstractIncomingMessage) -> None:
             await consumer.deliver(message)
 
-        subscriber = self.broker.subscriber(
-            RabbitQueue(spec.name, queue_type=QueueType.QUORUM, declare=False),
-            ack_policy=AckPolicy.NACK_ON_ERROR,
-            decoder=_raw_message,
-            title=spec.name,
-        )
-        subscriber(handle)
-        self.subscribers[spec.name] = subscriber
+        return handle
 
     def _wake_periodic(self) -> None:
         for moved in self._clock_moved:
@@ -228,29 +198,12 @@ class ServiceProcess:
             await asyncio.sleep(0.02)
 
     async def own_consumers(self) -> dict[str, int] | None:
-        """This process's consumers per queue, as its channel knows them; None while the connection is down.
+        """This process's consumers per queue (``Subscriptions.own_consumers``); None while disconnected.
 
         The broker's consumer count includes the other replicas: one replica that lost its consumers
-        would hide behind the others. A consumer the broker cancelled (its queue deleted, a node lost,
-        FastStream #2758) leaves the channel's table; aio-pika consumes again once the queue is back,
-        and when it cannot, the consumer stays missing: that is what this counts.
+        would hide behind the others.
         """
-        if self.broker is None or self.broker._connection is None or self.broker._connection.is_closed:
-            return None
-        counts = {}
-        for name, subscriber in self.subscribers.items():
-            # FastStream keeps the consumer's tag and queue privately; the channel's table is aiormq's own.
-            tag, queue = subscriber._consumer_tag, subscriber._queue_obj
-            try:
-                consuming = (
-                    tag is not None
-                    and queue is not None
-                    and tag in (await queue.channel.get_underlay_channel()).consumers
-                )
-            except Exception:  # a channel being reopened: its consumers come back with it, or are counted missing
-                consuming = False
-            counts[name] = int(consuming)
-        return counts
+        return None if self.subscriptions is None else await self.subscriptions.own_consumers()
 
     async def consumers_lost_for(self, now: float) -> float:
         """Seconds this process has gone without one of its consumers while connected (0: it has them all)."""
@@ -279,7 +232,7 @@ class ServiceProcess:
             checks["database"] = await asyncio.wait_for(self._database_ok(), 2)
         except Exception as error:  # readiness reports, it does not raise
             checks["database"] = f"unreachable: {type(error).__name__}"
-        checks["broker"] = bool(self.broker is not None and await self.broker.ping(timeout=2))
+        checks["broker"] = bool(self.subscriptions is not None and await self.subscriptions.ping(timeout=2))
         checks["outbox_relay"] = bool(self.relay is not None and self.relay.healthy)
         try:
             checks["consumers"] = await asyncio.wait_for(self._consumers(), 3)
@@ -294,7 +247,7 @@ class ServiceProcess:
         return True if pending == 0 else f"{pending} migrations pending"
 
     async def _consumers(self) -> dict[str, int]:
-        """FastStream may come back from a lost node without its consumers: count them on the broker."""
+        """Every replica's consumers per queue, as the broker counts them."""
         assert self.relay is not None and self.relay.connection is not None
         counts = {}
         channel = await self.relay.connection.channel()
@@ -379,8 +332,8 @@ class ServiceProcess:
             task.cancel()
         if self._workers_context is not None:
             self._workers_context.stopping.set()  # each finishes its round: what the outside took gets recorded
-        if self.broker is not None:
-            await self.broker.stop()  # drains in-flight handlers up to graceful_timeout
+        if self.subscriptions is not None:
+            await self.subscriptions.stop(self.settings.graceful_timeout)  # in-flight handlers finish first
         if self._workers:
             _, busy = await asyncio.wait(self._workers, timeout=self.settings.graceful_timeout)
             for task in busy:

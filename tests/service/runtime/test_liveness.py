@@ -17,7 +17,7 @@ import pytest
 from contracts import routing
 from contracts.campaign import load_campaign
 from services.runtime.app import ServiceProcess
-from services.runtime.messaging import Service
+from services.runtime.service import Service
 from services.runtime.settings import ServiceSettings
 from tests.conftest import ADMIN_URL, TEST_DATABASE_URL
 

@@ -14,7 +14,7 @@ from structlog.testing import capture_logs
 from contracts.base import Event
 from contracts.campaign import load_campaign
 from contracts.events import InterviewsAtRisk
-from services.runtime.messaging import Context
+from services.runtime.service import Context
 from services.scheduling import handlers
 
 CAMPAIGN = load_campaign()
