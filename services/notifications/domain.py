@@ -364,6 +364,13 @@ def shortfall_mail_due(last_told: int | None, waiting: int) -> bool:
     return last_told is None or 2 * waiting >= 3 * last_told
 
 
+def shortfall_count_stale(counted_at: datetime | None, published_at: datetime) -> bool:
+    """R15: a count published no later than the one applied last is ignored: it waited to be tried again while
+    newer counts were handled, and the newer one already says how many wait now (applied, a late "1 waiting"
+    after "0" would open an episode that does not exist and mail it)."""
+    return counted_at is not None and published_at <= counted_at
+
+
 def shortfall_episode_over(waiting: int) -> bool:
     """R15: an episode ends when nobody waits any more; the next shortfall is a new one."""
     return waiting <= 0

@@ -167,10 +167,13 @@ async def report_overdue(event: ReportOverdue, ctx: Context) -> Sequence[Event]:
 
 async def capacity_shortfall(event: CapacityShortfall, ctx: Context) -> Sequence[Event]:
     """R15: the domain's reception schools (and operators) are told of a shortfall once per episode, and again
-    when it grows by half or more."""
+    when it grows by half or more; a count older than the one applied last is ignored."""
     repo = _repo(ctx)
     notice = await repo.shortfall_notice(event.domain_code)
-    episode, told = notice if notice else (1, None)
+    if notice is not None and domain.shortfall_count_stale(notice.counted_at, event.occurred_at):
+        return []
+    await repo.shortfall_counted(event.domain_code, event.occurred_at)
+    episode, told = (notice.episode, notice.told_waiting) if notice else (1, None)
     if domain.shortfall_episode_over(event.waiting_pupils):
         await repo.end_shortfall_episode(event.domain_code)
         return []

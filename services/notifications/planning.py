@@ -54,10 +54,10 @@ async def planning_sheets(ctx: Context) -> Sequence[Event]:
     if not days:
         return []
     repo = NotificationsRepository(ctx.conn, ctx.campaign.campaign)
-    for reception_uai, day in await repo.changed_planning_days(days):
-        entries = await repo.planning_entries(reception_uai, *day_bounds(day, tz))
-        await ask_sheet(repo, reception_uai, day, entries)
-        await repo.planning_day_seen(reception_uai, day)
+    for changed in await repo.changed_planning_days(days):
+        entries = await repo.planning_entries(changed.reception_uai, *day_bounds(changed.day, tz))
+        await ask_sheet(repo, changed.reception_uai, changed.day, entries)
+        await repo.planning_day_seen(changed)
     return []
 
 

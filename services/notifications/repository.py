@@ -76,6 +76,25 @@ class LeasedMail:
 
 
 @dataclass(frozen=True, slots=True)
+class ChangedDay:
+    """A school's day whose planning sheet may have to change, and the marks that say so (R19)."""
+
+    reception_uai: str
+    day: date
+    marks: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ShortfallNotice:
+    """R15: a domain's shortfall episode, the count last told in it (None: nothing yet), and when the count applied
+    last was published (None: no count yet)."""
+
+    episode: int
+    told_waiting: int | None
+    counted_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class Pupil:
     """What mails about a pupil need: the name, the origin school, the referent."""
 
@@ -435,14 +454,16 @@ class NotificationsRepository:
             async for r in q.pupil_interview_times(self.conn, campaign=self.campaign, ine=ine)
         ]
 
-    async def changed_planning_days(self, days: Sequence[date]) -> list[tuple[str, date]]:
+    async def changed_planning_days(self, days: Sequence[date]) -> list[ChangedDay]:
+        """The due days whose list changed, each with the marks that say so."""
         return [
-            (r["reception_uai"], r["day"])
+            ChangedDay(r["reception_uai"], r["day"], tuple(r["marks"]))
             async for r in q.changed_planning_days(self.conn, campaign=self.campaign, days=list(days))
         ]
 
-    async def planning_day_seen(self, reception_uai: str, day: date) -> None:
-        await q.planning_day_seen(self.conn, campaign=self.campaign, reception_uai=reception_uai, day=day)
+    async def planning_day_seen(self, changed: ChangedDay) -> None:
+        """The day's sheet was looked at for these marks: they go; marks that arrived meanwhile stay."""
+        await q.planning_day_seen(self.conn, marks=list(changed.marks))
 
     async def planning_entries(
         self, reception_uai: str, day_starts: datetime, day_ends: datetime
@@ -492,10 +513,14 @@ class NotificationsRepository:
 
     # -- shortfalls (R15) --
 
-    async def shortfall_notice(self, domain_code: str) -> tuple[int, int | None] | None:
-        """The domain's shortfall episode and the count last told in it (locked until the transaction ends)."""
+    async def shortfall_notice(self, domain_code: str) -> ShortfallNotice | None:
+        """The domain's shortfall episode, the count last told in it and when the count applied last was published
+        (locked until the transaction ends)."""
         r = await q.shortfall_notice(self.conn, campaign=self.campaign, domain_code=domain_code)
-        return None if r is None else (r["episode"], r["told_waiting"])
+        return None if r is None else ShortfallNotice(r["episode"], r["told_waiting"], r["counted_at"])
+
+    async def shortfall_counted(self, domain_code: str, published_at: datetime) -> None:
+        await q.shortfall_counted(self.conn, campaign=self.campaign, domain_code=domain_code, counted_at=published_at)
 
     async def tell_shortfall(self, domain_code: str, episode: int, waiting: int) -> None:
         await q.tell_shortfall(

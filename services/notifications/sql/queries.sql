@@ -253,7 +253,7 @@ SELECT kind, state, count(*) AS n FROM mails WHERE campaign = :campaign GROUP BY
 WITH early_gone AS (DELETE FROM early_cancellations WHERE campaign = :campaign RETURNING 1),
      contents_gone AS (DELETE FROM sent_contents WHERE campaign = :campaign RETURNING 1),
      sheets_gone AS (DELETE FROM planning_sheets WHERE campaign = :campaign RETURNING 1),
-     days_gone AS (DELETE FROM planning_days WHERE campaign = :campaign RETURNING 1),
+     marks_gone AS (DELETE FROM planning_marks WHERE campaign = :campaign RETURNING 1),
      notices_gone AS (DELETE FROM shortfall_notices WHERE campaign = :campaign RETURNING 1),
      items_gone AS (DELETE FROM overdue_items WHERE interview_id IN
                         (SELECT interview_id FROM interviews WHERE campaign = :campaign) RETURNING 1),
@@ -264,30 +264,31 @@ WITH early_gone AS (DELETE FROM early_cancellations WHERE campaign = :campaign R
      candidacies_gone AS (DELETE FROM candidacies WHERE campaign = :campaign RETURNING 1),
      pupils_gone AS (DELETE FROM pupils WHERE campaign = :campaign RETURNING 1)
 SELECT (SELECT count(*) FROM early_gone) + (SELECT count(*) FROM contents_gone)
-     + (SELECT count(*) FROM sheets_gone) + (SELECT count(*) FROM days_gone) + (SELECT count(*) FROM notices_gone)
+     + (SELECT count(*) FROM sheets_gone) + (SELECT count(*) FROM marks_gone) + (SELECT count(*) FROM notices_gone)
      + (SELECT count(*) FROM items_gone) + (SELECT count(*) FROM mails_gone) + (SELECT count(*) FROM finals_gone)
      + (SELECT count(*) FROM reports_gone) + (SELECT count(*) FROM interviews_gone)
      + (SELECT count(*) FROM candidacies_gone) + (SELECT count(*) FROM pupils_gone);
 
 -- name: mark_planning_day!
 -- R19 for reception schools: this school's list for this day changed; the planning sweep looks at it again.
-INSERT INTO planning_days (campaign, reception_uai, day, changed)
-VALUES (:campaign, :reception_uai, :day, true)
-ON CONFLICT (campaign, reception_uai, day) DO UPDATE SET changed = true WHERE NOT planning_days.changed;
+-- A row of its own, no unique key: nothing to wait for, whoever else marks the same day meanwhile.
+INSERT INTO planning_marks (campaign, reception_uai, day) VALUES (:campaign, :reception_uai, :day);
 
 -- name: pupil_interview_times
 -- A pupil's interviews, cancelled ones included: a change to the pupil's dossier changes those days' sheets.
 SELECT reception_uai, starts_at FROM interviews WHERE campaign = :campaign AND ine = :ine;
 
 -- name: changed_planning_days
--- The due days whose list changed since it was last looked at (the partial index planning_days_changed).
-SELECT reception_uai, day FROM planning_days
-WHERE campaign = :campaign AND changed AND day = ANY(:days)
+-- The due days whose list changed since it was last looked at, with the marks that say so (index
+-- planning_marks_by_day). The sweep reads the day's interviews after this, so every change these marks stand
+-- for is in what it reads; it deletes exactly these marks, never one that arrived meanwhile.
+SELECT reception_uai, day, array_agg(id) AS marks FROM planning_marks
+WHERE campaign = :campaign AND day = ANY(:days)
+GROUP BY reception_uai, day
 ORDER BY day, reception_uai;
 
 -- name: planning_day_seen!
-UPDATE planning_days SET changed = false
-WHERE campaign = :campaign AND reception_uai = :reception_uai AND day = :day;
+DELETE FROM planning_marks WHERE id = ANY(:marks);
 
 -- name: planning_entries
 -- One row per formation of each interview of a school's day, with the pupil and the origin school's opinion
@@ -319,8 +320,15 @@ VALUES (:mail_key, :campaign, :reception_uai, :day, :version, :fingerprint)
 ON CONFLICT DO NOTHING;
 
 -- name: shortfall_notice^
-SELECT episode, told_waiting FROM shortfall_notices WHERE campaign = :campaign AND domain_code = :domain_code
+SELECT episode, told_waiting, counted_at FROM shortfall_notices
+WHERE campaign = :campaign AND domain_code = :domain_code
 FOR UPDATE;
+
+-- name: shortfall_counted!
+-- R15: the publication time of the count applied last; an older count delivered later is ignored.
+INSERT INTO shortfall_notices (campaign, domain_code, counted_at)
+VALUES (:campaign, :domain_code, :counted_at)
+ON CONFLICT (campaign, domain_code) DO UPDATE SET counted_at = excluded.counted_at;
 
 -- name: tell_shortfall!
 -- R15: the count told in this episode; the next mail is due when the count grows by half.

@@ -3,6 +3,7 @@ followed, when the day's list changes; one leased meanwhile goes, and the newer 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta
 
@@ -77,3 +78,40 @@ async def test_r19_the_same_list_asks_for_no_second_sheet(pool: asyncpg.Pool) ->
 
     assert await ask(pool, entry("a", 9, "Moreau")) is None
     assert await states(pool) == {first: "pending"}
+
+
+async def mark(conn: asyncpg.Connection, day: date) -> None:
+    await NotificationsRepository(conn, CAMPAIGN.campaign).mark_planning_day(RECEPTION, day)
+
+
+async def test_r19_batches_marking_the_same_days_in_other_orders_wait_for_nobody(pool: asyncpg.Pool) -> None:
+    """Two transactions mark the same two days, each in the other's order, interleaved: both commit. (The flag's
+    upsert this replaced held each day's row to the end of the transaction: this interleaving deadlocked.)"""
+    other = DAY + timedelta(days=1)
+    async with pool.acquire() as first, pool.acquire() as second:
+        one, two = first.transaction(), second.transaction()
+        await one.start()
+        await two.start()
+        await mark(first, DAY)
+        await mark(second, other)
+        both = asyncio.gather(mark(first, other), mark(second, DAY))
+        await asyncio.wait_for(both, 5)
+        await one.commit()
+        await two.commit()
+    async with pool.acquire() as conn:
+        changed = await NotificationsRepository(conn, CAMPAIGN.campaign).changed_planning_days([DAY, other])
+    assert [(c.reception_uai, c.day, len(c.marks)) for c in changed] == [(RECEPTION, DAY, 2), (RECEPTION, other, 2)]
+
+
+async def test_r19_a_day_marked_while_its_sheet_is_looked_at_is_looked_at_again(pool: asyncpg.Pool) -> None:
+    async with pool.acquire() as conn:
+        await mark(conn, DAY)
+        repo = NotificationsRepository(conn, CAMPAIGN.campaign)
+        (seen,) = await repo.changed_planning_days([DAY])
+        async with pool.acquire() as booking:
+            await mark(booking, DAY)  # a booking committed between the sweep's read and its delete
+        await repo.planning_day_seen(seen)
+        (again,) = await repo.changed_planning_days([DAY])
+        await repo.planning_day_seen(again)
+        assert await repo.changed_planning_days([DAY]) == []
+    assert len(seen.marks) == 1 and len(again.marks) == 1 and seen.marks != again.marks

@@ -18,6 +18,7 @@ from services.notifications.domain import (
     planning_due_at,
     planning_fingerprint,
     planning_order,
+    shortfall_count_stale,
     shortfall_episode_over,
     shortfall_mail_due,
 )
@@ -132,3 +133,19 @@ def test_r15_told_again_exactly_when_the_count_reached_one_and_a_half_times_the_
 def test_r15_the_episode_ends_when_nobody_waits() -> None:
     assert shortfall_episode_over(0)
     assert not shortfall_episode_over(1)
+
+
+@given(
+    st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)),
+    st.timedeltas(min_value=timedelta(microseconds=1), max_value=timedelta(days=30)),
+)
+def test_r15_a_shortfall_count_published_before_the_last_one_applied_is_stale(
+    applied: datetime, earlier: timedelta
+) -> None:
+    assert shortfall_count_stale(applied, applied - earlier)
+    assert shortfall_count_stale(applied, applied)  # the same instant: not newer than what is known
+    assert not shortfall_count_stale(applied - earlier, applied)
+
+
+def test_r15_the_first_shortfall_count_of_a_domain_is_never_stale() -> None:
+    assert not shortfall_count_stale(None, datetime(2013, 2, 12, 8, 0, tzinfo=UTC))
