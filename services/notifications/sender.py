@@ -12,7 +12,9 @@ Message-ID, which mail systems recognise.
 from __future__ import annotations
 
 import asyncio
+import email.policy
 import functools
+import io
 import json
 import random
 import time
@@ -21,8 +23,10 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from email.generator import BytesGenerator
 from email.message import EmailMessage
-from email.utils import format_datetime, getaddresses
+from email.utils import format_datetime, parseaddr
+from typing import Any
 
 import aiosmtplib
 import structlog
@@ -83,18 +87,33 @@ class Mailer:
             self._smtp = smtp
         return self._smtp
 
-    async def send(self, message: EmailMessage) -> dict[str, tuple[int, str]]:
-        """Hands one mail over; a connection the server dropped while idle is opened again once, at once.
+    async def send(self, wire: Wire, sent_at: datetime) -> dict[str, tuple[int, str]]:
+        """Hands one mail over, dated ``sent_at``; a connection the server dropped while idle is opened again once,
+        at once.
 
         Returns the recipients the server refused while it took the mail for the others, with its answers.
         """
+        data = b"Date: " + format_datetime(sent_at).encode("ascii") + b"\r\n" + wire.data
         smtp = await self.connection()
         try:
-            refused, _ = await smtp.send_message(message)
+            refused, _ = await self._sendmail(smtp, wire, data)
         except aiosmtplib.SMTPServerDisconnected:
             await self.close()
-            refused, _ = await (await self.connection()).send_message(message)
+            refused, _ = await self._sendmail(await self.connection(), wire, data)
         return {address: (answer.code, answer.message) for address, answer in refused.items()}
+
+    @staticmethod
+    async def _sendmail(
+        smtp: aiosmtplib.SMTP, wire: Wire, data: bytes
+    ) -> tuple[dict[str, aiosmtplib.SMTPResponse], str]:
+        options = []
+        if wire.utf8:  # an address that is not ASCII: the server must say it takes them
+            if smtp.last_ehlo_response is None:
+                await smtp.ehlo()
+            if not smtp.supports_extension("smtputf8"):
+                raise aiosmtplib.SMTPNotSupported("an address is not ASCII and the server does not take SMTPUTF8")
+            options.append("SMTPUTF8")
+        return await smtp.sendmail(wire.sender, list(wire.recipients), data, mail_options=options)
 
     async def close(self) -> None:
         smtp, self._smtp = self._smtp, None
@@ -147,29 +166,28 @@ async def send_due(ctx: WorkerContext, settings: ServiceSettings, mailer: Mailer
                 else:
                     _lease_lost(row, "dropped")
     # PDFs and calendars are pure CPU: built off the event loop, which keeps consuming and answering meanwhile.
-    built = await asyncio.to_thread(lambda: [(row, _built(prepared.build), prepared.roles) for row, prepared in builds])
+    sender = settings.mail_from
+    built = await asyncio.to_thread(
+        lambda: [(row, _built(prepared, sender), prepared.roles) for row, prepared in builds]
+    )
     for row, failure, _ in built:
         if isinstance(failure, Exception):
             log.error("mail_not_built", mail_key=row.key, kind=row.kind, error=type(failure).__name__)
             await _retry(ctx, row, type(failure).__name__, RETRY_CAP.total_seconds())
-    await _send(
-        ctx, mailer, [(row, message, roles) for row, message, roles in built if isinstance(message, EmailMessage)]
-    )
+    await _send(ctx, mailer, [(row, wire, roles) for row, wire, roles in built if isinstance(wire, Wire)])
     ctx.wake_relay()
     return len(rows)
 
 
-def _built(build: Build) -> EmailMessage | Exception:
+def _built(prepared: Prepared, sender: str) -> Wire | Exception:
     """One mail that cannot be built (a defect) must not hold back the others of its batch."""
     try:
-        return build()
+        return on_the_wire(prepared.build(), sender, prepared.recipients)
     except Exception as error:  # reported and retried by the caller
         return error
 
 
-async def _send(
-    ctx: WorkerContext, mailer: Mailer, messages: list[tuple[LeasedMail, EmailMessage, dict[str, str]]]
-) -> None:
+async def _send(ctx: WorkerContext, mailer: Mailer, messages: list[tuple[LeasedMail, Wire, dict[str, str]]]) -> None:
     """Hands the mails to SMTP over the kept connection and records those accepted as sent, a few at a time.
 
     A crash before a record commits sends the mails it held again, with the same Message-IDs, which mail systems
@@ -177,16 +195,15 @@ async def _send(
     it is made once the oldest mail not yet recorded was accepted ``RECORD_AFTER`` seconds ago, or at once after a
     mail SMTP was slow to take (a slow link would otherwise hold a whole round's mails unrecorded for minutes).
     """
-    pending: list[tuple[LeasedMail, EmailMessage, dict[str, str]]] = list(messages)
+    pending: list[tuple[LeasedMail, Wire, dict[str, str]]] = list(messages)
     accepted: list[tuple[LeasedMail, SentMail]] = []
     oldest = 0.0
     try:
         while pending:
-            row, message, roles = pending[0]
-            message["Date"] = format_datetime(datetime.now(UTC))  # the real sending time, not the campaign's
+            row, wire, roles = pending[0]
             started = time.monotonic()
             try:
-                refused = await mailer.send(message)
+                refused = await mailer.send(wire, datetime.now(UTC))  # the real sending time, not the campaign's
             except aiosmtplib.SMTPRecipientsRefused as everyone:
                 pending.pop(0)  # this mail only: the connection goes on with the next one
                 codes = [recipient.code for recipient in everyone.recipients]
@@ -215,7 +232,7 @@ async def _send(
             pending.pop(0)
             now = time.monotonic()
             oldest = oldest if accepted else now
-            accepted.append((row, _accepted(row, message, roles, refused)))
+            accepted.append((row, _accepted(row, wire, roles, refused)))
             crash.point("notifications.after_250")
             if now - oldest >= RECORD_AFTER or now - started >= RECORD_AFTER:
                 recording, accepted = accepted, []
@@ -229,16 +246,13 @@ async def _send(
             await _sent(ctx, accepted)
 
 
-def _accepted(
-    row: LeasedMail, message: EmailMessage, roles: dict[str, str], refused: dict[str, tuple[int, str]]
-) -> SentMail:
+def _accepted(row: LeasedMail, wire: Wire, roles: dict[str, str], refused: dict[str, tuple[int, str]]) -> SentMail:
     """What to record of a mail SMTP took: who got it, and who (by role, with the server's why) did not."""
-    addressed = [address for _, address in getaddresses(message.get_all("To", []))]
     gone = {address.lower() for address in refused}
     return SentMail(
         row.key,
         row.lease_token,
-        tuple(a for a in addressed if a.lower() not in gone),
+        tuple(a for a in wire.recipients if a.lower() not in gone),
         answers.refused_roles(roles, refused),
         answers.partial_refusal(roles, refused) if refused else None,
     )
@@ -345,6 +359,37 @@ class Prepared:
     build: Build
     roles: dict[str, str]
     """Who each address of the mail is (``answers.roles``): a refused recipient is told by role, never by address."""
+    recipients: tuple[str, ...]
+    """The addresses the mail is written to (its To), which are also its envelope's recipients."""
+
+
+def _prepared(
+    make: Callable[..., EmailMessage], *args: object, recipients: tuple[str, ...], roles: dict[str, str], **kw: Any
+) -> Prepared:
+    return Prepared(functools.partial(make, *args, recipients=recipients, **kw), roles, tuple(recipients))
+
+
+@dataclass(frozen=True)
+class Wire:
+    """A mail as it goes to SMTP: its envelope and its bytes, flattened off the event loop, without the Date header
+    (added when it goes: the real sending time)."""
+
+    sender: str
+    recipients: tuple[str, ...]
+    data: bytes
+    utf8: bool
+
+
+def on_the_wire(message: EmailMessage, sender: str, recipients: tuple[str, ...]) -> Wire:
+    """What aiosmtplib's ``send_message`` made of the message, made once here: the envelope from the addresses the
+    mail was written to (not by parsing its headers back, which cost more than the PDF), and the message flattened
+    with CRLF line ends. Every part is already 7-bit (quoted-printable, base64, encoded words)."""
+    envelope_from = parseaddr(sender)[1] or sender.strip()
+    envelope_to = tuple(parseaddr(address)[1] or address.strip() for address in recipients if address.strip())
+    utf8 = not (envelope_from + "".join(envelope_to)).isascii()
+    buffer = io.BytesIO()
+    BytesGenerator(buffer, policy=email.policy.SMTPUTF8 if utf8 else email.policy.SMTP).flatten(message)
+    return Wire(envelope_from, envelope_to, buffer.getvalue(), utf8)
 
 
 async def prepare(
@@ -357,15 +402,13 @@ async def prepare(
         shortfall, boxes = _shortfall(campaign, settings, row)
         recipients = domain.recipients(kind, boxes)
         await _first_with_this_content(repo, row, recipients, shortfall)
-        return Prepared(
-            functools.partial(
-                documents.shortfall_mail,
-                shortfall,
-                sender=settings.mail_from,
-                recipients=recipients,
-                message_id=message_id,
-            ),
-            answers.roles(boxes),
+        return _prepared(
+            documents.shortfall_mail,
+            shortfall,
+            sender=settings.mail_from,
+            recipients=recipients,
+            message_id=message_id,
+            roles=answers.roles(boxes),
         )
     if kind is MailKind.PLANNING:
         return _planning_mail(campaign, settings, row, message_id)
@@ -386,17 +429,15 @@ async def prepare(
         if not overdue:
             raise NotReady("overdue interviews")
         boxes = Mailboxes(reception=_mailbox(row.reception_uai, settings, campaign))
-        return Prepared(
-            functools.partial(
-                documents.overdue_reminder_mail,
-                _school(campaign, row.reception_uai),
-                overdue,
-                tz=tz,
-                sender=settings.mail_from,
-                recipients=domain.recipients(kind, boxes),
-                message_id=message_id,
-            ),
-            answers.roles(boxes),
+        return _prepared(
+            documents.overdue_reminder_mail,
+            _school(campaign, row.reception_uai),
+            overdue,
+            tz=tz,
+            sender=settings.mail_from,
+            recipients=domain.recipients(kind, boxes),
+            message_id=message_id,
+            roles=answers.roles(boxes),
         )
     pupil_row = await repo.get_pupil(row.ine)
     if pupil_row is None:
@@ -410,16 +451,14 @@ async def prepare(
     if kind is MailKind.RECAP:
         recap, recipients = await _recap(repo, campaign, pupil, origin), domain.recipients(kind, boxes)
         await _first_with_this_content(repo, row, recipients, recap)
-        return Prepared(
-            functools.partial(
-                documents.recap_mail,
-                recap,
-                tz=tz,
-                sender=settings.mail_from,
-                recipients=recipients,
-                message_id=message_id,
-            ),
-            answers.roles(boxes),
+        return _prepared(
+            documents.recap_mail,
+            recap,
+            tz=tz,
+            sender=settings.mail_from,
+            recipients=recipients,
+            message_id=message_id,
+            roles=answers.roles(boxes),
         )
     interview = await repo.get_interview(row.interview_id)
     if interview is None:
@@ -460,15 +499,16 @@ async def prepare(
         "message_id": message_id,
     }
     if kind is MailKind.CONVOCATION:
-        return Prepared(functools.partial(documents.convocation_mail, convocation, **common), answers.roles(boxes))
+        return _prepared(documents.convocation_mail, convocation, **common, roles=answers.roles(boxes))
     if kind is MailKind.CANCELLATION:
-        return Prepared(
-            functools.partial(
-                documents.cancellation_mail, convocation, domain.cancellation_reason(interview.cancel_reason), **common
-            ),
-            answers.roles(boxes),
+        return _prepared(
+            documents.cancellation_mail,
+            convocation,
+            domain.cancellation_reason(interview.cancel_reason),
+            **common,
+            roles=answers.roles(boxes),
         )
-    return Prepared(functools.partial(documents.interview_reminder_mail, convocation, **common), answers.roles(boxes))
+    return _prepared(documents.interview_reminder_mail, convocation, **common, roles=answers.roles(boxes))
 
 
 async def _first_with_this_content(
@@ -494,16 +534,14 @@ def _planning_mail(campaign: Campaign, settings: ServiceSettings, row: LeasedMai
     entries = [planning.entry_from_facts(e) for e in facts["entries"]]
     sheet = planning.sheet(campaign, row.reception_uai, day, entries, updated=facts["updated"])
     reception = Mailboxes(reception=_mailbox(row.reception_uai, settings, campaign))
-    return Prepared(
-        functools.partial(
-            documents.planning_mail,
-            sheet,
-            tz=campaign.tz,
-            sender=settings.mail_from,
-            recipients=domain.recipients(MailKind.PLANNING, reception),
-            message_id=message_id,
-        ),
-        answers.roles(reception),
+    return _prepared(
+        documents.planning_mail,
+        sheet,
+        tz=campaign.tz,
+        sender=settings.mail_from,
+        recipients=domain.recipients(MailKind.PLANNING, reception),
+        message_id=message_id,
+        roles=answers.roles(reception),
     )
 
 
