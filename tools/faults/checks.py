@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 from contracts import routing
@@ -72,6 +73,8 @@ class Evidence:
     """When notifications was killed (``kill -9``), on the same clock."""
     unsure_mails: set[str] = field(default_factory=set)
     """Message-IDs of the mails still ``sending`` when notifications died: whether SMTP took them died with it."""
+    mail_log: list[tuple[float, str, str]] = field(default_factory=list)
+    """Every mail received, in order: (``time.monotonic()``, Message-ID, content digest)."""
 
 
 RESEND_WINDOW = 5.0
@@ -324,6 +327,10 @@ async def _mails(ev: Evidence, f: Findings, effects: Counter[str], cancelled: se
             effects["mails resent: their sender killed after SMTP's 250, before the record"] += 1
             effects[f"mail resent after a kill, {window * 1000:.0f} ms after its first copy"] += 1
             continue
+        if len(ids) > 1 and told_again_after_a_change(ids, ev.mail_log):
+            # R15: "n pupils wait" again after other counts of the same domain: news to its reader, not a copy.
+            effects["shortfall mails telling a count again after it changed"] += 1
+            continue
         if len(ids) > 1:
             same = "the same Message-ID" if len(set(ids)) == 1 else f"{len(set(ids))} Message-IDs"
             f.add(
@@ -334,6 +341,27 @@ async def _mails(ev: Evidence, f: Findings, effects: Counter[str], cancelled: se
     effects["mails received"] = sum(received.values())
     effects["mails received, distinct by content"] = len(ev.mail_contents)
     return {mid: n for mid, n in received.items() if n > 1 and mid not in in_window}
+
+
+def _shortfall_domain(message_id: str) -> str | None:
+    """The domain a shortfall mail is about, from its Message-ID (``<shortfall.<domain>.<episode>.<count>@…>``)."""
+    parts = message_id.strip("<>").partition("@")[0].split(".")
+    return parts[1] if len(parts) == 4 and parts[0] == "shortfall" else None
+
+
+def told_again_after_a_change(ids: list[str], log: list[tuple[float, str, str]]) -> bool:
+    """Whether copies of one content under distinct Message-IDs are shortfall mails of one domain, each told after
+    another mail of that domain that said something else: the reader's last word on the domain had changed.
+
+    ``log``: every mail received, in order, as (time, Message-ID, content digest)."""
+    domains = {_shortfall_domain(message_id) for message_id in ids}
+    if len(set(ids)) != len(ids) or len(domains) != 1 or None in domains:
+        return False
+    (subject,) = domains
+    about = [(message_id, content) for _, message_id, content in log if _shortfall_domain(message_id) == subject]
+    copies = [i for i, (message_id, _) in enumerate(about) if message_id in ids]
+    content = about[copies[0]][1]
+    return all(any(other != content for _, other in about[before + 1 : after]) for before, after in pairwise(copies))
 
 
 def killed_after_250(times: list[float], kills: list[float]) -> float | None:

@@ -228,6 +228,8 @@ class Mailbox(MailSink):
         """Content digest -> the Message-ID of each mail received with that content."""
         self.received_at: dict[str, list[float]] = defaultdict(list)
         """Content digest -> when (``time.monotonic()``) each mail with that content was received."""
+        self.log: list[tuple[float, str, str]] = []
+        """Every mail received, in order: (``time.monotonic()``, Message-ID, content digest)."""
         self._count_lock = threading.Lock()
         self._controller: Any = None
 
@@ -239,7 +241,9 @@ class Mailbox(MailSink):
         with self._count_lock:
             self.message_ids[message_id] += 1
             self.contents[content].append(message_id)
-            self.received_at[content].append(time.monotonic())
+            now = time.monotonic()
+            self.received_at[content].append(now)
+            self.log.append((now, message_id, content))
         return "250 Message accepted for delivery"
 
     async def up(self) -> None:
@@ -257,6 +261,10 @@ class Mailbox(MailSink):
     def contents_snapshot(self) -> dict[str, list[str]]:
         with self._count_lock:
             return {content: list(ids) for content, ids in self.contents.items()}
+
+    def log_snapshot(self) -> list[tuple[float, str, str]]:
+        with self._count_lock:
+            return list(self.log)
 
     def times_snapshot(self) -> dict[str, list[float]]:
         with self._count_lock:

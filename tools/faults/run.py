@@ -269,6 +269,7 @@ class Run:
             self.mailbox.times_snapshot(),
             [at for service, at in self.services.kills if service == "notifications"],
             self.unsure_mails | self.faults.unsure_mails,
+            self.mailbox.log_snapshot(),
         )
         outcome = await check(evidence)
         logs = await asyncio.to_thread(count_logs, self.infra.log)
