@@ -531,6 +531,53 @@ class NotificationsRepository:
         await q.end_shortfall_episode(self.conn, campaign=self.campaign, domain_code=domain_code)
 
 
+class RoundRepository(NotificationsRepository):
+    """The repository a round of mails is prepared with: what the round's mails read of their pupils, interviews
+    and candidacies is read at once (``read_round``: three statements for the round instead of four per mail), and
+    the reads below answer from it as the single reads would at that moment. A pupil outside the round is read
+    alone, as before."""
+
+    def __init__(self, conn: asyncpg.Connection, campaign: str) -> None:
+        super().__init__(conn, campaign)
+        self._read: set[str] = set()
+        self._pupils: dict[str, Pupil] = {}
+        self._interviews: dict[uuid.UUID, Interview] = {}
+        self._by_pupil: dict[str, list[Interview]] = {}
+        self._candidacies: dict[tuple[str, str], dict[str, bool]] = {}
+
+    async def read_round(self, mails: Sequence[LeasedMail]) -> None:
+        ines = sorted({mail.ine for mail in mails if mail.ine is not None})
+        if not ines:
+            return
+        async for r in q.pupils_of(self.conn, campaign=self.campaign, ines=ines):
+            self._pupils[r["ine"]] = Pupil(**{k: v for k, v in r.items() if k != "ine"})
+        async for r in q.interviews_of(self.conn, campaign=self.campaign, ines=ines):
+            interview = _interview(r)
+            self._interviews[interview.interview_id] = interview
+            self._by_pupil.setdefault(interview.ine, []).append(interview)
+        async for r in q.candidacies_of(self.conn, campaign=self.campaign, ines=ines):
+            self._candidacies.setdefault((r["ine"], r["domain_code"]), {})[r["formation_code"]] = r["withdrawn"]
+        self._read.update(ines)
+
+    async def get_pupil(self, ine: str) -> Pupil | None:
+        return self._pupils.get(ine) if ine in self._read else await super().get_pupil(ine)
+
+    async def get_interview(self, interview_id: uuid.UUID) -> Interview | None:
+        found = self._interviews.get(interview_id)
+        return found if found is not None else await super().get_interview(interview_id)
+
+    async def domain_candidacies(self, ine: str, domain_code: str) -> dict[str, bool]:
+        if ine not in self._read:
+            return await super().domain_candidacies(ine, domain_code)
+        return dict(self._candidacies.get((ine, domain_code), {}))
+
+    async def interview_sequence(self, ine: str, domain_code: str, interview_id: uuid.UUID) -> int:
+        if ine not in self._read:
+            return await super().interview_sequence(ine, domain_code, interview_id)
+        others = self._by_pupil.get(ine, [])
+        return sum(1 for i in others if i.domain_code == domain_code and i.interview_id != interview_id)
+
+
 async def purge_campaign(conn: asyncpg.Connection, campaign: str) -> int:
     """Once the campaign is over, its pupils' data goes: minors' data is kept no longer than needed."""
     return int(await q.purge_campaign(conn, campaign=campaign))

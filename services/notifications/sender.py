@@ -37,7 +37,13 @@ from services.notifications import answers, documents, domain, planning
 from services.notifications.answers import Verdict
 from services.notifications.domain import Mailboxes, MailKind
 from services.notifications.mailboxes import school_mailbox
-from services.notifications.repository import CandidacyRecap, LeasedMail, NotificationsRepository, SentMail
+from services.notifications.repository import (
+    CandidacyRecap,
+    LeasedMail,
+    NotificationsRepository,
+    RoundRepository,
+    SentMail,
+)
 from services.runtime import crash
 from services.runtime.database import runtime_queries
 from services.runtime.metrics import LEASE_LOST
@@ -150,7 +156,8 @@ async def send_due(ctx: WorkerContext, settings: ServiceSettings, mailer: Mailer
         return 0
     builds: list[tuple[LeasedMail, Prepared]] = []
     async with ctx.pool.acquire() as conn:
-        repo = NotificationsRepository(conn, ctx.campaign.campaign)
+        repo = RoundRepository(conn, ctx.campaign.campaign)
+        await repo.read_round(rows)
         for row in rows:
             try:
                 builds.append((row, await prepare(repo, ctx.campaign, settings, row)))

@@ -219,6 +219,24 @@ ORDER BY formation_code;
 SELECT count(*) FROM interviews
 WHERE campaign = :campaign AND ine = :ine AND domain_code = :domain_code AND interview_id <> :interview_id;
 
+-- name: pupils_of
+-- A round of mails reads its pupils at once (one statement for the round, not one per mail).
+SELECT ine, first_name, last_name, origin_uai, referent_email, referent_name, origin_mailbox FROM pupils
+WHERE campaign = :campaign AND ine = ANY(:ines);
+
+-- name: interviews_of
+-- Every interview of a round's pupils (index interviews_by_pupil_domain): each mail's own, and the others that
+-- count in its calendar sequence.
+SELECT interview_id, ine, domain_code, reception_uai, place, starts_at, ends_at, formation_codes, cancelled,
+       cancel_reason, revision
+FROM interviews WHERE campaign = :campaign AND ine = ANY(:ines);
+
+-- name: candidacies_of
+-- Every candidacy of a round's pupils, in the order domain_candidacies gives them.
+SELECT ine, domain_code, formation_code, withdrawn FROM candidacies
+WHERE campaign = :campaign AND ine = ANY(:ines)
+ORDER BY formation_code;
+
 -- name: recap_lines
 -- R26: every candidacy, withdrawn ones included; per domain the interview reported on, or else the one booked
 -- (latest first), for its reception school and date.
