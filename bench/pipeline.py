@@ -168,7 +168,10 @@ async def service_path(n: int, rate: float, latency_seconds: float, concurrency:
     async with _Watcher() as portal:
         declarations = _declarations(throughput + steady, first_day, run)
         await _send_all(portal, "declare_interview_slots", declarations, 8)
-        await _until(lambda: portal.counts["scheduling.slots_declared"] >= len(declarations), 120, "slots declared")
+        # Seats for every pupil of the run: 120 s is enough up to about 20,000 candidacies, more takes longer.
+        seats_wait = max(120.0, n / 100)
+        declared = len(declarations)
+        await _until(lambda: portal.counts["scheduling.slots_declared"] >= declared, seats_wait, "slots declared")
 
         mails_before = sink_counts()
         cpu_before = cpu.stack_cpu()
