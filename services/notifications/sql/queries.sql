@@ -78,8 +78,9 @@ WHERE key = :key AND state = 'sending' AND lease_token = :lease_token
 RETURNING true;
 
 -- name: mail_went_out$
--- Whether a mail was sent or is being sent (a lease another sender holds may end in a send).
-SELECT EXISTS (SELECT 1 FROM mails WHERE key = :key AND state IN ('sending', 'sent'));
+-- Whether a mail was sent, is being sent (a lease another sender holds may end in a send), or may have been: a
+-- lease of it ran out while it was being sent, whatever became of it afterwards (dropped at its next lease).
+SELECT EXISTS (SELECT 1 FROM mails WHERE key = :key AND (state IN ('sending', 'sent') OR lease_ran_out));
 
 -- name: withdraw_candidacy$
 -- R26: kept, marked withdrawn; true only the first time, so a withdrawal delivered again changes nothing more.
@@ -136,8 +137,9 @@ RETURNING interview_id, ine, domain_code;
 -- name: claim_due_mails
 -- Each lease gets a new token: the fence every recording of the result checks (a slow sender whose lease ran out
 -- and was taken over by another records nothing).
+-- A row still 'sending' is taken over from a sender whose lease ran out: it may have sent the mail (lease_ran_out).
 UPDATE mails SET state = 'sending', lease_until = clock_timestamp() + make_interval(secs => :lease_seconds),
-                 lease_token = gen_random_uuid()
+                 lease_token = gen_random_uuid(), lease_ran_out = lease_ran_out OR state = 'sending'
 WHERE key IN (
     SELECT key FROM mails
     WHERE (state = 'pending' AND next_attempt_at <= clock_timestamp())
