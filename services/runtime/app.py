@@ -15,7 +15,6 @@ from typing import Any
 import asyncpg
 import structlog
 import uvicorn
-from aio_pika.abc import AbstractIncomingMessage
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -130,11 +129,7 @@ class ServiceProcess:
             batch_size=self.settings.batch_size,
             retries=self.retries,
         )
-
-        async def handle(message: AbstractIncomingMessage) -> None:
-            await consumer.deliver(message)
-
-        return handle
+        return consumer.deliver
 
     def _wake_periodic(self) -> None:
         for moved in self._clock_moved:
