@@ -14,7 +14,7 @@ from typing import Any
 from contracts import routing
 from contracts.base import FinalOpinion
 from tools.faults.infra import Infra
-from tools.faults.outside import Affelnet, Observer
+from tools.faults.outside import Affelnet, Observer, Reception
 from tools.faults.script import Command, Report, Script, final_opinion
 
 
@@ -65,16 +65,23 @@ class Evidence:
     mails: Counter[str]
     affelnet: Affelnet
     infra: Infra
-    mail_contents: dict[str, list[str]] = field(default_factory=dict)
-    """Content digest (recipients, subject, body; no Message-ID or Date) -> Message-IDs received with it."""
-    mail_times: dict[str, list[float]] = field(default_factory=dict)
-    """Content digest -> when each copy was received (``time.monotonic()``)."""
     sender_kills: list[float] = field(default_factory=list)
     """When notifications was killed (``kill -9``), on the same clock."""
     unsure_mails: set[str] = field(default_factory=set)
     """Message-IDs of the mails still ``sending`` when notifications died: whether SMTP took them died with it."""
-    mail_log: list[tuple[float, str, str]] = field(default_factory=list)
-    """Every mail received, in order: (``time.monotonic()``, Message-ID, content digest)."""
+    mail_log: list[Reception] = field(default_factory=list)
+    """Every mail received, in order."""
+    by_content: bool = True
+    """Mails compared by content too (the crash points count their resent mails themselves)."""
+
+    @property
+    def mail_contents(self) -> dict[str, list[Reception]]:
+        """Content digest (recipients, subject, body; no Message-ID or Date) -> each copy received with it."""
+        copies: dict[str, list[Reception]] = defaultdict(list)
+        if self.by_content:
+            for received in self.mail_log:
+                copies[received.content].append(received)
+        return copies
 
 
 RESEND_WINDOW = 5.0
@@ -319,8 +326,9 @@ async def _mails(ev: Evidence, f: Findings, effects: Counter[str], cancelled: se
         f.add("wrong", f"mail {mid}", "received, but notifications has no record of it")
     # A mail received twice is a duplicate to its reader, under the same Message-ID or under two.
     in_window: set[str] = set()
-    for content, ids in ev.mail_contents.items():
-        window = killed_after_250(sorted(ev.mail_times.get(content, ())), ev.sender_kills)
+    for copies in ev.mail_contents.values():
+        ids = [copy.message_id for copy in copies]
+        window = killed_after_250([copy.at for copy in copies], ev.sender_kills)
         if len(ids) == 2 and window is not None:
             in_window.update(ids)
             # Counted, and said apart: the protocol's window, which the design cannot close (docs/reliability).
@@ -349,16 +357,16 @@ def _shortfall_domain(message_id: str) -> str | None:
     return parts[1] if len(parts) == 4 and parts[0] == "shortfall" else None
 
 
-def told_again_after_a_change(ids: list[str], log: list[tuple[float, str, str]]) -> bool:
+def told_again_after_a_change(ids: list[str], log: list[Reception]) -> bool:
     """Whether copies of one content under distinct Message-IDs are shortfall mails of one domain, each told after
     another mail of that domain that said something else: the reader's last word on the domain had changed.
 
-    ``log``: every mail received, in order, as (time, Message-ID, content digest)."""
+    ``log``: every mail received, in order."""
     domains = {_shortfall_domain(message_id) for message_id in ids}
     if len(set(ids)) != len(ids) or len(domains) != 1 or None in domains:
         return False
     (subject,) = domains
-    about = [(message_id, content) for _, message_id, content in log if _shortfall_domain(message_id) == subject]
+    about = [(r.message_id, r.content) for r in log if _shortfall_domain(r.message_id) == subject]
     copies = [i for i, (message_id, _) in enumerate(about) if message_id in ids]
     content = about[copies[0]][1]
     return all(any(other != content for _, other in about[before + 1 : after]) for before, after in pairwise(copies))

@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import email
-import email.policy
-import hashlib
 import json
 import random
 import statistics
@@ -22,9 +19,7 @@ import urllib.parse
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from email.utils import getaddresses
 from pathlib import Path
-from typing import Any
 
 from aio_pika.abc import AbstractIncomingMessage
 
@@ -143,35 +138,11 @@ class OnlyCrashes(Injector):
 
 
 class Sink(Mailbox):
-    """The SMTP server, also noting when each mail was accepted and what it said (recipients, subject, every part)."""
-
-    def __init__(self, port: int) -> None:
-        super().__init__(port)
-        self.accepted_at: dict[str, list[float]] = defaultdict(list)
-        self.content_counts: Counter[tuple[str, str, str]] = Counter()
-        self.ids_of: dict[tuple[str, str, str], set[str]] = defaultdict(set)
-        self.contents_of: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        raw = envelope.original_content or envelope.content
-        mail = email.message_from_bytes(raw, policy=email.policy.default)
-        # Every part decoded (text, PDF, calendar), not the raw body: MIME boundaries change from one build to the next.
-        body = hashlib.sha256(
-            b"".join(part.get_payload(decode=True) or b"" for part in mail.walk() if not part.is_multipart())
-        ).hexdigest()
-        recipients = ",".join(sorted(a for _, a in getaddresses(mail.get_all("To", []) + mail.get_all("Cc", []))))
-        key = (recipients, str(mail.get("Subject", "")), body)
-        answer = await super().handle_DATA(server, session, envelope)
-        with self._count_lock:
-            self.accepted_at[str(mail.get("Message-ID", "")).strip()].append(time.time())
-            self.content_counts[key] += 1
-            self.ids_of[key].add(str(mail.get("Message-ID", "")).strip())
-            self.contents_of[str(mail.get("Message-ID", "")).strip()].append(key)
-        return answer
+    """The SMTP server, also answering which mails it had accepted by a given moment."""
 
     def received_by(self, moment: float) -> set[str]:
-        with self._count_lock:
-            return {mid for mid, times in self.accepted_at.items() if min(times) <= moment}
+        """Message-IDs first accepted no later than ``moment`` (``time.time()``)."""
+        return {r.message_id for r in self.log_snapshot() if r.wall <= moment}
 
 
 class CountingObserver(Observer):
@@ -379,7 +350,7 @@ class CrashRun:
             posts[key].append(status)
         window, crashed = [], []
         for row in await r.infra.fetch("SELECT key, sent_at FROM notifications.mails WHERE state = 'sent'"):
-            times = sink.accepted_at.get(message_id(row["key"]), [])
+            times = [copy.wall for copy in sink.copies_of(message_id(row["key"]))]
             if len(times) == 1:
                 window.append((row["sent_at"].timestamp() - times[0]) * 1000)
             elif times:
@@ -417,20 +388,24 @@ class CrashRun:
                     detail,
                 )
             )
+        contents_of = {mid: {copy.content for copy in sink.copies_of(mid)} for mid in mails_twice}
+        ids_of: dict[str, set[str]] = defaultdict(set)
+        for received in sink.log_snapshot():
+            ids_of[received.content].add(received.message_id)
         return CrashFigures(
             figures,
             self.services.crashes,
             rows,
             mails_twice,
-            sum(1 for mid in mails_twice if len(set(sink.contents_of[mid])) == 1),
+            sum(1 for mid in mails_twice if len(contents_of[mid]) == 1),
             {
                 message_id(row["key"])
                 for row in await r.infra.fetch(
                     "SELECT key FROM notifications.mails WHERE state = 'dropped' AND last_error = 'interview_cancelled'"
                 )
             },
-            sum(1 for mid in mails_twice if len(set(sink.contents_of[mid])) > 1 and self._changed_between(mid)),
-            [sorted(ids) for ids in sink.ids_of.values() if len(ids) > 1],
+            sum(1 for mid in mails_twice if len(contents_of[mid]) > 1 and self._changed_between(mid)),
+            [sorted(ids) for ids in ids_of.values() if len(ids) > 1],
             dict(twice),
             set(observer.events),
             dict(posts),
@@ -441,7 +416,7 @@ class CrashRun:
 
     def _changed_between(self, mid: str) -> bool:
         """Whether an enrollment event about the convocation's pupil arrived between its two copies."""
-        times = sorted(self.sink.accepted_at.get(mid, []))
+        times = [copy.wall for copy in self.sink.copies_of(mid)]
         interview = mid.strip("<>").partition("@")[0].partition(".")[2]
         booked = [
             e for e in self.observer.by_key.get("scheduling.interview_booked", ()) if e["interview_id"] == interview

@@ -17,7 +17,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from email import policy
 from email.parser import BytesHeaderParser, BytesParser
-from typing import Any
+from typing import Any, NamedTuple
 
 import aio_pika
 import uvicorn
@@ -206,8 +206,8 @@ def mail_content(recipients: Iterable[str], raw: bytes) -> str:
     """
     mail = BytesParser(policy=policy.default).parsebytes(raw)
     digest = hashlib.sha256()
-    for part in (*sorted(r.lower() for r in recipients), str(mail.get("Subject", ""))):
-        digest.update(part.encode() + b"\0")
+    for said in (*sorted(r.lower() for r in recipients), str(mail.get("Subject", ""))):
+        digest.update(said.encode() + b"\0")
     for part in mail.walk():
         if part.is_multipart():
             continue
@@ -216,20 +216,27 @@ def mail_content(recipients: Iterable[str], raw: bytes) -> str:
     return digest.hexdigest()
 
 
+class Reception(NamedTuple):
+    """One mail as the run's SMTP server received it."""
+
+    at: float
+    """``time.monotonic()``"""
+    wall: float
+    """``time.time()``: to compare with the times the database recorded."""
+    message_id: str
+    content: str
+    """``mail_content``: the same for the same mail sent twice."""
+
+
 class Mailbox(MailSink):
-    """The run's SMTP server (aiosmtpd): counts each Message-ID and each content received; can be taken down and
-    brought back."""
+    """The run's SMTP server (aiosmtpd): logs each mail received (when, Message-ID, content); can be taken down
+    and brought back."""
 
     def __init__(self, port: int) -> None:
         super().__init__()
         self.port = port
-        self.message_ids: Counter[str] = Counter()
-        self.contents: dict[str, list[str]] = defaultdict(list)
-        """Content digest -> the Message-ID of each mail received with that content."""
-        self.received_at: dict[str, list[float]] = defaultdict(list)
-        """Content digest -> when (``time.monotonic()``) each mail with that content was received."""
-        self.log: list[tuple[float, str, str]] = []
-        """Every mail received, in order: (``time.monotonic()``, Message-ID, content digest)."""
+        self.log: list[Reception] = []
+        """Every mail received, in order; the counts by Message-ID and by content are read from it."""
         self._count_lock = threading.Lock()
         self._controller: Any = None
 
@@ -239,11 +246,7 @@ class Mailbox(MailSink):
         message_id = str(headers.get("Message-ID", "")).strip()
         content = mail_content(envelope.rcpt_tos, raw)
         with self._count_lock:
-            self.message_ids[message_id] += 1
-            self.contents[content].append(message_id)
-            now = time.monotonic()
-            self.received_at[content].append(now)
-            self.log.append((now, message_id, content))
+            self.log.append(Reception(time.monotonic(), time.time(), message_id, content))
         return "250 Message accepted for delivery"
 
     async def up(self) -> None:
@@ -255,20 +258,16 @@ class Mailbox(MailSink):
             self._controller = None
 
     def snapshot(self) -> Counter[str]:
-        with self._count_lock:
-            return Counter(self.message_ids)
+        """Mails received, by Message-ID."""
+        return Counter(r.message_id for r in self.log_snapshot())
 
-    def contents_snapshot(self) -> dict[str, list[str]]:
-        with self._count_lock:
-            return {content: list(ids) for content, ids in self.contents.items()}
+    def copies_of(self, message_id: str) -> list[Reception]:
+        """Each reception of the mail with that Message-ID, in order."""
+        return [r for r in self.log_snapshot() if r.message_id == message_id]
 
-    def log_snapshot(self) -> list[tuple[float, str, str]]:
+    def log_snapshot(self) -> list[Reception]:
         with self._count_lock:
             return list(self.log)
-
-    def times_snapshot(self) -> dict[str, list[float]]:
-        with self._count_lock:
-            return {content: list(times) for content, times in self.received_at.items()}
 
 
 class Affelnet(AffelnetReceiver):

@@ -265,11 +265,10 @@ class Run:
             self.mailbox.snapshot(),
             self.affelnet,
             self.infra,
-            self.mailbox.contents_snapshot() if by_content else {},
-            self.mailbox.times_snapshot(),
             [at for service, at in self.services.kills if service == "notifications"],
             self.unsure_mails | self.faults.unsure_mails,
             self.mailbox.log_snapshot(),
+            by_content,
         )
         outcome = await check(evidence)
         logs = await asyncio.to_thread(count_logs, self.infra.log)
@@ -388,9 +387,8 @@ class Run:
         windows = self.faults.slow_smtp
         return sum(
             1
-            for times in self.mailbox.times_snapshot().values()
-            for at in times
-            if any(began <= at <= ended for began, ended in windows)
+            for received in self.mailbox.log_snapshot()
+            if any(began <= received.at <= ended for began, ended in windows)
         )
 
 
