@@ -79,3 +79,10 @@ def partial_refusal(known: Mapping[str, str], refused: Mapping[str, tuple[int, s
         for address, (code, text) in refused.items()
     )
     return "; ".join(reasons)
+
+
+def not_ascii_reason(known: Mapping[str, str], addresses: Collection[str]) -> str:
+    """R19: the server does not take addresses that are not ASCII (no SMTPUTF8), and the mail names some: whose, by
+    role (``sender`` for the sending address), never the address itself."""
+    whose = sorted({known.get(address.lower(), "sender") for address in addresses})
+    return f"the mail server takes no address that is not ASCII (no SMTPUTF8): {', '.join(whose)}"

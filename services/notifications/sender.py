@@ -73,6 +73,15 @@ class NotReady(Exception):
     """What the mail needs has not arrived yet (events come on their own): try again shortly."""
 
 
+class AddressNotAscii(aiosmtplib.SMTPNotSupported):
+    """The mail names an address that is not ASCII and the server does not take SMTPUTF8 (RFC 6531): this server
+    will never take this mail as written, while it takes the others on the same connection."""
+
+    def __init__(self, addresses: list[str]) -> None:
+        super().__init__("an address is not ASCII and the server does not take SMTPUTF8")
+        self.addresses = addresses
+
+
 class Mailer:
     """One SMTP connection kept open from batch to batch; opened again when the server closed it or failed."""
 
@@ -117,7 +126,7 @@ class Mailer:
             if smtp.last_ehlo_response is None:
                 await smtp.ehlo()
             if not smtp.supports_extension("smtputf8"):
-                raise aiosmtplib.SMTPNotSupported("an address is not ASCII and the server does not take SMTPUTF8")
+                raise AddressNotAscii([a for a in (wire.sender, *wire.recipients) if not a.isascii()])
             options.append("SMTPUTF8")
         return await smtp.sendmail(wire.sender, list(wire.recipients), data, mail_options=options)
 
@@ -230,6 +239,12 @@ async def _send(ctx: WorkerContext, mailer: Mailer, messages: list[tuple[LeasedM
                     answers.whole_mail_verdict(whole.code),
                     answers.refusal_reason(whole.code, whole.message),
                     type(whole).__name__,
+                )
+                continue
+            except AddressNotAscii as unwritable:
+                pending.pop(0)  # refused for good: an operator corrects the address and replays it
+                await _failed(
+                    ctx, row, Verdict.REFUSED, answers.not_ascii_reason(roles, unwritable.addresses), "AddressNotAscii"
                 )
                 continue
             except aiosmtplib.SMTPResponseException as other:  # e.g. 421 on a command: tried again

@@ -102,10 +102,11 @@ class ScriptedSmtp:
 
 
 @contextmanager
-def serving(handler: Any) -> Iterator[int]:
-    """A real SMTP server (aiosmtpd) on a free port, answering with ``handler``; its port."""
+def serving(handler: Any, *, smtputf8: bool = False) -> Iterator[int]:
+    """A real SMTP server (aiosmtpd) on a free port, answering with ``handler``; its port. ``smtputf8``: it takes
+    addresses that are not ASCII (RFC 6531), as aiosmtpd does only when told."""
     port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller = Controller(handler, hostname="127.0.0.1", port=port, enable_SMTPUTF8=smtputf8)
     controller.start()
     try:
         yield port
@@ -114,9 +115,9 @@ def serving(handler: Any) -> Iterator[int]:
 
 
 @contextmanager
-def smtp_server() -> Iterator[tuple[ScriptedSmtp, int]]:
+def smtp_server(*, smtputf8: bool = False) -> Iterator[tuple[ScriptedSmtp, int]]:
     handler = ScriptedSmtp()
-    with serving(handler) as port:
+    with serving(handler, smtputf8=smtputf8) as port:
         try:
             yield handler, port
         finally:

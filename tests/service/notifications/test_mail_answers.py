@@ -44,6 +44,13 @@ def smtp() -> Iterator[tuple[ScriptedSmtp, int]]:
         yield server
 
 
+@pytest.fixture
+def smtputf8() -> Iterator[tuple[ScriptedSmtp, int]]:
+    """A server that takes addresses that are not ASCII."""
+    with smtp_server(smtputf8=True) as server:
+        yield server
+
+
 def settings(port: int) -> ServiceSettings:
     return ServiceSettings(
         smtp_host="127.0.0.1",
@@ -276,3 +283,35 @@ async def test_r19_a_convocation_of_an_interview_cancelled_while_leased_is_dropp
     await send_round(pool, port)
 
     assert (await mail(pool, key))["state"] == "dropped" and server.received == []
+
+
+async def test_r19_a_referent_address_that_is_not_ascii_goes_out_over_smtputf8(
+    pool: asyncpg.Pool, smtputf8: tuple[ScriptedSmtp, int]
+) -> None:
+    server, port = smtputf8
+    accented = f"élodie.{uuid.uuid4().hex[:8]}@exemple.fr"
+    key = await convocation(pool, accented)
+
+    await send_round(pool, port)
+
+    sent = await mail(pool, key)
+    assert sent["state"] == "sent" and sorted(sent["recipients"]) == sorted([ORIGIN_BOX, accented])
+    [(envelope, received)] = server.received
+    assert sorted(envelope) == sorted([ORIGIN_BOX, accented])
+    assert accented in str(received["To"]) and received["Subject"] is not None
+
+
+async def test_r19_an_address_a_server_without_smtputf8_cannot_take_parks_that_mail_only(
+    pool: asyncpg.Pool, smtp: tuple[ScriptedSmtp, int]
+) -> None:
+    server, port = smtp
+    accented, plain = f"élodie.{uuid.uuid4().hex[:8]}@exemple.fr", referent()
+    unwritable = await convocation(pool, accented)
+    written = await convocation(pool, plain)
+
+    await send_round(pool, port)
+
+    parked, sent = await mail(pool, unwritable), await mail(pool, written)
+    assert (parked["state"], parked["attempts"]) == ("refused", 1)
+    assert parked["refusal"] == "the mail server takes no address that is not ASCII (no SMTPUTF8): referent"
+    assert sent["state"] == "sent" and [sorted(to) for to, _ in server.received] == [sorted([ORIGIN_BOX, plain])]

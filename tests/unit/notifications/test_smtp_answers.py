@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from services.notifications.answers import (
     Verdict,
     all_recipients_refused_verdict,
+    not_ascii_reason,
     partial_refusal,
     refusal_reason,
     refused_roles,
@@ -75,6 +76,14 @@ def test_r19_refused_recipients_of_a_convocation_are_named_by_role_never_by_addr
     assert partial_refusal(known, {REFERENT: (550, f"no such user {REFERENT}")}) == (
         "referent: 550 no such user <adresse>"
     )
+
+
+def test_r19_an_address_the_server_cannot_take_is_named_by_role_never_by_address() -> None:
+    known = roles(Mailboxes(origin=ORIGIN, referent="élodie.durand@exemple.fr"))
+
+    reason = not_ascii_reason(known, ["Élodie.Durand@exemple.fr", "passpro@académie.fr"])
+
+    assert reason == "the mail server takes no address that is not ASCII (no SMTPUTF8): referent, sender"
 
 
 def test_r19_one_address_for_two_roles_names_both() -> None:
