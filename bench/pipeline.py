@@ -45,6 +45,8 @@ from harness.portal import PortalClient
 
 OPERATORS_UAI = "0941918Z"
 SEATS_PER_SLOT = 40
+SLOTS_PER_DAY = 10
+"""Slots a reception school declares a day in a run: from 9 h to 18 h 30."""
 
 
 def _pupil_commands(n: int, tag: str, origin: str = "0930122C") -> list[dict[str, Any]]:
@@ -75,7 +77,8 @@ def _pupil_commands(n: int, tag: str, origin: str = "0930122C") -> list[dict[str
 
 
 def _declarations(commands: list[dict[str, Any]], first_day: datetime, run: int) -> list[dict[str, Any]]:
-    """Seats for every pupil of ``commands``, with 10 % to spare, at the domain's first reception school."""
+    """Seats for every pupil of ``commands``, with 10 % to spare, at the domain's reception schools in turn: ten
+    slots a day each, from 9 h, so that 100,000 candidacies still fit in the interview window."""
     campaign = load_campaign()
     need: dict[str, int] = {}
     for body in commands:
@@ -86,24 +89,26 @@ def _declarations(commands: list[dict[str, Any]], first_day: datetime, run: int)
     for code, pupils in need.items():
         domain = campaign.domain(code)
         assert domain is not None
-        school = domain.reception_uais[0]
+        schools = domain.reception_uais
         seats = pupils * 11 // 10 + 1
-        slots = []
+        slots: dict[str, list[dict[str, Any]]] = {school: [] for school in schools}
         for k in range(-(-seats // SEATS_PER_SLOT)):
             # A slot is (school, domain, start): each run takes its own minutes so its slots are new ones.
-            start = first_day + timedelta(days=k // 6, hours=k % 6, minutes=run % 60)
-            slots.append({"starts_at": start.isoformat(), "duration_minutes": 30, "capacity": SEATS_PER_SLOT})
-        for i in range(0, len(slots), 200):
-            out.append(
-                {
-                    "command_id": str(uuid.uuid4()),
-                    "campaign": campaign.campaign,
-                    "actor_uai": school,
-                    "domain_code": code,
-                    "place": "Salle des entretiens",
-                    "slots": slots[i : i + 200],
-                }
-            )
+            school, j = schools[k % len(schools)], k // len(schools)
+            start = first_day + timedelta(days=j // SLOTS_PER_DAY, hours=j % SLOTS_PER_DAY, minutes=run % 60)
+            slots[school].append({"starts_at": start.isoformat(), "duration_minutes": 30, "capacity": SEATS_PER_SLOT})
+        for school, declared in slots.items():
+            for i in range(0, len(declared), 200):
+                out.append(
+                    {
+                        "command_id": str(uuid.uuid4()),
+                        "campaign": campaign.campaign,
+                        "actor_uai": school,
+                        "domain_code": code,
+                        "place": "Salle des entretiens",
+                        "slots": declared[i : i + 200],
+                    }
+                )
     return out
 
 
