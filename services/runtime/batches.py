@@ -9,12 +9,12 @@ not tried again one by one: each delivery of the batch gets it, and so takes the
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from services.runtime import crash, metrics
-from services.runtime.service import Handler
+from services.runtime.service import Handler, Together
 from services.runtime.transient import is_transient
 
 BATCHES_AT_ONCE = 4
@@ -108,3 +108,20 @@ def _settle(outcome: asyncio.Future[str], result: str | Exception) -> None:
         outcome.set_exception(result)
     else:
         outcome.set_result(result)
+
+
+def chunks(todo: list[Delivery], together: Mapping[str, Together]) -> Iterator[list[Delivery]]:
+    """A batch's deliveries, in order, in chunks each handled in one go: deliveries of one message with a set-based
+    handler that come in a row, no two of one subject; any other delivery alone."""
+    chunk: list[Delivery] = []
+    subjects: set[object] = set()
+    for d in todo:
+        way = together.get(d.key)
+        subject = way.subject(d.model) if way is not None else None
+        if chunk and (way is None or d.key != chunk[0].key or subject in subjects):
+            yield chunk
+            chunk, subjects = [], set()
+        chunk.append(d)
+        subjects.add(subject)
+    if chunk:
+        yield chunk

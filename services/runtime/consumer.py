@@ -30,7 +30,7 @@ from contracts.campaign import Campaign
 from contracts.events import CommandRejected, FieldError
 from contracts.refusal import Refused
 from services.runtime import broadcasts, crash, metrics, schools
-from services.runtime.batches import Batches, Delivery
+from services.runtime.batches import Batches, Delivery, chunks
 from services.runtime.database import runtime_queries as q
 from services.runtime.decoding import as_uuid, facts, field_errors, spelling
 from services.runtime.outbox import HandOff, Outgoing, outbox_row, write_outbox
@@ -245,22 +245,35 @@ class Consumer:
         if not todo:
             return outcomes, []
         await schools.learn(conn, [d.facts for d in todo])
-        rows: list[tuple[Any, ...]] = []
-        senders: list[str | None] = []
         for d in todo:
             self._check_campaign(d.model)
-            ctx = Context(
-                conn,
-                claim["now"],
-                self.campaign,
-                self.service.name,
-                as_uuid(d.inbox_key),
-                self.virtual_clock,
-                d.correlation,
-            )
-            for event in await d.handler(d.model, ctx):
-                rows.append(outbox_row(event, self.service.name, d.correlation))
-                senders.append(d.sender_uai)
+        rows: list[tuple[Any, ...]] = []
+        senders: list[str | None] = []
+        for chunk in chunks(todo, self.service.together):
+            items = [
+                (
+                    d.model,
+                    Context(
+                        conn,
+                        claim["now"],
+                        self.campaign,
+                        self.service.name,
+                        as_uuid(d.inbox_key),
+                        self.virtual_clock,
+                        d.correlation,
+                    ),
+                )
+                for d in chunk
+            ]
+            way = self.service.together.get(chunk[0].key)
+            if way is not None and len(chunk) > 1:
+                produced = await way.handle(items)
+            else:
+                produced = [await d.handler(model, ctx) for d, (model, ctx) in zip(chunk, items, strict=True)]
+            for d, events in zip(chunk, produced, strict=True):
+                for event in events:
+                    rows.append(outbox_row(event, self.service.name, d.correlation))
+                    senders.append(d.sender_uai)
         return outcomes, await write_outbox(conn, rows, senders=senders)
 
     def _check_campaign(self, model: Any) -> None:

@@ -81,6 +81,30 @@ def per_campaign(build: Callable[[Campaign], T]) -> Callable[[Campaign], T]:
 
 Handler = Callable[[Any, Context], Awaitable[Sequence[Event]]]
 Routine = Callable[[Context], Awaitable[Sequence[Event]]]
+SetHandler = Callable[[Sequence[tuple[Any, Context]]], Awaitable[Sequence[Sequence[Event]]]]
+
+
+@dataclass(frozen=True)
+class Together:
+    """A set-based handler: deliveries of one message that come in a row in a batch, handled in one go (one
+    statement per table for all of them) with the same effects as one after the other.
+
+    It returns each delivery's events, in order. ``subject``: what one delivery concerns (a pupil, an
+    interview); deliveries of one subject are never handled together, so that each sees the one before.
+    """
+
+    handle: SetHandler
+    subject: Callable[[Any], object]
+
+
+def one_by_one(together: SetHandler) -> Handler:
+    """The handler of a delivery that comes alone: the set-based handler, for a set of one."""
+
+    async def handle(message: Any, ctx: Context) -> Sequence[Event]:
+        (events,) = await together([(message, ctx)])
+        return events
+
+    return handle
 
 
 @dataclass(frozen=True)
@@ -138,6 +162,9 @@ class Service:
     sql_dir: Path
     commands: Mapping[str, Handler] = field(default_factory=dict)
     events: Mapping[str, Handler] = field(default_factory=dict)
+    together: Mapping[str, Together] = field(default_factory=dict)
+    """Set-based handlers, by message, for the deliveries of one batch (``commands`` and ``events`` still answer
+    each delivery that comes alone, or that the batch hands back one by one)."""
     answers_broadcast_rejections: bool = False
     """Broadcast commands reach every service; one of them answers their rejections, so there is one."""
     periodic: Sequence[Periodic] = ()

@@ -22,7 +22,7 @@ from contracts.events import CandidacyWithdrawn
 from services.runtime.consumer import Consumer
 from services.runtime.database import RUNTIME_SQL, create_pool, migrate
 from services.runtime.relay import OutboxRelay
-from services.runtime.service import Context, Rejected, Service
+from services.runtime.service import Context, Rejected, Service, Together
 from tests.conftest import ADMIN_URL, TEST_DATABASE_URL
 
 SQL = Path(__file__).parent / "sql"
@@ -36,17 +36,19 @@ async def withdraw(cmd: WithdrawCandidacy, ctx: Context) -> Sequence[Event]:
         raise Rejected("unknown_candidacy", "Aucune candidature active.", [("ine", "unknown")])
     if cmd.reason == "crash":
         raise RuntimeError("database went away")
-    return [
-        ctx.event(
-            CandidacyWithdrawn,
-            ine=cmd.ine,
-            formation_code=cmd.formation_code,
-            domain_code="d",
-            origin_uai=cmd.actor_uai,
-            reason=cmd.reason,
-            remaining_in_domain=0,
-        )
-    ]
+    return [withdrawn(cmd, ctx)]
+
+
+def withdrawn(cmd: WithdrawCandidacy, ctx: Context) -> CandidacyWithdrawn:
+    return ctx.event(
+        CandidacyWithdrawn,
+        ine=cmd.ine,
+        formation_code=cmd.formation_code,
+        domain_code="d",
+        origin_uai=cmd.actor_uai,
+        reason=cmd.reason,
+        remaining_in_domain=0,
+    )
 
 
 @pytest.fixture
@@ -527,3 +529,60 @@ async def test_a_whole_batch_redelivered_has_no_second_effect_and_no_second_even
 
     assert await effects(pool) == 4
     assert await outbox(pool) == first
+
+
+SETS: list[list[str]] = []
+"""The pupils of each set the set-based stand-in handled, in order."""
+
+
+async def withdraw_all(commands: Sequence[tuple[WithdrawCandidacy, Context]]) -> list[Sequence[Event]]:
+    """A set-based stand-in: one statement for the whole set, and each command's events, in order."""
+    SETS.append([cmd.ine for cmd, _ in commands])
+    _, first = commands[0]
+    await first.conn.execute("INSERT INTO effects (ine) SELECT unnest($1::text[])", [cmd.ine for cmd, _ in commands])
+    if any(cmd.reason == "refuse after writing" for cmd, _ in commands):
+        raise Rejected("unknown_candidacy", "Aucune candidature active.", [("ine", "unknown")])
+    return [[withdrawn(cmd, ctx)] for cmd, ctx in commands]
+
+
+def set_based(pool: asyncpg.Pool) -> Consumer:
+    """Deliveries of ``withdraw_candidacy`` in a batch handled as sets of distinct pupils; alone, one by one."""
+    handler = batching(pool)
+    handler.service = Service(
+        name="enrollment",
+        sql_dir=SQL,
+        commands={"withdraw_candidacy": withdraw},
+        together={"withdraw_candidacy": Together(withdraw_all, subject=lambda cmd: cmd.ine)},
+        answers_broadcast_rejections=True,
+        purge=purge,
+    )
+    SETS.clear()
+    return handler
+
+
+async def test_a_batch_is_handled_as_sets_of_distinct_subjects_in_order_in_one_transaction(pool: asyncpg.Pool) -> None:
+    pupils = ["1234567801A", "1234567802A", "1234567801A", "1234567803A"]
+    messages = [await delivery("withdraw_candidacy", command(ine=ine)) for ine in pupils]
+
+    await _together(set_based(pool), messages)
+
+    assert SETS == [["1234567801A", "1234567802A"], ["1234567801A", "1234567803A"]]
+    assert [r["ine"] for r in await pool.fetch("SELECT ine FROM effects ORDER BY n")] == pupils
+    assert await _transactions(pool) == 1
+    events = [json.loads(r["body"]) for r in await outbox(pool) if r["exchange"] == routing.EVENTS_EXCHANGE]
+    assert [e["ine"] for e in events] == pupils
+    causes = {str(uuid.UUID(e["causation_id"])) for e in events}
+    assert causes == {json.loads(m.body)["command_id"] for m in messages}
+
+
+async def test_a_refusal_in_a_set_gets_its_single_answer_and_the_others_their_effects(pool: asyncpg.Pool) -> None:
+    refused = command(ine="1234567802A", reason="refuse after writing")
+    bodies = [command(ine="1234567801A"), refused, command(ine="1234567803A")]
+    messages = [await delivery("withdraw_candidacy", body) for body in bodies]
+
+    await _together(set_based(pool), messages)
+
+    rows = [json.loads(r["body"]) for r in await outbox(pool) if r["exchange"] == routing.EVENTS_EXCHANGE]
+    assert sorted(r["ine"] for r in rows if "ine" in r) == ["1234567801A", "1234567803A"]
+    assert [r["reason"] for r in rows if r.get("command_id") == refused["command_id"]] == ["unknown_candidacy"]
+    assert sorted(r["ine"] for r in await pool.fetch("SELECT ine FROM effects")) == ["1234567801A", "1234567803A"]
