@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -14,6 +15,47 @@ from services.runtime.database import load_queries
 
 SQL_DIR = Path(__file__).parent / "sql"
 q = load_queries(SQL_DIR)
+
+
+@dataclass(frozen=True)
+class Asked:
+    """A pupil's state asked for one formation (its domain, when the formation has one)."""
+
+    ine: str
+    formation_code: str
+    domain_code: str | None
+
+
+@dataclass(frozen=True)
+class SavedRegistration:
+    """One candidacy as a registration saves it."""
+
+    ine: str
+    formation_code: str
+    domain_code: str
+    origin_uai: str
+    channel: str
+    last_name: str
+    first_name: str
+    birth_date: date
+    class_level: str
+    referent_name: str
+    referent_email: str
+    origin_opinion: str
+    origin_comment: str
+    revision: int
+    origin_mailbox: str | None
+
+
+@dataclass(frozen=True)
+class InterviewNews:
+    """An interview's status as enrollment decided it (``domain.interview_status``)."""
+
+    interview_id: UUID
+    ine: str
+    domain_code: str
+    starts_at: datetime | None
+    status: str
 
 
 @dataclass(frozen=True)
@@ -31,80 +73,58 @@ class CandidacyRepository:
         self.conn = conn
         self.campaign = campaign
 
-    async def lock_pupil(self, ine: str) -> None:
-        await q.lock_pupil(self.conn, campaign=self.campaign, ine=ine)
+    async def lock_pupils(self, ines: Sequence[str]) -> None:
+        await q.lock_pupils(self.conn, campaign=self.campaign, ines=list(ines))
 
-    async def pupil_state(self, ine: str, formation_code: str, domain_code: str | None, now: datetime) -> PupilState:
-        """The candidacy (if any), the pupil's origin school (if registered) and R9's interview flag."""
-        row = await q.pupil_state(
-            self.conn,
-            campaign=self.campaign,
-            ine=ine,
-            formation_code=formation_code,
-            domain_code=domain_code,
-            now=now,
-        )
-        candidacy = None
-        if row["formation_code"] is not None:
-            candidacy = Candidacy(
-                ine=ine,
-                formation_code=row["formation_code"],
-                domain_code=row["domain_code"],
-                origin_uai=row["origin_uai"],
-                origin_opinion=Opinion(row["origin_opinion"]),
-                origin_comment=row["origin_comment"],
-                active=row["active"],
-                revision=row["revision"],
+    async def pupil_states(self, asked: Sequence[Asked], now: datetime) -> list[PupilState]:
+        """For each (pupil, formation, domain) asked, in order: the candidacy (if any), the pupil's origin school
+        (if registered) and R9's interview flag."""
+        rows = [
+            row
+            async for row in q.pupil_states(
+                self.conn,
+                campaign=self.campaign,
+                ines=[a.ine for a in asked],
+                formation_codes=[a.formation_code for a in asked],
+                domain_codes=[a.domain_code for a in asked],
+                now=now,
             )
-        return PupilState(candidacy, row["pupil_origin_uai"], bool(row["interview_held"]), row["pupil_origin_mailbox"])
+        ]
+        return [_state(a.ine, row) for a, row in zip(asked, rows, strict=True)]
 
-    async def save_registration(
-        self,
-        *,
-        ine: str,
-        formation_code: str,
-        domain_code: str,
-        origin_uai: str,
-        channel: str,
-        last_name: str,
-        first_name: str,
-        birth_date: date,
-        class_level: str,
-        referent_name: str,
-        referent_email: str,
-        origin_opinion: str,
-        origin_comment: str,
-        revision: int,
-        now: datetime,
-        origin_mailbox: str | None = None,
-    ) -> datetime:
-        """Creates or updates the candidacy; returns its first registration instant.
-
-        ``origin_mailbox`` is the pupil's: a new value is set on every candidacy of the pupil.
-        """
-        registered_at: datetime = await q.save_registration(
+    async def save_registrations(self, saved: Sequence[SavedRegistration], now: datetime) -> list[datetime]:
+        """Creates or updates each candidacy (one per pupil and formation); returns each one's first registration
+        instant, in order. A mailbox given becomes the pupil's, on every candidacy of the pupil."""
+        rows = q.save_registrations(
             self.conn,
             campaign=self.campaign,
-            ine=ine,
-            formation_code=formation_code,
-            domain_code=domain_code,
-            origin_uai=origin_uai,
-            channel=channel,
-            last_name=last_name,
-            first_name=first_name,
-            birth_date=birth_date,
-            class_level=class_level,
-            referent_name=referent_name,
-            referent_email=referent_email,
-            origin_opinion=origin_opinion,
-            origin_comment=origin_comment,
-            revision=revision,
             now=now,
-            origin_mailbox=origin_mailbox,
+            ines=[r.ine for r in saved],
+            formation_codes=[r.formation_code for r in saved],
+            domain_codes=[r.domain_code for r in saved],
+            origin_uais=[r.origin_uai for r in saved],
+            channels=[r.channel for r in saved],
+            last_names=[r.last_name for r in saved],
+            first_names=[r.first_name for r in saved],
+            birth_dates=[r.birth_date for r in saved],
+            class_levels=[r.class_level for r in saved],
+            referent_names=[r.referent_name for r in saved],
+            referent_emails=[r.referent_email for r in saved],
+            origin_opinions=[r.origin_opinion for r in saved],
+            origin_comments=[r.origin_comment for r in saved],
+            revisions=[r.revision for r in saved],
+            origin_mailboxes=[r.origin_mailbox for r in saved],
         )
-        if origin_mailbox is not None:
-            await q.share_origin_mailbox(self.conn, campaign=self.campaign, ine=ine, origin_mailbox=origin_mailbox)
-        return registered_at
+        first = {(row["ine"], row["formation_code"]): row["registered_at"] async for row in rows}
+        given = [r for r in saved if r.origin_mailbox is not None]
+        if given:
+            await q.share_origin_mailboxes(
+                self.conn,
+                campaign=self.campaign,
+                ines=[r.ine for r in given],
+                origin_mailboxes=[r.origin_mailbox for r in given],
+            )
+        return [first[(r.ine, r.formation_code)] for r in saved]
 
     async def withdraw(self, ine: str, formation_code: str, reason: str | None, now: datetime) -> None:
         await q.withdraw(
@@ -114,22 +134,38 @@ class CandidacyRepository:
     async def active_in_domain(self, ine: str, domain_code: str) -> int:
         return int(await q.active_in_domain(self.conn, campaign=self.campaign, ine=ine, domain_code=domain_code))
 
-    async def interview_status(self, interview_id: UUID) -> str | None:
-        status: str | None = await q.interview_status(self.conn, interview_id=interview_id)
-        return status
+    async def interview_statuses(self, interview_ids: Sequence[UUID]) -> dict[UUID, str]:
+        """What enrollment knows of each interview (none: not in the answer)."""
+        rows = q.interview_statuses(self.conn, interview_ids=list(interview_ids))
+        return {row["interview_id"]: row["status"] async for row in rows}
 
-    async def save_interview(
-        self, interview_id: UUID, ine: str, domain_code: str, starts_at: datetime | None, status: str
-    ) -> None:
-        await q.save_interview(
+    async def save_interviews(self, news: Sequence[InterviewNews]) -> None:
+        """Each interview's decided status (one row per interview); a start only from a booking."""
+        await q.save_interviews(
             self.conn,
-            interview_id=interview_id,
             campaign=self.campaign,
-            ine=ine,
-            domain_code=domain_code,
-            starts_at=starts_at,
-            status=status,
+            interview_ids=[n.interview_id for n in news],
+            ines=[n.ine for n in news],
+            domain_codes=[n.domain_code for n in news],
+            starts_ats=[n.starts_at for n in news],
+            statuses=[n.status for n in news],
         )
+
+
+def _state(ine: str, row: asyncpg.Record) -> PupilState:
+    candidacy = None
+    if row["formation_code"] is not None:
+        candidacy = Candidacy(
+            ine=ine,
+            formation_code=row["formation_code"],
+            domain_code=row["domain_code"],
+            origin_uai=row["origin_uai"],
+            origin_opinion=Opinion(row["origin_opinion"]),
+            origin_comment=row["origin_comment"],
+            active=row["active"],
+            revision=row["revision"],
+        )
+    return PupilState(candidacy, row["pupil_origin_uai"], bool(row["interview_held"]), row["pupil_origin_mailbox"])
 
 
 async def purge_campaign(conn: asyncpg.Connection, campaign: str) -> int:

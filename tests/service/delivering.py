@@ -40,13 +40,24 @@ async def service_pool(schema: str, service: Service) -> asyncpg.Pool:
     return await create_pool(TEST_DATABASE_URL, schema, 3)
 
 
-def events_consumer(pool: asyncpg.Pool, service: Service) -> Consumer:
-    spec = next(s for s in routing.queues_of(service.name) if s.exchange == routing.EVENTS_EXCHANGE)
-    return Consumer(service=service, queue=spec, pool=pool, campaign=load_campaign(), virtual_clock=True)
+def events_consumer(pool: asyncpg.Pool, service: Service, *, batch_size: int = 1) -> Consumer:
+    return _consumer(pool, service, routing.EVENTS_EXCHANGE, batch_size)
+
+
+def commands_consumer(pool: asyncpg.Pool, service: Service, *, batch_size: int = 1) -> Consumer:
+    return _consumer(pool, service, routing.COMMANDS_EXCHANGE, batch_size)
+
+
+def _consumer(pool: asyncpg.Pool, service: Service, exchange: str, batch_size: int) -> Consumer:
+    spec = next(s for s in routing.queues_of(service.name) if s.exchange == exchange)
+    return Consumer(
+        service=service, queue=spec, pool=pool, campaign=load_campaign(), virtual_clock=True, batch_size=batch_size
+    )
 
 
 async def delivery(routing_key: str, body: dict[str, Any]) -> aio_pika.abc.AbstractIncomingMessage:
-    """A real delivery from the broker, published under the operators' account (trusted to replay events)."""
+    """A real delivery from the broker, published under the operators' account (trusted to replay events): an
+    event (``event_id``) or a command (``command_id``)."""
     connection = await aio_pika.connect(ADMIN_URL)
     async with connection:
         channel = await connection.channel()
@@ -55,7 +66,10 @@ async def delivery(routing_key: str, body: dict[str, Any]) -> aio_pika.abc.Abstr
         await queue.bind(direct, routing_key)
         await direct.publish(
             aio_pika.Message(
-                json.dumps(body).encode(), message_id=body["event_id"], headers={}, user_id="passpro-admin"
+                json.dumps(body).encode(),
+                message_id=body.get("event_id") or body["command_id"],
+                headers={},
+                user_id="passpro-admin",
             ),
             routing_key=routing_key,
         )
