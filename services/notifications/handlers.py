@@ -20,31 +20,53 @@ from contracts.events import (
 )
 from services.notifications import domain, planning
 from services.notifications.domain import MailKind
-from services.notifications.repository import NotificationsRepository
-from services.runtime.service import Context
+from services.notifications.repository import (
+    Booking,
+    MailRequest,
+    NotificationsRepository,
+    SavedCandidacy,
+    SavedPupil,
+)
+from services.runtime.service import Context, one_by_one
 
 
 def _repo(ctx: Context) -> NotificationsRepository:
     return NotificationsRepository(ctx.conn, ctx.campaign.campaign)
 
 
-async def candidacy_registered(event: CandidacyRegistered, ctx: Context) -> Sequence[Event]:
-    repo = _repo(ctx)
-    await repo.save_pupil(
-        ine=event.ine,
-        first_name=event.pupil.first_name,
-        last_name=event.pupil.last_name,
-        origin_uai=event.origin_uai,
-        referent_email=event.referent.email,
-        referent_name=event.referent.name,
-        revision=event.revision,
-        origin_mailbox=event.origin_mailbox,
+async def candidacies_registered(events: Sequence[tuple[CandidacyRegistered, Context]]) -> list[Sequence[Event]]:
+    """R19, R26: what the mails will need of each pupil and candidacy (one pupil at most once in a set)."""
+    _, first = events[0]
+    repo = _repo(first)
+    await repo.save_pupils(
+        [
+            SavedPupil(
+                ine=event.ine,
+                first_name=event.pupil.first_name,
+                last_name=event.pupil.last_name,
+                origin_uai=event.origin_uai,
+                referent_email=event.referent.email,
+                referent_name=event.referent.name,
+                revision=event.revision,
+                origin_mailbox=event.origin_mailbox,
+            )
+            for event, _ in events
+        ]
     )
-    await repo.save_candidacy(
-        event.ine, event.formation_code, event.domain_code, event.origin_opinion, event.origin_comment
+    await repo.save_candidacies(
+        [
+            SavedCandidacy(
+                event.ine, event.formation_code, event.domain_code, event.origin_opinion, event.origin_comment
+            )
+            for event, _ in events
+        ]
     )
-    await planning.mark_pupil_days(repo, event.ine, ctx.campaign.tz)  # R9: the dossier on the sheet changed
-    return []
+    # R9: the dossier on the sheet changed
+    await planning.mark_pupil_days(repo, [event.ine for event, _ in events], first.campaign.tz)
+    return [[] for _ in events]
+
+
+candidacy_registered = one_by_one(candidacies_registered)
 
 
 async def candidacy_withdrawn(event: CandidacyWithdrawn, ctx: Context) -> Sequence[Event]:
@@ -54,7 +76,7 @@ async def candidacy_withdrawn(event: CandidacyWithdrawn, ctx: Context) -> Sequen
     withdrawn = await repo.withdraw_candidacy(event.ine, event.formation_code)
     if not withdrawn:
         return []  # delivered again: done the first time
-    await planning.mark_pupil_days(repo, event.ine, ctx.campaign.tz)  # the sheets list the formations
+    await planning.mark_pupil_days(repo, [event.ine], ctx.campaign.tz)  # the sheets list the formations
     interviews = await repo.domain_interviews(event.ine, event.domain_code)
     interview_id = domain.interview_to_correct(event.remaining_in_domain, event.formation_code, interviews, ctx.now)
     if interview_id is None:
@@ -72,31 +94,47 @@ async def candidacy_withdrawn(event: CandidacyWithdrawn, ctx: Context) -> Sequen
     return []
 
 
-async def interview_booked(event: InterviewBooked, ctx: Context) -> Sequence[Event]:
-    """R19: a convocation as soon as the interview is booked, unless its cancellation or its report arrived first
-    (``domain.booking_mailed``)."""
-    repo = _repo(ctx)
-    cancelled, reported = await repo.save_interview(
-        interview_id=event.interview_id,
-        ine=event.ine,
-        domain_code=event.domain_code,
-        reception_uai=event.reception_uai,
-        place=event.place,
-        starts_at=event.starts_at,
-        ends_at=event.ends_at,
-        formation_codes=list(event.formation_codes),
+async def interviews_booked(events: Sequence[tuple[InterviewBooked, Context]]) -> list[Sequence[Event]]:
+    """R19: a convocation as soon as each interview is booked, unless its cancellation or its report arrived first
+    (``domain.booking_mailed``); one interview at most once in a set."""
+    _, first = events[0]
+    repo, tz = _repo(first), first.campaign.tz
+    saved = await repo.save_interviews(
+        [
+            Booking(
+                interview_id=event.interview_id,
+                ine=event.ine,
+                domain_code=event.domain_code,
+                reception_uai=event.reception_uai,
+                place=event.place,
+                starts_at=event.starts_at,
+                ends_at=event.ends_at,
+                formation_codes=list(event.formation_codes),
+            )
+            for event, _ in events
+        ]
     )
-    await planning.mark_day(repo, event.reception_uai, event.starts_at, ctx.campaign.tz)
-    if domain.booking_mailed(cancelled_first=cancelled, reported_first=reported):
-        await repo.request_mail(
-            domain.convocation_key(event.interview_id),
-            MailKind.CONVOCATION,
-            ine=event.ine,
-            interview_id=event.interview_id,
-            domain_code=event.domain_code,
-            stamped_at=event.occurred_at,
-        )
-    return []
+    await repo.mark_planning_days([planning.day_mark(e.reception_uai, e.starts_at, tz) for e, _ in events])
+    mailed = []
+    for event, _ in events:
+        cancelled, reported = saved[event.interview_id]
+        if domain.booking_mailed(cancelled_first=cancelled, reported_first=reported):
+            mailed.append(
+                MailRequest(
+                    domain.convocation_key(event.interview_id),
+                    MailKind.CONVOCATION,
+                    ine=event.ine,
+                    interview_id=event.interview_id,
+                    domain_code=event.domain_code,
+                    stamped_at=event.occurred_at,
+                )
+            )
+    if mailed:
+        await repo.request_mails(mailed)
+    return [[] for _ in events]
+
+
+interview_booked = one_by_one(interviews_booked)
 
 
 async def interview_cancelled(event: InterviewCancelled, ctx: Context) -> Sequence[Event]:

@@ -36,15 +36,19 @@ def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
     return datetime.combine(day, time(0), tz), datetime.combine(day + timedelta(days=1), time(0), tz)
 
 
+def day_mark(reception_uai: str, starts_at: datetime, tz: ZoneInfo) -> tuple[str, date]:
+    """The school's list of that interview's day: what changes when the interview does."""
+    return reception_uai, domain.local_day(starts_at, tz)
+
+
 async def mark_day(repo: NotificationsRepository, reception_uai: str, starts_at: datetime, tz: ZoneInfo) -> None:
     """The school's list of that interview's day changed: the sweep looks at it again."""
-    await repo.mark_planning_day(reception_uai, domain.local_day(starts_at, tz))
+    await repo.mark_planning_days([day_mark(reception_uai, starts_at, tz)])
 
 
-async def mark_pupil_days(repo: NotificationsRepository, ine: str, tz: ZoneInfo) -> None:
-    """A pupil's dossier or formations changed: so did the sheets of the days of their interviews."""
-    for reception_uai, starts_at in await repo.pupil_interview_times(ine):
-        await mark_day(repo, reception_uai, starts_at, tz)
+async def mark_pupil_days(repo: NotificationsRepository, ines: Sequence[str], tz: ZoneInfo) -> None:
+    """Pupils' dossiers or formations changed: so did the sheets of the days of their interviews."""
+    await repo.mark_planning_days([day_mark(uai, starts_at, tz) for uai, starts_at in await repo.interview_times(ines)])
 
 
 async def planning_sheets(ctx: Context) -> Sequence[Event]:

@@ -20,6 +20,60 @@ q = load_queries(SQL_DIR)
 
 
 @dataclass(frozen=True)
+class SavedPupil:
+    """A pupil as the last registration says."""
+
+    ine: str
+    first_name: str
+    last_name: str
+    origin_uai: str
+    referent_email: str
+    referent_name: str
+    revision: int
+    origin_mailbox: str | None = None
+
+
+@dataclass(frozen=True)
+class SavedCandidacy:
+    ine: str
+    formation_code: str
+    domain_code: str
+    origin_opinion: str
+    origin_comment: str
+
+
+@dataclass(frozen=True)
+class Booking:
+    """An interview as scheduling booked it."""
+
+    interview_id: uuid.UUID
+    ine: str
+    domain_code: str
+    reception_uai: str
+    place: str
+    starts_at: datetime
+    ends_at: datetime
+    formation_codes: Sequence[str]
+
+
+@dataclass(frozen=True)
+class MailRequest:
+    """A mail asked for: ``stamped_at``, when a calendar invitation was made (its DTSTAMP); ``revision`` > 0, a
+    correction; ``facts``, what the mail says, frozen now (planning sheets, shortfalls)."""
+
+    key: str
+    kind: str
+    ine: str | None = None
+    interview_id: uuid.UUID | None = None
+    domain_code: str | None = None
+    reception_uai: str | None = None
+    settle_seconds: float = 0.0
+    stamped_at: datetime | None = None
+    revision: int = 0
+    facts: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
 class SentMail:
     """A mail SMTP accepted, to record under the lease it was sent with."""
 
@@ -171,42 +225,39 @@ class NotificationsRepository:
         self.conn = conn
         self.campaign = campaign
 
-    async def save_pupil(
-        self,
-        *,
-        ine: str,
-        first_name: str,
-        last_name: str,
-        origin_uai: str,
-        referent_email: str,
-        referent_name: str,
-        revision: int,
-        origin_mailbox: str | None = None,
-    ) -> None:
-        await q.save_pupil(
+    async def save_pupil(self, **pupil: Any) -> None:
+        await self.save_pupils([SavedPupil(**pupil)])
+
+    async def save_pupils(self, pupils: Sequence[SavedPupil]) -> None:
+        """Each pupil once; a pupil given no origin mailbox keeps the one given before."""
+        await q.save_pupils(
             self.conn,
             campaign=self.campaign,
-            ine=ine,
-            first_name=first_name,
-            last_name=last_name,
-            origin_uai=origin_uai,
-            referent_email=referent_email,
-            referent_name=referent_name,
-            revision=revision,
-            origin_mailbox=origin_mailbox,
+            ines=[p.ine for p in pupils],
+            first_names=[p.first_name for p in pupils],
+            last_names=[p.last_name for p in pupils],
+            origin_uais=[p.origin_uai for p in pupils],
+            referent_emails=[p.referent_email for p in pupils],
+            referent_names=[p.referent_name for p in pupils],
+            revisions=[p.revision for p in pupils],
+            origin_mailboxes=[p.origin_mailbox for p in pupils],
         )
 
     async def save_candidacy(
         self, ine: str, formation_code: str, domain_code: str, origin_opinion: str, origin_comment: str
     ) -> None:
-        await q.save_candidacy(
+        await self.save_candidacies([SavedCandidacy(ine, formation_code, domain_code, origin_opinion, origin_comment)])
+
+    async def save_candidacies(self, candidacies: Sequence[SavedCandidacy]) -> None:
+        """R9: each candidacy once; registered again, its opinion and comment are updated and it is active again."""
+        await q.save_candidacies(
             self.conn,
             campaign=self.campaign,
-            ine=ine,
-            formation_code=formation_code,
-            domain_code=domain_code,
-            origin_opinion=origin_opinion,
-            origin_comment=origin_comment,
+            ines=[c.ine for c in candidacies],
+            formation_codes=[c.formation_code for c in candidacies],
+            domain_codes=[c.domain_code for c in candidacies],
+            origin_opinions=[c.origin_opinion for c in candidacies],
+            origin_comments=[c.origin_comment for c in candidacies],
         )
 
     async def withdraw_candidacy(self, ine: str, formation_code: str) -> bool:
@@ -234,38 +285,36 @@ class NotificationsRepository:
             async for r in q.domain_candidacies(self.conn, campaign=self.campaign, ine=ine, domain_code=domain_code)
         }
 
-    async def save_interview(
-        self,
-        *,
-        interview_id: uuid.UUID,
-        ine: str,
-        domain_code: str,
-        reception_uai: str,
-        place: str,
-        starts_at: datetime,
-        ends_at: datetime,
-        formation_codes: list[str],
-    ) -> tuple[bool, bool]:
+    async def save_interview(self, **booking: Any) -> tuple[bool, bool]:
         """Saves the booking; says whether the interview is cancelled and whether it was reported on already
         (a cancellation or a report that arrived before the booking)."""
-        await q.lock_interview(self.conn, interview_id=interview_id)
-        r = await q.save_interview(
-            self.conn,
-            interview_id=interview_id,
-            campaign=self.campaign,
-            ine=ine,
-            domain_code=domain_code,
-            reception_uai=reception_uai,
-            place=place,
-            starts_at=starts_at,
-            ends_at=ends_at,
-            formation_codes=formation_codes,
-        )
-        return bool(r["cancelled"]), bool(r["reported"])
+        saved = Booking(**booking)
+        return (await self.save_interviews([saved]))[saved.interview_id]
+
+    async def save_interviews(self, bookings: Sequence[Booking]) -> dict[uuid.UUID, tuple[bool, bool]]:
+        """Saves each booking (each interview once); says for each whether the interview is cancelled and whether
+        it was reported on already (a cancellation or a report that arrived before the booking)."""
+        ids = [b.interview_id for b in bookings]
+        await q.lock_interviews(self.conn, interview_ids=ids)
+        return {
+            r["interview_id"]: (bool(r["cancelled"]), bool(r["reported"]))
+            async for r in q.save_interviews(
+                self.conn,
+                campaign=self.campaign,
+                interview_ids=ids,
+                ines=[b.ine for b in bookings],
+                domain_codes=[b.domain_code for b in bookings],
+                reception_uais=[b.reception_uai for b in bookings],
+                places=[b.place for b in bookings],
+                starts_ats=[b.starts_at for b in bookings],
+                ends_ats=[b.ends_at for b in bookings],
+                formation_codes=[json.dumps(list(b.formation_codes)) for b in bookings],
+            )
+        }
 
     async def cancel_interview(self, interview_id: uuid.UUID, reason: str) -> bool:
         """False when the booking has not arrived yet: the cancellation is then kept for it."""
-        await q.lock_interview(self.conn, interview_id=interview_id)
+        await q.lock_interviews(self.conn, interview_ids=[interview_id])
         if await q.cancel_interview(self.conn, interview_id=interview_id, reason=reason):
             return True
         await q.record_early_cancellation(self.conn, interview_id=interview_id, campaign=self.campaign, reason=reason)
@@ -302,35 +351,24 @@ class NotificationsRepository:
             final_opinion=final_opinion,
         )
 
-    async def request_mail(
-        self,
-        key: str,
-        kind: str,
-        *,
-        ine: str | None = None,
-        interview_id: uuid.UUID | None = None,
-        domain_code: str | None = None,
-        reception_uai: str | None = None,
-        settle_seconds: float = 0.0,
-        stamped_at: datetime | None = None,
-        revision: int = 0,
-        facts: dict[str, Any] | None = None,
-    ) -> None:
-        """``stamped_at``: when a calendar invitation was made (its DTSTAMP); ``revision`` > 0: a correction;
-        ``facts``: what the mail says, frozen now (planning sheets, shortfalls)."""
-        await q.request_mail(
+    async def request_mail(self, key: str, kind: str, **request: Any) -> None:
+        await self.request_mails([MailRequest(key, kind, **request)])
+
+    async def request_mails(self, requests: Sequence[MailRequest]) -> None:
+        """Asks for each mail once (each key once in ``requests``); asking again for a key changes nothing."""
+        await q.request_mails(
             self.conn,
-            key=key,
             campaign=self.campaign,
-            kind=kind,
-            ine=ine,
-            interview_id=interview_id,
-            domain_code=domain_code,
-            reception_uai=reception_uai,
-            settle_seconds=settle_seconds,
-            stamped_at=stamped_at,
-            revision=revision,
-            facts=None if facts is None else json.dumps(facts),
+            keys=[r.key for r in requests],
+            kinds=[r.kind for r in requests],
+            ines=[r.ine for r in requests],
+            interview_ids=[r.interview_id for r in requests],
+            domain_codes=[r.domain_code for r in requests],
+            reception_uais=[r.reception_uai for r in requests],
+            settle_seconds=[r.settle_seconds for r in requests],
+            stamped_ats=[r.stamped_at for r in requests],
+            revisions=[r.revision for r in requests],
+            facts=[None if r.facts is None else json.dumps(r.facts) for r in requests],
         )
 
     async def pending_overdue_mail(self, reception_uai: str) -> str | None:
@@ -445,13 +483,21 @@ class NotificationsRepository:
 
     # -- planning sheets (R19 for reception schools) --
 
-    async def mark_planning_day(self, reception_uai: str, day: date) -> None:
-        await q.mark_planning_day(self.conn, campaign=self.campaign, reception_uai=reception_uai, day=day)
+    async def mark_planning_days(self, marks: Sequence[tuple[str, date]]) -> None:
+        """Each (school, day) whose list changed, once per mark."""
+        if marks:
+            await q.mark_planning_days(
+                self.conn,
+                campaign=self.campaign,
+                reception_uais=[uai for uai, _ in marks],
+                days=[day for _, day in marks],
+            )
 
-    async def pupil_interview_times(self, ine: str) -> list[tuple[str, datetime]]:
+    async def interview_times(self, ines: Sequence[str]) -> list[tuple[str, datetime]]:
+        """Where and when the pupils' interviews are (cancelled ones included)."""
         return [
             (r["reception_uai"], r["starts_at"])
-            async for r in q.pupil_interview_times(self.conn, campaign=self.campaign, ine=ine)
+            async for r in q.interview_times(self.conn, campaign=self.campaign, ines=list(ines))
         ]
 
     async def changed_planning_days(self, days: Sequence[date]) -> list[ChangedDay]:

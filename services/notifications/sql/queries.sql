@@ -1,44 +1,59 @@
--- name: save_pupil!
--- A registration that gives no origin mailbox keeps the one given before (the last one given wins).
+-- name: save_pupils!
+-- Each pupil a set of registrations names (once each). A registration that gives no origin mailbox keeps the one
+-- given before (the last one given wins).
 INSERT INTO pupils (campaign, ine, first_name, last_name, origin_uai, referent_email, referent_name, revision,
                     origin_mailbox)
-VALUES (:campaign, :ine, :first_name, :last_name, :origin_uai, :referent_email, :referent_name, :revision,
-        :origin_mailbox)
+SELECT :campaign, p.*
+FROM unnest(:ines::text[], :first_names::text[], :last_names::text[], :origin_uais::text[],
+            :referent_emails::text[], :referent_names::text[], :revisions::int[], :origin_mailboxes::text[]) AS p
 ON CONFLICT (campaign, ine) DO UPDATE SET first_name = excluded.first_name, last_name = excluded.last_name,
     origin_uai = excluded.origin_uai, referent_email = excluded.referent_email,
     referent_name = excluded.referent_name, revision = excluded.revision,
     origin_mailbox = coalesce(excluded.origin_mailbox, pupils.origin_mailbox);
 
--- name: save_candidacy!
--- R9: a registration again updates the origin school's opinion and comment.
+-- name: save_candidacies!
+-- R9: a registration again updates the origin school's opinion and comment (each candidacy once in a set).
 INSERT INTO candidacies (campaign, ine, formation_code, domain_code, origin_opinion, origin_comment)
-VALUES (:campaign, :ine, :formation_code, :domain_code, :origin_opinion, :origin_comment)
+SELECT :campaign, c.*
+FROM unnest(:ines::text[], :formation_codes::text[], :domain_codes::text[], :origin_opinions::text[],
+            :origin_comments::text[]) AS c
 -- A candidacy registered again after its withdrawal is active again (enrollment reactivates it).
 ON CONFLICT (campaign, ine, formation_code) DO UPDATE SET origin_opinion = excluded.origin_opinion,
     origin_comment = excluded.origin_comment, withdrawn = false;
 
--- name: lock_interview!
+-- name: lock_interviews!
 -- Its booking and its cancellation handled at the same time (two batches) each see the other's rows only once
--- committed: without this, the cancellation found no interview and the booking no early cancellation.
-SELECT pg_advisory_xact_lock(hashtext('notifications/interview/' || CAST(CAST(:interview_id AS uuid) AS text)));
+-- committed: without this, the cancellation found no interview and the booking no early cancellation. The locks
+-- of a set are taken in the order of their keys, so that two sets never wait for each other in a circle.
+SELECT pg_advisory_xact_lock(k)
+FROM (SELECT DISTINCT hashtext('notifications/interview/' || CAST(id AS text)) AS k
+      FROM unnest(:interview_ids::uuid[]) AS id ORDER BY k) AS keys;
 
--- name: save_interview^
+-- name: save_interviews
 -- R10, R19, R20b: an interview whose cancellation arrived first is saved cancelled, one whose report arrived first
--- (held already) is saved with no reminder due; says which, also when the booking is delivered again.
-WITH early AS (SELECT cancel_reason FROM early_cancellations WHERE interview_id = :interview_id),
-reported AS (SELECT EXISTS (SELECT 1 FROM reports WHERE interview_id = :interview_id) AS held),
+-- (held already) is saved with no reminder due; says which for each, also when a booking is delivered again. Each
+-- interview once in a set; its formations come as a JSON array (an array of arrays cannot be unnested by row).
+WITH asked AS (
+    SELECT a.*, e.cancel_reason, EXISTS (SELECT 1 FROM reports r WHERE r.interview_id = a.interview_id) AS held
+    FROM unnest(:interview_ids::uuid[], :ines::text[], :domain_codes::text[], :reception_uais::text[],
+                :places::text[], :starts_ats::timestamptz[], :ends_ats::timestamptz[], :formation_codes::jsonb[])
+         AS a (interview_id, ine, domain_code, reception_uai, place, starts_at, ends_at, formations)
+    LEFT JOIN early_cancellations e ON e.interview_id = a.interview_id
+),
 saved AS (
     INSERT INTO interviews (interview_id, campaign, ine, domain_code, reception_uai, place, starts_at, ends_at,
                             formation_codes, cancelled, reminder_due, cancel_reason)
-    SELECT :interview_id, :campaign, :ine, :domain_code, :reception_uai, :place, :starts_at, :ends_at,
-           :formation_codes, e.cancel_reason IS NOT NULL, e.cancel_reason IS NULL AND NOT r.held, e.cancel_reason
-    FROM reported r LEFT JOIN early e ON true
+    SELECT interview_id, :campaign, ine, domain_code, reception_uai, place, starts_at, ends_at,
+           ARRAY(SELECT jsonb_array_elements_text(formations)), cancel_reason IS NOT NULL,
+           cancel_reason IS NULL AND NOT held, cancel_reason
+    FROM asked
     ON CONFLICT (interview_id) DO NOTHING
-    RETURNING cancelled
+    RETURNING interview_id, cancelled
 )
-SELECT coalesce((SELECT cancelled FROM saved),
-                (SELECT cancelled FROM interviews WHERE interview_id = :interview_id)) AS cancelled,
-       (SELECT held FROM reported) AS reported;
+SELECT a.interview_id, coalesce(s.cancelled, i.cancelled) AS cancelled, a.held AS reported
+FROM asked a
+LEFT JOIN saved s ON s.interview_id = a.interview_id
+LEFT JOIN interviews i ON i.interview_id = a.interview_id;
 
 -- name: cancel_interview$
 -- True when the interview is known; false: its booking has not arrived yet (record_early_cancellation).
@@ -111,12 +126,16 @@ INSERT INTO finals (campaign, ine, formation_code, reception_opinion, final_opin
 VALUES (:campaign, :ine, :formation_code, :reception_opinion, :final_opinion)
 ON CONFLICT DO NOTHING;
 
--- name: request_mail!
--- Asks for a mail once; asking again for the same key changes nothing.
+-- name: request_mails!
+-- Asks for each mail once; asking again for the same key changes nothing (each key once in a set).
 INSERT INTO mails (key, campaign, kind, ine, interview_id, domain_code, reception_uai, state, next_attempt_at,
                    stamped_at, revision, facts)
-VALUES (:key, :campaign, :kind, :ine, :interview_id, :domain_code, :reception_uai, 'pending',
-        clock_timestamp() + make_interval(secs => :settle_seconds), :stamped_at, :revision, :facts)
+SELECT m.key, :campaign, m.kind, m.ine, m.interview_id, m.domain_code, m.reception_uai, 'pending',
+       clock_timestamp() + make_interval(secs => m.settle_seconds), m.stamped_at, m.revision, m.facts
+FROM unnest(:keys::text[], :kinds::text[], :ines::text[], :interview_ids::uuid[], :domain_codes::text[],
+            :reception_uais::text[], :settle_seconds::float8[], :stamped_ats::timestamptz[], :revisions::int[],
+            :facts::jsonb[])
+     AS m (key, kind, ine, interview_id, domain_code, reception_uai, settle_seconds, stamped_at, revision, facts)
 ON CONFLICT (key) DO NOTHING;
 
 -- name: pending_overdue_mail$
@@ -289,14 +308,15 @@ SELECT (SELECT count(*) FROM early_gone) + (SELECT count(*) FROM contents_gone)
      + (SELECT count(*) FROM reports_gone) + (SELECT count(*) FROM interviews_gone)
      + (SELECT count(*) FROM candidacies_gone) + (SELECT count(*) FROM pupils_gone);
 
--- name: mark_planning_day!
--- R19 for reception schools: this school's list for this day changed; the planning sweep looks at it again.
--- A row of its own, no unique key: nothing to wait for, whoever else marks the same day meanwhile.
-INSERT INTO planning_marks (campaign, reception_uai, day) VALUES (:campaign, :reception_uai, :day);
+-- name: mark_planning_days!
+-- R19 for reception schools: these schools' lists for these days changed; the planning sweep looks at them again.
+-- A row of its own per mark, no unique key: nothing to wait for, whoever else marks the same day meanwhile.
+INSERT INTO planning_marks (campaign, reception_uai, day)
+SELECT :campaign, m.* FROM unnest(:reception_uais::text[], :days::date[]) AS m;
 
--- name: pupil_interview_times
--- A pupil's interviews, cancelled ones included: a change to the pupil's dossier changes those days' sheets.
-SELECT reception_uai, starts_at FROM interviews WHERE campaign = :campaign AND ine = :ine;
+-- name: interview_times
+-- The pupils' interviews, cancelled ones included: a change to a pupil's dossier changes those days' sheets.
+SELECT reception_uai, starts_at FROM interviews WHERE campaign = :campaign AND ine = ANY(:ines::text[]);
 
 -- name: changed_planning_days
 -- The due days whose list changed since it was last looked at, with the marks that say so (index

@@ -81,7 +81,7 @@ async def test_r19_the_same_list_asks_for_no_second_sheet(pool: asyncpg.Pool) ->
 
 
 async def mark(conn: asyncpg.Connection, day: date) -> None:
-    await NotificationsRepository(conn, CAMPAIGN.campaign).mark_planning_day(RECEPTION, day)
+    await NotificationsRepository(conn, CAMPAIGN.campaign).mark_planning_days([(RECEPTION, day)])
 
 
 async def test_r19_batches_marking_the_same_days_in_other_orders_wait_for_nobody(pool: asyncpg.Pool) -> None:

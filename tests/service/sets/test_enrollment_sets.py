@@ -7,20 +7,18 @@ One by one is the reference: it is how a delivery that comes alone is handled, a
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
-import pytest
 
 from services.enrollment.app import SERVICE as ENROLLMENT
-from services.runtime.consumer import Consumer
-from tests.conftest import TEST_DATABASE_URL
-from tests.service.delivering import commands_consumer, delivery, envelope, events_consumer, service_pool
+from tests.service.delivering import commands_consumer, envelope, events_consumer
+from tests.service.sets.compare import all_at_once, fresh, one_by_one, schemas, transactions
+
+__all__ = ["schemas"]  # the fixture
 
 CLOCK = datetime(2013, 2, 12, 9, 0, tzinfo=UTC)
 ORIGIN, OTHER_ORIGIN = "0930122C", "0932045T"
@@ -66,33 +64,6 @@ def commands() -> list[dict[str, Any]]:
     ]
 
 
-@pytest.fixture
-async def schemas() -> AsyncIterator[tuple[str, str]]:
-    names = (f"t_{uuid.uuid4().hex[:12]}", f"t_{uuid.uuid4().hex[:12]}")
-    yield names
-    conn = await asyncpg.connect(TEST_DATABASE_URL)
-    for name in names:
-        await conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
-    await conn.close()
-
-
-async def fresh(schema: str) -> asyncpg.Pool:
-    pool = await service_pool(schema, ENROLLMENT)
-    await pool.execute("INSERT INTO clock (base) VALUES ($1)", CLOCK)
-    return pool
-
-
-async def one_by_one(consumer: Consumer, keyed: list[tuple[str, dict[str, Any]]]) -> None:
-    for key, body in keyed:
-        await consumer.deliver(await delivery(key, body))
-
-
-async def all_at_once(consumer: Consumer, keyed: list[tuple[str, dict[str, Any]]]) -> None:
-    """As the broker delivers with a prefetch: all in flight at once, each in its own task."""
-    messages = [await delivery(key, body) for key, body in keyed]
-    await asyncio.gather(*(consumer.deliver(m) for m in messages))
-
-
 async def published(pool: asyncpg.Pool) -> dict[str, list[tuple[str, dict[str, Any]]]]:
     """Each outgoing row, in order, by exchange (the schools' copies of a batch follow its events), without what is
     drawn afresh (its event id) or read from the clock while it runs."""
@@ -105,15 +76,11 @@ async def published(pool: asyncpg.Pool) -> dict[str, list[tuple[str, dict[str, A
     return out
 
 
-async def transactions(pool: asyncpg.Pool) -> int:
-    return int(await pool.fetchval("SELECT count(DISTINCT xmin::text) FROM inbox"))
-
-
 async def test_registrations_handled_in_sets_leave_the_rows_and_events_of_one_by_one(
     schemas: tuple[str, str],
 ) -> None:
     keyed = [("register_candidacy", body) for body in commands()]
-    alone, together = await fresh(schemas[0]), await fresh(schemas[1])
+    alone, together = await fresh(schemas[0], ENROLLMENT, CLOCK), await fresh(schemas[1], ENROLLMENT, CLOCK)
     try:
         await one_by_one(commands_consumer(alone, ENROLLMENT), keyed)
         await all_at_once(commands_consumer(together, ENROLLMENT, batch_size=16), keyed)
@@ -170,7 +137,7 @@ async def test_r9_r21_interview_news_handled_in_sets_leave_the_statuses_of_one_b
         news("scheduling.interview_booked", third, P3, **booking),
         news("opinions.interview_reported", third, P3, attended=False, report="", reception_uai="0932045T"),
     ]
-    alone, together = await fresh(schemas[0]), await fresh(schemas[1])
+    alone, together = await fresh(schemas[0], ENROLLMENT, CLOCK), await fresh(schemas[1], ENROLLMENT, CLOCK)
     try:
         await one_by_one(events_consumer(alone, ENROLLMENT), keyed)
         await all_at_once(events_consumer(together, ENROLLMENT, batch_size=16), keyed)
