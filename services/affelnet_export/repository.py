@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -79,10 +79,20 @@ class ExportRepository:
         return {"campaign": self.campaign, "ine": ine, "formation_code": formation_code}
 
     async def lock_pupil(self, ine: str) -> None:
-        await q.lock_pupil(self.conn, campaign=self.campaign, ine=ine)
+        await self.lock_pupils([ine])
 
-    async def save_candidacy(self, ine: str, formation_code: str, origin_uai: str) -> None:
-        await q.save_candidacy(self.conn, **self._key(ine, formation_code), origin_uai=origin_uai)
+    async def lock_pupils(self, ines: Sequence[str]) -> None:
+        await q.lock_pupils(self.conn, campaign=self.campaign, ines=list(ines))
+
+    async def save_candidacies(self, candidacies: Sequence[tuple[str, str, str]]) -> None:
+        """Each (pupil, formation, origin school) once; registered again, a candidacy is active again."""
+        await q.save_candidacies(
+            self.conn,
+            campaign=self.campaign,
+            ines=[ine for ine, _, _ in candidacies],
+            formation_codes=[formation_code for _, formation_code, _ in candidacies],
+            origin_uais=[origin_uai for _, _, origin_uai in candidacies],
+        )
 
     async def withdraw_candidacy(self, ine: str, formation_code: str) -> None:
         await q.withdraw_candidacy(self.conn, **self._key(ine, formation_code))
@@ -98,9 +108,17 @@ class ExportRepository:
     async def save_final(self, ine: str, formation_code: str, final_opinion: str) -> None:
         await q.save_final(self.conn, **self._key(ine, formation_code), final_opinion=final_opinion)
 
-    async def due_bonus(self, ine: str, formation_code: str) -> str | None:
-        row = await q.due_bonus(self.conn, **self._key(ine, formation_code))
-        return row["final_opinion"] if row else None
+    async def due_bonuses(self, candidacies: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """R28: the final opinion of each (pupil, formation) asked whose bonus is due and not made yet."""
+        return {
+            (r["ine"], r["formation_code"]): r["final_opinion"]
+            async for r in q.due_bonuses(
+                self.conn,
+                campaign=self.campaign,
+                ines=[ine for ine, _ in candidacies],
+                formation_codes=[formation_code for _, formation_code in candidacies],
+            )
+        }
 
     async def create_bonus(
         self, ine: str, formation_code: str, final_opinion: str, points: int, key: str, correlation_id: str | None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from contracts.base import Event
 from contracts.commands import SubmitInterviewReport
@@ -16,14 +16,16 @@ from contracts.events import (
     ReportOverdue,
 )
 from services.opinions import domain
-from services.opinions.repository import OpinionsRepository
-from services.runtime.service import Context
+from services.opinions.repository import OpinionsRepository, RecordedInterview, SavedCandidacy
+from services.runtime.service import Context, one_by_one
 
 
-async def _finals(repo: OpinionsRepository, ine: str, ctx: Context) -> list[Event]:
-    """R24, R25: every active candidacy of the pupil holding both opinions gets its final opinion, once."""
-    events: list[Event] = []
-    for formation_code, origin, reception in await repo.pending_finals(ine):
+async def _finals(repo: OpinionsRepository, pupils: Mapping[str, Context]) -> dict[str, list[Event]]:
+    """R24, R25: every active candidacy of the pupils holding both opinions gets its final opinion, once; each
+    pupil's events are caused by the message ``pupils`` gives with it."""
+    events: dict[str, list[Event]] = {ine: [] for ine in pupils}
+    for ine, formation_code, origin, reception in await repo.pending_finals(list(pupils)):
+        ctx = pupils[ine]
         final = domain.final_opinion(domain.Opinion.of(origin), domain.Opinion.of(reception))
         await repo.save_final(
             ine=ine,
@@ -33,7 +35,7 @@ async def _finals(repo: OpinionsRepository, ine: str, ctx: Context) -> list[Even
             final_opinion=final.value,
             now=ctx.now,
         )
-        events.append(
+        events[ine].append(
             ctx.event(
                 FinalOpinionComputed,
                 ine=ine,
@@ -46,19 +48,30 @@ async def _finals(repo: OpinionsRepository, ine: str, ctx: Context) -> list[Even
     return events
 
 
-async def candidacy_registered(event: CandidacyRegistered, ctx: Context) -> Sequence[Event]:
-    """R9: the latest origin opinion counts until the interview (enrollment refuses changes after it)."""
-    repo = OpinionsRepository(ctx.conn, ctx.campaign.campaign)
-    await repo.lock_pupil(event.ine)
-    await repo.save_candidacy(
-        ine=event.ine,
-        formation_code=event.formation_code,
-        domain_code=event.domain_code,
-        origin_uai=event.origin_uai,
-        origin_opinion=event.origin_opinion,
-        revision=event.revision,
+async def candidacies_registered(events: Sequence[tuple[CandidacyRegistered, Context]]) -> list[Sequence[Event]]:
+    """R9: the latest origin opinion counts until the interview (enrollment refuses changes after it); one pupil at
+    most once in a set."""
+    _, first = events[0]
+    repo = OpinionsRepository(first.conn, first.campaign.campaign)
+    await repo.lock_pupils([event.ine for event, _ in events])
+    await repo.save_candidacies(
+        [
+            SavedCandidacy(
+                ine=event.ine,
+                formation_code=event.formation_code,
+                domain_code=event.domain_code,
+                origin_uai=event.origin_uai,
+                origin_opinion=event.origin_opinion,
+                revision=event.revision,
+            )
+            for event, _ in events
+        ]
     )
-    return await _finals(repo, event.ine, ctx)
+    finals = await _finals(repo, {event.ine: ctx for event, ctx in events})
+    return [finals[event.ine] for event, _ in events]
+
+
+candidacy_registered = one_by_one(candidacies_registered)
 
 
 async def candidacy_withdrawn(event: CandidacyWithdrawn, ctx: Context) -> Sequence[Event]:
@@ -69,19 +82,28 @@ async def candidacy_withdrawn(event: CandidacyWithdrawn, ctx: Context) -> Sequen
     return []
 
 
-async def interview_booked(event: InterviewBooked, ctx: Context) -> Sequence[Event]:
-    """R22: the report of this interview is due ``report_delay_days`` after it."""
-    repo = OpinionsRepository(ctx.conn, ctx.campaign.campaign)
-    due_on = domain.report_due_on(event.starts_at, ctx.campaign.calendar.report_delay_days, ctx.campaign.tz)
-    await repo.record_interview(
-        interview_id=event.interview_id,
-        ine=event.ine,
-        domain_code=event.domain_code,
-        reception_uai=event.reception_uai,
-        starts_at=event.starts_at,
-        due_on=due_on,
+async def interviews_booked(events: Sequence[tuple[InterviewBooked, Context]]) -> list[Sequence[Event]]:
+    """R22: the report of each interview is due ``report_delay_days`` after it; one interview at most once in a
+    set."""
+    _, first = events[0]
+    calendar, tz = first.campaign.calendar, first.campaign.tz
+    await OpinionsRepository(first.conn, first.campaign.campaign).record_interviews(
+        [
+            RecordedInterview(
+                interview_id=event.interview_id,
+                ine=event.ine,
+                domain_code=event.domain_code,
+                reception_uai=event.reception_uai,
+                starts_at=event.starts_at,
+                due_on=domain.report_due_on(event.starts_at, calendar.report_delay_days, tz),
+            )
+            for event, _ in events
+        ]
     )
-    return []
+    return [[] for _ in events]
+
+
+interview_booked = one_by_one(interviews_booked)
 
 
 async def interview_cancelled(event: InterviewCancelled, ctx: Context) -> Sequence[Event]:
@@ -121,7 +143,7 @@ async def submit_interview_report(cmd: SubmitInterviewReport, ctx: Context) -> S
         reception_uai=pupil.reception_uai,
         report=cmd.report,
     )
-    return [reported, *await _finals(repo, ine, ctx)]
+    return [reported, *(await _finals(repo, {ine: ctx}))[ine]]
 
 
 async def overdue_sweep(ctx: Context) -> Sequence[Event]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -25,26 +26,52 @@ class InterviewPupil:
     reception_uai: str
 
 
+@dataclass(frozen=True, slots=True)
+class SavedCandidacy:
+    """A candidacy as its registration says (R9: the origin opinion of that revision)."""
+
+    ine: str
+    formation_code: str
+    domain_code: str
+    origin_uai: str
+    origin_opinion: str
+    revision: int
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedInterview:
+    """R22: a booked interview and the day its report is due."""
+
+    interview_id: uuid.UUID
+    ine: str
+    domain_code: str
+    reception_uai: str
+    starts_at: datetime
+    due_on: date
+
+
 class OpinionsRepository:
     def __init__(self, conn: asyncpg.Connection, campaign: str) -> None:
         self.conn = conn
         self.campaign = campaign
 
     async def lock_pupil(self, ine: str) -> None:
-        await q.lock_pupil(self.conn, campaign=self.campaign, ine=ine)
+        await self.lock_pupils([ine])
 
-    async def save_candidacy(
-        self, *, ine: str, formation_code: str, domain_code: str, origin_uai: str, origin_opinion: str, revision: int
-    ) -> None:
-        await q.save_candidacy(
+    async def lock_pupils(self, ines: Sequence[str]) -> None:
+        await q.lock_pupils(self.conn, campaign=self.campaign, ines=list(ines))
+
+    async def save_candidacies(self, candidacies: Sequence[SavedCandidacy]) -> None:
+        """R9: each candidacy once; a later revision replaces the origin opinion, an older one changes nothing."""
+        await q.save_candidacies(
             self.conn,
             campaign=self.campaign,
-            ine=ine,
-            formation_code=formation_code,
-            domain_code=domain_code,
-            origin_uai=origin_uai,
-            origin_opinion=origin_opinion,
-            revision=revision,
+            ines=[c.ine for c in candidacies],
+            formation_codes=[c.formation_code for c in candidacies],
+            domain_codes=[c.domain_code for c in candidacies],
+            origin_uais=[c.origin_uai for c in candidacies],
+            origin_opinions=[c.origin_opinion for c in candidacies],
+            revisions=[c.revision for c in candidacies],
         )
 
     async def withdraw_candidacy(self, ine: str, formation_code: str) -> None:
@@ -58,32 +85,25 @@ class OpinionsRepository:
             ]
         )
 
-    async def record_interview(
-        self,
-        *,
-        interview_id: uuid.UUID,
-        ine: str,
-        domain_code: str,
-        reception_uai: str,
-        starts_at: datetime,
-        due_on: date,
-    ) -> None:
-        await q.lock_interview(self.conn, interview_id=interview_id)
-        await q.record_interview(
+    async def record_interviews(self, interviews: Sequence[RecordedInterview]) -> None:
+        """Each interview once; one whose cancellation arrived first is recorded cancelled."""
+        ids = [i.interview_id for i in interviews]
+        await q.lock_interviews(self.conn, interview_ids=ids)
+        await q.record_interviews(
             self.conn,
-            interview_id=interview_id,
             campaign=self.campaign,
-            ine=ine,
-            domain_code=domain_code,
-            reception_uai=reception_uai,
-            starts_at=starts_at,
-            due_on=due_on,
+            interview_ids=ids,
+            ines=[i.ine for i in interviews],
+            domain_codes=[i.domain_code for i in interviews],
+            reception_uais=[i.reception_uai for i in interviews],
+            starts_ats=[i.starts_at for i in interviews],
+            due_ons=[i.due_on for i in interviews],
         )
 
     async def cancel_interview(self, interview_id: uuid.UUID) -> None:
         """R10: a cancellation that overtakes its booking is kept for it (events waiting to be tried again are
         overtaken by later ones)."""
-        await q.lock_interview(self.conn, interview_id=interview_id)
+        await q.lock_interviews(self.conn, interview_ids=[interview_id])
         if not await q.cancel_interview(self.conn, interview_id=interview_id):
             await q.record_early_cancellation(self.conn, interview_id=interview_id, campaign=self.campaign)
 
@@ -111,10 +131,12 @@ class OpinionsRepository:
             opinion=opinion,
         )
 
-    async def pending_finals(self, ine: str) -> list[tuple[str, str, str]]:
+    async def pending_finals(self, ines: Sequence[str]) -> list[tuple[str, str, str, str]]:
+        """R25: (pupil, formation, origin opinion, reception opinion) of each active candidacy of the pupils that
+        holds both opinions and no final opinion yet."""
         return [
-            (r["formation_code"], r["origin_opinion"], r["reception_opinion"])
-            async for r in q.pending_finals(self.conn, campaign=self.campaign, ine=ine)
+            (r["ine"], r["formation_code"], r["origin_opinion"], r["reception_opinion"])
+            async for r in q.pending_finals(self.conn, campaign=self.campaign, ines=list(ines))
         ]
 
     async def save_final(

@@ -1,9 +1,16 @@
--- name: lock_pupil!
-SELECT pg_advisory_xact_lock(hashtext('affelnet/' || :campaign || '/' || :ine));
+-- name: lock_pupils!
+-- Serialises what concerns each pupil (registrations, final opinions, confirmations) for the rest of the
+-- transaction; the locks of a set are taken in the order of their keys, so that two sets never wait for each other
+-- in a circle.
+SELECT pg_advisory_xact_lock(k)
+FROM (SELECT DISTINCT hashtext('affelnet/' || :campaign || '/' || ine) AS k
+      FROM unnest(:ines::text[]) AS ine ORDER BY k) AS keys;
 
--- name: save_candidacy!
+-- name: save_candidacies!
+-- Each candidacy once in a set; registered again, it is active again.
 INSERT INTO candidacies (campaign, ine, formation_code, origin_uai, active)
-VALUES (:campaign, :ine, :formation_code, :origin_uai, true)
+SELECT :campaign, c.*, true
+FROM unnest(:ines::text[], :formation_codes::text[], :origin_uais::text[]) AS c
 ON CONFLICT (campaign, ine, formation_code) DO UPDATE SET origin_uai = excluded.origin_uai, active = true;
 
 -- name: withdraw_candidacy!
@@ -29,15 +36,15 @@ INSERT INTO final_opinions (campaign, ine, formation_code, final_opinion)
 VALUES (:campaign, :ine, :formation_code, :final_opinion)
 ON CONFLICT (campaign, ine, formation_code) DO NOTHING;
 
--- name: due_bonus^
--- R28: an active candidacy with a final opinion and a confirmation, and no bonus yet.
-SELECT f.final_opinion
-FROM final_opinions f
-JOIN confirmations c USING (campaign, ine, formation_code)
-JOIN candidacies k USING (campaign, ine, formation_code)
-LEFT JOIN bonuses b USING (campaign, ine, formation_code)
-WHERE f.campaign = :campaign AND f.ine = :ine AND f.formation_code = :formation_code AND k.active
-  AND b.ine IS NULL;
+-- name: due_bonuses
+-- R28: of the candidacies asked, the active ones with a final opinion and a confirmation, and no bonus yet.
+SELECT k.ine, k.formation_code, f.final_opinion
+FROM unnest(:ines::text[], :formation_codes::text[]) AS asked (ine, formation_code)
+JOIN candidacies k ON k.campaign = :campaign AND k.ine = asked.ine AND k.formation_code = asked.formation_code
+JOIN final_opinions f ON f.campaign = k.campaign AND f.ine = k.ine AND f.formation_code = k.formation_code
+JOIN confirmations c ON c.campaign = k.campaign AND c.ine = k.ine AND c.formation_code = k.formation_code
+LEFT JOIN bonuses b ON b.campaign = k.campaign AND b.ine = k.ine AND b.formation_code = k.formation_code
+WHERE k.active AND b.ine IS NULL;
 
 -- name: create_bonus!
 INSERT INTO bonuses (campaign, ine, formation_code, final_opinion, bonus_points, idempotency_key, state,

@@ -1,10 +1,17 @@
--- name: lock_pupil!
-SELECT pg_advisory_xact_lock(hashtext('opinions/' || :campaign || '/' || :ine));
+-- name: lock_pupils!
+-- Serialises what concerns each pupil (registrations, reports, withdrawals) for the rest of the transaction; the
+-- locks of a set are taken in the order of their keys, so that two sets never wait for each other in a circle.
+SELECT pg_advisory_xact_lock(k)
+FROM (SELECT DISTINCT hashtext('opinions/' || :campaign || '/' || ine) AS k
+      FROM unnest(:ines::text[]) AS ine ORDER BY k) AS keys;
 
--- name: save_candidacy!
--- The latest revision wins: a re-registration before the interview updates the origin opinion (R9).
+-- name: save_candidacies!
+-- The latest revision wins: a re-registration before the interview updates the origin opinion (R9). Each
+-- candidacy once in a set.
 INSERT INTO candidacies (campaign, ine, formation_code, domain_code, origin_uai, origin_opinion, revision, active)
-VALUES (:campaign, :ine, :formation_code, :domain_code, :origin_uai, :origin_opinion, :revision, true)
+SELECT :campaign, c.*, true
+FROM unnest(:ines::text[], :formation_codes::text[], :domain_codes::text[], :origin_uais::text[],
+            :origin_opinions::text[], :revisions::int[]) AS c
 ON CONFLICT (campaign, ine, formation_code) DO UPDATE SET
     origin_opinion = excluded.origin_opinion, revision = excluded.revision, active = true,
     domain_code = excluded.domain_code, origin_uai = excluded.origin_uai
@@ -18,16 +25,22 @@ WHERE campaign = :campaign AND ine = :ine AND formation_code = :formation_code;
 SELECT formation_code FROM candidacies
 WHERE campaign = :campaign AND ine = :ine AND domain_code = :domain_code AND active;
 
--- name: lock_interview!
+-- name: lock_interviews!
 -- Its booking and its cancellation handled at the same time (two batches) each see the other's rows only once
--- committed: without this, the cancellation found no interview and the booking no early cancellation.
-SELECT pg_advisory_xact_lock(hashtext('opinions/interview/' || CAST(CAST(:interview_id AS uuid) AS text)));
+-- committed: without this, the cancellation found no interview and the booking no early cancellation. The locks
+-- of a set are taken in the order of their keys.
+SELECT pg_advisory_xact_lock(k)
+FROM (SELECT DISTINCT hashtext('opinions/interview/' || CAST(id AS text)) AS k
+      FROM unnest(:interview_ids::uuid[]) AS id ORDER BY k) AS keys;
 
--- name: record_interview!
--- An interview whose cancellation arrived first is recorded cancelled.
+-- name: record_interviews!
+-- Each interview once in a set; one whose cancellation arrived first is recorded cancelled.
 INSERT INTO interviews (interview_id, campaign, ine, domain_code, reception_uai, starts_at, due_on, cancelled)
-VALUES (:interview_id, :campaign, :ine, :domain_code, :reception_uai, :starts_at, :due_on,
-        EXISTS (SELECT 1 FROM early_cancellations WHERE interview_id = :interview_id))
+SELECT i.interview_id, :campaign, i.ine, i.domain_code, i.reception_uai, i.starts_at, i.due_on,
+       EXISTS (SELECT 1 FROM early_cancellations e WHERE e.interview_id = i.interview_id)
+FROM unnest(:interview_ids::uuid[], :ines::text[], :domain_codes::text[], :reception_uais::text[],
+            :starts_ats::timestamptz[], :due_ons::date[])
+     AS i (interview_id, ine, domain_code, reception_uai, starts_at, due_on)
 ON CONFLICT (interview_id) DO NOTHING;
 
 -- name: cancel_interview$
@@ -57,12 +70,13 @@ ON CONFLICT (campaign, ine, formation_code) DO UPDATE SET interview_id = exclude
     opinion = excluded.opinion;
 
 -- name: pending_finals
--- R25: active candidacies of the pupil with both opinions and no final opinion yet.
-SELECT c.formation_code, c.origin_opinion, r.opinion AS reception_opinion
+-- R25: active candidacies of the pupils with both opinions and no final opinion yet.
+SELECT c.ine, c.formation_code, c.origin_opinion, r.opinion AS reception_opinion
 FROM candidacies c
 JOIN reception_opinions r USING (campaign, ine, formation_code)
 LEFT JOIN final_opinions f USING (campaign, ine, formation_code)
-WHERE c.campaign = :campaign AND c.ine = :ine AND c.active AND f.formation_code IS NULL;
+WHERE c.campaign = :campaign AND c.ine = ANY(:ines::text[]) AND c.active AND f.formation_code IS NULL
+ORDER BY c.ine, c.formation_code;
 
 -- name: save_final!
 INSERT INTO final_opinions (campaign, ine, formation_code, origin_opinion, reception_opinion, final_opinion,
