@@ -23,9 +23,9 @@ from contracts.events import (
     SlotsCancelled,
     SlotsDeclared,
 )
-from services.runtime.service import Context, per_campaign
+from services.runtime.service import Context, one_by_one, per_campaign
 from services.scheduling import domain
-from services.scheduling.repository import SchedulingRepository, SeatTaken
+from services.scheduling.repository import AddedFormation, SchedulingRepository, SeatTaken
 
 DRAIN_BATCH = 500
 """Waiting pupils looked at per domain in one transaction; the sweep comes back for the rest."""
@@ -158,32 +158,44 @@ async def plan_due_pupils(ctx: Context) -> Sequence[Event]:
     return events
 
 
-async def candidacy_registered(event: CandidacyRegistered, ctx: Context) -> Sequence[Event]:
+async def candidacies_registered(events: Sequence[tuple[CandidacyRegistered, Context]]) -> list[Sequence[Event]]:
     """R13, R15: a candidacy adds its formation to the pupil's need in the domain; a waiting need starts the
-    pupil's planning round, at whose end all their waiting domains are planned together."""
-    repo = SchedulingRepository(ctx.conn, ctx.campaign.campaign)
-    await repo.lock_pupil(event.ine)
-    before = await repo.get_need(event.ine, event.domain_code)
-    need = await repo.add_formation(
-        ine=event.ine,
-        domain_code=event.domain_code,
-        origin_uai=event.origin_uai,
-        registered_at=event.registered_at,
-        formation_code=event.formation_code,
+    pupil's planning round, at whose end all their waiting domains are planned together. One pupil at most once in a
+    set."""
+    _, first = events[0]
+    repo = SchedulingRepository(first.conn, first.campaign.campaign)
+    await repo.lock_pupils([event.ine for event, _ in events])
+    pairs = [(event.ine, event.domain_code) for event, _ in events]
+    before = await repo.get_needs(pairs)
+    needs = await repo.add_formations(
+        [
+            AddedFormation(
+                ine=event.ine,
+                domain_code=event.domain_code,
+                origin_uai=event.origin_uai,
+                registered_at=event.registered_at,
+                formation_code=event.formation_code,
+            )
+            for event, _ in events
+        ]
     )
-    # R9: an update of a formation already in the need (new opinion or comment) changes nothing to plan; a
-    # round restarted for it would take a pupil waiting for a seat out of the shortfall for its length.
-    new_to_plan = before is None or before.state == "withdrawn" or event.formation_code not in before.formation_codes
-    if need.state == "waiting" and new_to_plan:
-        # Nothing is booked yet: the pupil's other candidacies, sent with this one, are planned with it. A need
-        # already waiting for a seat stays counted in its domain's shortfall (R15): it does not join the round.
-        waits_for_a_seat = before is not None and before.state == "waiting" and before.plan_after is None
-        await repo.start_round(
-            event.ine,
-            ctx.now + timedelta(seconds=ctx.campaign.scheduling.planning_round_seconds),
-            None if waits_for_a_seat else event.domain_code,
-        )
-    return []
+    until = first.now + timedelta(seconds=first.campaign.scheduling.planning_round_seconds)
+    rounds = []
+    for event, _ in events:
+        had, need = before.get((event.ine, event.domain_code)), needs[(event.ine, event.domain_code)]
+        # R9: an update of a formation already in the need (new opinion or comment) changes nothing to plan; a
+        # round restarted for it would take a pupil waiting for a seat out of the shortfall for its length.
+        new_to_plan = had is None or had.state == "withdrawn" or event.formation_code not in had.formation_codes
+        if need.state == "waiting" and new_to_plan:
+            # Nothing is booked yet: the pupil's other candidacies, sent with this one, are planned with it. A need
+            # already waiting for a seat stays counted in its domain's shortfall (R15): it does not join the round.
+            waits_for_a_seat = had is not None and had.state == "waiting" and had.plan_after is None
+            rounds.append((event.ine, until, None if waits_for_a_seat else event.domain_code))
+    await repo.start_rounds(rounds)
+    return [[] for _ in events]
+
+
+candidacy_registered = one_by_one(candidacies_registered)
 
 
 async def candidacy_withdrawn(event: CandidacyWithdrawn, ctx: Context) -> Sequence[Event]:

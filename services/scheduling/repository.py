@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -15,6 +16,17 @@ from services.scheduling.domain import Slot
 
 SQL_DIR = Path(__file__).parent / "sql"
 q = load_queries(SQL_DIR)
+
+
+@dataclass(frozen=True)
+class AddedFormation:
+    """A registration's formation, for its pupil's need in its domain."""
+
+    ine: str
+    domain_code: str
+    origin_uai: str
+    registered_at: datetime
+    formation_code: str
 
 
 @dataclass(frozen=True)
@@ -128,25 +140,34 @@ class SchedulingRepository:
     async def try_lock_pupil(self, ine: str) -> bool:
         return bool(await q.try_lock_pupil(self.conn, campaign=self.campaign, ine=ine))
 
-    async def get_need(self, ine: str, domain_code: str) -> Need | None:
-        return _need(await q.get_need(self.conn, campaign=self.campaign, ine=ine, domain_code=domain_code))
+    async def lock_pupils(self, ines: Sequence[str]) -> None:
+        await q.lock_pupils(self.conn, campaign=self.campaign, ines=list(ines))
 
-    async def add_formation(
-        self, *, ine: str, domain_code: str, origin_uai: str, registered_at: datetime, formation_code: str
-    ) -> Need:
-        need = _need(
-            await q.add_formation(
-                self.conn,
-                campaign=self.campaign,
-                ine=ine,
-                domain_code=domain_code,
-                origin_uai=origin_uai,
-                registered_at=registered_at,
-                formation_code=formation_code,
-            )
+    async def get_need(self, ine: str, domain_code: str) -> Need | None:
+        return (await self.get_needs([(ine, domain_code)])).get((ine, domain_code))
+
+    async def get_needs(self, asked: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Need]:
+        """The needs of the (pupil, domain) pairs asked that exist."""
+        rows = q.get_needs(
+            self.conn,
+            campaign=self.campaign,
+            ines=[ine for ine, _ in asked],
+            domain_codes=[domain_code for _, domain_code in asked],
         )
-        assert need is not None
-        return need
+        return {(need.ine, need.domain_code): need async for r in rows if (need := _need(r))}
+
+    async def add_formations(self, added: Sequence[AddedFormation]) -> dict[tuple[str, str], Need]:
+        """Each formation added to its pupil's need in its domain (each pair once); the needs as they now are."""
+        rows = q.add_formations(
+            self.conn,
+            campaign=self.campaign,
+            ines=[a.ine for a in added],
+            domain_codes=[a.domain_code for a in added],
+            origin_uais=[a.origin_uai for a in added],
+            registered_ats=[a.registered_at for a in added],
+            formation_codes=[a.formation_code for a in added],
+        )
+        return {(need.ine, need.domain_code): need async for r in rows if (need := _need(r))}
 
     async def remove_formation(self, ine: str, domain_code: str, formation_code: str) -> Need | None:
         return _need(
@@ -158,9 +179,17 @@ class SchedulingRepository:
     async def set_need_state(self, ine: str, domain_code: str, state: str) -> None:
         await q.set_need_state(self.conn, campaign=self.campaign, ine=ine, domain_code=domain_code, state=state)
 
-    async def start_round(self, ine: str, until: datetime, domain_code: str | None) -> None:
-        """``domain_code``: the need that joins the round (None: none does, it already waits for a seat)."""
-        await q.start_round(self.conn, campaign=self.campaign, ine=ine, until=until, domain_code=domain_code)
+    async def start_rounds(self, rounds: Sequence[tuple[str, datetime, str | None]]) -> None:
+        """Each (pupil, round's end, the need that joins the round, None: none does, it already waits for a seat),
+        each pupil once."""
+        if rounds:
+            await q.start_rounds(
+                self.conn,
+                campaign=self.campaign,
+                ines=[ine for ine, _, _ in rounds],
+                untils=[until for _, until, _ in rounds],
+                domain_codes=[domain_code for _, _, domain_code in rounds],
+            )
 
     async def end_round(self, ine: str, now: datetime) -> None:
         await q.end_round(self.conn, campaign=self.campaign, ine=ine, now=now)

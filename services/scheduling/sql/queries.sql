@@ -2,21 +2,32 @@
 -- Serialises everything about one pupil across replicas until the transaction ends.
 SELECT pg_advisory_xact_lock(hashtext('scheduling/' || :campaign || '/' || :ine));
 
+-- name: lock_pupils!
+-- lock_pupil for a set of pupils in one statement, the locks taken in the order of their keys, so that two sets
+-- never wait for each other in a circle.
+SELECT pg_advisory_xact_lock(k)
+FROM (SELECT DISTINCT hashtext('scheduling/' || :campaign || '/' || ine) AS k
+      FROM unnest(:ines::text[]) AS ine ORDER BY k) AS keys;
+
 -- name: try_lock_pupil$
 SELECT pg_try_advisory_xact_lock(hashtext('scheduling/' || :campaign || '/' || :ine));
 
--- name: get_need^
-SELECT ine, domain_code, origin_uai, registered_at, formation_codes, state, plan_after
-FROM needs WHERE campaign = :campaign AND ine = :ine AND domain_code = :domain_code;
+-- name: get_needs
+-- The needs of the (pupil, domain) pairs asked that exist.
+SELECT n.ine, n.domain_code, n.origin_uai, n.registered_at, n.formation_codes, n.state, n.plan_after
+FROM unnest(:ines::text[], :domain_codes::text[]) AS asked (ine, domain_code)
+JOIN needs n ON n.campaign = :campaign AND n.ine = asked.ine AND n.domain_code = asked.domain_code;
 
--- name: add_formation^
--- A registration (or its update) adds the formation to the pupil's need in that domain; a need
--- that was withdrawn waits again.
+-- name: add_formations
+-- Each registration (or its update) adds its formation to the pupil's need in that domain; a need that was
+-- withdrawn waits again. Each (pupil, domain) once in a set.
 INSERT INTO needs (campaign, ine, domain_code, origin_uai, registered_at, formation_codes, state)
-VALUES (:campaign, :ine, :domain_code, :origin_uai, :registered_at, ARRAY[CAST(:formation_code AS text)], 'waiting')
+SELECT :campaign, r.ine, r.domain_code, r.origin_uai, r.registered_at, ARRAY[r.formation_code], 'waiting'
+FROM unnest(:ines::text[], :domain_codes::text[], :origin_uais::text[], :registered_ats::timestamptz[],
+            :formation_codes::text[]) AS r (ine, domain_code, origin_uai, registered_at, formation_code)
 ON CONFLICT (campaign, ine, domain_code) DO UPDATE SET
-    formation_codes = CASE WHEN :formation_code = ANY(needs.formation_codes) THEN needs.formation_codes
-                           ELSE array_append(needs.formation_codes, CAST(:formation_code AS text)) END,
+    formation_codes = CASE WHEN excluded.formation_codes[1] = ANY(needs.formation_codes) THEN needs.formation_codes
+                           ELSE needs.formation_codes || excluded.formation_codes END,
     registered_at = least(needs.registered_at, excluded.registered_at),
     state = CASE WHEN needs.state = 'withdrawn' THEN 'waiting' ELSE needs.state END
 RETURNING ine, domain_code, origin_uai, registered_at, formation_codes, state, plan_after;
@@ -32,14 +43,16 @@ RETURNING ine, domain_code, origin_uai, registered_at, formation_codes, state, p
 -- name: set_need_state!
 UPDATE needs SET state = :state WHERE campaign = :campaign AND ine = :ine AND domain_code = :domain_code;
 
--- name: start_round!
--- R15: a need arriving for the pupil (re)starts their planning round: the needs of theirs still in a round, and
--- that of :domain_code, are planned together when it ends. A need already waiting for a seat stays out of the
--- round: the plan at its end takes it in all the same (handlers.plan), and taking it out of the waiting count
--- for the round's length would end the domain's shortfall episode, then tell the same shortfall again.
-UPDATE needs SET plan_after = :until
-WHERE campaign = :campaign AND ine = :ine AND state = 'waiting'
-  AND (plan_after IS NOT NULL OR domain_code = :domain_code);
+-- name: start_rounds!
+-- R15: a need arriving for a pupil (re)starts their planning round: the needs of theirs still in a round, and
+-- that of its domain_code, are planned together when it ends. A need already waiting for a seat stays out of the
+-- round (domain_code NULL): the plan at its end takes it in all the same (handlers.plan), and taking it out of the
+-- waiting count for the round's length would end the domain's shortfall episode, then tell the same shortfall
+-- again. Each pupil once in a set.
+UPDATE needs n SET plan_after = r.until
+FROM unnest(:ines::text[], :untils::timestamptz[], :domain_codes::text[]) AS r (ine, until, domain_code)
+WHERE n.campaign = :campaign AND n.ine = r.ine AND n.state = 'waiting'
+  AND (n.plan_after IS NOT NULL OR n.domain_code = r.domain_code);
 
 -- name: pupil_needs
 SELECT ine, domain_code, origin_uai, registered_at, formation_codes, state, plan_after
