@@ -57,7 +57,8 @@ class Consumer:
     """Handles the deliveries of one queue of one service.
 
     Valid deliveries that arrive together are handled as a batch: one transaction, one inbox claim, one
-    outbox insert, one commit; the handlers run one after the other inside it. A refusal or a failure
+    outbox insert, one commit; inside it, the handlers run in order, a set at a time where the service has a
+    set-based handler for the message (``Service.together``, ``batches.chunks``). A refusal or a failure
     rolls the batch back and each of its deliveries is handled again alone, so that it gets its own
     single answer (a refusal) or its own redelivery (a failure), and the others their effects.
     """
