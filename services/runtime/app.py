@@ -127,6 +127,7 @@ class ServiceProcess:
             on_clock_moved=self._wake_periodic,
             hand_off=self.relay.submit,
             batch_size=self.settings.batch_size,
+            batch_linger=self.settings.batch_linger,
             retries=self.retries,
         )
         return consumer.deliver

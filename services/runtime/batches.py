@@ -46,9 +46,13 @@ class Batches:
         *,
         alone: Callable[[Delivery], Awaitable[str]],
         together: Callable[[list[Delivery]], Awaitable[list[str]]],
+        linger: float = 0.0,
     ) -> None:
         self.queue = queue
         self.size = size
+        self.linger = linger
+        """Seconds a batch not yet full waits for more deliveries: fewer, fuller transactions (and sets) when
+        deliveries come one at a time, for that much more latency."""
         self._alone = alone
         self._together = together
         self._waiting: list[Delivery] = []
@@ -57,7 +61,9 @@ class Batches:
     async def handle(self, delivery: Delivery) -> str:
         """Waits for the delivery's turn in a batch: deliveries that arrive together share one transaction."""
         self._waiting.append(delivery)
-        if len(self._flushers) < BATCHES_AT_ONCE:
+        # Lingering, a second flusher starts only for a full batch: the first one is gathering the rest.
+        lingering = self.linger and self._flushers and len(self._waiting) < self.size
+        if len(self._flushers) < BATCHES_AT_ONCE and not lingering:
             flusher = asyncio.get_running_loop().create_task(self._flush(), name=f"{self.queue}-batches")
             self._flushers.add(flusher)
             flusher.add_done_callback(self._flushers.discard)
@@ -66,6 +72,8 @@ class Batches:
     async def _flush(self) -> None:
         """Takes what waits, a batch at a time; a few of these run at once, so commits overlap."""
         while self._waiting:
+            if self.linger and len(self._waiting) < self.size:
+                await asyncio.sleep(self.linger)
             batch, self._waiting = self._waiting[: self.size], self._waiting[self.size :]
             try:
                 await self._handle_batch(batch)

@@ -75,6 +75,7 @@ class Consumer:
         on_clock_moved: Callable[[], None] | None = None,
         hand_off: HandOff | None = None,
         batch_size: int = 1,
+        batch_linger: float = 0.0,
         retries: Retries | None = None,
     ) -> None:
         self.service = service
@@ -97,7 +98,7 @@ class Consumer:
             else service.events
         )
         self.models: Mapping[str, type[Any]] = routing.COMMANDS if self.is_commands else routing.EVENTS
-        self.batches = Batches(queue.name, batch_size, alone=self._alone, together=self._together)
+        self.batches = Batches(queue.name, batch_size, alone=self._alone, together=self._together, linger=batch_linger)
 
     async def deliver(self, message: AbstractIncomingMessage) -> None:
         """Entry point for one delivery; raising means "redeliver later"."""

@@ -61,6 +61,11 @@ class ServiceSettings(BaseSettings):
     )
     prefetch: int = 32
     batch_size: int = Field(16, ge=1, description="valid deliveries of a queue handled together in one transaction")
+    batch_linger: float = Field(
+        0.0,
+        ge=0.0,
+        description="seconds a batch not yet full waits for more deliveries before its transaction starts",
+    )
     graceful_timeout: float = 30.0
     db_pool_size: int = 20
     affelnet_url: str = "http://127.0.0.1:8090"

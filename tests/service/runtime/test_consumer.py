@@ -586,3 +586,28 @@ async def test_a_refusal_in_a_set_gets_its_single_answer_and_the_others_their_ef
     assert sorted(r["ine"] for r in rows if "ine" in r) == ["1234567801A", "1234567803A"]
     assert [r["reason"] for r in rows if r.get("command_id") == refused["command_id"]] == ["unknown_candidacy"]
     assert sorted(r["ine"] for r in await pool.fetch("SELECT ine FROM effects")) == ["1234567801A", "1234567803A"]
+
+
+async def _staggered(handler: Consumer, messages: list[AbstractIncomingMessage], gap: float) -> None:
+    """Delivered one at a time, ``gap`` seconds apart, as a queue that keeps up receives them."""
+    import asyncio
+
+    tasks = []
+    for message in messages:
+        tasks.append(asyncio.create_task(handler.deliver(message)))
+        await asyncio.sleep(gap)
+    await asyncio.gather(*tasks)
+
+
+@pytest.mark.parametrize(("linger", "fewest", "most"), [(0.0, 2, 4), (0.5, 1, 1)])
+async def test_a_lingering_batch_gathers_deliveries_that_come_one_at_a_time(
+    pool: asyncpg.Pool, linger: float, fewest: int, most: int
+) -> None:
+    messages = [await delivery("withdraw_candidacy", command(ine=f"12345678{i:02d}A")) for i in range(4)]
+    handler = batching(pool)
+    handler.batches.linger = linger
+
+    await _staggered(handler, messages, 0.05)
+
+    assert fewest <= await _transactions(pool) <= most
+    assert await effects(pool) == 4
