@@ -62,7 +62,7 @@ class ServiceSettings(BaseSettings):
     prefetch: int = 32
     batch_size: int = Field(16, ge=1, description="valid deliveries of a queue handled together in one transaction")
     batch_linger: float = Field(
-        0.0,
+        0.02,
         ge=0.0,
         description="seconds a batch not yet full waits for more deliveries before its transaction starts",
     )
