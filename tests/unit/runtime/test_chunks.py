@@ -3,6 +3,7 @@ a chunk is deliveries of one message with a set-based handler that come in a row
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 from hypothesis import given
@@ -63,5 +64,5 @@ def test_chunks_keep_every_delivery_in_order_and_never_put_one_subject_twice_in_
 def test_a_chunk_ends_only_where_its_next_registration_names_a_pupil_already_in_it(pupils: list[str]) -> None:
     cuts = cut([(R, pupil) for pupil in pupils])
 
-    for chunk, following in zip(cuts, cuts[1:], strict=False):
+    for chunk, following in pairwise(cuts):
         assert following[0][1] in {pupil for _, pupil in chunk}
