@@ -71,17 +71,22 @@ class Batches:
 
     async def _flush(self) -> None:
         """Takes what waits, a batch at a time; a few of these run at once, so commits overlap."""
-        while self._waiting:
-            if self.linger and len(self._waiting) < self.size:
-                await asyncio.sleep(self.linger)
-            batch, self._waiting = self._waiting[: self.size], self._waiting[self.size :]
-            try:
-                await self._handle_batch(batch)
-            except BaseException as error:  # never leave a delivery waiting: it is redelivered instead
-                for d in batch:
-                    _settle(d.outcome, error if isinstance(error, Exception) else RuntimeError("stopped"))
-                if not isinstance(error, Exception):
-                    raise
+        try:
+            while self._waiting:
+                if self.linger and len(self._waiting) < self.size:
+                    await asyncio.sleep(self.linger)
+                batch, self._waiting = self._waiting[: self.size], self._waiting[self.size :]
+                try:
+                    await self._handle_batch(batch)
+                except BaseException as error:  # never leave a delivery waiting: it is redelivered instead
+                    for d in batch:
+                        _settle(d.outcome, error if isinstance(error, Exception) else RuntimeError("stopped"))
+                    if not isinstance(error, Exception):
+                        raise
+        finally:
+            # Gone from the flushers in the same step as its last look at what waits: a delivery arriving after
+            # that look finds no flusher left and starts one (a done callback would come a turn later).
+            self._flushers.discard(asyncio.current_task())
 
     async def _handle_batch(self, batch: list[Delivery]) -> None:
         if len(batch) > 1:
